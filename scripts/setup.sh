@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Everything the project needs, installed by the project itself. Idempotent.
+#   scripts/setup.sh          Python venv + npm packages + Pyodide assets
+#   scripts/setup.sh --test   ...and Chromium for the end-to-end tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv"
+  python3 -m venv .venv
+fi
+if ! cmp -s requirements.txt .venv/.requirements.txt; then
+  echo "setup: installing Python packages (requirements.txt)"
+  .venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+  cp requirements.txt .venv/.requirements.txt
+fi
+if [ ! -d node_modules/pyodide ] || ! cmp -s package-lock.json node_modules/.package-lock.json; then
+  echo "setup: installing npm packages (package-lock.json)"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+.venv/bin/python -m tools.assets
+
+if [ "${1:-}" = "--test" ] && [ ! -x /usr/bin/chromium ]; then
+  echo "setup: installing Debian's chromium for the end-to-end tests"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
