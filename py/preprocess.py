@@ -26,7 +26,7 @@ SIZE = 28           # MNIST image side
 BOX = 20            # side of the box the digit is scaled into
 INK = 0.5           # a pixel is "ink" above this intensity (0-1), for shapes
 SPECK_FRACTION = 0.05  # components with less of the total ink are specks
-MIN_ASPECT = 3.0    # bounding box shorter than this many stroke widths: a dot, not a digit
+MIN_ASPECT = 2.5    # bounding box shorter than this many stroke widths: a dot, not a digit
 TARGET_WIDTH = 2.5  # stroke width (px, in the 28x28 image) we normalise to, MNIST-like
 CELL = 4            # grid cell (pad px) for finding connected components
 
@@ -143,20 +143,23 @@ def _filter(ink: np.ndarray, radius: int, op) -> np.ndarray:
     return out
 
 
-def normalize_stroke(ink: np.ndarray, scale: float) -> np.ndarray:
-    """Thin or thicken strokes so that after scaling by ``scale`` they are about TARGET_WIDTH wide.
+def normalize_stroke(ink: np.ndarray, length: int) -> np.ndarray:
+    """Thin or thicken strokes so that, once the digit is scaled into the 20 px box, they are
+    about TARGET_WIDTH wide.
 
-    ink: (h, w) float32 crop, with a margin of background around the ink.
+    ink: (h, w) float32 crop with a margin of background around the ink;
+    length: the longer side of the ink's bounding box, in pixels.
+    Eroding by radius r takes 2r off both the stroke width w and the length L, so
+    solve (w - 2r) * BOX / (L - 2r) = TARGET_WIDTH for r (negative r: dilate).
     """
     width = stroke_width(ink)
     if width == 0:
         return ink
-    want = TARGET_WIDTH / scale  # wanted width in pad pixels
-    radius = int(round((width - want) / 2))
-    if width * scale > 1.5 * TARGET_WIDTH and radius >= 1:
-        radius = min(radius, int((width - 1) // 2))  # never erode a stroke away
+    radius = int(round((width - TARGET_WIDTH * length / BOX) / (2 * (1 - TARGET_WIDTH / BOX))))
+    if radius >= 1:
+        radius = min(radius, int(width // 4))  # keep half of each stroke: small digits merge strokes
         return _filter(ink, radius, np.minimum) if radius >= 1 else ink
-    if width * scale < TARGET_WIDTH / 1.6 and radius <= -1:
+    if radius <= -1:
         return _filter(ink, -radius, np.maximum)
     return ink
 
@@ -218,9 +221,8 @@ def to_mnist(pad: np.ndarray) -> np.ndarray | None:
     width = stroke_width(np.pad(crop, 1))
     if max(h, w) < MIN_ASPECT * width:
         return None
-    scale = BOX / max(h, w)
     margin = int(np.ceil(width)) + 1
-    crop = normalize_stroke(np.pad(crop, margin), scale)
+    crop = normalize_stroke(np.pad(crop, margin), max(h, w))
     box = bounding_box(crop, 0.0)
     if box is None:
         return None

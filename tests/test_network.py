@@ -1,0 +1,111 @@
+"""Forward pass, softmax, cross-entropy and backpropagation (finite-difference check)."""
+
+import numpy as np
+import pytest
+
+from network import Model, forward, predict_proba, softmax
+from training.mlp import backprop, cross_entropy, init_params, sgd_step
+
+
+def test_softmax_rows_sum_to_one_and_survive_huge_logits():
+    z = np.array([[1000.0, 1000.0, -1000.0], [1.0, 2.0, 3.0]], np.float32)
+    p = softmax(z)
+    assert np.allclose(p.sum(axis=1), 1)
+    assert np.allclose(p[0], [0.5, 0.5, 0.0])
+    assert np.isfinite(p).all()
+    assert p[1].argmax() == 2
+
+
+def test_forward_shapes_relu_and_logits():
+    rng = np.random.default_rng(1)
+    w, b = init_params([6, 5, 4, 3], rng)
+    x = rng.standard_normal((7, 6)).astype(np.float32)
+    acts = forward(w, b, x)
+    assert [a.shape for a in acts] == [(7, 6), (7, 5), (7, 4), (7, 3)]
+    assert (acts[1] >= 0).all() and (acts[2] >= 0).all()  # hidden layers are ReLU
+    assert (acts[-1] < 0).any()  # the output logits are not
+    assert all(a.dtype == np.float32 for a in acts)
+
+
+def test_he_initialisation_scale():
+    w, b = init_params([784, 400, 10], np.random.default_rng(0))
+    assert abs(w[0].std() - np.sqrt(2 / 784)) < 0.002
+    assert w[0].dtype == np.float32 and not b[0].any()
+
+
+def test_cross_entropy_matches_definition():
+    z = np.array([[2.0, 1.0, 0.1], [0.0, 0.0, 0.0]])
+    y = np.array([0, 2])
+    expected = -np.mean([np.log(softmax(z)[0, 0]), np.log(1 / 3)])
+    assert cross_entropy(z, y) == pytest.approx(expected)
+
+
+def test_backprop_matches_finite_differences():
+    """Gradient check on a tiny float64 network: every weight and bias."""
+    rng = np.random.default_rng(0)
+    w, b = init_params([5, 4, 3, 3], rng)
+    w = [a.astype(np.float64) for a in w]
+    b = [a.astype(np.float64) + 0.1 for a in b]  # non-zero biases keep units away from the ReLU kink
+    x = rng.standard_normal((6, 5))
+    y = rng.integers(0, 3, 6)
+    loss, gw, gb, _ = backprop(w, b, x, y)
+    assert loss == pytest.approx(cross_entropy(forward(w, b, x)[-1], y))
+    eps = 1e-6
+    for params, grads in ((w, gw), (b, gb)):
+        for p, g in zip(params, grads):
+            numeric = np.zeros_like(p)
+            for i in np.ndindex(p.shape):
+                p[i] += eps
+                up = cross_entropy(forward(w, b, x)[-1], y)
+                p[i] -= 2 * eps
+                down = cross_entropy(forward(w, b, x)[-1], y)
+                p[i] += eps
+                numeric[i] = (up - down) / (2 * eps)
+            assert np.allclose(g, numeric, atol=1e-7), (g, numeric)
+
+
+def test_gradients_are_batch_averages_for_weights_and_biases():
+    """Doubling the batch with a copy of itself leaves every gradient unchanged."""
+    rng = np.random.default_rng(3)
+    w, b = init_params([4, 3, 2], rng)
+    x = rng.standard_normal((5, 4)).astype(np.float32)
+    y = rng.integers(0, 2, 5)
+    _, gw1, gb1, _ = backprop(w, b, x, y)
+    _, gw2, gb2, _ = backprop(w, b, np.concatenate([x, x]), np.concatenate([y, y]))
+    for g1, g2 in zip(gw1 + gb1, gw2 + gb2):
+        assert np.allclose(g1, g2, atol=1e-6)
+
+
+def test_sgd_with_momentum_and_decay():
+    p = [np.array([1.0], np.float32), np.array([1.0], np.float32)]
+    v = [np.zeros(1, np.float32), np.zeros(1, np.float32)]
+    g = [np.array([0.5], np.float32), np.array([0.5], np.float32)]
+    sgd_step(p, g, v, lr=0.1, momentum=0.9, weight_decay=0.1, decay_mask=[True, False])
+    assert p[0][0] == pytest.approx(1 - 0.1 * (0.5 + 0.1))
+    assert p[1][0] == pytest.approx(1 - 0.1 * 0.5)
+    sgd_step(p, g, v, lr=0.1, momentum=0.9)
+    assert v[1][0] == pytest.approx(0.9 * -0.05 - 0.05)
+
+
+def test_a_few_steps_fit_a_tiny_problem():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 8)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64)
+    w, b = init_params([8, 16, 2], rng)
+    v = [np.zeros_like(p) for p in w + b]
+    first = backprop(w, b, x, y)[0]
+    for _ in range(200):
+        _, gw, gb, _ = backprop(w, b, x, y)
+        sgd_step(w + b, gw + gb, v, lr=0.1, momentum=0.9)
+    loss, _, _, correct = backprop(w, b, x, y)
+    assert loss < first / 5 and correct >= 62
+
+
+def test_predict_proba_normalises_inputs():
+    w = [np.zeros((784, 10), np.float32)]
+    w[0][:, 3] = 1.0
+    b = [np.zeros(10, np.float32)]
+    img = np.full((1, 28, 28), 0.5, np.float32)
+    # (0.5 - 0.5) / 0.25 = 0 everywhere: all logits 0, uniform probabilities
+    assert np.allclose(predict_proba(Model(w, b, mean=0.5, std=0.25), img), 0.1)
+    assert predict_proba(Model(w, b, mean=0.0, std=1.0), img)[0].argmax() == 3

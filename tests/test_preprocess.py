@@ -1,0 +1,146 @@
+"""Pad pixels -> 28x28 MNIST-like image: invariance to where, how big and how thick a digit is drawn."""
+
+import numpy as np
+import pytest
+
+from modelfile import load_model
+from predict import predict_drawing
+from preprocess import (area_matrix, bounding_box, center_of_mass, ink_components, resize_area,
+                        stroke_width, to_mnist)
+from tests.shapes import DIGITS, render, transform
+from training import ROOT
+
+
+def similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """Cosine similarity of two images."""
+    return float((a * b).sum() / np.sqrt((a * a).sum() * (b * b).sum()))
+
+
+def test_area_matrix_averages_and_keeps_mass():
+    m = area_matrix(280, 20)
+    assert m.shape == (20, 280)
+    assert np.allclose(m.sum(axis=1), 1)          # each output is an average
+    assert np.allclose(m.sum(axis=0), 20 / 280)   # each input counts equally
+    img = np.random.default_rng(0).random((90, 37)).astype(np.float32)
+    small = resize_area(img, (20, 8))
+    assert small.shape == (20, 8)
+    assert small.mean() == pytest.approx(img.mean(), rel=1e-4)
+    assert np.allclose(resize_area(np.ones((7, 3), np.float32), (20, 9)), 1)  # upscaling too
+
+
+def test_center_of_mass_and_bounding_box():
+    img = np.zeros((10, 12), np.float32)
+    img[2, 3] = 1
+    img[6, 9] = 3
+    assert center_of_mass(img) == pytest.approx((5.0, 7.5))
+    assert bounding_box(img) == (2, 7, 3, 10)
+    assert bounding_box(np.zeros((4, 4))) is None
+
+
+def test_components_are_eight_connected():
+    mask = np.array([[1, 0, 0, 1],
+                     [0, 1, 0, 1],
+                     [0, 0, 0, 0],
+                     [1, 1, 0, 1]], bool)
+    labels = ink_components(mask)
+    assert labels[0, 0] == labels[1, 1] != labels[0, 3]
+    assert labels[0, 3] == labels[1, 3]
+    assert len(set(labels[mask].tolist())) == 4
+    u = np.array([[1, 0, 1], [1, 0, 1], [1, 1, 1]], bool)  # a U joins late
+    assert len(set(ink_components(u)[u].tolist())) == 1
+
+
+def test_stroke_width_estimate():
+    for width in (6, 12, 20):
+        pad = render([[(0.2, 0.5), (0.8, 0.5)]], width=width)
+        assert stroke_width(pad / 255) == pytest.approx(width, rel=0.25)
+
+
+def test_empty_pad_and_lone_dot_give_nothing():
+    assert to_mnist(np.zeros((280, 280), np.uint8)) is None
+    assert to_mnist(render([[(0.4, 0.4)]])) is None               # a tap
+    assert to_mnist(render([[(0.4, 0.4), (0.41, 0.41)]])) is None  # a tiny scribble
+    faint = np.full((280, 280), 40, np.uint8)                      # no pixel above half ink
+    assert to_mnist(faint) is None
+
+
+def test_output_is_mnist_like():
+    img = to_mnist(render(DIGITS[3]))
+    assert img.shape == (28, 28) and img.dtype == np.float32
+    assert 0 <= img.min() and img.max() <= 1 and img.max() > 0.9
+    top, bottom, left, right = bounding_box(img, 0.05)
+    assert max(bottom - top, right - left) in (20, 21)             # longer side scaled to 20
+    cy, cx = center_of_mass(img)
+    assert abs(cy - 13.5) <= 0.5 and abs(cx - 13.5) <= 0.5          # centre of mass at the centre
+    assert 1.8 <= stroke_width(np.pad(img, 1)) <= 3.3              # MNIST-like stroke (median 2.3)
+
+
+VARIANTS = {
+    "small": dict(scale=0.35),
+    "tiny corner": dict(scale=0.25, dx=-0.35, dy=0.35),
+    "large": dict(scale=1.25),
+    "off-centre": dict(scale=0.6, dx=0.2, dy=-0.2),
+}
+
+
+@pytest.mark.parametrize("digit", range(10))
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_where_and_how_big_hardly_matters(digit, variant):
+    reference = to_mnist(render(DIGITS[digit]))
+    moved = to_mnist(render(transform(DIGITS[digit], **VARIANTS[variant])))
+    assert similarity(reference, moved) > 0.65  # unprocessed, a moved digit would score about 0
+
+
+@pytest.mark.parametrize("width", [8, 34])
+@pytest.mark.parametrize("digit", [0, 1, 4, 7])
+def test_brush_thickness_is_normalised(digit, width):
+    reference = to_mnist(render(DIGITS[digit]))
+    img = to_mnist(render(DIGITS[digit], width=width))
+    assert 1.8 <= stroke_width(np.pad(img, 1)) <= 3.5
+    assert similarity(reference, img) > 0.75
+
+
+def test_stray_speck_is_ignored():
+    clean = to_mnist(render(DIGITS[7]))
+    specked = to_mnist(render(DIGITS[7] + [[(0.95, 0.95)]]))
+    assert np.allclose(clean, specked)
+
+
+def test_part_of_a_digit_is_not_a_speck():
+    """The separate bar of a 4 drawn in two strokes is kept."""
+    four = DIGITS[4]
+    assert not np.allclose(to_mnist(render(four)), to_mnist(render(four[:1])))
+
+
+def test_line_touching_the_edge():
+    img = to_mnist(render([[(0.5, -0.1), (0.5, 1.1)]]))
+    assert img is not None
+    top, bottom, left, right = bounding_box(img, 0.05)
+    assert bottom - top in (20, 21) and right - left <= 5
+
+
+def test_accepts_float_and_rejects_colour():
+    pad = render(DIGITS[1])
+    assert np.allclose(to_mnist(pad), to_mnist(pad / 255.0), atol=1e-6)
+    with pytest.raises(ValueError, match="2-D"):
+        to_mnist(np.zeros((10, 10, 4), np.uint8))
+
+
+@pytest.fixture(scope="module")
+def shipped_model():
+    return load_model(ROOT / "static" / "model" / "model.npz")
+
+
+@pytest.mark.parametrize("digit", range(10))
+@pytest.mark.parametrize("variant", ["normal", "small", "large", "off-centre", "thin", "thick"])
+def test_shipped_model_reads_drawn_digits(shipped_model, digit, variant):
+    strokes, width = DIGITS[digit], 20
+    if variant in VARIANTS:
+        strokes = transform(strokes, **VARIANTS[variant])
+    elif variant == "thin":
+        width = 7
+    elif variant == "thick":
+        width = 36
+    prediction = predict_drawing(shipped_model, render(strokes, width=width))
+    assert prediction is not None
+    assert prediction.digit == digit, np.round(prediction.probs, 3)

@@ -1,0 +1,147 @@
+"""The training and evaluation CLIs, end to end on a small synthetic data set."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from modelfile import load_model, save_model
+from training import augment as aug
+from training.data import Dataset
+from training.evaluate import main as evaluate_main
+from training.train import TrainConfig, build_parser, learning_rate, main as train_main, train
+
+
+def synthetic(n: int, seed: int) -> Dataset:
+    """Ten classes of blobs: digit d is a bright 6x6 square at a position depending on d, plus noise."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 10, n).astype(np.uint8)
+    images = (rng.random((n, 28, 28)) * 40).astype(np.uint8)
+    for i, d in enumerate(labels):
+        r, c = 3 + (d // 5) * 12, 2 + (d % 5) * 5
+        images[i, r:r + 6, c:c + 4] = 255
+    return Dataset(images, labels)
+
+
+def write_csv(path, data: Dataset):
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["label"] + [f"p{i}" for i in range(784)])
+        for img, lab in zip(data.images, data.labels):
+            w.writerow([int(lab)] + img.ravel().tolist())
+    return path
+
+
+@pytest.fixture(scope="module")
+def data_files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("data")
+    return write_csv(d / "train.csv", synthetic(600, 1)), write_csv(d / "test.csv", synthetic(200, 2))
+
+
+def test_train_cli_writes_model_log_and_plot(tmp_path, data_files, capsys):
+    train_csv, test_csv = data_files
+    out, log, plot = tmp_path / "m.npz", tmp_path / "log.csv", tmp_path / "plot.png"
+    code = train_main(["--train", str(train_csv), "--test", str(test_csv), "--layers", "784", "32", "10",
+                       "--epochs", "3", "--batch-size", "50", "--lr", "0.05", "--out", str(out),
+                       "--log", str(log), "--plot", str(plot), "--quiet"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert printed.count("test error") >= 4  # after each epoch, and at the end
+    model = load_model(out)
+    assert model.sizes == [784, 32, 10]
+    assert model.meta["test_error"] < 0.05
+    assert model.meta["hyperparameters"]["batch_size"] == 50
+    rows = list(csv.reader(open(log)))
+    assert rows[0] == ["epoch", "batch", "loss"] and len(rows) == 1 + 3 * 12  # loss of every batch
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_same_seed_same_weights(data_files):
+    train_set = synthetic(300, 5)
+    cfg = TrainConfig(layers=[784, 16, 10], epochs=2, batch_size=32, seed=7)
+    a, _ = train(cfg, train_set, progress=False)
+    b, _ = train(cfg, train_set, progress=False)
+    c, _ = train(TrainConfig(layers=[784, 16, 10], epochs=2, batch_size=32, seed=8), train_set, progress=False)
+    assert all(np.array_equal(x, y) for x, y in zip(a.weights, b.weights))
+    assert not np.array_equal(a.weights[0], c.weights[0])
+
+
+def test_validation_split_and_early_stopping():
+    cfg = TrainConfig(layers=[784, 16, 10], epochs=30, batch_size=32, validation=0.2, patience=2,
+                      augment=False, lr=0.05)
+    model, history = train(cfg, synthetic(400, 3), progress=False)
+    assert all(h.val_error is not None for h in history)
+    assert len(history) < 30  # stopped early: the task is learnt quickly
+    assert min(h.val_error for h in history) == 0.0
+
+
+def test_learning_rate_schedules():
+    cfg = TrainConfig(lr=0.1, epochs=10, schedule="cosine")
+    rates = [learning_rate(cfg, e) for e in range(10)]
+    assert rates[0] == pytest.approx(0.1) and all(x > y for x, y in zip(rates, rates[1:]))
+    cfg.schedule = "step"
+    assert [learning_rate(cfg, e) for e in (0, 5, 8)] == pytest.approx([0.1, 0.01, 0.001])
+
+
+def test_bad_data_is_refused_with_file_and_line(tmp_path, data_files, capsys):
+    bad = tmp_path / "bad.csv"
+    lines = open(data_files[0]).read().splitlines()
+    lines[5] = lines[5].replace(",", ",x", 1)
+    bad.write_text("\n".join(lines) + "\n")
+    code = train_main(["--train", str(bad), "--test", str(data_files[1]), "--out", str(tmp_path / "m.npz")])
+    err = capsys.readouterr().err
+    assert code == 2 and "bad.csv" in err and "line 6" in err and "Traceback" not in err
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_bad_layers_are_refused(capsys):
+    assert train_main(["--layers", "100", "10"]) == 2
+    assert "784" in capsys.readouterr().err
+
+
+def test_help_explains_every_flag():
+    text = build_parser().format_help()
+    for flag in ("--layers", "--lr", "--momentum", "--batch-size", "--epochs", "--seed", "--log", "--plot",
+                 "--no-augment", "--validation", "--patience", "--weight-decay", "--schedule"):
+        assert flag in text
+
+
+def test_evaluate_cli(tmp_path, data_files, capsys):
+    train_csv, test_csv = data_files
+    out = tmp_path / "m.npz"
+    assert train_main(["--train", str(train_csv), "--test", str(test_csv), "--layers", "784", "32", "10",
+                       "--epochs", "3", "--lr", "0.05", "--out", str(out), "--quiet"]) == 0
+    result = tmp_path / "r.json"
+    assert evaluate_main(["--model", str(out), "--test", str(test_csv), "--json", str(result),
+                          "--out-dir", str(tmp_path / "plots")]) == 0
+    figures = json.loads(result.read_text())
+    assert figures["test_error"] == pytest.approx(load_model(out).meta["test_error"])
+    assert figures["n"] == 200 and len(figures["per_digit_accuracy"]) == 10
+    assert np.array(figures["confusion"]).sum() == 200
+    assert "per-digit accuracy" in capsys.readouterr().out
+    for png in ("confusion.png", "worst.png"):
+        assert (tmp_path / "plots" / png).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_evaluate_refuses_a_corrupt_model(tmp_path, data_files, capsys):
+    bad = tmp_path / "broken.npz"
+    bad.write_bytes(b"PK\x03\x04 not really")
+    assert evaluate_main(["--model", str(bad), "--test", str(data_files[1])]) == 2
+    err = capsys.readouterr().err
+    assert "broken.npz" in err and "not a model file" in err
+
+
+def test_augmentation_keeps_digits_recognisable():
+    rng = np.random.default_rng(0)
+    img = np.zeros((1, 28, 28), np.float32)
+    img[0, 6:22, 12:16] = 1.0
+    identity = np.array([[[1, 0, 0], [0, 1, 0]]], np.float32)
+    assert np.allclose(aug.warp(img, identity), img)
+    shift = np.array([[[1, 0, -2], [0, 1, 3]]], np.float32)  # sample 2 rows up, 3 cols right
+    assert np.allclose(aug.warp(img, shift)[0, 8:24, 9:13], 1)
+    out = aug.augment(np.repeat(img, 200, axis=0), rng)
+    assert out.shape == (200, 28, 28) and out.min() >= 0 and out.max() <= 1
+    mass = out.sum(axis=(1, 2))
+    assert (mass > 0.5 * img.sum()).all() and (mass < 2 * img.sum()).all()
+    assert aug.thicken(img).sum() > img.sum() > aug.thin(img).sum() > 0.4 * img.sum()

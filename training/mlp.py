@@ -1,0 +1,100 @@
+"""Learning: initialisation, cross-entropy, backpropagation and one SGD step.
+
+The forward pass is ``network.forward`` from ``py/`` (the browser runs the
+same one). Notation for a batch of N examples, layer l = 0..L-1:
+
+    a_0 = x                          (N, n_0)
+    z_{l+1} = a_l @ W_l + b_l        (N, n_{l+1})
+    a_{l+1} = relu(z_{l+1})          hidden layers
+    p = softmax(z_L)                 output probabilities
+    loss = -mean_i log p[i, y_i]     cross-entropy, in nats
+
+Backpropagation, with delta_L = dloss/dz_L = (p - onehot(y)) / N:
+
+    dloss/dW_l = a_l.T @ delta_{l+1}
+    dloss/db_l = delta_{l+1}.sum(axis=0)
+    delta_l    = (delta_{l+1} @ W_l.T) * (z_l > 0)
+
+Both weight and bias gradients are averages over the batch (the 1/N is in delta).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from network import forward, softmax
+
+Params = tuple[list[np.ndarray], list[np.ndarray]]
+
+
+def init_params(sizes: list[int], rng: np.random.Generator) -> Params:
+    """He initialisation for ReLU layers: W_l ~ N(0, 2 / n_l), b_l = 0; float32."""
+    weights = [
+        (rng.standard_normal((n_in, n_out)) * np.sqrt(2.0 / n_in)).astype(np.float32)
+        for n_in, n_out in zip(sizes[:-1], sizes[1:])
+    ]
+    biases = [np.zeros(n, np.float32) for n in sizes[1:]]
+    return weights, biases
+
+
+def log_softmax(z: np.ndarray) -> np.ndarray:
+    """log(softmax(z)) row-wise, computed stably: z - max - log(sum(exp(z - max)))."""
+    shifted = z - z.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def cross_entropy(logits: np.ndarray, labels: np.ndarray) -> float:
+    """Mean cross-entropy in nats of logits (N, K) against integer labels (N,)."""
+    return float(-log_softmax(logits)[np.arange(len(labels)), labels].mean())
+
+
+def backprop(
+    weights: list[np.ndarray], biases: list[np.ndarray], x: np.ndarray, labels: np.ndarray
+) -> tuple[float, list[np.ndarray], list[np.ndarray], int]:
+    """Loss and gradients for one batch.
+
+    x: (N, n_0) float32 normalised inputs; labels: (N,) integers.
+    Returns (loss, dW per layer, db per layer, number of correct predictions).
+    """
+    activations = forward(weights, biases, x)
+    logits = activations[-1]
+    n = len(labels)
+    rows = np.arange(n)
+    delta = softmax(logits)
+    loss = float(-np.log(np.maximum(delta[rows, labels], 1e-30)).mean())
+    correct = int((logits.argmax(axis=1) == labels).sum())
+    delta[rows, labels] -= 1
+    delta /= n
+    grad_w: list[np.ndarray] = [np.empty(0)] * len(weights)
+    grad_b: list[np.ndarray] = [np.empty(0)] * len(weights)
+    for l in range(len(weights) - 1, -1, -1):
+        grad_w[l] = activations[l].T @ delta
+        grad_b[l] = delta.sum(axis=0)
+        if l > 0:
+            delta = (delta @ weights[l].T) * (activations[l] > 0)
+    return loss, grad_w, grad_b, correct
+
+
+def sgd_step(
+    params: list[np.ndarray],
+    grads: list[np.ndarray],
+    velocity: list[np.ndarray],
+    lr: float,
+    momentum: float,
+    weight_decay: float = 0.0,
+    decay_mask: list[bool] | None = None,
+) -> None:
+    """Mini-batch SGD with (heavy-ball) momentum, in place:
+
+        v <- momentum * v - lr * (g + weight_decay * p)
+        p <- p + v
+
+    Weight decay applies to the entries whose ``decay_mask`` is True (weights, not biases).
+    """
+    lr32, mom32 = np.float32(lr), np.float32(momentum)
+    for i, (p, g, v) in enumerate(zip(params, grads, velocity)):
+        if weight_decay and (decay_mask is None or decay_mask[i]):
+            g = g + np.float32(weight_decay) * p
+        v *= mom32
+        v -= lr32 * g
+        p += v
