@@ -9,7 +9,7 @@ all of that before the network sees the drawing:
 1. ``ink_components`` / ``drop_specks``: stray specks far from the digit
    (less than ``SPECK_FRACTION`` of the ink) are removed.
 2. ``bounding_box``: crop to the ink.
-3. ``stroke_width`` + ``normalize_stroke``: thin or thicken the strokes so
+3. ``to_working_size``, ``stroke_width`` + ``normalize_stroke``: thin or thicken the strokes so
    that, once scaled, they are about as wide as MNIST's.
 4. ``resize_area``: scale the longer side to 20 px by area averaging.
 5. ``center_of_mass`` + ``place``: put the centre of mass at the centre of 28x28.
@@ -28,6 +28,7 @@ INK = 0.5           # a pixel is "ink" above this intensity (0-1), for shapes
 SPECK_FRACTION = 0.05  # components with less of the total ink are specks
 MIN_ASPECT = 2.5    # bounding box shorter than this many stroke widths: a dot, not a digit
 TARGET_WIDTH = 2.5  # stroke width (px, in the 28x28 image) we normalise to, MNIST-like
+WORK = 80           # stroke normalisation works on at most this size (px)
 CELL = 4            # grid cell (pad px) for finding connected components
 
 
@@ -202,6 +203,19 @@ def place(digit: np.ndarray, size: int = SIZE) -> np.ndarray:
     return out
 
 
+def to_working_size(crop: np.ndarray) -> np.ndarray:
+    """Area-scale a crop (h, w) whose longer side exceeds WORK down to WORK px.
+
+    Stroke normalisation then costs the same whatever the pad's resolution, and
+    WORK = 4 x BOX keeps quarter-pixel precision for the final 20 px box.
+    """
+    h, w = crop.shape
+    if max(h, w) <= WORK:
+        return crop
+    f = WORK / max(h, w)
+    return resize_area(crop, (max(1, round(h * f)), max(1, round(w * f))))
+
+
 def to_mnist(pad: np.ndarray) -> np.ndarray | None:
     """Pad pixels (H, W) -> MNIST-like image (28, 28) float32 in [0, 1], or None if nothing to read.
 
@@ -217,12 +231,12 @@ def to_mnist(pad: np.ndarray) -> np.ndarray | None:
         return None
     top, bottom, left, right = box
     crop = ink[top:bottom, left:right]
-    h, w = crop.shape
-    width = stroke_width(np.pad(crop, 1))
-    if max(h, w) < MIN_ASPECT * width:
+    if max(crop.shape) < MIN_ASPECT * stroke_width(np.pad(crop, 1)):
         return None
+    crop = to_working_size(crop)
+    width = stroke_width(np.pad(crop, 1))
     margin = int(np.ceil(width)) + 1
-    crop = normalize_stroke(np.pad(crop, margin), max(h, w))
+    crop = normalize_stroke(np.pad(crop, margin), max(crop.shape))
     box = bounding_box(crop, 0.0)
     if box is None:
         return None
