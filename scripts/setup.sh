@@ -14,12 +14,18 @@ if ! cmp -s requirements.txt .venv/.requirements.txt; then
   .venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
   cp requirements.txt .venv/.requirements.txt
 fi
-if [ ! -d node_modules/pyodide ] || ! cmp -s package-lock.json node_modules/.package-lock.json; then
+if [ ! -d node_modules/pyodide ] || ! cmp -s package-lock.json node_modules/.setup-lock.json; then
   echo "setup: installing npm packages (package-lock.json)"
   npm ci --no-audit --no-fund --loglevel=error
+  cp package-lock.json node_modules/.setup-lock.json
 fi
 .venv/bin/python -m tools.assets
 
+if [ "${1:-}" = "--test" ] && ! cmp -s requirements-bench.txt .venv/.requirements-bench.txt; then
+  echo "setup: installing the benchmarks' packages for their tests (requirements-bench.txt: PyTorch CPU)"
+  .venv/bin/pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+  cp requirements-bench.txt .venv/.requirements-bench.txt
+fi
 if [ "${1:-}" = "--test" ] && [ ! -x /usr/bin/chromium ]; then
   echo "setup: installing Debian's chromium for the end-to-end tests"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"

@@ -1,0 +1,218 @@
+// The drawing pad: pointer input (mouse, touch, pen) -> strokes, drawn sharp and smooth.
+//
+// A drawing is a list of strokes; a stroke is a list of [x, y] points in
+// pad-normalised coordinates, [0, 1] on both axes (0,0 = top left). The same
+// strokes are drawn on the visible canvas (any size, x devicePixelRatio) and
+// on an offscreen MODEL_SIZE x MODEL_SIZE canvas whose alpha channel is what
+// the model gets, so a drawing gives the same model input on every screen.
+
+/** Side of the device-independent canvas the model's pixels come from. */
+export const MODEL_SIZE = 280;
+/** Brush width as a fraction of the pad side (280 / 14 = 20 px on the model canvas). */
+export const BRUSH = 1 / 14;
+
+/** Trace one stroke on ctx (already styled), scaled to `size` pixels: quadratic smoothing through midpoints. */
+function traceStroke(ctx, points, size) {
+  const n = points.length;
+  if (n === 0) return;
+  const [x0, y0] = points[0];
+  ctx.beginPath();
+  if (n === 1) {
+    ctx.arc(x0 * size, y0 * size, ctx.lineWidth / 2, 0, 2 * Math.PI);
+    ctx.fill();
+    return;
+  }
+  ctx.moveTo(x0 * size, y0 * size);
+  for (let i = 1; i < n - 1; i++) {
+    const [x, y] = points[i];
+    const [nx, ny] = points[i + 1];
+    ctx.quadraticCurveTo(x * size, y * size, ((x + nx) / 2) * size, ((y + ny) / 2) * size);
+  }
+  const [xl, yl] = points[n - 1];
+  ctx.lineTo(xl * size, yl * size);
+  ctx.stroke();
+}
+
+/** Clear ctx's size x size area and draw all strokes with a round brush of size * BRUSH. */
+export function renderStrokes(ctx, strokes, size, color) {
+  ctx.save();
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.clearRect(0, 0, size, size);
+  ctx.lineWidth = size * BRUSH;
+  ctx.lineCap = "round";
+  ctx.lineJoin = "round";
+  ctx.strokeStyle = color;
+  ctx.fillStyle = color;
+  for (const stroke of strokes) traceStroke(ctx, stroke, size);
+  ctx.restore();
+}
+
+function makeCanvas(size) {
+  if (typeof OffscreenCanvas === "function") return new OffscreenCanvas(size, size);
+  const c = document.createElement("canvas");
+  c.width = c.height = size;
+  return c;
+}
+
+let modelCtx = null;
+
+/** Strokes -> Uint8Array(MODEL_SIZE * MODEL_SIZE) of ink (alpha, 0-255), row-major. */
+export function strokesToPixels(strokes) {
+  if (!modelCtx) {
+    // willReadFrequently keeps it a CPU canvas: same pixels on every machine, cheap reads.
+    modelCtx = makeCanvas(MODEL_SIZE).getContext("2d", { willReadFrequently: true });
+  }
+  renderStrokes(modelCtx, strokes, MODEL_SIZE, "#000");
+  const rgba = modelCtx.getImageData(0, 0, MODEL_SIZE, MODEL_SIZE).data;
+  const out = new Uint8Array(MODEL_SIZE * MODEL_SIZE);
+  for (let i = 0, j = 3; i < out.length; i++, j += 4) out[i] = rgba[j];
+  return out;
+}
+
+/**
+ * The visible pad. Events (all plain Events on the Pad):
+ *   "ink"    new points were added to the stroke being drawn (or a stroke started)
+ *   "stroke" a stroke ended
+ *   "change" the drawing changed other than by drawing (clear, undo, set)
+ */
+export class Pad extends EventTarget {
+  /** @param {HTMLCanvasElement} canvas */
+  constructor(canvas) {
+    super();
+    this.canvas = canvas;
+    this.ctx = canvas.getContext("2d");
+    /** @type {number[][][]} */
+    this.strokes = [];
+    /** Bumped on every change of the drawing. */
+    this.version = 0;
+    this.pointerId = null;
+    this.current = null;
+    this.rect = null;
+    this.frame = 0;
+    this.ink = "#000";
+
+    canvas.addEventListener("pointerdown", (e) => this.#down(e));
+    canvas.addEventListener("pointermove", (e) => this.#move(e));
+    canvas.addEventListener("pointerup", (e) => this.#up(e));
+    canvas.addEventListener("pointercancel", (e) => this.#up(e));
+    canvas.addEventListener("lostpointercapture", (e) => this.#up(e));
+    // No context menu, text selection or double-tap zoom on the pad.
+    canvas.addEventListener("contextmenu", (e) => e.preventDefault());
+    canvas.addEventListener("touchstart", (e) => e.preventDefault(), { passive: false });
+
+    new ResizeObserver(() => this.#resize()).observe(canvas);
+    window.addEventListener("resize", () => this.#resize()); // devicePixelRatio changes (zoom)
+    matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => this.#resize());
+    this.#resize();
+  }
+
+  get drawing() { return this.pointerId !== null; }
+  get isEmpty() { return this.strokes.length === 0; }
+
+  /** Ink (alpha 0-255) of the current drawing on the MODEL_SIZE x MODEL_SIZE canvas. */
+  pixels() { return strokesToPixels(this.strokes); }
+
+  clear() {
+    if (this.isEmpty) return false;
+    this.#endStroke();
+    this.strokes = [];
+    this.#changed("change");
+    return true;
+  }
+
+  undo() {
+    if (this.isEmpty) return false;
+    this.#endStroke();
+    this.strokes.pop();
+    this.#changed("change");
+    return true;
+  }
+
+  /** Replace the drawing (automation): strokes of [x, y] points in [0, 1]. */
+  setStrokes(strokes) {
+    this.#endStroke();
+    this.strokes = strokes.map((s) => s.map(([x, y]) => [clamp01(x), clamp01(y)]));
+    this.#changed("change");
+  }
+
+  #changed(type) {
+    this.version++;
+    this.#schedule();
+    this.dispatchEvent(new Event(type));
+  }
+
+  #resize() {
+    const rect = this.canvas.getBoundingClientRect();
+    const dpr = window.devicePixelRatio || 1;
+    const side = Math.max(1, Math.round(rect.width * dpr));
+    if (this.canvas.width !== side || this.canvas.height !== side) {
+      this.canvas.width = this.canvas.height = side;
+    }
+    this.ink = getComputedStyle(this.canvas).getPropertyValue("--ink").trim() || "#000";
+    this.#render();
+  }
+
+  #schedule() {
+    if (!this.frame) this.frame = requestAnimationFrame(() => { this.frame = 0; this.#render(); });
+  }
+
+  #render() {
+    renderStrokes(this.ctx, this.strokes, this.canvas.width, this.ink);
+    this.canvas.parentElement?.setAttribute("data-empty", String(this.isEmpty));
+  }
+
+  #point(e) {
+    const r = this.rect;
+    return [clamp01((e.clientX - r.left) / r.width), clamp01((e.clientY - r.top) / r.height)];
+  }
+
+  #add(e) {
+    const [x, y] = this.#point(e);
+    const last = this.current[this.current.length - 1];
+    // Skip points closer than half a CSS pixel to the previous one.
+    const min = 0.5 / this.rect.width;
+    if (last && Math.abs(x - last[0]) < min && Math.abs(y - last[1]) < min) return false;
+    this.current.push([x, y]);
+    return true;
+  }
+
+  #down(e) {
+    if (this.pointerId !== null) return; // one stroke at a time (ignore a second finger)
+    if (e.pointerType === "mouse" && e.button !== 0) return;
+    e.preventDefault();
+    this.canvas.setPointerCapture?.(e.pointerId);
+    this.pointerId = e.pointerId;
+    this.rect = this.canvas.getBoundingClientRect();
+    this.current = [];
+    this.#add(e);
+    this.strokes.push(this.current);
+    this.#changed("ink");
+  }
+
+  #move(e) {
+    if (e.pointerId !== this.pointerId) return;
+    e.preventDefault();
+    const events = (e.getCoalescedEvents && e.getCoalescedEvents()) || [];
+    let added = false;
+    for (const ev of events.length ? events : [e]) added = this.#add(ev) || added;
+    if (added) this.#changed("ink");
+  }
+
+  #up(e) {
+    if (e.pointerId !== this.pointerId) return;
+    if (e.type === "pointerup") this.#add(e);
+    this.#endStroke();
+    this.version++;
+    this.#schedule();
+    this.dispatchEvent(new Event("stroke"));
+  }
+
+  #endStroke() {
+    this.pointerId = null;
+    this.current = null;
+  }
+}
+
+function clamp01(v) {
+  return v < 0 ? 0 : v > 1 ? 1 : v;
+}

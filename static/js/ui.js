@@ -1,0 +1,122 @@
+// What the page shows: the status line, errors, the top digit, the ten bars, the 28x28 preview.
+
+const $ = (selector, root = document) => root.querySelector(selector);
+const html = document.documentElement;
+
+export class View {
+  constructor() {
+    this.status = $('[data-testid="status"] .status-text');
+    this.errorBox = $('[data-testid="error"]');
+    this.digit = $('[data-testid="prediction"]');
+    this.prompt = $('[data-testid="prompt"]');
+    this.confidence = $(".confidence");
+    this.announce = $('[data-testid="announce"]');
+    this.bars = Array.from({ length: 10 }, (_, d) => {
+      const row = $(`[data-testid="prob-${d}"]`);
+      return { row, fill: $(".bar-fill", row), value: $(".bar-value", row) };
+    });
+    this.preview = $('[data-testid="preview"]').getContext("2d");
+    this.undo = $('[data-testid="undo"]');
+    this.clear = $('[data-testid="clear"]');
+    this.lastAnnounced = "";
+    this.showNothing();
+  }
+
+  setState(state) {
+    html.dataset.state = state;
+  }
+
+  setStatus(text) {
+    this.status.textContent = text;
+  }
+
+  showError(message) {
+    this.setState("error");
+    this.setStatus("Error");
+    $(".error-reason", this.errorBox).textContent = message;
+    this.errorBox.hidden = false;
+    this.prompt.textContent = "No prediction";
+  }
+
+  /** Enable Undo/Clear only when there is something to undo or clear. */
+  setCanEdit(canEdit) {
+    this.undo.disabled = !canEdit;
+    this.clear.disabled = !canEdit;
+  }
+
+  /** Nothing to read (empty pad, a lone dot, not ready yet): no digit, empty bars, the prompt. */
+  showNothing() {
+    this.digit.textContent = "";
+    this.prompt.hidden = false;
+    this.confidence.hidden = true;
+    this.confidence.textContent = "";
+    for (const { row, fill, value } of this.bars) {
+      row.dataset.prob = "0";
+      row.classList.remove("top");
+      row.removeAttribute("aria-current");
+      fill.style.transform = "scaleX(0)";
+      value.textContent = "";
+    }
+    this.preview.clearRect(0, 0, 28, 28);
+  }
+
+  /**
+   * @param {Float32Array} probs  (10,) probabilities
+   * @param {Float32Array} image  (784,) the 28x28 image in [0, 1] the network saw
+   */
+  showPrediction(probs, image) {
+    let top = 0;
+    for (let d = 1; d < 10; d++) if (probs[d] > probs[top]) top = d;
+    this.digit.textContent = String(top);
+    this.prompt.hidden = true;
+    this.confidence.hidden = false;
+    this.confidence.textContent = confidenceText(probs[top]);
+    this.bars.forEach(({ row, fill, value }, d) => {
+      const p = probs[d];
+      row.dataset.prob = String(p);
+      row.classList.toggle("top", d === top);
+      if (d === top) row.setAttribute("aria-current", "true");
+      else row.removeAttribute("aria-current");
+      fill.style.transform = `scaleX(${Math.min(1, Math.max(0, p))})`;
+      value.textContent = percent(p);
+    });
+    this.drawPreview(image);
+  }
+
+  /** The network's 28x28 input, white ink on black like MNIST. */
+  drawPreview(image) {
+    const img = this.preview.createImageData(28, 28);
+    for (let i = 0; i < 784; i++) {
+      const v = Math.round(Math.min(1, Math.max(0, image[i])) * 255);
+      img.data[4 * i] = img.data[4 * i + 1] = img.data[4 * i + 2] = v;
+      img.data[4 * i + 3] = 255;
+    }
+    this.preview.putImageData(img, 0, 0);
+  }
+
+  /** Tell screen readers the settled result (not every frame while drawing). */
+  announceResult(probs) {
+    let text = "Draw a digit.";
+    if (probs) {
+      let top = 0;
+      for (let d = 1; d < 10; d++) if (probs[d] > probs[top]) top = d;
+      text = `Looks like a ${top}, ${percent(probs[top])} sure.`;
+    }
+    if (text !== this.lastAnnounced) {
+      this.announce.textContent = text;
+      this.lastAnnounced = text;
+    }
+  }
+}
+
+function percent(p) {
+  if (p >= 0.995) return "100%";
+  if (p > 0 && p < 0.005) return "<1%";
+  return `${Math.round(p * 100)}%`;
+}
+
+function confidenceText(p) {
+  if (p >= 0.9) return `${percent(p)} sure`;
+  if (p >= 0.6) return `probably (${percent(p)})`;
+  return `maybe? (${percent(p)})`;
+}
