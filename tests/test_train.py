@@ -8,20 +8,10 @@ import pytest
 
 from modelfile import load_model, save_model
 from training import augment as aug
+from synthetic_data import synthetic
 from training.data import Dataset
 from training.evaluate import main as evaluate_main
 from training.train import TrainConfig, build_parser, learning_rate, main as train_main, train
-
-
-def synthetic(n: int, seed: int) -> Dataset:
-    """Ten classes of blobs: digit d is a bright 6x6 square at a position depending on d, plus noise."""
-    rng = np.random.default_rng(seed)
-    labels = rng.integers(0, 10, n).astype(np.uint8)
-    images = (rng.random((n, 28, 28)) * 40).astype(np.uint8)
-    for i, d in enumerate(labels):
-        r, c = 3 + (d // 5) * 12, 2 + (d % 5) * 5
-        images[i, r:r + 6, c:c + 4] = 255
-    return Dataset(images, labels)
 
 
 def write_csv(path, data: Dataset):

@@ -1,0 +1,1 @@
+"""Benchmarks (not part of the app). ``python -m bench.train_bench`` compares training speed."""

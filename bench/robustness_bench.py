@@ -1,0 +1,142 @@
+"""How well are digits read when drawn small, off-centre, thick or thin? Ours vs the naive pipeline.
+
+MNIST test digits are re-drawn on a 280x280 pad the way people draw: at other sizes,
+in other places, with thicker or thinner strokes. Each pad goes through
+
+* ours:  ``py/preprocess.to_mnist`` (specks, crop, stroke width, 20 px box, centre of mass);
+* naive: the whole pad area-averaged down to 28x28, what many digit demos do;
+
+and the shipped model predicts. Prints a table of accuracy per variant and writes JSON.
+
+    .venv/bin/python -m bench.robustness_bench [--n 2000] [--json bench/results/robustness.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Callable, Optional
+
+import numpy as np
+
+import training  # noqa: F401  (puts py/ on the path)
+from modelfile import load_model
+from network import Model, predict_proba
+from preprocess import resize_area, to_mnist
+from training import ROOT
+from training.data import load_dataset
+from training.fetch import fetch
+
+PAD = 280
+
+
+def upscale(img: np.ndarray, size: int) -> np.ndarray:
+    """Bilinear upscaling of a (28, 28) float image to (size, size)."""
+    src = (np.arange(size) + 0.5) * img.shape[0] / size - 0.5
+    i0 = np.clip(np.floor(src).astype(int), 0, img.shape[0] - 1)
+    i1 = np.clip(i0 + 1, 0, img.shape[0] - 1)
+    f = np.clip(src - i0, 0, 1).astype(np.float32)
+    rows = img[i0] * (1 - f)[:, None] + img[i1] * f[:, None]
+    return rows[:, i0] * (1 - f)[None, :] + rows[:, i1] * f[None, :]
+
+
+def grey_filter(img: np.ndarray, radius: int, op: Callable) -> np.ndarray:
+    """Dilation (np.maximum) or erosion (np.minimum) by a (2r+1)-square."""
+    out = img
+    for axis in (0, 1):
+        acc = out
+        for k in range(1, radius + 1):
+            acc = op(acc, np.roll(out, k, axis=axis))
+            acc = op(acc, np.roll(out, -k, axis=axis))
+        out = acc
+    return out
+
+
+def draw(digit: np.ndarray, size: int, top: int, left: int, stroke: int = 0) -> np.ndarray:
+    """Pad (PAD, PAD) uint8 with the 28x28 digit drawn size x size at (top, left).
+
+    stroke > 0 dilates by that radius (a thicker pen), < 0 erodes (a thinner one).
+    """
+    big = upscale(digit.astype(np.float32) / 255, size)
+    big = np.where(big > 0.35, 1.0, big / 0.35).astype(np.float32)  # a pen's solid ink
+    pad = np.zeros((PAD, PAD), np.float32)
+    pad[top:top + size, left:left + size] = big
+    if stroke > 0:
+        pad = grey_filter(pad, stroke, np.maximum)
+    elif stroke < 0:
+        pad = grey_filter(pad, -stroke, np.minimum)
+    return (np.clip(pad, 0, 1) * 255).astype(np.uint8)
+
+
+def variants(rng: np.random.Generator) -> dict[str, Callable[[np.ndarray], np.ndarray]]:
+    """Name -> function drawing one digit on a pad (random placement where it says so)."""
+    def anywhere(size: int) -> tuple[int, int]:
+        return tuple(rng.integers(0, PAD - size + 1, 2))  # type: ignore[return-value]
+
+    return {
+        "centred, full size": lambda d: draw(d, 280, 0, 0),
+        "half size, centred": lambda d: draw(d, 140, 70, 70),
+        "small (1/3), anywhere": lambda d: draw(d, 93, *anywhere(93)),
+        "tiny (1/5), anywhere": lambda d: draw(d, 56, *anywhere(56)),
+        "off-centre (1/2), corner": lambda d: draw(d, 140, 140, 0),
+        "thick pen": lambda d: draw(d, 240, 20, 20, stroke=6),
+        "thin pen": lambda d: draw(d, 280, 0, 0, stroke=-3),
+        "small and thick": lambda d: draw(d, 120, *anywhere(120), stroke=4),
+    }
+
+
+def naive(pad: np.ndarray) -> np.ndarray:
+    """The whole pad scaled down to 28x28: no cropping, centring or stroke handling."""
+    return resize_area(pad.astype(np.float32) / 255, (28, 28))
+
+
+def accuracy(model: Model, pads: list[np.ndarray], labels: np.ndarray,
+             pipeline: Callable[[np.ndarray], Optional[np.ndarray]]) -> tuple[float, float]:
+    """(accuracy, mean ms per pad of the pipeline) -- a pad read as empty counts as wrong."""
+    start = time.perf_counter()
+    images = [pipeline(p) for p in pads]
+    ms = 1000 * (time.perf_counter() - start) / len(pads)
+    ok = np.array([im is not None for im in images])
+    batch = np.stack([im if im is not None else np.zeros((28, 28), np.float32) for im in images])
+    predicted = predict_proba(model, batch).argmax(axis=1)
+    return float(((predicted == labels) & ok).mean()), ms
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.robustness_bench", description=__doc__.split("\n\n")[0])
+    p.add_argument("--model", type=Path, default=ROOT / "static" / "model" / "model.npz", help="model file")
+    p.add_argument("--n", type=int, default=2000, help="number of MNIST test digits per variant")
+    p.add_argument("--seed", type=int, default=0, help="seed for the random placements")
+    p.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "robustness.json",
+                   help="where to write the results")
+    args = p.parse_args(argv)
+    model = load_model(args.model)
+    _, test_csv = fetch(ROOT / "data" / "mnist")
+    test = load_dataset(test_csv)
+    images, labels = test.images[:args.n], test.labels[:args.n].astype(np.int64)
+    rng = np.random.default_rng(args.seed)
+    rows = []
+    print(f"{args.n} MNIST test digits re-drawn on a {PAD}x{PAD} pad; model {args.model.name}\n")
+    print(f"{'variant':28s} {'ours':>8s} {'naive':>8s} {'ours ms/pad':>12s}")
+    for name, make in variants(rng).items():
+        pads = [make(d) for d in images]
+        ours, ms = accuracy(model, pads, labels, to_mnist)
+        base, _ = accuracy(model, pads, labels, naive)
+        rows.append({"variant": name, "ours_accuracy": ours, "naive_accuracy": base, "ours_ms_per_pad": ms})
+        print(f"{name:28s} {100 * ours:7.2f}% {100 * base:7.2f}% {ms:12.2f}", flush=True)
+    mean_ours = float(np.mean([r["ours_accuracy"] for r in rows]))
+    mean_naive = float(np.mean([r["naive_accuracy"] for r in rows]))
+    print(f"{'mean':28s} {100 * mean_ours:7.2f}% {100 * mean_naive:7.2f}%")
+    print(f"\nerror ratio naive/ours: {(1 - mean_naive) / max(1 - mean_ours, 1e-9):.1f}x")
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps({"n": args.n, "model": str(args.model), "rows": rows,
+                                     "mean_ours": mean_ours, "mean_naive": mean_naive}, indent=2))
+    print(f"written to {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
