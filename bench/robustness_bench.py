@@ -25,7 +25,7 @@ import numpy as np
 import training  # noqa: F401  (puts py/ on the path)
 from modelfile import load_model
 from network import Model, predict_proba
-from preprocess import resize_area, to_mnist
+from preprocess import grey_filter, resize_area, to_mnist
 from training import ROOT
 from training.data import load_dataset
 from training.fetch import fetch
@@ -41,18 +41,6 @@ def upscale(img: np.ndarray, size: int) -> np.ndarray:
     f = np.clip(src - i0, 0, 1).astype(np.float32)
     rows = img[i0] * (1 - f)[:, None] + img[i1] * f[:, None]
     return rows[:, i0] * (1 - f)[None, :] + rows[:, i1] * f[None, :]
-
-
-def grey_filter(img: np.ndarray, radius: int, op: Callable) -> np.ndarray:
-    """Dilation (np.maximum) or erosion (np.minimum) by a (2r+1)-square."""
-    out = img
-    for axis in (0, 1):
-        acc = out
-        for k in range(1, radius + 1):
-            acc = op(acc, np.roll(out, k, axis=axis))
-            acc = op(acc, np.roll(out, -k, axis=axis))
-        out = acc
-    return out
 
 
 def draw(digit: np.ndarray, size: int, top: int, left: int, stroke: int = 0) -> np.ndarray:

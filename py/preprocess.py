@@ -6,13 +6,15 @@ sits at the centre. People draw anywhere on the pad, at any size, with a brush
 that is thick for a small digit and thin for a large one; this module undoes
 all of that before the network sees the drawing:
 
-1. ``ink_components`` / ``drop_specks``: stray specks far from the digit
-   (less than ``SPECK_FRACTION`` of the ink) are removed.
-2. ``bounding_box``: crop to the ink.
-3. ``to_working_size``, ``stroke_width`` + ``normalize_stroke``: thin or thicken the strokes so
+1. ``bounding_box``: crop to the ink.
+2. ``ink_components`` / ``drop_specks``: stray specks far from the digit
+   (less than ``SPECK_FRACTION`` of the ink) are removed; crop again.
+3. ``to_working_size``: area-scale the crop to at most ``WORK`` px, so the
+   rest costs the same for any pad size (this runs on every pen move).
+4. ``stroke_width`` + ``normalize_stroke``: thin or thicken the strokes so
    that, once scaled, they are about as wide as MNIST's.
-4. ``resize_area``: scale the longer side to 20 px by area averaging.
-5. ``center_of_mass`` + ``place``: put the centre of mass at the centre of 28x28.
+5. ``resize_area``: scale the longer side to 20 px by area averaging.
+6. ``center_of_mass`` + ``place``: put the centre of mass at the centre of 28x28.
 
 NumPy only (runs in the browser through Pyodide). Pad pixels are ink
 intensity: (H, W) uint8 0-255 (the canvas alpha channel) or float in [0, 1].
@@ -29,7 +31,7 @@ SPECK_FRACTION = 0.05  # components with less of the total ink are specks
 MIN_ASPECT = 2.5    # bounding box shorter than this many stroke widths: a dot, not a digit
 TARGET_WIDTH = 2.5  # stroke width (px, in the 28x28 image) we normalise to, MNIST-like
 WORK = 80           # stroke normalisation works on at most this size (px)
-CELL = 4            # grid cell (pad px) for finding connected components
+GRID = 32           # specks are found on a grid of at most GRID x GRID cells
 
 
 def to_unit(pad: np.ndarray) -> np.ndarray:
@@ -42,24 +44,36 @@ def to_unit(pad: np.ndarray) -> np.ndarray:
     return np.clip(pad.astype(np.float32), 0, 1)
 
 
+def frame(img: np.ndarray, n: int, value: float = 0.0) -> np.ndarray:
+    """img (h, w) surrounded by n pixels of value -> (h + 2n, w + 2n), same dtype (a lean np.pad)."""
+    h, w = img.shape
+    out = np.full((h + 2 * n, w + 2 * n), value, img.dtype)
+    out[n:n + h, n:n + w] = img
+    return out
+
+
 def bounding_box(ink: np.ndarray, threshold: float = 0.0) -> tuple[int, int, int, int] | None:
     """Smallest (top, bottom, left, right) slice bounds holding all pixels > threshold; None if none."""
-    rows = np.flatnonzero((ink > threshold).any(axis=1))
+    mask = ink > threshold
+    rows = np.flatnonzero(mask.any(axis=1))
     if rows.size == 0:
         return None
-    cols = np.flatnonzero((ink > threshold).any(axis=0))
+    cols = np.flatnonzero(mask.any(axis=0))
     return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
 
 
 def ink_components(mask: np.ndarray) -> np.ndarray:
     """Label the 8-connected components of a boolean mask (h, w) -> int32 labels, 0 = background.
 
-    Union-find over horizontal runs of each row: a run joins every run of the
+    Union-find over the horizontal runs of ink: a run joins every run of the
     row above that it touches (diagonals included).
     """
     h, w = mask.shape
-    labels = np.zeros((h, w), np.int32)
-    parent: list[int] = [0]
+    edges = np.diff(mask.astype(np.int8), axis=1, prepend=0, append=0)
+    run_row, run_start = np.nonzero(edges == 1)   # runs in row-major order
+    run_stop = np.nonzero(edges == -1)[1]         # exclusive ends, same order
+    rows, starts, stops = run_row.tolist(), run_start.tolist(), run_stop.tolist()
+    parent = list(range(len(rows)))
 
     def find(a: int) -> int:
         while parent[a] != a:
@@ -67,49 +81,42 @@ def ink_components(mask: np.ndarray) -> np.ndarray:
             a = parent[a]
         return a
 
-    previous: list[tuple[int, int, int]] = []  # (start, stop, label) runs of the row above
-    for y in range(h):
-        edges = np.flatnonzero(np.diff(np.concatenate(([0], mask[y].view(np.int8), [0]))))
-        runs = []
-        for start, stop in zip(edges[0::2].tolist(), edges[1::2].tolist()):
-            label = 0
-            for ps, pe, pl in previous:
-                if ps <= stop and pe >= start:  # touching, diagonals included
-                    if label == 0:
-                        label = find(pl)
-                    else:
-                        a, b = find(label), find(pl)
-                        if a != b:
-                            parent[max(a, b)] = min(a, b)
-                            label = min(a, b)
-            if label == 0:
-                label = len(parent)
-                parent.append(label)
-            labels[y, start:stop] = label
-            runs.append((start, stop, label))
-        previous = runs
-    roots = np.array([find(i) for i in range(len(parent))], np.int32)
-    return roots[labels]
+    above = 0  # first run of the row above the current run's row
+    for i, y in enumerate(rows):
+        while above < i and rows[above] < y - 1:
+            above += 1
+        j = above
+        while j < i and rows[j] == y - 1:
+            if starts[j] <= stops[i] and stops[j] >= starts[i]:  # touching, diagonals included
+                a, b = find(i), find(j)
+                parent[max(a, b)] = min(a, b)
+            j += 1
+    labels = np.zeros((h, w), np.int32)
+    for i, (y, start, stop) in enumerate(zip(rows, starts, stops)):
+        labels[y, start:stop] = find(i) + 1
+    return labels
 
 
 def drop_specks(ink: np.ndarray) -> np.ndarray:
-    """Remove ink components holding less than SPECK_FRACTION of all ink; (H, W) -> (H, W).
+    """Remove ink components holding less than SPECK_FRACTION of all ink; (h, w) -> (h, w) float32.
 
-    Components are found on a coarse grid of CELL x CELL pixels, so strokes that
-    nearly touch count as one, and the work stays small for a large pad.
+    Components are found on a coarse grid of at most GRID x GRID square cells,
+    so strokes that nearly touch count as one, and the work stays the same
+    for any pad size.
     """
     h, w = ink.shape
-    gh, gw = -(-h // CELL), -(-w // CELL)
-    padded = np.zeros((gh * CELL, gw * CELL), np.float32)
+    cell = -(-max(h, w) // GRID)
+    gh, gw = -(-h // cell), -(-w // cell)
+    padded = np.zeros((gh * cell, gw * cell), np.float32)
     padded[:h, :w] = ink
-    mass = padded.reshape(gh, CELL, gw, CELL).sum(axis=(1, 3))
+    mass = padded.reshape(gh, cell, gw, cell).sum(axis=(1, 3))
     labels = ink_components(mass > 0)
     per_label = np.bincount(labels.ravel(), weights=mass.ravel())
     per_label[0] = 0
     if np.count_nonzero(per_label) <= 1:
         return ink
     keep_label = per_label >= SPECK_FRACTION * per_label.sum()
-    keep = np.repeat(np.repeat(keep_label[labels], CELL, axis=0), CELL, axis=1)[:h, :w]
+    keep = np.repeat(np.repeat(keep_label[labels], cell, axis=0), cell, axis=1)[:h, :w]
     return np.where(keep, ink, np.float32(0))
 
 
@@ -123,64 +130,70 @@ def stroke_width(ink: np.ndarray) -> float:
     area = float(mask.sum())
     if area == 0:
         return 0.0
-    m = np.pad(mask, 1)
+    m = frame(mask, 1)
     perimeter = float((m[1:, :] != m[:-1, :]).sum() + (m[:, 1:] != m[:, :-1]).sum())
     # Edges counted along the axes overestimate a slanted or curved outline by about 4/pi.
     return 2.0 * area / (perimeter * np.pi / 4)
 
 
-def _filter(ink: np.ndarray, radius: int, op) -> np.ndarray:
-    """Grey-level dilation (op=np.maximum) or erosion (np.minimum) by a (2r+1)-square."""
-    out = ink
-    for axis in (0, 1):
-        fill = 0.0 if op is np.maximum else 1.0
-        padded = np.pad(out, [(radius, radius) if a == axis else (0, 0) for a in (0, 1)],
-                        constant_values=fill)
-        n = out.shape[axis]
-        acc = out
-        for k in range(2 * radius + 1):
-            acc = op(acc, np.take(padded, np.arange(k, k + n), axis=axis))
-        out = acc
+def grey_filter(ink: np.ndarray, radius: int, op) -> np.ndarray:
+    """Grey-level dilation (op=np.maximum) or erosion (op=np.minimum) of (h, w) by a (2r+1)-square.
+
+    Separable: the max (or min) over 2r+1 rows, then over 2r+1 columns.
+    Outside the image counts as background for dilation and as ink for erosion.
+    """
+    h, w = ink.shape
+    framed = frame(ink, radius, 0.0 if op is np.maximum else 1.0)
+    rows = framed[:h]
+    for k in range(1, 2 * radius + 1):
+        rows = op(rows, framed[k:k + h])
+    out = rows[:, :w]
+    for k in range(1, 2 * radius + 1):
+        out = op(out, rows[:, k:k + w])
     return out
 
 
-def normalize_stroke(ink: np.ndarray, length: int) -> np.ndarray:
+def normalize_stroke(ink: np.ndarray, width: float) -> np.ndarray:
     """Thin or thicken strokes so that, once the digit is scaled into the 20 px box, they are
     about TARGET_WIDTH wide.
 
-    ink: (h, w) float32 crop with a margin of background around the ink;
-    length: the longer side of the ink's bounding box, in pixels.
-    Eroding by radius r takes 2r off both the stroke width w and the length L, so
+    ink: (h, w) float32 crop to the ink's bounding box; width: its stroke width (px).
+    Returns the crop framed by background, eroded or dilated by a radius r.
+    Eroding by r takes 2r off both the stroke width w and the longer side L, so
     solve (w - 2r) * BOX / (L - 2r) = TARGET_WIDTH for r (negative r: dilate).
     """
-    width = stroke_width(ink)
-    if width == 0:
-        return ink
+    length = max(ink.shape)
     radius = int(round((width - TARGET_WIDTH * length / BOX) / (2 * (1 - TARGET_WIDTH / BOX))))
     if radius >= 1:
         radius = min(radius, int(width // 4))  # keep half of each stroke: small digits merge strokes
-        return _filter(ink, radius, np.minimum) if radius >= 1 else ink
+    framed = frame(ink, abs(radius) + 1)      # room to grow, and background to erode from
+    if radius >= 1:
+        return grey_filter(framed, radius, np.minimum)
     if radius <= -1:
-        return _filter(ink, -radius, np.maximum)
-    return ink
+        return grey_filter(framed, -radius, np.maximum)
+    return framed
 
 
-def area_matrix(n_in: int, n_out: int) -> np.ndarray:
-    """(n_out, n_in) float32 matrix averaging n_in pixels into n_out by overlap (anti-aliased resize).
+def _resize_rows(img: np.ndarray, n_out: int) -> np.ndarray:
+    """Area-average the n_in rows of img (n_in, w) into n_out rows -> (n_out, w) float32.
 
-    Output pixel i covers input interval [i*r, (i+1)*r) with r = n_in / n_out;
-    each input pixel j contributes its overlap with that interval, divided by r.
+    Output row i covers input rows [i*r, (i+1)*r), r = n_in / n_out, fractions
+    included. With S(x) the running sum of the rows up to x (linear within a
+    row, since a pixel is constant), that average is (S((i+1)*r) - S(i*r)) / r.
     """
+    n_in = img.shape[0]
     r = n_in / n_out
-    lo = np.arange(n_out)[:, None] * r
-    j = np.arange(n_in)[None, :]
-    overlap = np.clip(np.minimum(lo + r, j + 1) - np.maximum(lo, j), 0, None)
-    return (overlap / r).astype(np.float32)
+    running = np.zeros((n_in + 1, img.shape[1]), np.float64)
+    np.cumsum(img, axis=0, out=running[1:])
+    x = np.arange(n_out + 1) * r
+    k = np.minimum(x.astype(np.int64), n_in - 1)          # the input row each edge falls in
+    s = running[k] + (x - k)[:, None] * (running[k + 1] - running[k])
+    return (np.diff(s, axis=0) / r).astype(np.float32)
 
 
 def resize_area(img: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """Resize (h, w) -> shape by area averaging; keeps the mean intensity."""
-    return area_matrix(img.shape[0], shape[0]) @ img @ area_matrix(img.shape[1], shape[1]).T
+    """Resize (h, w) -> shape float32 by area averaging (anti-aliased; keeps the mean intensity)."""
+    return _resize_rows(_resize_rows(img, shape[0]).T, shape[1]).T
 
 
 def center_of_mass(img: np.ndarray) -> tuple[float, float]:
@@ -196,8 +209,8 @@ def place(digit: np.ndarray, size: int = SIZE) -> np.ndarray:
     cy, cx = center_of_mass(digit)
     h, w = digit.shape
     centre = (size - 1) / 2
-    top = int(np.clip(round(centre - cy), 0, size - h))
-    left = int(np.clip(round(centre - cx), 0, size - w))
+    top = min(max(round(centre - cy), 0), size - h)
+    left = min(max(round(centre - cx), 0), size - w)
     out = np.zeros((size, size), np.float32)
     out[top:top + h, left:left + w] = digit
     return out
@@ -223,21 +236,21 @@ def to_mnist(pad: np.ndarray) -> np.ndarray | None:
     MIN_ASPECT stroke widths): the page shows a prompt instead of a guess.
     """
     ink = to_unit(pad)
-    if bounding_box(ink, INK) is None:
-        return None
-    ink = drop_specks(ink)
-    box = bounding_box(ink, INK)
+    box = bounding_box(ink)                         # all ink, faint edges included
     if box is None:
         return None
     top, bottom, left, right = box
-    crop = ink[top:bottom, left:right]
-    if max(crop.shape) < MIN_ASPECT * stroke_width(np.pad(crop, 1)):
+    ink = drop_specks(ink[top:bottom, left:right])
+    box = bounding_box(ink, INK)
+    if box is None:                                 # only faint ink, or only specks
         return None
-    crop = to_working_size(crop)
-    width = stroke_width(np.pad(crop, 1))
-    margin = int(np.ceil(width)) + 1
-    crop = normalize_stroke(np.pad(crop, margin), max(crop.shape))
-    box = bounding_box(crop, 0.0)
+    top, bottom, left, right = box
+    crop = to_working_size(ink[top:bottom, left:right])
+    width = stroke_width(frame(crop, 1))
+    if max(crop.shape) < MIN_ASPECT * width:
+        return None
+    crop = normalize_stroke(crop, width)
+    box = bounding_box(crop)
     if box is None:
         return None
     top, bottom, left, right = box

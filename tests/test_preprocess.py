@@ -5,7 +5,7 @@ import pytest
 
 from modelfile import load_model
 from predict import predict_drawing
-from preprocess import (area_matrix, bounding_box, center_of_mass, ink_components, resize_area,
+from preprocess import (bounding_box, center_of_mass, frame, grey_filter, ink_components, resize_area,
                         stroke_width, to_mnist)
 from tests.shapes import DIGITS, render, transform
 from training import ROOT
@@ -16,16 +16,35 @@ def similarity(a: np.ndarray, b: np.ndarray) -> float:
     return float((a * b).sum() / np.sqrt((a * a).sum() * (b * b).sum()))
 
 
-def test_area_matrix_averages_and_keeps_mass():
-    m = area_matrix(280, 20)
-    assert m.shape == (20, 280)
-    assert np.allclose(m.sum(axis=1), 1)          # each output is an average
-    assert np.allclose(m.sum(axis=0), 20 / 280)   # each input counts equally
-    img = np.random.default_rng(0).random((90, 37)).astype(np.float32)
-    small = resize_area(img, (20, 8))
-    assert small.shape == (20, 8)
-    assert small.mean() == pytest.approx(img.mean(), rel=1e-4)
-    assert np.allclose(resize_area(np.ones((7, 3), np.float32), (20, 9)), 1)  # upscaling too
+def overlap_matrix(n_in: int, n_out: int) -> np.ndarray:
+    """(n_out, n_in): how much of input pixel j output pixel i covers, divided by r = n_in / n_out."""
+    r = n_in / n_out
+    lo = np.arange(n_out)[:, None] * r
+    j = np.arange(n_in)[None, :]
+    return np.clip(np.minimum(lo + r, j + 1) - np.maximum(lo, j), 0, None) / r
+
+
+@pytest.mark.parametrize("shape_in, shape_out", [((90, 37), (20, 8)), ((280, 280), (80, 80)),
+                                                 ((7, 3), (20, 9)), ((33, 1), (20, 1))])
+def test_resize_area_is_the_area_average(shape_in, shape_out):
+    img = np.random.default_rng(0).random(shape_in).astype(np.float32)
+    expected = overlap_matrix(shape_in[0], shape_out[0]) @ img @ overlap_matrix(shape_in[1], shape_out[1]).T
+    out = resize_area(img, shape_out)
+    assert out.shape == shape_out and out.dtype == np.float32
+    np.testing.assert_allclose(out, expected, atol=1e-5)
+    assert out.mean() == pytest.approx(img.mean(), rel=1e-4)        # keeps the mean intensity
+    assert np.allclose(resize_area(np.ones(shape_in, np.float32), shape_out), 1)
+
+
+def test_grey_filter_dilates_and_erodes_by_a_square():
+    img = np.zeros((9, 9), np.float32)
+    img[4, 4] = 1
+    grown = grey_filter(img, 2, np.maximum)
+    assert bounding_box(grown) == (2, 7, 2, 7) and grown.sum() == 25
+    assert np.array_equal(grey_filter(grown, 2, np.minimum), img)
+    block = frame(np.ones((5, 5), np.float32), 2)
+    assert np.array_equal(grey_filter(block, 1, np.minimum), frame(np.ones((3, 3), np.float32), 3))
+    assert np.array_equal(grey_filter(np.ones((4, 4), np.float32), 1, np.minimum), np.ones((4, 4)))  # edges are ink
 
 
 def test_center_of_mass_and_bounding_box():
@@ -72,7 +91,7 @@ def test_output_is_mnist_like():
     assert max(bottom - top, right - left) in (20, 21)             # longer side scaled to 20
     cy, cx = center_of_mass(img)
     assert abs(cy - 13.5) <= 0.5 and abs(cx - 13.5) <= 0.5          # centre of mass at the centre
-    assert 1.8 <= stroke_width(np.pad(img, 1)) <= 3.3              # MNIST-like stroke (median 2.3)
+    assert 1.8 <= stroke_width(frame(img, 1)) <= 3.3              # MNIST-like stroke (median 2.3)
 
 
 VARIANTS = {
@@ -96,7 +115,7 @@ def test_where_and_how_big_hardly_matters(digit, variant):
 def test_brush_thickness_is_normalised(digit, width):
     reference = to_mnist(render(DIGITS[digit]))
     img = to_mnist(render(DIGITS[digit], width=width))
-    assert 1.8 <= stroke_width(np.pad(img, 1)) <= 3.5
+    assert 1.8 <= stroke_width(frame(img, 1)) <= 3.5
     assert similarity(reference, img) > 0.75
 
 
