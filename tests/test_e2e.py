@@ -227,8 +227,9 @@ def test_browser_matches_cpython(fresh_app: App):
     assert app.prediction() == str(int(np.argmax(expected.probs)))
 
 
-def test_prediction_round_trip_is_fast(fresh_app: App):
-    """~50 predictions of a growing drawing; the round trip is what the user waits for."""
+def test_growing_drawing_is_answered_at_every_step(fresh_app: App):
+    """~50 predictions of a growing drawing, each answered (timings go to bench.page_bench, and here
+    to artifacts/predict_times.json for a look, not asserted)."""
     app = fresh_app
     path = ellipse(0.5, 0.5, 0.25, 0.32, n=50)
     start = len(app.page.evaluate("() => digitApp.predictTimes"))
@@ -236,13 +237,37 @@ def test_prediction_round_trip_is_fast(fresh_app: App):
         app.page.evaluate("(s) => digitApp.setStrokes(s)", [path[:i]])
         app.idle()
     times = app.page.evaluate("() => digitApp.predictTimes")[start:]
-    assert len(times) >= 45
+    assert len(times) >= 45 and all(t > 0 for t in times)
+    assert app.prediction() == "0"
     p50, p95 = percentile(times, 50), percentile(times, 95)
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "predict_times.json").write_text(json.dumps(
         {"n": len(times), "p50_ms": p50, "p95_ms": p95, "max_ms": max(times), "times_ms": times}, indent=2))
     print(f"\nprediction round trip over {len(times)}: p50 {p50:.1f} ms, p95 {p95:.1f} ms")
-    assert p50 < 100 and p95 < 250
+
+
+# ---------------------------------------------------------------- offline
+
+def test_works_offline_after_one_visit(chromium_browser):
+    """Once ready, the service worker holds every file: with the server gone the page still boots
+    and reads a digit."""
+    own = Server()
+    context = chromium_browser.new_context()
+    try:
+        app = App(context, own.url).open()
+        assert app.state == "ready"
+        assert app.page.evaluate("() => digitApp.offline") is True
+        assert app.page.evaluate("() => document.documentElement.dataset.offline") == "ready"
+        own.stop()
+        app.requests.clear()
+        app.page.reload()
+        assert app.wait_settled() == "ready", app.page.get_by_test_id("error").text_content()
+        app.draw(ONE)
+        assert app.prediction() == "1"
+        assert any(u.endswith("static/pyodide/pyodide.asm.wasm") for u in app.requests)  # it was asked for
+    finally:
+        context.close()
+        own.stop()
 
 
 # ---------------------------------------------------------------- phone, touch, before ready

@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FILES = {
     "index.html": b"<!doctype html><title>t</title>",
     "static/js/main.js": b"export {};",
+    "static/sw.js": b"self.addEventListener('fetch', () => {});",
     "static/css/app.css": b"body{}",
     "static/pyodide/pyodide.mjs": b"export const loadPyodide = 1;",
     "static/pyodide/pyodide.asm.js": b"var x;",
@@ -198,6 +199,14 @@ def test_changed_file_gets_a_new_etag(server, root):
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))
     status, after, body = request(server, "/static/css/app.css", headers={"If-None-Match": before["etag"]})
     assert status == 200 and body == b"body{color:red}" and after["etag"] != before["etag"]
+
+
+def test_service_worker_may_control_the_whole_app(server):
+    _, headers, _ = request(server, "/static/sw.js")
+    assert headers["service-worker-allowed"] == "/"
+    status, h304, _ = request(server, "/static/sw.js", headers={"If-None-Match": headers["etag"]})
+    assert status == 304 and h304["service-worker-allowed"] == "/"
+    assert "service-worker-allowed" not in request(server, "/static/js/main.js")[1]
 
 
 def test_csp_keeps_the_page_on_this_server(server):

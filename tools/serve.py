@@ -152,13 +152,13 @@ class Handler(BaseHTTPRequestHandler):
             cache = cache_control(self.root, file)
             if not_modified(self.headers, etag, st.st_mtime):
                 self.send_response(HTTPStatus.NOT_MODIFIED)
-                self._common_headers(cache, etag, modified)
+                self._common_headers(file, cache, etag, modified)
                 self.end_headers()
                 return
             self.send_response(HTTPStatus.OK)
             self.send_header("Content-Type", content_type(file))
             self.send_header("Content-Length", str(st.st_size))
-            self._common_headers(cache, etag, modified)
+            self._common_headers(file, cache, etag, modified)
             self.end_headers()
             if body:
                 try:
@@ -166,8 +166,10 @@ class Handler(BaseHTTPRequestHandler):
                 except (BrokenPipeError, ConnectionResetError):
                     self.close_connection = True
 
-    def _common_headers(self, cache: str, etag: str, modified: str) -> None:
+    def _common_headers(self, file: Path, cache: str, etag: str, modified: str) -> None:
         self.send_header("Cache-Control", cache)
+        if file == self.root / "static" / "sw.js":
+            self.send_header("Service-Worker-Allowed", "/")  # its scope: the whole app
         self.send_header("ETag", etag)
         self.send_header("Last-Modified", modified)
         self._security_headers()

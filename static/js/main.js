@@ -6,10 +6,12 @@
 //   lastImage      Float32Array(784): the 28x28 image of that result, null when nothing
 //   predictTimes   round trip (ms) of every prediction, request sent -> answer received
 //   timings        {runtime, numpy, code, model, total} ms in the worker, plus ready (ms since page start)
+//   offline        Promise resolved with true once every file the app needs is cached (static/sw.js)
 //   whenIdle()     Promise resolved once the shown result is for the current drawing
 //                  (or the app is in error)
 //   setStrokes(s), clear(), undo()   drive the pad without a pointer
-// <html data-state="loading|ready|error" data-predictions="N">, N counts rendered results.
+// <html data-state="loading|ready|error" data-predictions="N" data-offline="ready|unavailable">,
+// N counts rendered results.
 
 import { Pad, MODEL_SIZE } from "./pad.js";
 import { Predictor } from "./model.js";
@@ -49,7 +51,7 @@ let resetVersion = 0; // pad.version right after the last clear/undo: older answ
 
 predictor.addEventListener("status", (e) => view.setStatus(e.detail.message));
 predictor.addEventListener("ready", (e) => {
-  const { versions, model, timings, ms } = e.detail;
+  const { versions, model, timings, files, ms } = e.detail;
   app.timings = { ...timings, ready: Math.round(ms) };
   view.setState("ready");
   view.setStatus("Ready");
@@ -58,6 +60,7 @@ predictor.addEventListener("ready", (e) => {
     `NumPy ${versions.numpy}; model ${model.name} (${model.layers.join("-")})`;
   // Whatever was drawn while loading: predict it now (the predictor sends it).
   predictor.request();
+  app.offline = keepForOffline(files);
 });
 predictor.addEventListener("error", (e) => {
   view.showError(e.detail.message);
@@ -106,6 +109,31 @@ document.addEventListener("keydown", (e) => {
     pad.undo();
   }
 });
+
+// ---- offline ----
+
+/** Register static/sw.js and have it cache what the page and the worker loaded. */
+async function keepForOffline(workerFiles) {
+  const done = (ok, why) => {
+    html.dataset.offline = ok ? "ready" : "unavailable";
+    if (!ok) console.warn(`The app will not work offline: ${why}`);
+    return ok;
+  };
+  if (!("serviceWorker" in navigator)) return done(false, "this browser has no service workers");
+  try {
+    await navigator.serviceWorker.register("static/sw.js", { scope: "./", updateViaCache: "none" });
+    const { active } = await navigator.serviceWorker.ready;
+    const page = performance.getEntriesByType("resource").map((e) => e.name);
+    const answer = new Promise((resolve) => {
+      navigator.serviceWorker.addEventListener("message", (e) => resolve(e.data), { once: true });
+    });
+    active.postMessage({ type: "cache", urls: [location.href, ...page, ...workerFiles] });
+    const reply = await answer;
+    return done(reply.type === "cached", reply.message);
+  } catch (err) {
+    return done(false, err.message);
+  }
+}
 
 // ---- idle tracking (tests, automation) ----
 

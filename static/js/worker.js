@@ -7,7 +7,7 @@
 //                                          pixels: Uint8Array(width*height), ink 0-255
 // Messages out:
 //   {type: "status", stage, message}       stage: "runtime" | "numpy" | "code" | "model"
-//   {type: "ready", versions, model, timings}
+//   {type: "ready", versions, model, timings, files}   files: URLs this worker downloaded
 //   {type: "model", url, model, ms}        answer to "load-model"
 //   {type: "result", id, probs: Float32Array(10), image: Float32Array(784), ms}
 //   {type: "result", id, empty: true, ms}  empty pad or a lone dot (Python returned None)
@@ -141,7 +141,8 @@ async function init({ baseUrl, modelUrl }) {
   const model = installModel(bytes, modelName);
   mark("model", t);
   timings.total = Math.round(performance.now() - t0);
-  post({ type: "ready", versions, model, timings });
+  const files = performance.getEntriesByType("resource").map((e) => e.name);
+  post({ type: "ready", versions, model, timings, files });
 }
 
 /** Pyodide, then NumPy from static/pyodide/ (checked: loadPackage can fail quietly). */

@@ -1,0 +1,66 @@
+// Service worker: the app keeps working offline after one visit.
+//
+// The page registers it once Python is ready and then sends
+//   {type: "cache", urls: [...]}   every same-origin file the page and the Python worker loaded
+// which is stored in Cache Storage (mostly straight from the HTTP cache); it answers
+//   {type: "cached", count}        or {type: "cache-failed", message}.
+// Requests then go:
+//   static/pyodide/ (versioned, immutable)  cache first, network if missing
+//   everything else (page, JS, py/, model)  network first, so edits show at once;
+//                                           the cached copy when the network fails.
+// Served from static/ with "Service-Worker-Allowed: /" so that its scope is the whole app.
+
+const CACHE = "digit-app-v1";
+const IMMUTABLE = new URL("./pyodide/", self.location).pathname;
+
+self.addEventListener("install", () => self.skipWaiting());
+self.addEventListener("activate", (event) => {
+  event.waitUntil((async () => {
+    for (const name of await caches.keys()) if (name !== CACHE) await caches.delete(name);
+    await self.clients.claim();
+  })());
+});
+
+self.addEventListener("message", (event) => {
+  const { type, urls } = event.data || {};
+  if (type !== "cache") return;
+  event.waitUntil((async () => {
+    try {
+      const sameOrigin = [...new Set(urls)].filter((u) => new URL(u).origin === self.location.origin);
+      const cache = await caches.open(CACHE);
+      await cache.addAll(sameOrigin);
+      event.source.postMessage({ type: "cached", count: sameOrigin.length });
+    } catch (err) {
+      event.source.postMessage({ type: "cache-failed", message: String((err && err.message) || err) });
+    }
+  })());
+});
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  const url = new URL(request.url);
+  if (request.method !== "GET" || url.origin !== self.location.origin) return;
+  event.respondWith(url.pathname.startsWith(IMMUTABLE) ? cacheFirst(request) : networkFirst(request));
+});
+
+async function cacheFirst(request) {
+  const cached = await caches.match(request);
+  return cached || fetch(request);
+}
+
+async function networkFirst(request) {
+  try {
+    const response = await fetch(request);
+    if (response.ok) {
+      const copy = response.clone();
+      caches.open(CACHE).then((cache) => cache.put(request, copy));
+    }
+    return response;
+  } catch (err) {
+    // Offline: the cached copy (a page URL may differ only by its ?query).
+    const cached = await caches.match(request) ||
+      (request.mode === "navigate" && await caches.match(request, { ignoreSearch: true }));
+    if (cached) return cached;
+    throw err;
+  }
+}
