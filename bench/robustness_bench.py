@@ -30,7 +30,7 @@ from training import ROOT
 from training.data import load_dataset
 from training.fetch import fetch
 
-PAD = 280
+PAD = 140  # the page's model canvas (static/js/pad.js MODEL_SIZE)
 
 
 def upscale(img: np.ndarray, size: int) -> np.ndarray:
@@ -64,15 +64,18 @@ def variants(rng: np.random.Generator) -> dict[str, Callable[[np.ndarray], np.nd
     def anywhere(size: int) -> tuple[int, int]:
         return tuple(rng.integers(0, PAD - size + 1, 2))  # type: ignore[return-value]
 
+    def px(fraction: float) -> int:
+        return round(fraction * PAD)
+
     return {
-        "centred, full size": lambda d: draw(d, 280, 0, 0),
-        "half size, centred": lambda d: draw(d, 140, 70, 70),
-        "small (1/3), anywhere": lambda d: draw(d, 93, *anywhere(93)),
-        "tiny (1/5), anywhere": lambda d: draw(d, 56, *anywhere(56)),
-        "off-centre (1/2), corner": lambda d: draw(d, 140, 140, 0),
-        "thick pen": lambda d: draw(d, 240, 20, 20, stroke=6),
-        "thin pen": lambda d: draw(d, 280, 0, 0, stroke=-3),
-        "small and thick": lambda d: draw(d, 120, *anywhere(120), stroke=4),
+        "centred, full size": lambda d: draw(d, PAD, 0, 0),
+        "half size, centred": lambda d: draw(d, px(1 / 2), px(1 / 4), px(1 / 4)),
+        "small (1/3), anywhere": lambda d: draw(d, px(1 / 3), *anywhere(px(1 / 3))),
+        "tiny (1/5), anywhere": lambda d: draw(d, px(1 / 5), *anywhere(px(1 / 5))),
+        "off-centre (1/2), corner": lambda d: draw(d, px(1 / 2), px(1 / 2), 0),
+        "thick pen": lambda d: draw(d, px(6 / 7), px(1 / 14), px(1 / 14), stroke=px(1 / 47)),
+        "thin pen": lambda d: draw(d, PAD, 0, 0, stroke=-px(1 / 93)),
+        "small and thick": lambda d: draw(d, px(3 / 7), *anywhere(px(3 / 7)), stroke=px(1 / 70)),
     }
 
 

@@ -151,15 +151,17 @@ def shipped_model():
 
 
 @pytest.mark.parametrize("digit", range(10))
-@pytest.mark.parametrize("variant", ["normal", "small", "large", "off-centre", "thin", "thick"])
+@pytest.mark.parametrize("variant", ["normal", "small", "large", "off-centre", "thin", "thick", "page"])
 def test_shipped_model_reads_drawn_digits(shipped_model, digit, variant):
-    strokes, width = DIGITS[digit], 20
-    if variant in VARIANTS:
+    strokes, width, size = DIGITS[digit], 20, 280
+    if variant == "page":
+        size, width = 140, 10        # the page's model canvas (static/js/pad.js MODEL_SIZE, BRUSH)
+    elif variant in VARIANTS:
         strokes = transform(strokes, **VARIANTS[variant])
     elif variant == "thin":
         width = 7
     elif variant == "thick":
         width = 36
-    prediction = predict_drawing(shipped_model, render(strokes, width=width))
+    prediction = predict_drawing(shipped_model, render(strokes, size=size, width=width))
     assert prediction is not None
     assert prediction.digit == digit, np.round(prediction.probs, 3)

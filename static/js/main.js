@@ -1,7 +1,7 @@
 // Wires the pad, the Python worker and the view together.
 //
 // window.digitApp (for tests and automation):
-//   padPixels()    Uint8Array(280*280): the ink (alpha) the model gets for the current drawing
+//   padPixels()    Uint8Array(140*140): the ink (alpha) the model gets for the current drawing
 //   lastProbs      Float32Array(10) of the last rendered result, null when it showed nothing
 //   lastImage      Float32Array(784): the 28x28 image of that result, null when nothing
 //   predictTimes   round trip (ms) of every prediction, request sent -> answer received

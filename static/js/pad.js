@@ -6,9 +6,11 @@
 // on an offscreen MODEL_SIZE x MODEL_SIZE canvas whose alpha channel is what
 // the model gets, so a drawing gives the same model input on every screen.
 
-/** Side of the device-independent canvas the model's pixels come from. */
-export const MODEL_SIZE = 280;
-/** Brush width as a fraction of the pad side (280 / 14 = 20 px on the model canvas). */
+/** Side of the device-independent canvas the model's pixels come from: 7x the 20 px box
+ * MNIST digits are scaled into, so even a digit drawn a fifth of the pad high keeps its
+ * detail, and small enough that preparing it takes Python little time on every move. */
+export const MODEL_SIZE = 140;
+/** Brush width as a fraction of the pad side (140 / 14 = 10 px on the model canvas). */
 export const BRUSH = 1 / 14;
 
 /** Trace one stroke on ctx (already styled), scaled to `size` pixels: quadratic smoothing through midpoints. */
