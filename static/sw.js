@@ -2,12 +2,12 @@
 //
 // The page registers it once Python is ready and then sends
 //   {type: "cache", urls: [...]}   every same-origin file the page and the Python worker loaded
-// which is stored in Cache Storage (mostly straight from the HTTP cache); it answers
+// and stores those not yet in Cache Storage (mostly straight from the HTTP cache); it answers
 //   {type: "cached", count}        or {type: "cache-failed", message}.
-// Requests then go:
-//   static/pyodide/ (versioned, immutable)  cache first, network if missing
-//   everything else (page, JS, py/, model)  network first, so edits show at once;
-//                                           the cached copy when the network fails.
+// Every request goes to the network first (which for the versioned, immutable
+// static/pyodide/ means the HTTP cache: faster than Cache Storage, as Chromium
+// then reuses the compiled WebAssembly), so edits show at once; the cached copy
+// answers when the network fails. Other files' cached copies are refreshed as they load.
 // Served from static/ with "Service-Worker-Allowed: /" so that its scope is the whole app.
 
 const CACHE = "digit-app-v1";
@@ -28,7 +28,9 @@ self.addEventListener("message", (event) => {
     try {
       const sameOrigin = [...new Set(urls)].filter((u) => new URL(u).origin === self.location.origin);
       const cache = await caches.open(CACHE);
-      await cache.addAll(sameOrigin);
+      const missing = [];
+      for (const url of sameOrigin) if (!(await cache.match(url))) missing.push(url);
+      await cache.addAll(missing);
       event.source.postMessage({ type: "cached", count: sameOrigin.length });
     } catch (err) {
       event.source.postMessage({ type: "cache-failed", message: String((err && err.message) || err) });
@@ -40,18 +42,13 @@ self.addEventListener("fetch", (event) => {
   const request = event.request;
   const url = new URL(request.url);
   if (request.method !== "GET" || url.origin !== self.location.origin) return;
-  event.respondWith(url.pathname.startsWith(IMMUTABLE) ? cacheFirst(request) : networkFirst(request));
+  event.respondWith(networkFirst(request, !url.pathname.startsWith(IMMUTABLE)));
 });
 
-async function cacheFirst(request) {
-  const cached = await caches.match(request);
-  return cached || fetch(request);
-}
-
-async function networkFirst(request) {
+async function networkFirst(request, refresh) {
   try {
     const response = await fetch(request);
-    if (response.ok) {
+    if (refresh && response.ok) {
       const copy = response.clone();
       caches.open(CACHE).then((cache) => cache.put(request, copy));
     }
