@@ -14,7 +14,6 @@ and the shipped model predicts. Prints a table of accuracy per variant and write
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -26,6 +25,7 @@ import training  # noqa: F401  (puts py/ on the path)
 from modelfile import load_model
 from network import Model, predict_proba
 from preprocess import grey_filter, resize_area, to_mnist
+from bench import common
 from training import ROOT
 from training.data import load_dataset
 from training.fetch import fetch
@@ -122,9 +122,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     mean_naive = float(np.mean([r["naive_accuracy"] for r in rows]))
     print(f"{'mean':28s} {100 * mean_ours:7.2f}% {100 * mean_naive:7.2f}%")
     print(f"\nerror ratio naive/ours: {(1 - mean_naive) / max(1 - mean_ours, 1e-9):.1f}x")
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"n": args.n, "model": str(args.model), "rows": rows,
-                                     "mean_ours": mean_ours, "mean_naive": mean_naive}, indent=2))
+    common.write_json(args.json, {"n": args.n, "model": str(args.model), "rows": rows,
+                                  "mean_ours": mean_ours, "mean_naive": mean_naive})
     print(f"written to {args.json}")
     return 0
 

@@ -54,6 +54,7 @@ from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
+from bench import common
 from training import ROOT
 from training.data import Dataset, load_dataset
 from training.mlp import init_params
@@ -203,15 +204,7 @@ def format_table(rows: Sequence[dict]) -> str:
             _fmt(r["sec_per_epoch_vs_torch"], ".2f", "x"),
             _fmt(r["to_1.6_vs_torch"], ".2f", "x"),
         ])
-    widths = [max(len(str(line[i])) for line in [head, *body]) for i in range(len(head))]
-
-    def fmt_line(cells: Sequence[str]) -> str:
-        return "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
-
-    lines = [fmt_line(head), "  ".join("-" * w for w in widths)]
-    lines += [fmt_line(b) for b in body]
-    return "\n".join(lines)
+    return common.format_table(head, body)
 
 
 def machine_info() -> dict[str, Any]:
@@ -502,8 +495,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     print(f"Load average (1 min): {machine['load_average_1min_at_start']} at start, "
           f"{machine['load_average_1min_at_end']} at end, on {machine['usable_cores']} usable cores.")
 
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({
+    common.write_json(args.json, {
         "machine": machine, "quick": args.quick, "thresholds": list(THRESHOLDS),
         "rows": rows, "runs": results, "table": table,
         "notes": {
@@ -514,7 +506,7 @@ def main(argv: Optional[list[str]] = None) -> int:
                         "slightly different when the lr changes between epochs",
             "memory": "ru_maxrss of each run's own process (interpreter, libraries, data included)",
         },
-    }, indent=2))
+    })
     print(f"results written to {args.json}")
     return 1 if any(r.get("error") for r in results) else 0
 
