@@ -135,3 +135,12 @@ def test_augmentation_keeps_digits_recognisable():
     mass = out.sum(axis=(1, 2))
     assert (mass > 0.5 * img.sum()).all() and (mass < 2 * img.sum()).all()
     assert aug.thicken(img).sum() > img.sum() > aug.thin(img).sum() > 0.4 * img.sum()
+
+
+def test_augmentation_in_chunks_equals_all_at_once(monkeypatch):
+    """augment() warps in chunks to bound memory: the result is the one a single warp gives."""
+    images = synthetic(250, 4).images.astype(np.float32) / 255
+    whole = aug.augment(images, np.random.default_rng(7))
+    monkeypatch.setattr(aug, "WARP_CHUNK", 64)
+    chunked = aug.augment(images, np.random.default_rng(7))
+    assert np.array_equal(whole, chunked)           # 250 < WARP_CHUNK: one warp, vs four of 64

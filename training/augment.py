@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 SIDE = 28
+WARP_CHUNK = 4096  # images warped at a time: bounds memory (the whole training set at once took GBs)
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,10 @@ def thin(images: np.ndarray) -> np.ndarray:
 
 def augment(images: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig = AugmentConfig()) -> np.ndarray:
     """Random variant of each image (N, 28, 28) float32 in [0, 1] -> (N, 28, 28) float32 in [0, 1]."""
-    out = warp(images, affine_matrices(len(images), cfg, rng))
+    matrices = affine_matrices(len(images), cfg, rng)
+    out = np.empty(images.shape, np.float32)
+    for i in range(0, len(images), WARP_CHUNK):  # warp's temporaries: ~12 floats per pixel
+        out[i:i + WARP_CHUNK] = warp(images[i:i + WARP_CHUNK], matrices[i:i + WARP_CHUNK])
     choice = rng.random(len(images))
     fat = choice < cfg.stroke_p / 2
     slim = (choice >= cfg.stroke_p / 2) & (choice < cfg.stroke_p)
