@@ -22,7 +22,7 @@ const INDEX_URL = new URL("../pyodide/", import.meta.url).href;
 const PY_FILES = ["network.py", "preprocess.py", "modelfile.py", "predict.py"];
 const APP_DIR = "/home/pyodide/app";
 
-// Glue only: bytes in, lists out. The maths is in py/ (predict_drawing, load_model).
+// Glue only: bytes in, one float32 array out (probs then image). The maths is in py/ (predict_drawing, load_model).
 const GLUE = `
 import json, math, sys
 sys.path.insert(0, ${JSON.stringify(APP_DIR)})
@@ -52,8 +52,7 @@ def _predict(data, height, width):
     p = predict_drawing(_model, pad)
     if p is None:
         return None
-    return (np.asarray(p.probs, np.float32).tolist(),
-            np.asarray(p.image, np.float32).ravel().tolist())
+    return np.concatenate((p.probs, p.image.ravel())).astype(np.float32)  # (10 + 784,)
 
 json.dumps({"numpy": np.__version__, "python": sys.version.split()[0]})
 `;
@@ -241,9 +240,13 @@ function predict({ id, pixels, width, height }) {
   }
   let probs, image;
   try {
-    const [p, img] = out.toJs();
-    probs = Float32Array.from(p);
-    image = Float32Array.from(img);
+    const buffer = out.getBuffer("f32"); // a view of NumPy's memory: copy it out, then let go
+    try {
+      probs = buffer.data.slice(0, 10);
+      image = buffer.data.slice(10);
+    } finally {
+      buffer.release();
+    }
   } finally {
     out.destroy();
   }
