@@ -246,7 +246,7 @@ def to_mnist(pad: np.ndarray) -> np.ndarray | None:
         return None
     top, bottom, left, right = box
     crop = to_working_size(ink[top:bottom, left:right])
-    width = stroke_width(frame(crop, 1))
+    width = stroke_width(crop)                      # it frames the crop itself
     if max(crop.shape) < MIN_ASPECT * width:
         return None
     crop = normalize_stroke(crop, width)
