@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from conftest import ARTIFACTS, ROOT, App, Server
+from tests.shapes import transform
 
 pytestmark = pytest.mark.e2e
 
@@ -25,12 +26,6 @@ def ellipse(cx, cy, rx, ry, n=40, start=-math.pi / 2, turns=1.08):
     """A closed-ish loop drawn clockwise from the top (a little overlap, as people do)."""
     return [(cx + rx * math.cos(start + 2 * math.pi * turns * i / n),
              cy + ry * math.sin(start + 2 * math.pi * turns * i / n)) for i in range(n + 1)]
-
-
-def transform(strokes, scale=1.0, centre=(0.5, 0.5)):
-    """Scale strokes about the pad centre, then move that centre to ``centre``."""
-    return [[(centre[0] + (x - 0.5) * scale, centre[1] + (y - 0.5) * scale) for x, y in s]
-            for s in strokes]
 
 
 ZERO = [ellipse(0.5, 0.5, 0.2, 0.3)]
@@ -45,8 +40,8 @@ DIGITS = [
     pytest.param(SEVEN, "7", id="seven"),
     pytest.param(transform(SEVEN, 0.4), "7", id="small-seven"),
     pytest.param(transform(FOUR, 0.45), "4", id="small-four"),
-    pytest.param(transform(ZERO, 0.5, (0.25, 0.27)), "0", id="off-centre-zero"),
-    pytest.param(transform(SEVEN, 0.55, (0.7, 0.7)), "7", id="off-centre-seven"),
+    pytest.param(transform(ZERO, 0.5, dx=-0.25, dy=-0.23), "0", id="off-centre-zero"),  # centred at (0.25, 0.27)
+    pytest.param(transform(SEVEN, 0.55, dx=0.2, dy=0.2), "7", id="off-centre-seven"),   # centred at (0.7, 0.7)
 ]
 
 
