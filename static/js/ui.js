@@ -65,8 +65,7 @@ export class View {
    * @param {Float32Array} image  (784,) the 28x28 image in [0, 1] the network saw
    */
   showPrediction(probs, image) {
-    let top = 0;
-    for (let d = 1; d < 10; d++) if (probs[d] > probs[top]) top = d;
+    const top = argmax(probs);
     this.digit.textContent = String(top);
     this.prompt.hidden = true;
     this.confidence.hidden = false;
@@ -98,8 +97,7 @@ export class View {
   announceResult(probs) {
     let text = "Draw a digit.";
     if (probs) {
-      let top = 0;
-      for (let d = 1; d < 10; d++) if (probs[d] > probs[top]) top = d;
+      const top = argmax(probs);
       text = `Looks like a ${top}, ${percent(probs[top])} sure.`;
     }
     if (text !== this.lastAnnounced) {
@@ -107,6 +105,13 @@ export class View {
       this.lastAnnounced = text;
     }
   }
+}
+
+/** The digit with the highest probability (the first one on a tie). */
+function argmax(probs) {
+  let top = 0;
+  for (let d = 1; d < probs.length; d++) if (probs[d] > probs[top]) top = d;
+  return top;
 }
 
 function percent(p) {
