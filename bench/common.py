@@ -1,10 +1,15 @@
-"""Small helpers shared by the benchmarks: a plain-text table and the JSON results file."""
+"""Small helpers shared by the benchmarks: the machine, a plain-text table and the JSON results file."""
 
 from __future__ import annotations
 
 import json
+import os
+import platform
+from importlib import metadata
 from pathlib import Path
 from typing import Any, Sequence
+
+import numpy as np
 
 
 def format_table(head: Sequence[str], body: Sequence[Sequence[Any]]) -> str:
@@ -22,3 +27,32 @@ def write_json(path: Path, data: Any) -> None:
     """Write ``data`` as indented JSON, creating the directory (bench/results/ is git-ignored)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2))
+
+
+def machine_info() -> dict[str, Any]:
+    """Cores, CPU model, library versions -- without importing torch in this process."""
+    cpu = platform.processor()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:
+        usable = os.cpu_count()
+    try:
+        blas = np.__config__.CONFIG["Build Dependencies"]["blas"]
+        blas = f"{blas.get('name')} {blas.get('version', '')}".strip()
+    except Exception:
+        blas = "?"
+    try:
+        torch_version = metadata.version("torch")
+    except metadata.PackageNotFoundError:
+        torch_version = None
+    return {"cores": os.cpu_count(), "usable_cores": usable, "cpu": cpu,
+            "python": platform.python_version(), "numpy": np.__version__, "numpy_blas": blas,
+            "torch": torch_version, "platform": platform.platform(),
+            "load_average_1min_at_start": round(os.getloadavg()[0], 2)}

@@ -67,8 +67,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from bench.common import format_table, write_json
-from bench.train_bench import machine_info
+from bench.common import format_table, machine_info, write_json
 from tests.shapes import DIGITS, transform
 from tools.harness import CHROMIUM, CHROMIUM_ARGS, ROOT, Server
 

@@ -40,15 +40,13 @@ import dataclasses
 import importlib.util
 import json
 import os
-import platform
 import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
-from importlib import metadata
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
@@ -205,35 +203,6 @@ def format_table(rows: Sequence[dict]) -> str:
             _fmt(r["to_1.6_vs_torch"], ".2f", "x"),
         ])
     return common.format_table(head, body)
-
-
-def machine_info() -> dict[str, Any]:
-    """Cores, CPU model, library versions -- without importing torch in this process."""
-    cpu = platform.processor()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:
-        usable = os.cpu_count()
-    try:
-        blas = np.__config__.CONFIG["Build Dependencies"]["blas"]
-        blas = f"{blas.get('name')} {blas.get('version', '')}".strip()
-    except Exception:
-        blas = "?"
-    try:
-        torch_version = metadata.version("torch")
-    except metadata.PackageNotFoundError:
-        torch_version = None
-    return {"cores": os.cpu_count(), "usable_cores": usable, "cpu": cpu,
-            "python": platform.python_version(), "numpy": np.__version__, "numpy_blas": blas,
-            "torch": torch_version, "platform": platform.platform(),
-            "load_average_1min_at_start": round(os.getloadavg()[0], 2)}
 
 
 # ------------------------------------------------------------------------ data
@@ -452,7 +421,7 @@ def main(argv: Optional[list[str]] = None) -> int:
               f"    {INSTALL_HINT}", file=sys.stderr)
         return 2
 
-    machine = machine_info()
+    machine = common.machine_info()
     print(f"machine: {machine['cpu']}, {machine['cores']} cores ({machine['usable_cores']} usable), "
           f"load average {machine['load_average_1min_at_start']}; Python {machine['python']}, "
           f"NumPy {machine['numpy']} ({machine['numpy_blas']}), PyTorch {machine['torch']} "
