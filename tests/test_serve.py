@@ -698,3 +698,29 @@ def test_the_copies_themselves_are_not_part_of_the_site(server, path):
 ])
 def test_accepted_encodings(header, expected):
     assert serve.accepted_encodings(header) == expected
+
+
+def test_command_line_timeouts_and_workers(root):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tools.serve", "--port", "0", "--root", str(root),
+         "--workers", "3", "--header-timeout", "0.5", "--idle-timeout", "0.5"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        port = int(re.fullmatch(r"Serving on http://127\.0\.0\.1:(\d+)/\n", proc.stdout.readline()).group(1))
+        t = time.monotonic()
+        raw, closed = exchange(("127.0.0.1", port), b"GET / HTTP/1.1\r\nHost: t\r\n", wait=5)
+        assert closed and raw.startswith(b"HTTP/1.1 408 ") and time.monotonic() - t < 2.5
+        threads = int(re.search(r"^Threads:\s+(\d+)", Path(f"/proc/{proc.pid}/status").read_text(), re.M).group(1))
+        assert threads == 1 + 3  # the event loop and the workers
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    assert proc.stderr.read() == ""
+
+
+@pytest.mark.parametrize("flag", ["--workers=0", "--header-timeout=-1", "--idle-timeout=x"])
+def test_command_line_refuses_bad_settings(root, flag):
+    result = subprocess.run([sys.executable, "-m", "tools.serve", "--port", "0", "--root", str(root), flag],
+                            cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2 and flag.split("=")[0] in result.stderr

@@ -1,6 +1,7 @@
 """Serve the page: a small static file server (standard library only).
 
     python -m tools.serve [--host 127.0.0.1] [--port 8000] [--root .] [--verbose]
+                          [--workers 64] [--header-timeout 10] [--idle-timeout 15]
 
 Only what the page needs is served: ``/`` (index.html), ``/index.html``,
 ``/static/...`` and ``/py/<module>.py``. Everything else, any path with a
@@ -765,6 +766,18 @@ def _raise_open_file_limit() -> None:
         pass
 
 
+def _positive(kind):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be more than 0, not {text}")
+        return value
+    return parse
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.serve",
                                      description="Serve the draw-a-digit page.")
@@ -774,6 +787,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--allow-symlinks-into", action="append", default=[], metavar="DIR",
                         help="a directory outside the root that symlinks under the root may point into "
                              "(repeatable; by default they may not)")
+    parser.add_argument("--workers", type=_positive(int), default=WORKERS,
+                        help=f"threads that answer requests (default {WORKERS})")
+    parser.add_argument("--header-timeout", type=_positive(float), default=HEADER_TIMEOUT, metavar="SECONDS",
+                        help=f"drop a client whose request headers are not all in after this (default {HEADER_TIMEOUT:g})")
+    parser.add_argument("--idle-timeout", type=_positive(float), default=IDLE_TIMEOUT, metavar="SECONDS",
+                        help=f"close an idle keep-alive connection after this (default {IDLE_TIMEOUT:g})")
     parser.add_argument("--verbose", action="store_true", help="log every request")
     args = parser.parse_args(argv)
     root = Path(args.root)
@@ -785,7 +804,9 @@ def main(argv: list[str] | None = None) -> int:
               "(or scripts/setup.sh) first", file=sys.stderr, flush=True)
     _raise_open_file_limit()
     try:
-        server = make_server(root, args.host, args.port, args.verbose, symlinks_into=args.allow_symlinks_into)
+        server = make_server(root, args.host, args.port, args.verbose, workers=args.workers,
+                             header_timeout=args.header_timeout, idle_timeout=args.idle_timeout,
+                             symlinks_into=args.allow_symlinks_into)
     except OSError as e:
         print(f"serve: error: cannot listen on {args.host}:{args.port}: {e.strerror or e}", file=sys.stderr)
         return 2
