@@ -43,6 +43,7 @@ FILES = {
     "static/pyodide/0.27.7/pyodide.asm.wasm": b"\0asm\1\0\0\0v",
     "static/js/big.js": b"export const big = '" + b"digit " * 2000 + b"';",
     "static/css/stale.css": b"body{margin:0}",
+    "static/model/large.npz": bytes(range(256)) * 1200,  # past serve.SMALL_FILE: sent with sendfile
     "static/model/model.npz": b"PK\5\6" + b"\0" * 18,
     "static/.hidden": b"secret",
     "static/.cache/x.js": b"secret",
@@ -167,6 +168,21 @@ def test_serves_with_the_right_mime_type(server, path, mime):
     assert body == FILES[name]
     assert headers["content-length"] == str(len(body))
     assert headers["x-content-type-options"] == "nosniff"
+
+
+def test_small_and_large_files_arrive_whole(server):
+    assert len(FILES["static/model/large.npz"]) > serve.SMALL_FILE >= len(FILES["static/js/main.js"])
+    conn = http.client.HTTPConnection(*server.server_address[:2], timeout=10)
+    try:
+        for path in ("/static/model/large.npz", "/static/js/main.js", "/static/model/large.npz"):
+            conn.request("GET", path)
+            resp = conn.getresponse()
+            assert resp.status == 200 and resp.read() == FILES[path[1:]]
+            conn.request("HEAD", path)
+            resp = conn.getresponse()
+            assert resp.read() == b"" and resp.getheader("Content-Length") == str(len(FILES[path[1:]]))
+    finally:
+        conn.close()
 
 
 def test_query_string_is_ignored(server):

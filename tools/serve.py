@@ -119,10 +119,12 @@ IDLE_TIMEOUT = 15.0       # seconds an idle keep-alive connection is kept
 WRITE_TIMEOUT = 30.0      # seconds an answer may wait for the client to read more
 MAX_HEADER_BYTES = 65536  # request line + headers; more is 431 (414 for a request line alone)
 MAX_URL_BYTES = 8192      # longer request targets are 414
+SMALL_FILE = 64 * 1024    # sent with the headers in one write; larger files with sendfile
 LINGER = 2.0              # seconds to drop what a client still sends after its last answer (then close)
 
 
-def resolve(root: Path, url_path: str, symlinks_into: Sequence[str | Path] = ()) -> Path | None:
+def resolve(root: Path, url_path: str, symlinks_into: Sequence[str | Path] = (),
+            allowed: Sequence[str] | None = None) -> Path | None:
     """URL path -> the file to serve under ``root``, or None (404).
 
     Percent-decoded first, so ``%2e%2e`` is ``..``. Refused: any ``..``, ``.``
@@ -130,7 +132,8 @@ def resolve(root: Path, url_path: str, symlinks_into: Sequence[str | Path] = ())
     pre-compressed copies), anything outside the whitelist (index.html,
     static/**, py/*.py), anything that is not a regular file, and anything
     whose real path is neither inside the real ``root`` nor inside one of
-    ``symlinks_into``. Never raises for a bad path (an OSError is a 404).
+    ``symlinks_into`` (``allowed``: both as ``allowed_dirs`` gives them, if
+    already known). Never raises for a bad path (an OSError is a 404).
     """
     try:
         path = unquote(url_path, errors="strict") if "%" in url_path else url_path
@@ -155,19 +158,28 @@ def resolve(root: Path, url_path: str, symlinks_into: Sequence[str | Path] = ())
     else:
         return None
     file = root.joinpath(*parts)
-    return file if real_file(root, file, symlinks_into) is not None else None
+    if allowed is None:
+        try:
+            allowed = allowed_dirs(root, symlinks_into)
+        except OSError:
+            return None
+    return file if real_file(file, allowed) is not None else None
 
 
-def real_file(root: Path, file: Path, symlinks_into: Sequence[str | Path] = ()) -> str | None:
-    """The real path of ``file`` if it is a regular file inside the real ``root`` (or a ``symlinks_into``)."""
+def allowed_dirs(root: Path, symlinks_into: Sequence[str | Path] = ()) -> tuple[str, ...]:
+    """The real paths files may have: the web root's and those of ``symlinks_into``."""
+    return tuple(os.path.realpath(d, strict=True).rstrip(os.sep) + os.sep for d in (root, *symlinks_into))
+
+
+def real_file(file: Path | str, allowed: Sequence[str]) -> str | None:
+    """The real path of ``file`` if it is a regular file inside one of the ``allowed`` real directories."""
     try:
         real = os.path.realpath(file, strict=True)
         if not stat.S_ISREG(os.stat(real).st_mode):
             return None
-        allowed = [os.path.realpath(root, strict=True), *(os.path.realpath(d) for d in symlinks_into)]
     except (OSError, ValueError):
         return None
-    return real if any(real.startswith(d.rstrip(os.sep) + os.sep) for d in allowed) else None
+    return real if real.startswith(tuple(allowed)) else None
 
 
 def content_type(path: Path) -> str:
@@ -584,6 +596,7 @@ class Handler(BaseHTTPRequestHandler):
     default_request_version = "HTTP/1.0"  # so an answer to a bad request line still has a status line
     root: Path = ROOT
     symlinks_into: tuple[str, ...] = ()
+    allowed: tuple[str, ...] = ()  # real directories files may be in (make_server sets it)
     verbose = False
 
     def version_string(self) -> str:
@@ -647,7 +660,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def _serve(self, body: bool) -> None:
         try:
-            file = resolve(self.root, urlsplit(self.path).path, self.symlinks_into)
+            if not self.allowed:
+                type(self).allowed = allowed_dirs(self.root, self.symlinks_into)
+            file = resolve(self.root, urlsplit(self.path).path, allowed=self.allowed)
             if file is None:
                 return self._not_found(body)
             path, encoding, vary = self._representation(file)
@@ -672,11 +687,16 @@ class Handler(BaseHTTPRequestHandler):
                 self.send_header("Content-Encoding", encoding)
             self.send_header("Content-Length", str(st.st_size))
             self._common_headers(file, cache, etag, modified, vary)
-            self.end_headers()
-            if body and st.st_size:
-                sent = self.connection.sendfile(f, 0, st.st_size)
-                if sent != st.st_size:  # the file shrank meanwhile: Content-Length was wrong
-                    self.close_connection = True
+            if body and st.st_size <= SMALL_FILE:  # headers and body in one write
+                data = f.read(st.st_size)
+                self._headers_buffer.extend((b"\r\n", data))
+                self.flush_headers()
+                sent = len(data)
+            else:
+                self.end_headers()
+                sent = self.connection.sendfile(f, 0, st.st_size) if body and st.st_size else st.st_size
+            if sent != st.st_size:  # the file shrank meanwhile: Content-Length was wrong
+                self.close_connection = True
 
     def _representation(self, file: Path) -> tuple[str, str | None, bool]:
         """(what to send, its Content-Encoding or None, whether to say Vary: Accept-Encoding)."""
@@ -684,7 +704,12 @@ class Handler(BaseHTTPRequestHandler):
         fresh: dict[str, str] = {}
         vary = False
         for encoding, suffix in ENCODINGS:
-            real = real_file(self.root, file.with_name(file.name + suffix), self.symlinks_into)
+            sibling = str(file) + suffix
+            try:
+                os.stat(sibling)  # the usual case, no copy, in one system call
+            except OSError:
+                continue
+            real = real_file(sibling, self.allowed)
             if real is None:
                 continue
             vary = True
@@ -739,8 +764,13 @@ def make_server(root: Path | str = ROOT, host: str = "127.0.0.1", port: int = 80
     ``symlinks_into``: directories outside ``root`` that symlinks under it may
     point into (by default a real path must be inside the real root).
     """
-    attrs = {"root": Path(root).absolute(), "verbose": verbose,
-             "symlinks_into": tuple(os.path.realpath(d) for d in symlinks_into)}
+    root = Path(root).absolute()
+    symlinks_into = tuple(os.path.realpath(d) for d in symlinks_into)
+    try:
+        allowed = allowed_dirs(root, symlinks_into)
+    except OSError:
+        allowed = ()  # no root yet: worked out at the first request
+    attrs = {"root": root, "verbose": verbose, "symlinks_into": symlinks_into, "allowed": allowed}
     handler = type("BoundHandler", (Handler,), attrs)
     return StaticServer((host, port), handler, workers=workers, header_timeout=header_timeout,
                         idle_timeout=idle_timeout, write_timeout=write_timeout,
