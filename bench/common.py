@@ -1,4 +1,4 @@
-"""Small helpers shared by the benchmarks: the machine, a plain-text table and the JSON results file."""
+"""Small helpers shared by the benchmarks: the machine, ratios, a plain-text table and the JSON results file."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 import platform
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Optional, Sequence
 
 import numpy as np
 
@@ -21,6 +21,16 @@ def format_table(head: Sequence[str], body: Sequence[Sequence[Any]]) -> str:
         return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
 
     return "\n".join([line(rows[0]), "  ".join("-" * w for w in widths), *(line(r) for r in rows[1:])])
+
+
+def ratio(a: Optional[float], b: Optional[float]) -> Optional[float]:
+    """a / b, or None when either is missing (or b is 0): how the benches compare side by side."""
+    return a / b if a is not None and b else None
+
+
+def fmt(x: Optional[float], spec: str, suffix: str = "", scale: float = 1.0) -> str:
+    """A table cell: x / scale formatted by spec, plus suffix; a dash when x is missing."""
+    return "—" if x is None else f"{x / scale:{spec}}{suffix}"
 
 
 def write_json(path: Path, data: Any) -> None:

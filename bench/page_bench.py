@@ -8,8 +8,8 @@ Two pages, each served by the project's own server (``tools.serve`` in a subproc
 same cache headers):
 
 ours  ``/`` of the repository: the app (pad, worker, py/*.py, the model).
-bare  a reference page in a temporary web root whose ``static/pyodide`` is a symlink to the
-      repository's: a module script starts a module worker that loads Pyodide, then
+bare  a reference page in a temporary web root whose ``static/pyodide`` is a (hard-linked) copy
+      of the repository's: a module script starts a module worker that loads Pyodide, then
       ``loadPackage("numpy")`` and ``import numpy``, and posts "ready"; the page then sets
       ``<html data-state="ready">``. No app code, no model: the floor for "ready".
 
@@ -43,7 +43,7 @@ bytes       Resource Timing, read in the page, in its worker and in the service 
             requests are listed (and make the exit status 1).
 
 Predictions, once the warm visit is ready: ``--predictions`` drawings, each a digit shape from
-``tests/shapes.py`` scaled and shifted at random, set with ``digitApp.setStrokes`` and awaited
+``training/strokes.py`` scaled and shifted at random, set with ``digitApp.setStrokes`` and awaited
 with ``digitApp.whenIdle()``. The round trip is the page's own ``digitApp.predictTimes``
 (``performance.now()`` right before ``postMessage`` -> the result message arrives); the worker's
 Python time is the ``ms`` of each result message (the init script wraps ``Worker`` to read it),
@@ -58,6 +58,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -67,11 +68,12 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from bench.common import format_table, machine_info, write_json
-from tests.shapes import DIGITS, transform
-from tools.harness import CHROMIUM, CHROMIUM_ARGS, ROOT, Server
+from bench.common import fmt, format_table, machine_info, ratio, write_json
+from training.strokes import DIGITS, transform
+from tools.harness import CHROMIUM, CHROMIUM_ARGS, Server, link_or_copy
+from tools.paths import BENCH_RESULTS, ROOT
 
-DEFAULT_JSON = ROOT / "bench" / "results" / "page.json"
+DEFAULT_JSON = BENCH_RESULTS / "page.json"
 DEFAULT_RUNS, DEFAULT_PREDICTIONS = 5, 200
 QUICK_RUNS, QUICK_PREDICTIONS = 1, 20
 BOOT_TIMEOUT_MS = 120_000
@@ -234,13 +236,13 @@ total`);
 
 
 def bare_web_root(parent: Path) -> Path:
-    """A web root with only the bare page and a symlink to the repository's static/pyodide/."""
+    """A web root with only the bare page and (hard-linked) the repository's static/pyodide/."""
     root = parent / "bare"
     (root / "static" / "bare").mkdir(parents=True)
     (root / "index.html").write_text(BARE_HTML)
     (root / "static" / "bare" / "main.js").write_text(BARE_MAIN_JS)
     (root / "static" / "bare" / "worker.js").write_text(BARE_WORKER_JS)
-    os.symlink(ROOT / "static" / "pyodide", root / "static" / "pyodide", target_is_directory=True)
+    shutil.copytree(ROOT / "static" / "pyodide", root / "static" / "pyodide", copy_function=link_or_copy)
     return root
 
 
@@ -402,10 +404,6 @@ def median(values: Sequence[Optional[float]]) -> Optional[float]:
     return statistics.median(values) if values else None
 
 
-def ratio(a: Optional[float], b: Optional[float]) -> Optional[float]:
-    return a / b if a is not None and b else None
-
-
 def summarise_visits(visits: Sequence[dict]) -> dict:
     """One table row: medians over runs; the worst long task; problems summed over runs."""
     row = {k: median([v[k] for v in visits]) for k in (
@@ -459,31 +457,27 @@ def summarise(runs: Sequence[dict]) -> dict:
     return {"rows": rows, "predictions": preds, "ratios": ratios, "goals": goals}
 
 
-def _f(x: Optional[float], spec: str, scale: float = 1.0) -> str:
-    return "—" if x is None else f"{x / scale:{spec}}"
-
-
 def format_report(summary: dict) -> str:
     rows, preds, ratios = summary["rows"], summary["predictions"], summary["ratios"]
     boot = format_table(
         ["page, visit", "ready ms", "min-max", "pad usable ms", "long tasks", "longest ms", "transfer MB",
          "encoded MB", "requests", "cache/304/net/SW", "non-local", "offline ms"],
-        [[f"{p}, {v}", _f(r["ready_ms"], ".0f"), f"{r['ready_ms_min']:.0f}-{r['ready_ms_max']:.0f}",
-          _f(r["pad_usable_ms"], ".0f"), _f(r["long_task_count"], "g"), _f(r["long_task_max_ms"], ".0f"),
-          _f(r["transfer_bytes"], ".2f", 1e6), _f(r["encoded_bytes"], ".2f", 1e6), _f(r["requests"], "g"),
+        [[f"{p}, {v}", fmt(r["ready_ms"], ".0f"), f"{r['ready_ms_min']:.0f}-{r['ready_ms_max']:.0f}",
+          fmt(r["pad_usable_ms"], ".0f"), fmt(r["long_task_count"], "g"), fmt(r["long_task_max_ms"], ".0f"),
+          fmt(r["transfer_bytes"], ".2f", scale=1e6), fmt(r["encoded_bytes"], ".2f", scale=1e6), fmt(r["requests"], "g"),
           f"{r['cache']:g}/{r['revalidated']:g}/{r['network']:g}/{r['service_worker']:g}", str(r["non_local"]),
-          _f(r["offline_ms"], ".0f")]
+          fmt(r["offline_ms"], ".0f")]
          for v in VISITS for p in PAGES for r in [rows[f"{p}_{v}"]]])
     labels = {"ours": "ours (predict_drawing)", "bare": "bare (np.frombuffer().sum())"}
     pred = format_table(
         ["worker round trip", "n", "p50 ms", "p95 ms", "max ms", "Python p50", "Python p95", "messaging p50",
          "long tasks"],
-        [[labels[p], str(s["round_trip"]["n"]), _f(s["round_trip"]["p50_ms"], ".2f"),
-          _f(s["round_trip"]["p95_ms"], ".2f"), _f(s["round_trip"]["max_ms"], ".2f"),
-          _f(s["python"]["p50_ms"], ".2f"), _f(s["python"]["p95_ms"], ".2f"), _f(s["messaging"]["p50_ms"], ".2f"),
+        [[labels[p], str(s["round_trip"]["n"]), fmt(s["round_trip"]["p50_ms"], ".2f"),
+          fmt(s["round_trip"]["p95_ms"], ".2f"), fmt(s["round_trip"]["max_ms"], ".2f"),
+          fmt(s["python"]["p50_ms"], ".2f"), fmt(s["python"]["p95_ms"], ".2f"), fmt(s["messaging"]["p50_ms"], ".2f"),
           str(s["long_tasks"])] for p in PAGES for s in [preds[p]]])
     lines = [boot, "",
-             f"ready, ours/bare: cold {_f(ratios['ready_cold'], '.2f')}x, warm {_f(ratios['ready_warm'], '.2f')}x",
+             f"ready, ours/bare: cold {fmt(ratios['ready_cold'], '.2f')}x, warm {fmt(ratios['ready_warm'], '.2f')}x",
              "", pred, "", "goals:"]
     for g in summary["goals"]:
         shown = "not measured" if g["value"] is None else f"{g['value']:.2f}{'x' if g['unit'] == 'x' else ' ms'}"

@@ -21,16 +21,15 @@ from typing import Callable, Optional
 
 import numpy as np
 
-import training  # noqa: F401  (puts py/ on the path)
-from modelfile import load_model
-from network import Model, predict_proba
-from preprocess import grey_filter, resize_area, to_mnist
+from digitnet.modelfile import load_model
+from digitnet.network import Model, predict_proba
+from digitnet.preprocess import grey_filter, resize_area, to_mnist
+from digitnet.sizes import CANVAS
 from bench import common
-from training import ROOT
-from training.data import load_dataset
-from training.fetch import fetch
+from tools.paths import BENCH_RESULTS, DATA_DIR, SHIPPED_MODEL
+from training.fetch import load_mnist
 
-PAD = 140  # the page's model canvas (static/js/pad.js MODEL_SIZE)
+PAD = CANVAS  # the page's model canvas
 
 
 def upscale(img: np.ndarray, size: int) -> np.ndarray:
@@ -53,9 +52,9 @@ def draw(digit: np.ndarray, size: int, top: int, left: int, stroke: int = 0) -> 
     pad = np.zeros((PAD, PAD), np.float32)
     pad[top:top + size, left:left + size] = big
     if stroke > 0:
-        pad = grey_filter(pad, stroke, np.maximum)
+        pad = grey_filter(pad, 2 * stroke + 1, np.maximum)
     elif stroke < 0:
-        pad = grey_filter(pad, -stroke, np.minimum)
+        pad = grey_filter(pad, 1 - 2 * stroke, np.minimum)
     return (np.clip(pad, 0, 1) * 255).astype(np.uint8)
 
 
@@ -98,15 +97,14 @@ def accuracy(model: Model, pads: list[np.ndarray], labels: np.ndarray,
 
 def main(argv: Optional[list[str]] = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.robustness_bench", description=__doc__.split("\n\n")[0])
-    p.add_argument("--model", type=Path, default=ROOT / "static" / "model" / "model.npz", help="model file")
+    p.add_argument("--model", type=Path, default=SHIPPED_MODEL, help="model file")
     p.add_argument("--n", type=int, default=2000, help="number of MNIST test digits per variant")
     p.add_argument("--seed", type=int, default=0, help="seed for the random placements")
-    p.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "robustness.json",
+    p.add_argument("--json", type=Path, default=BENCH_RESULTS / "robustness.json",
                    help="where to write the results")
     args = p.parse_args(argv)
     model = load_model(args.model)
-    _, test_csv = fetch(ROOT / "data" / "mnist")
-    test = load_dataset(test_csv)
+    test = load_mnist(DATA_DIR / "mnist_test.csv")
     images, labels = test.images[:args.n], test.labels[:args.n].astype(np.int64)
     rng = np.random.default_rng(args.seed)
     rows = []

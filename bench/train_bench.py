@@ -53,13 +53,13 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 
 from bench import common
-from training import ROOT
-from training.data import Dataset, load_dataset
-from training.mlp import init_params
+from tools.paths import BENCH_RESULTS, DATA_DIR, ROOT
+from training.data import Dataset
+from training.fetch import load_mnist
+from digitnet.learn import init_params
 from training.train import TrainConfig, learning_rate, split_validation, train
 
-DATA_DIR = ROOT / "data" / "mnist"
-DEFAULT_JSON = ROOT / "bench" / "results" / "train_bench.json"
+DEFAULT_JSON = BENCH_RESULTS / "train_bench.json"
 INSTALL_HINT = ".venv/bin/pip install -r requirements-bench.txt"
 THRESHOLDS = (0.020, 0.016)          # test error targets for the "time to reach" columns
 QUICK_TRAIN_IMAGES = 10000
@@ -142,10 +142,6 @@ def median_epoch_seconds(history: Sequence[dict]) -> Optional[float]:
     return statistics.median(h["seconds"] for h in history) if history else None
 
 
-def ratio(a: Optional[float], b: Optional[float]) -> Optional[float]:
-    return a / b if a is not None and b else None
-
-
 def summarise(results: Sequence[dict], reference: str = "torch") -> list[dict]:
     """One table row per run result ({key, label, history, peak_rss_mb, ...}); ratios against ``reference``."""
     rows = []
@@ -169,13 +165,9 @@ def summarise(results: Sequence[dict], reference: str = "torch") -> list[dict]:
     ref = next((row for row in rows if row["key"] == reference), None)
     low = f"seconds_to_{min(THRESHOLDS):.3f}"
     for row in rows:
-        row["sec_per_epoch_vs_torch"] = ratio(row["sec_per_epoch"], ref and ref["sec_per_epoch"])
-        row["to_1.6_vs_torch"] = ratio(row[low], ref and ref[low])
+        row["sec_per_epoch_vs_torch"] = common.ratio(row["sec_per_epoch"], ref and ref["sec_per_epoch"])
+        row["to_1.6_vs_torch"] = common.ratio(row[low], ref and ref[low])
     return rows
-
-
-def _fmt(x: Optional[float], spec: str, suffix: str = "") -> str:
-    return "—" if x is None else f"{x:{spec}}{suffix}"
 
 
 def _fmt_reach(row: dict, t: float) -> str:
@@ -194,13 +186,13 @@ def format_table(rows: Sequence[dict]) -> str:
             continue
         body.append([
             r["label"],
-            _fmt(r["sec_per_epoch"], ".2f"),
-            _fmt(r["cpu_sec_per_epoch"], ".2f"),
+            common.fmt(r["sec_per_epoch"], ".2f"),
+            common.fmt(r["cpu_sec_per_epoch"], ".2f"),
             *(_fmt_reach(r, t) for t in THRESHOLDS),
-            _fmt(None if r["final_test_error"] is None else 100 * r["final_test_error"], ".2f", "%"),
-            _fmt(r["peak_rss_mb"], ".0f"),
-            _fmt(r["sec_per_epoch_vs_torch"], ".2f", "x"),
-            _fmt(r["to_1.6_vs_torch"], ".2f", "x"),
+            common.fmt(None if r["final_test_error"] is None else 100 * r["final_test_error"], ".2f", "%"),
+            common.fmt(r["peak_rss_mb"], ".0f"),
+            common.fmt(r["sec_per_epoch_vs_torch"], ".2f", "x"),
+            common.fmt(r["to_1.6_vs_torch"], ".2f", "x"),
         ])
     return common.format_table(head, body)
 
@@ -208,11 +200,8 @@ def format_table(rows: Sequence[dict]) -> str:
 # ------------------------------------------------------------------------ data
 
 def load_data(quick: bool) -> tuple[Dataset, Dataset]:
-    train_csv, test_csv = DATA_DIR / "mnist_train.csv", DATA_DIR / "mnist_test.csv"
-    if not (train_csv.exists() and test_csv.exists()):
-        from training.fetch import fetch
-        train_csv, test_csv = fetch(DATA_DIR)
-    train_set, test_set = load_dataset(train_csv), load_dataset(test_csv)
+    train_set = load_mnist(DATA_DIR / "mnist_train.csv")
+    test_set = load_mnist(DATA_DIR / "mnist_test.csv")
     if quick:
         train_set = Dataset(train_set.images[:QUICK_TRAIN_IMAGES], train_set.labels[:QUICK_TRAIN_IMAGES])
     return train_set, test_set

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything the project needs, installed by the project itself. Idempotent.
-#   scripts/setup.sh          Python venv + npm packages + Pyodide assets
+#   scripts/setup.sh          Python venv (with py/digitnet installed editable) + npm packages
+#                             + Pyodide assets + the digitnet wheel the page loads
 #   scripts/setup.sh --test   ...and Chromium for the end-to-end tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,12 +15,18 @@ if ! cmp -s requirements.txt .venv/.requirements.txt; then
   .venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
   cp requirements.txt .venv/.requirements.txt
 fi
+if ! cmp -s pyproject.toml .venv/.pyproject.toml; then
+  echo "setup: installing the digitnet package (py/digitnet/, editable)"
+  .venv/bin/pip install --quiet --disable-pip-version-check --no-deps -e .
+  cp pyproject.toml .venv/.pyproject.toml
+fi
 if [ ! -d node_modules/pyodide ] || ! cmp -s package-lock.json node_modules/.setup-lock.json; then
   echo "setup: installing npm packages (package-lock.json)"
   npm ci --no-audit --no-fund --loglevel=error
   cp package-lock.json node_modules/.setup-lock.json
 fi
 .venv/bin/python -m tools.assets
+.venv/bin/python -m tools.package
 
 if [ "${1:-}" = "--test" ] && ! cmp -s requirements-bench.txt .venv/.requirements-bench.txt; then
   echo "setup: installing the benchmarks' packages for their tests (requirements-bench.txt: PyTorch CPU)"

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from tools.harness import CHROMIUM, CHROMIUM_ARGS, Server  # noqa: F401  (Server: test_e2e imports it from here)
+from tools import package
+from tools.harness import CHROMIUM, CHROMIUM_ARGS, Server
+from tools.paths import ARTIFACTS, ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = ROOT / "artifacts"
 BOOT_TIMEOUT_MS = 90_000
 
 
@@ -122,6 +122,7 @@ def chromium_browser():
     if not (ROOT / "static" / "pyodide" / "pyodide.mjs").is_file():
         pytest.fail("static/pyodide/ is missing: run bash scripts/setup.sh (or python -m tools.assets)",
                     pytrace=False)
+    package.ensure()  # the page must run the py/digitnet/ these tests see, never a stale wheel
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

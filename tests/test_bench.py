@@ -6,7 +6,8 @@ import json
 import numpy as np
 import pytest
 
-from bench import train_bench as tb
+from bench import common, train_bench as tb
+from digitnet.learn import init_params
 from synthetic_data import synthetic
 from training.train import TrainConfig, train
 
@@ -40,8 +41,9 @@ def test_time_to_reach_first_epoch_at_or_below_threshold():
 def test_median_and_ratio():
     assert tb.median_epoch_seconds(history([0.1] * 4, [5.0, 1.0, 2.0, 3.0])) == 2.5
     assert tb.median_epoch_seconds([]) is None
-    assert tb.ratio(3.0, 2.0) == 1.5
-    assert tb.ratio(None, 2.0) is None and tb.ratio(3.0, None) is None and tb.ratio(3.0, 0.0) is None
+    assert common.ratio(3.0, 2.0) == 1.5
+    assert common.ratio(None, 2.0) is None and common.ratio(3.0, None) is None and common.ratio(3.0, 0.0) is None
+    assert common.fmt(None, ".2f") == "—" and common.fmt(1500.0, ".1f", " MB", scale=1e3) == "1.5 MB"
 
 
 def results():
@@ -147,7 +149,7 @@ def test_torch_steps_equal_ours_at_constant_lr(weight_decay):
     for ours_p, torch_p in zip(model.weights + model.biases, weights + biases):
         assert ours_p.shape == torch_p.shape and torch_p.dtype == np.float32
         np.testing.assert_allclose(torch_p, ours_p, rtol=0, atol=1e-5)
-    assert not np.allclose(model.weights[0], tb.init_params(cfg.layers, np.random.default_rng(3))[0][0])
+    assert not np.allclose(model.weights[0], init_params(cfg.layers, np.random.default_rng(3))[0][0])
     for o, t in zip(ours_hist, torch_hist):
         assert t["train_loss"] == pytest.approx(o.train_loss, abs=1e-5)
         assert t["test_error"] == o.test_error and t["lr"] == o.lr

@@ -14,8 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import ARTIFACTS, ROOT, App, Server
-from tests.shapes import transform
+from conftest import App
+from tools import package
+from tools.harness import Server, copy_web_root
+from tools.paths import ARTIFACTS, ROOT
+from training.strokes import transform
 
 pytestmark = pytest.mark.e2e
 
@@ -61,10 +64,13 @@ def test_boots_to_ready_using_only_the_local_server(app: App):
     assert app.failed == []
     assert app.bad_status == []
     assert app.errors == []
-    # The worker fetched the runtime, NumPy, the Python files and the model from here.
-    for path in ("static/pyodide/pyodide.asm.wasm", "static/pyodide/numpy-2.0.2", "py/predict.py",
-                 "py/preprocess.py", "py/network.py", "py/modelfile.py", "static/model/model.npz"):
+    # The worker fetched the runtime, NumPy, the digitnet wheel (built from py/digitnet/) and the model
+    # from here; no loose Python files.
+    wheel = package.ensure()[0].name
+    for path in ("static/pyodide/pyodide.asm.wasm", "static/pyodide/numpy-2.0.2", f"static/pkg/{wheel}",
+                 "static/model/model.npz"):
         assert any(u.startswith(app.url + path) for u in app.requests), path
+    assert not [u for u in app.requests if u.endswith(".py")]
     timings = app.page.evaluate("() => digitApp.timings")
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "boot.json").write_text(json.dumps(
@@ -195,9 +201,10 @@ def test_undo_and_clear_keys(fresh_app: App, undo_key):
 # ---------------------------------------------------------------- same answer as CPython
 
 def test_browser_matches_cpython(fresh_app: App):
-    from modelfile import load_model
-    from predict import predict_drawing
-    from preprocess import to_mnist
+    """The worker's Python API (digitnet.browser.Session), called by CPython on the page's own pixels,
+    gives the page's answer: same function, same model file, two interpreters."""
+    from digitnet.browser import LAYOUT, Session
+    from digitnet.sizes import SIDE
 
     app = fresh_app
     app.draw([[(0.3, 0.3), (0.45, 0.2), (0.65, 0.25), (0.62, 0.45), (0.35, 0.78), (0.72, 0.76)]])  # a 2
@@ -209,18 +216,21 @@ def test_browser_matches_cpython(fresh_app: App):
                             .getImageData(0, 0, 28, 28).data.filter((_, i) => i % 4 === 0)),
     })""")
     side = math.isqrt(len(got["pixels"]))
-    pixels = np.array(got["pixels"], dtype=np.uint8).reshape(side, side)
-    assert pixels.any()
-    expected = predict_drawing(load_model(ROOT / "static" / "model" / "model.npz"), pixels)
-    assert expected is not None
-    np.testing.assert_allclose(np.array(got["probs"], np.float32), expected.probs, atol=1e-5)
-    image = np.array(got["image"], np.float32).reshape(28, 28)
-    np.testing.assert_allclose(image, to_mnist(pixels), atol=1e-6)
-    np.testing.assert_allclose(image, expected.image, atol=1e-6)
+    assert side == app.page.evaluate("() => digitApp.sizes.canvas")
+    pixels = bytes(got["pixels"])
+    assert any(pixels)
+    session = Session()
+    loaded = json.loads(session.load_model((ROOT / "static" / "model" / "model.npz").read_bytes(), "model.npz"))
+    assert loaded["ok"], loaded
+    out = session.predict(pixels, side, side)
+    assert out is not None and out.dtype == np.float32
+    probs, image = out[slice(*LAYOUT["probs"])], out[slice(*LAYOUT["image"])].reshape(SIDE, SIDE)
+    np.testing.assert_allclose(np.array(got["probs"], np.float32), probs, atol=1e-5)
+    np.testing.assert_allclose(np.array(got["image"], np.float32).reshape(SIDE, SIDE), image, atol=1e-6)
     # The preview shows exactly that image (8-bit).
-    preview = np.array(got["preview"], np.int32).reshape(28, 28)
+    preview = np.array(got["preview"], np.int32).reshape(SIDE, SIDE)
     assert np.abs(preview - np.round(np.clip(image, 0, 1) * 255)).max() <= 1
-    assert app.prediction() == str(int(np.argmax(expected.probs)))
+    assert app.prediction() == str(int(np.argmax(probs)))
 
 
 def test_growing_drawing_is_answered_at_every_step(fresh_app: App):
@@ -293,11 +303,11 @@ def test_touch_draws_on_a_phone_even_before_python_is_ready(chromium_browser, se
             cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [p]})
         cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
         state_when_drawn = app.state
-        assert app.ink() > 0, "touch did not draw"
         assert "touch" in page.evaluate("() => window.pointerTypes")
         assert page.evaluate("() => digitApp.strokes.length") == 1
         assert app.wait_settled() == "ready", page.get_by_test_id("error").text_content()
         app.idle()
+        assert app.ink() > 0, "touch did not draw"  # (the model canvas's size comes with ready)
         assert app.predictions() >= 1
         assert page.evaluate("() => digitApp.lastProbs") is not None
         assert app.prediction() != ""
@@ -319,13 +329,9 @@ def test_touch_draws_on_a_phone_even_before_python_is_ready(chromium_browser, se
 # ---------------------------------------------------------------- failures, in plain words
 
 def web_root_with_model(tmp_path: Path, model: bytes) -> Path:
-    """A web root like the repository's (symlinks) but with its own static/model/model.npz."""
-    root = tmp_path / "webroot"
+    """A web root like the repository's but with its own static/model/model.npz."""
+    root = copy_web_root(tmp_path / "webroot", without=("static/model",))
     (root / "static" / "model").mkdir(parents=True)
-    os.symlink(ROOT / "index.html", root / "index.html")
-    os.symlink(ROOT / "py", root / "py")
-    for d in ("js", "css", "pyodide"):
-        os.symlink(ROOT / "static" / d, root / "static" / d)
     (root / "static" / "model" / "model.npz").write_bytes(model)
     return root
 

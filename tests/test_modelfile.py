@@ -7,10 +7,10 @@ import zipfile
 import numpy as np
 import pytest
 
-from modelfile import FORMAT_VERSION, ModelFileError, load_model, save_model
-from network import Model, predict_proba
-from training import ROOT
-from training.mlp import init_params
+from digitnet.modelfile import FORMAT_VERSION, ModelFileError, load_model, save_model
+from digitnet.network import Model, predict_proba
+from tools.paths import ROOT
+from digitnet.learn import init_params
 
 
 def make_model(sizes=(784, 32, 10)) -> Model:
@@ -121,3 +121,53 @@ def test_refuses_corrupted_bytes_inside_the_zip(tmp_path):
     data[start:start + 64] = bytes(64)
     with pytest.raises(ModelFileError):
         load_model(bytes(data))
+
+
+# ------------------------------------------------------------ preprocessing version
+
+def test_the_preprocessing_version_is_written_from_the_code(tmp_path):
+    from digitnet import preprocess
+
+    save_model(tmp_path / "m.npz", make_model())
+    recorded = load_model(tmp_path / "m.npz").meta["input"]["preprocessing"]
+    assert recorded == {"version": preprocess.VERSION, "steps": preprocess.DESCRIPTION}
+
+
+def test_a_model_made_for_another_preprocessing_is_refused(tmp_path):
+    from digitnet import preprocess
+
+    model = make_model()
+    other = {"mean": 0.1, "std": 0.3, "preprocessing": {"version": preprocess.VERSION + 1, "steps": "new"}}
+    path = write(tmp_path / "newer.npz", **good_arrays(model, input=other))
+    with pytest.raises(ModelFileError) as e:
+        load_model(path)
+    message = str(e.value)
+    assert message.startswith(str(path)) and f"preprocessing version {preprocess.VERSION + 1}" in message
+    assert f"version {preprocess.VERSION}" in message and "retrain" in message
+
+
+def test_a_model_from_before_versions_counts_as_version_1(tmp_path):
+    legacy = {"mean": 0.1, "std": 0.3, "preprocessing": "crop to ink, scale longer side to 20 px"}
+    path = write(tmp_path / "old.npz", **good_arrays(make_model(), input=legacy))
+    assert load_model(path).sizes == [784, 32, 10]
+
+
+def test_messages_use_the_name_given(tmp_path):
+    with pytest.raises(ModelFileError) as e:
+        load_model(b"not a zip", name="static/model/mine.npz")
+    assert str(e.value).startswith("static/model/mine.npz: not a model file")
+
+
+def test_an_interrupted_save_leaves_the_previous_file(tmp_path, monkeypatch):
+    path = tmp_path / "m.npz"
+    save_model(path, make_model())
+    before = path.read_bytes()
+
+    def fail(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "savez_compressed", fail)
+    with pytest.raises(OSError):
+        save_model(path, make_model((784, 8, 10)))
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]      # no temporary file left behind

@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT
+from tools.paths import ROOT
 
 pytestmark = pytest.mark.e2e
 

@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from modelfile import load_model
-from predict import predict_drawing
-from preprocess import (bounding_box, center_of_mass, frame, grey_filter, ink_components, resize_area,
+from digitnet.modelfile import load_model
+from digitnet.predict import predict_drawing
+from digitnet.preprocess import (bounding_box, center_of_mass, frame, grey_filter, ink_components, resize_area,
                         stroke_width, to_mnist)
-from tests.shapes import DIGITS, render, transform
-from training import ROOT
+from training.strokes import DIGITS, render, transform
+from tools.paths import ROOT
 
 
 def similarity(a: np.ndarray, b: np.ndarray) -> float:
@@ -39,12 +39,33 @@ def test_resize_area_is_the_area_average(shape_in, shape_out):
 def test_grey_filter_dilates_and_erodes_by_a_square():
     img = np.zeros((9, 9), np.float32)
     img[4, 4] = 1
-    grown = grey_filter(img, 2, np.maximum)
+    grown = grey_filter(img, 5, np.maximum)              # a 5x5 square, centred
     assert bounding_box(grown) == (2, 7, 2, 7) and grown.sum() == 25
-    assert np.array_equal(grey_filter(grown, 2, np.minimum), img)
+    assert np.array_equal(grey_filter(grown, 5, np.minimum), img)
     block = frame(np.ones((5, 5), np.float32), 2)
-    assert np.array_equal(grey_filter(block, 1, np.minimum), frame(np.ones((3, 3), np.float32), 3))
-    assert np.array_equal(grey_filter(np.ones((4, 4), np.float32), 1, np.minimum), np.ones((4, 4)))  # edges are ink
+    assert np.array_equal(grey_filter(block, 3, np.minimum), frame(np.ones((3, 3), np.float32), 3))
+    assert np.array_equal(grey_filter(np.ones((4, 4), np.float32), 3, np.minimum), np.ones((4, 4)))  # edges are ink
+    # An even square covers the pixel and the ones above and to the left of it.
+    two = grey_filter(img, 2, np.maximum)
+    assert bounding_box(two) == (4, 6, 4, 6) and two.sum() == 4
+
+
+def test_grey_filter_works_on_a_batch_as_on_each_image():
+    """augment.thicken/thin filter a batch (N, 28, 28) with the same function preprocessing uses."""
+    rng = np.random.default_rng(0)
+    batch = rng.random((5, 12, 9)).astype(np.float32)
+    for size in (2, 3, 4):
+        for op in (np.maximum, np.minimum):
+            together = grey_filter(batch, size, op)
+            assert together.shape == batch.shape
+            for image, filtered in zip(batch, together):
+                assert np.array_equal(grey_filter(image, size, op), filtered)
+    # the 2x2 dilation by hand: each pixel is the max of itself and its upper/left neighbours
+    hand = batch.copy()
+    hand[:, 1:, :] = np.maximum(hand[:, 1:, :], batch[:, :-1, :])
+    hand2 = hand.copy()
+    hand2[:, :, 1:] = np.maximum(hand2[:, :, 1:], hand[:, :, :-1])
+    assert np.array_equal(grey_filter(batch, 2, np.maximum), hand2)
 
 
 def test_center_of_mass_and_bounding_box():

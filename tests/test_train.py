@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from modelfile import load_model, save_model
+from digitnet.modelfile import load_model, save_model
 from training import augment as aug
 from synthetic_data import synthetic
 from training.data import Dataset
@@ -88,6 +88,63 @@ def test_bad_data_is_refused_with_file_and_line(tmp_path, data_files, capsys):
 def test_bad_layers_are_refused(capsys):
     assert train_main(["--layers", "100", "10"]) == 2
     assert "784" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flags", [
+    ["--lr", "nan"], ["--lr", "inf"], ["--lr", "0"], ["--lr", "-1"], ["--lr", "1e6"], ["--momentum", "nan"],
+    ["--momentum", "1"], ["--weight-decay", "nan"], ["--validation", "1"], ["--validation", "nan"],
+    ["--layers", "784", "0", "10"], ["--layers", "784", "-5", "10"], ["--seed", "-1"], ["--epochs", "0"],
+    ["--batch-size", "0"], ["--patience", "-2"], ["--schedule", "linear"],
+])
+def test_bad_flags_are_refused_before_any_work(flags, capsys):
+    with pytest.raises(SystemExit) as e:
+        train_main(flags + ["--train", "/nonexistent.csv"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert flags[0] in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("flag, make", [
+    ("--out", lambda d: d / "model.bin"),
+    ("--out", lambda d: d),
+    ("--out", lambda d: d / "missing" / "m.npz"),
+    ("--log", lambda d: d / "missing" / "log.csv"),
+    ("--plot", lambda d: d / "missing" / "plot.png"),
+])
+def test_bad_outputs_are_refused_before_training(flag, make, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("training.train.train", lambda *a, **k: pytest.fail("must not train"))
+    path = make(tmp_path)
+    args = [flag, str(path)] + ([] if flag == "--out" else ["--out", str(tmp_path / "m.npz")])
+    assert train_main(args) == 2
+    err = capsys.readouterr().err
+    assert flag in err and str(path) in err
+
+
+def test_a_diverged_run_is_refused_and_the_previous_model_stays(tmp_path, data_files, capsys):
+    train_csv, test_csv = data_files
+    out = tmp_path / "m.npz"
+    save_model(out, train(TrainConfig(layers=[784, 8, 10], epochs=1), synthetic(100, 1), progress=False)[0])
+    before = out.read_bytes()
+    code = train_main(["--train", str(train_csv), "--test", str(test_csv), "--layers", "784", "32", "10",
+                       "--epochs", "2", "--lr", "90", "--momentum", "0.99", "--out", str(out), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 1 and "diverged" in err and str(out) in err
+    assert out.read_bytes() == before
+
+
+def test_every_hyperparameter_has_its_flag():
+    """TrainConfig is declared once: the CLI has a flag for each field, with the field's default."""
+    import dataclasses
+
+    from training.train import config_from_args
+
+    parser = build_parser()
+    assert config_from_args(parser.parse_args([])) == TrainConfig()
+    text = parser.format_help()
+    for f in dataclasses.fields(TrainConfig):
+        assert ("--" + f.name.replace("_", "-")) in text or f"--no-{f.name}" in text, f.name
+    cfg = config_from_args(parser.parse_args(["--no-augment", "--layers", "784", "64", "10", "--lr", "0.1"]))
+    assert cfg.augment is False and cfg.layers == [784, 64, 10] and cfg.lr == 0.1
 
 
 def test_help_explains_every_flag():

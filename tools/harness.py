@@ -7,12 +7,15 @@ every other host name to nothing.
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tools.paths import ROOT
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
@@ -48,3 +51,28 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+
+def link_or_copy(src: str, dst: str) -> None:
+    """A hard link of src at dst (fast, no space) or, across file systems, a copy."""
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def copy_web_root(dest: Path, without: tuple[str, ...] = ()) -> Path:
+    """A copy of the page's files (index.html and static/, less the ``without`` folders) at ``dest``,
+    as a static host would get them: real files, not symlinks (the server refuses symlinks that
+    lead outside its web root)."""
+    skip = {ROOT / w for w in without}
+    (dest / "static").mkdir(parents=True)
+    link_or_copy(str(ROOT / "index.html"), str(dest / "index.html"))
+    for item in (ROOT / "static").iterdir():
+        if item in skip:
+            continue
+        if item.is_dir():
+            shutil.copytree(item, dest / "static" / item.name, copy_function=link_or_copy)
+        else:
+            link_or_copy(str(item), str(dest / "static" / item.name))
+    return dest

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-SIDE = 28
+from digitnet.preprocess import grey_filter
+from digitnet.sizes import SIDE
+
 WARP_CHUNK = 4096  # images warped at a time: bounds memory (the whole training set at once took GBs)
 
 
@@ -77,20 +79,12 @@ def warp(images: np.ndarray, matrices: np.ndarray) -> np.ndarray:
 
 def thicken(images: np.ndarray) -> np.ndarray:
     """Grey dilation by a 2x2 square: strokes about one pixel wider. (N, 28, 28) -> same."""
-    out = images.copy()
-    out[:, 1:, :] = np.maximum(out[:, 1:, :], images[:, :-1, :])
-    out2 = out.copy()
-    out2[:, :, 1:] = np.maximum(out2[:, :, 1:], out[:, :, :-1])
-    return out2
+    return grey_filter(images, 2, np.maximum)
 
 
 def thin(images: np.ndarray) -> np.ndarray:
     """Half-strength grey erosion by a 2x2 square: strokes thinner but never erased."""
-    eroded = images.copy()
-    eroded[:, 1:, :] = np.minimum(eroded[:, 1:, :], images[:, :-1, :])
-    eroded2 = eroded.copy()
-    eroded2[:, :, 1:] = np.minimum(eroded2[:, :, 1:], eroded[:, :, :-1])
-    return 0.5 * images + 0.5 * eroded2
+    return 0.5 * images + 0.5 * grey_filter(images, 2, np.minimum)
 
 
 def augment(images: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig = AugmentConfig()) -> np.ndarray:

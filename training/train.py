@@ -11,45 +11,167 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
-import json
+import math
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import numpy as np
 from tqdm import tqdm
 
-from training import ROOT
+from digitnet.learn import backprop, init_params, sgd_step
+from digitnet.modelfile import save_model
+from digitnet.network import Model, normalize
+from digitnet.sizes import CLASSES, PIXELS
 from training.augment import augment
 from training.data import DataError, Dataset, load_dataset
-from training.mlp import backprop, init_params, sgd_step
-from modelfile import save_model
-from network import Model, forward, normalize
+from training.evaluate import evaluate
+from training.fetch import load_mnist
+from training.plots import plot_history
+from tools.paths import DATA_DIR, SHIPPED_MODEL
 
-DEFAULT_OUT = ROOT / "static" / "model" / "model.npz"
-DATA_DIR = ROOT / "data" / "mnist"
-PREPROCESSING = ("crop to ink, scale longer side to 20 px (area averaging), "
-                 "centre of mass at the centre of 28x28, values pixel/255")
+
+# ------------------------------------------------------------ hyperparameters
+# Declared once: the CLI's flags are built from these fields (help, type, choices in metadata).
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text}")
+    return value
+
+
+def _natural(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 0, got {text}")
+    return value
+
+
+def _finite(low: float, high: float = math.inf, low_open: bool = False, high_open: bool = True):
+    """An argparse type: a finite float in [low, high] (ends open as asked)."""
+    def check(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text}") from None
+        too_low = value <= low if low_open else value < low
+        too_high = value >= high if high_open else value > high
+        if not math.isfinite(value) or too_low or too_high:
+            lo, hi = "(" if low_open else "[", ")" if high_open else "]"
+            raise argparse.ArgumentTypeError(f"must be a finite number in {lo}{low}, {high}{hi}, got {text}")
+        return value
+    check.__name__ = "number"
+    return check
+
+
+def _flag(help: str, **argparse_kwargs: Any) -> dict:
+    return {"help": help, **argparse_kwargs}
 
 
 @dataclass
 class TrainConfig:
     """Hyperparameters. The defaults train the model the page ships."""
 
-    layers: list[int] = field(default_factory=lambda: [784, 256, 128, 10])
-    epochs: int = 30
-    batch_size: int = 64
-    lr: float = 0.02
-    momentum: float = 0.9
-    weight_decay: float = 1e-5
-    schedule: str = "cosine"      # "constant", "cosine" or "step"
-    augment: bool = True
-    validation: float = 0.0       # fraction of the training set held out
-    patience: int = 0             # early stopping: epochs without validation gain (0: off)
-    seed: int = 0
+    layers: list[int] = field(default_factory=lambda: [PIXELS, 256, 128, CLASSES], metadata=_flag(
+        f"layer sizes from input to output: {PIXELS}, any hidden sizes (ReLU), {CLASSES} (softmax)",
+        type=_positive_int, nargs="+"))
+    epochs: int = field(default=30, metadata=_flag("passes over the training set", type=_positive_int))
+    batch_size: int = field(default=64, metadata=_flag("examples per gradient step", type=_positive_int))
+    lr: float = field(default=0.02, metadata=_flag(
+        "learning rate (gradients are averaged over the batch)", type=_finite(0, 100, low_open=True)))
+    momentum: float = field(default=0.9, metadata=_flag("SGD momentum (0 for plain SGD)", type=_finite(0, 1)))
+    weight_decay: float = field(default=1e-5, metadata=_flag("L2 penalty on weights (not biases)",
+                                                             type=_finite(0, 1)))
+    schedule: str = field(default="cosine", metadata=_flag(
+        "learning-rate schedule: constant; cosine decay to 0; step (/10 at 50%% and 75%%)",
+        choices=["constant", "cosine", "step"]))
+    augment: bool = field(default=True, metadata=_flag(
+        "train on MNIST as it is, without random shifts, rotations, scaling and stroke changes"))
+    validation: float = field(default=0.0, metadata=_flag(
+        "fraction of the training set held out for validation (keeps the best epoch)", type=_finite(0, 1)))
+    patience: int = field(default=0, metadata=_flag(
+        "stop after this many epochs without validation improvement (0: never; needs --validation)",
+        type=_natural))
+    seed: int = field(default=0, metadata=_flag("random seed: same seed, same weights", type=_natural))
 
+
+def add_config_flags(parser: argparse.ArgumentParser, defaults: TrainConfig = TrainConfig()) -> None:
+    """One flag per TrainConfig field: --batch-size for batch_size; a True bool becomes --no-<name>."""
+    for f in dataclasses.fields(TrainConfig):
+        meta, default = dict(f.metadata), getattr(defaults, f.name)
+        flag = "--" + f.name.replace("_", "-")
+        if isinstance(default, bool):
+            parser.add_argument(f"--no-{f.name}" if default else flag, dest=f.name,
+                                action="store_false" if default else "store_true", help=meta["help"])
+        else:
+            parser.add_argument(flag, default=default, **meta)
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    return TrainConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)})
+
+
+# ------------------------------------------------------------------- the algorithm
+
+def learning_rate(cfg: TrainConfig, epoch: int) -> float:
+    """Learning rate for epoch 0..epochs-1 under the configured schedule."""
+    if cfg.schedule == "constant":
+        return cfg.lr
+    if cfg.schedule == "cosine":
+        return 0.5 * cfg.lr * (1 + np.cos(np.pi * epoch / cfg.epochs))
+    if cfg.schedule == "step":  # divide by 10 at 50% and 75% of training
+        return cfg.lr * 0.1 ** ((epoch >= cfg.epochs * 0.5) + (epoch >= cfg.epochs * 0.75))
+    raise ValueError(f"unknown schedule {cfg.schedule!r}")
+
+
+@dataclass
+class Epoch:
+    """What one pass over the training set did: its index (0-based), learning rate,
+    mean loss and error on the (augmented) training images."""
+
+    index: int
+    lr: float
+    loss: float
+    error: float
+
+
+BatchHook = Callable[[int, int, float, int, int], None]   # (epoch, batch, loss, correct, size)
+
+
+def sgd(model: Model, images: np.ndarray, labels: np.ndarray, cfg: TrainConfig,
+        rng: np.random.Generator, on_batch: Optional[BatchHook] = None) -> Iterator[Epoch]:
+    """Mini-batch stochastic gradient descent with momentum, in place on ``model``.
+
+    images: (N, 28, 28) float32 in [0, 1]; labels: (N,) int. Each epoch: a fresh
+    shuffle and (with cfg.augment) a fresh random distortion of every image,
+    then one backprop + SGD step per mini-batch. Yields after every epoch, so
+    the caller can evaluate, and stop early by breaking out of the loop.
+    """
+    params = model.weights + model.biases
+    velocity = [np.zeros_like(p) for p in params]
+    decays = [True] * len(model.weights) + [False] * len(model.biases)   # no decay on biases
+    n = len(labels)
+    for epoch in range(cfg.epochs):
+        lr = learning_rate(cfg, epoch)
+        order = rng.permutation(n)
+        x_epoch = augment(images, rng) if cfg.augment else images
+        total_loss, total_correct = 0.0, 0
+        for b, i in enumerate(range(0, n, cfg.batch_size)):
+            batch = order[i:i + cfg.batch_size]
+            x = normalize(model, x_epoch[batch])
+            loss, grad_w, grad_b, correct = backprop(model.weights, model.biases, x, labels[batch])
+            sgd_step(params, grad_w + grad_b, velocity, lr, cfg.momentum, cfg.weight_decay, decays)
+            total_loss += loss * len(batch)
+            total_correct += correct
+            if on_batch:
+                on_batch(epoch, b, loss, correct, len(batch))
+        yield Epoch(epoch, lr, total_loss / n, 1 - total_correct / n)
+
+
+# ------------------------------------------------------------------ bookkeeping
 
 @dataclass
 class EpochStats:
@@ -63,26 +185,6 @@ class EpochStats:
     elapsed: float        # training time since the start
 
 
-def learning_rate(cfg: TrainConfig, epoch: int) -> float:
-    """Learning rate for epoch 0..epochs-1 under the configured schedule."""
-    if cfg.schedule == "constant":
-        return cfg.lr
-    if cfg.schedule == "cosine":
-        return 0.5 * cfg.lr * (1 + np.cos(np.pi * epoch / cfg.epochs))
-    if cfg.schedule == "step":  # divide by 10 at 50% and 75% of training
-        return cfg.lr * 0.1 ** ((epoch >= cfg.epochs * 0.5) + (epoch >= cfg.epochs * 0.75))
-    raise ValueError(f"unknown schedule {cfg.schedule!r}")
-
-
-def error_rate(model: Model, images: np.ndarray, labels: np.ndarray, batch: int = 10000) -> float:
-    """Fraction of images (N, 28, 28) uint8 whose most probable digit is not the label."""
-    wrong = 0
-    for i in range(0, len(labels), batch):
-        x = normalize(model, images[i:i + batch].astype(np.float32) / np.float32(255))
-        wrong += int((forward(model.weights, model.biases, x)[-1].argmax(1) != labels[i:i + batch]).sum())
-    return wrong / len(labels)
-
-
 def split_validation(data: Dataset, fraction: float, rng: np.random.Generator) -> tuple[Dataset, Optional[Dataset]]:
     """Hold out a random ``fraction`` of ``data`` for validation."""
     if fraction <= 0:
@@ -91,6 +193,37 @@ def split_validation(data: Dataset, fraction: float, rng: np.random.Generator) -
     n_val = int(round(fraction * len(order)))
     val, train = order[:n_val], order[n_val:]
     return Dataset(data.images[train], data.labels[train]), Dataset(data.images[val], data.labels[val])
+
+
+def new_model(cfg: TrainConfig, images: np.ndarray, rng: np.random.Generator) -> Model:
+    """He-initialised network whose inputs are normalised to the images' mean 0, variance 1."""
+    weights, biases = init_params(cfg.layers, rng)
+    meta = {"hyperparameters": dataclasses.asdict(cfg)}
+    return Model(weights, biases, float(images.mean()), float(images.std()), meta)
+
+
+class ProgressBar:
+    """A tqdm bar per epoch with the running loss, accuracy and speed (every 50 batches)."""
+
+    def __init__(self, cfg: TrainConfig, n: int, enabled: bool):
+        self.cfg, self.n, self.enabled, self.bar = cfg, n, enabled, None
+
+    def __call__(self, epoch: int, batch: int, loss: float, correct: int, size: int) -> None:
+        if batch == 0:
+            self.close()
+            self.bar = tqdm(total=-(-self.n // self.cfg.batch_size), desc=f"epoch {epoch + 1}/{self.cfg.epochs}",
+                            unit="batch", leave=False, disable=not self.enabled, file=sys.stdout)
+            self.start, self.loss, self.correct, self.seen = time.perf_counter(), 0.0, 0, 0
+        self.loss, self.correct, self.seen = self.loss + loss * size, self.correct + correct, self.seen + size
+        self.bar.update()
+        if batch % 50 == 0:
+            self.bar.set_postfix(loss=f"{self.loss / self.seen:.4f}", acc=f"{self.correct / self.seen:.4f}",
+                                 samples_s=f"{self.seen / (time.perf_counter() - self.start):.0f}")
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 def train(
@@ -109,104 +242,47 @@ def train(
     fit, val = split_validation(train_set, cfg.validation, rng)
     images = fit.images.astype(np.float32) / np.float32(255)  # (N, 28, 28)
     labels = fit.labels.astype(np.int64)
-    mean = float(images.mean())  # inputs are normalised to mean 0, variance 1
-    std = float(images.std())
-    weights, biases = init_params(cfg.layers, rng)
-    params = weights + biases
-    velocity = [np.zeros_like(p) for p in params]
-    decay_mask = [True] * len(weights) + [False] * len(biases)
-    meta = {"hyperparameters": dataclasses.asdict(cfg), "input": {"preprocessing": PREPROCESSING}}
-    model = Model(weights, biases, mean, std, meta)
+    model = new_model(cfg, images, rng)
+    params = model.weights + model.biases
+    bar = ProgressBar(cfg, len(labels), progress)
+
+    def batch_hook(epoch: int, batch: int, loss: float, correct: int, size: int) -> None:
+        bar(epoch, batch, loss, correct, size)
+        if on_batch:
+            on_batch(epoch, batch, loss)
+
     history: list[EpochStats] = []
-    best: tuple[float, list[np.ndarray]] = (np.inf, [])
-    stale = 0
-    n = len(labels)
+    best_error, best_params, stale = math.inf, None, 0
     elapsed = 0.0
-    for epoch in range(cfg.epochs):
-        start = time.perf_counter()
-        lr = learning_rate(cfg, epoch)
-        order = rng.permutation(n)
-        x_epoch = augment(images, rng) if cfg.augment else images
-        steps_start = time.perf_counter()
-        total_loss, total_correct = 0.0, 0
-        bar = tqdm(range(0, n, cfg.batch_size), desc=f"epoch {epoch + 1}/{cfg.epochs}",
-                   unit="batch", leave=False, disable=not progress, file=sys.stdout)
-        for b, i in enumerate(bar):
-            idx = order[i:i + cfg.batch_size]
-            x = normalize(model, x_epoch[idx])
-            loss, grad_w, grad_b, correct = backprop(weights, biases, x, labels[idx])
-            sgd_step(params, grad_w + grad_b, velocity, lr, cfg.momentum, cfg.weight_decay, decay_mask)
-            total_loss += loss * len(idx)
-            total_correct += correct
-            if on_batch:
-                on_batch(epoch, b, loss)
-            if b % 50 == 0:
-                done = min(i + cfg.batch_size, n)
-                bar.set_postfix(loss=f"{total_loss / done:.4f}", acc=f"{total_correct / done:.4f}",
-                                samples_s=f"{done / (time.perf_counter() - steps_start):.0f}")
-        bar.close()
+    start = time.perf_counter()
+    for ep in sgd(model, images, labels, cfg, rng, batch_hook):
         seconds = time.perf_counter() - start
         elapsed += seconds
+        bar.close()
         stats = EpochStats(
-            epoch=epoch + 1, train_loss=total_loss / n, train_error=1 - total_correct / n,
-            test_error=error_rate(model, test_set.images, test_set.labels) if test_set else None,
-            val_error=error_rate(model, val.images, val.labels) if val else None,
-            lr=lr, seconds=seconds, elapsed=elapsed)
+            epoch=ep.index + 1, train_loss=ep.loss, train_error=ep.error,
+            test_error=evaluate(model, test_set).error if test_set else None,
+            val_error=evaluate(model, val).error if val else None,
+            lr=ep.lr, seconds=seconds, elapsed=elapsed)
         history.append(stats)
         if on_epoch:
             on_epoch(stats, model)
-        if stats.val_error is not None:
-            if stats.val_error < best[0]:
-                best, stale = (stats.val_error, [p.copy() for p in params]), 0
+        if stats.val_error is not None:            # early stopping on validation error
+            if stats.val_error < best_error:
+                best_error, best_params, stale = stats.val_error, [p.copy() for p in params], 0
             else:
                 stale += 1
                 if cfg.patience and stale >= cfg.patience:
                     break
-    if best[1]:  # restore the epoch that did best on validation
-        for p, saved in zip(params, best[1]):
+        start = time.perf_counter()
+    bar.close()
+    if best_params is not None:  # restore the epoch that did best on validation
+        for p, saved in zip(params, best_params):
             p[...] = saved
     return model, history
 
 
-def plot_history(history: list[EpochStats], batch_losses: list[tuple[int, int, float]], path: Path) -> None:
-    """PNG with the loss of every batch and the per-epoch test error."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
-    if batch_losses:
-        per_epoch = max(b for _, b, _ in batch_losses) + 1
-        xs = [e + b / per_epoch for e, b, _ in batch_losses]
-        ys = np.array([l for _, _, l in batch_losses])
-        ax1.plot(xs, ys, lw=0.3, alpha=0.4, label="batch")
-        k = max(1, per_epoch // 5)
-        smooth = np.convolve(ys, np.ones(k) / k, mode="valid")
-        ax1.plot(xs[k - 1:], smooth, lw=1.2, label=f"mean of {k} batches")
-        ax1.set_yscale("log")
-        ax1.legend()
-    ax1.set_xlabel("epoch")
-    ax1.set_ylabel("training loss (cross-entropy, nats)")
-    ax1.set_title("Training loss")
-    epochs = [h.epoch for h in history]
-    for name, values in (("test", [h.test_error for h in history]),
-                         ("validation", [h.val_error for h in history]),
-                         ("training (augmented)", [h.train_error for h in history])):
-        if values and values[0] is not None:
-            ax2.plot(epochs, [100 * v for v in values], marker=".", label=name)
-    ax2.set_xlabel("epoch")
-    ax2.set_ylabel("error (%)")
-    ax2.set_yscale("log")
-    ax2.set_title("Error rate")
-    ax2.grid(True, which="both", alpha=0.3)
-    ax2.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-
-
 def build_parser() -> argparse.ArgumentParser:
-    d = TrainConfig()
     p = argparse.ArgumentParser(
         prog="python -m training.train",
         description="Train the from-scratch NumPy MLP on MNIST and write the model file the page loads.",
@@ -215,53 +291,51 @@ def build_parser() -> argparse.ArgumentParser:
                    help="training set: CSV (label,784 pixels) or IDX images file; the default is fetched if missing")
     p.add_argument("--test", type=Path, default=DATA_DIR / "mnist_test.csv",
                    help="test set, evaluated after every epoch (same formats)")
-    p.add_argument("--layers", type=int, nargs="+", default=d.layers,
-                   help="layer sizes from input to output: 784, any hidden sizes (ReLU), 10 (softmax)")
-    p.add_argument("--epochs", type=int, default=d.epochs, help="passes over the training set")
-    p.add_argument("--batch-size", type=int, default=d.batch_size, help="examples per gradient step")
-    p.add_argument("--lr", type=float, default=d.lr,
-                   help="learning rate (gradients are averaged over the batch)")
-    p.add_argument("--momentum", type=float, default=d.momentum, help="SGD momentum (0 for plain SGD)")
-    p.add_argument("--weight-decay", type=float, default=d.weight_decay, help="L2 penalty on weights (not biases)")
-    p.add_argument("--schedule", choices=["constant", "cosine", "step"], default=d.schedule,
-                   help="learning-rate schedule: constant; cosine decay to 0; step (/10 at 50%% and 75%%)")
-    p.add_argument("--no-augment", dest="augment", action="store_false",
-                   help="train on MNIST as it is, without random shifts, rotations, scaling and stroke changes")
-    p.add_argument("--validation", type=float, default=d.validation,
-                   help="fraction of the training set held out for validation (keeps the best epoch)")
-    p.add_argument("--patience", type=int, default=d.patience,
-                   help="stop after this many epochs without validation improvement (0: never; needs --validation)")
-    p.add_argument("--seed", type=int, default=d.seed, help="random seed: same seed, same weights")
-    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="model file to write (.npz)")
+    add_config_flags(p)
+    p.add_argument("--out", type=Path, default=SHIPPED_MODEL,
+                   help="model file to write (.npz); written atomically, only if training succeeded")
     p.add_argument("--log", type=Path, help="CSV file receiving the loss of every batch (epoch,batch,loss)")
     p.add_argument("--plot", type=Path, help="PNG file with the loss and test error over training")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
 
-def _load(path: Path, default: Path) -> Dataset:
-    if path == default and not path.exists():
-        from training.fetch import fetch
-        fetch(default.parent)
-    return load_dataset(path)
+def check_outputs(args: argparse.Namespace) -> Optional[str]:
+    """What is wrong with the output paths, before any work starts (None if nothing)."""
+    if args.out.suffix != ".npz":
+        return f"--out {args.out}: a model file must end in .npz"
+    for flag, path in (("--out", args.out), ("--log", args.log), ("--plot", args.plot)):
+        if path is None:
+            continue
+        if path.is_dir():
+            return f"{flag} {path}: is a folder, a file name is needed"
+        if not path.parent.is_dir():
+            return f"{flag} {path}: the folder {path.parent} does not exist"
+    return None
+
+
+def check_learned(model: Model, test_error: float) -> Optional[str]:
+    """Why the trained model must not be saved (None if it may): non-finite weights or no learning."""
+    if not all(np.isfinite(p).all() for p in model.weights + model.biases):
+        return "training diverged: the weights hold NaN or infinite values (try a smaller --lr)"
+    if not test_error <= 0.5:
+        return f"training diverged: test error {100 * test_error:.1f}% (try a smaller --lr)"
+    return None
 
 
 def main(argv: Optional[list[str]] = None) -> int:
     args = build_parser().parse_args(argv)
-    cfg = TrainConfig(layers=args.layers, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                      momentum=args.momentum, weight_decay=args.weight_decay, schedule=args.schedule,
-                      augment=args.augment, validation=args.validation, patience=args.patience,
-                      seed=args.seed)
-    if len(cfg.layers) < 2 or cfg.layers[0] != 784 or cfg.layers[-1] != 10:
-        print(f"error: --layers must start with 784 and end with 10, got {cfg.layers}", file=sys.stderr)
+    cfg = config_from_args(args)
+    if len(cfg.layers) < 2 or cfg.layers[0] != PIXELS or cfg.layers[-1] != CLASSES:
+        print(f"error: --layers must start with {PIXELS} and end with {CLASSES}, got {cfg.layers}", file=sys.stderr)
         return 2
-    if not 0 <= cfg.validation < 1 or cfg.epochs < 1 or cfg.batch_size < 1 or cfg.lr <= 0:
-        print("error: need 0 <= --validation < 1, --epochs >= 1, --batch-size >= 1, --lr > 0", file=sys.stderr)
+    problem = check_outputs(args)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
         return 2
-    defaults = build_parser().parse_args([])
     try:
-        train_set = _load(args.train, defaults.train)
-        test_set = _load(args.test, defaults.test)
+        train_set = load_mnist(args.train)
+        test_set = load_mnist(args.test)
     except DataError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -288,11 +362,14 @@ def main(argv: Optional[list[str]] = None) -> int:
     finally:
         if log_file:
             log_file.close()
-    test_error = error_rate(model, test_set.images, test_set.labels)
+    test_error = evaluate(model, test_set).error
+    problem = check_learned(model, test_error)
+    if problem:
+        print(f"error: {problem}; {args.out} was not written", file=sys.stderr)
+        return 1
     model.meta["test_error"] = test_error
     model.meta["epochs_trained"] = len(history)
     model.meta["train_seconds"] = round(history[-1].elapsed, 1)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
     save_model(args.out, model)
     print(f"test error {100 * test_error:.2f}%  ({history[-1].elapsed:.0f}s training)  "
           f"model written to {args.out} ({args.out.stat().st_size / 1e6:.2f} MB)")

@@ -1,58 +1,40 @@
 // Wires the pad, the Python worker and the view together.
-//
-// window.digitApp (for tests and automation):
-//   padPixels()    Uint8Array(140*140): the ink (alpha) the model gets for the current drawing
-//   lastProbs      Float32Array(10) of the last rendered result, null when it showed nothing
-//   lastImage      Float32Array(784): the 28x28 image of that result, null when nothing
-//   predictTimes   round trip (ms) of every prediction, request sent -> answer received
-//   timings        {runtime, numpy, code, model, total} ms in the worker, plus ready (ms since page start)
-//   offline        Promise resolved with true once every file the app needs is cached (static/sw.js)
-//   whenIdle()     Promise resolved once the shown result is for the current drawing
-//                  (or the app is in error)
-//   setStrokes(s), clear(), undo()   drive the pad without a pointer
-// <html data-state="loading|ready|error" data-predictions="N" data-offline="ready|unavailable">,
-// N counts rendered results.
+// Hooks for tests and automation live in automation.js (window.digitApp).
+// <html data-state="loading|ready|error" data-offline="ready|unavailable">.
 
-import { Pad, MODEL_SIZE } from "./pad.js";
+import { Pad } from "./pad.js";
 import { Predictor } from "./model.js";
 import { View } from "./ui.js";
+import { Automation } from "./automation.js";
 
 const DEFAULT_MODEL = "static/model/model.npz";
 const html = document.documentElement;
 const view = new View();
 const pad = new Pad(document.querySelector('[data-testid="pad"]'));
 
-const app = {
-  lastProbs: null,
-  lastImage: null,
-  predictTimes: [],
-  timings: null,
-  padPixels: () => pad.pixels(),
-  whenIdle,
-  setStrokes: (strokes) => pad.setStrokes(strokes),
-  clear: () => pad.clear(),
-  undo: () => pad.undo(),
-  get strokes() { return pad.strokes.map((s) => s.map((p) => p.slice())); },
-};
-window.digitApp = app;
-
 // ---- the model worker ----
 
+let sizes = null; // digitnet.sizes, from the worker's ready message
 const predictor = new Predictor(() => ({
-  pixels: pad.pixels(),
-  width: MODEL_SIZE,
-  height: MODEL_SIZE,
+  pixels: pad.pixels(sizes.canvas),
+  width: sizes.canvas,
+  height: sizes.canvas,
   version: pad.version,
 }));
-app.loadModel = (url) => predictor.loadModel(checkedModelPath(url));
+const automation = new Automation({
+  pad, predictor, isSettled, loadModel: (url) => predictor.loadModel(checkedModelPath(url)),
+});
 
 let shownVersion = -1; // pad.version the shown result was computed for
 let resetVersion = 0; // pad.version right after the last clear/undo: older answers are stale
 
 predictor.addEventListener("status", (e) => view.setStatus(e.detail.message));
+predictor.addEventListener("info", (e) => {
+  sizes = e.detail.sizes;
+  view.setSizes(sizes);
+});
 predictor.addEventListener("ready", (e) => {
-  const { versions, model, timings, files, ms } = e.detail;
-  app.timings = { ...timings, ready: Math.round(ms) };
+  const { versions, model, files, ms } = e.detail;
   view.setState("ready");
   view.setStatus("Ready");
   document.querySelector('[data-testid="status"]').title =
@@ -60,25 +42,22 @@ predictor.addEventListener("ready", (e) => {
     `NumPy ${versions.numpy}; model ${model.name} (${model.layers.join("-")})`;
   // Whatever was drawn while loading: predict it now (the predictor sends it).
   predictor.request();
-  app.offline = keepForOffline(files);
+  automation.hooks.offline = keepForOffline(files);
 });
 predictor.addEventListener("error", (e) => {
   view.showError(e.detail.message);
-  settle();
+  automation.settle();
 });
 predictor.addEventListener("result", (e) => {
-  const { probs, image, version, roundTrip } = e.detail;
-  app.predictTimes.push(roundTrip);
+  const { probs, image, version } = e.detail;
   if (version >= resetVersion) {
     shownVersion = version;
-    app.lastProbs = probs;
-    app.lastImage = image;
     if (probs) view.showPrediction(probs, image);
     else view.showNothing();
-    html.dataset.predictions = String(Number(html.dataset.predictions || 0) + 1);
+    automation.shown(probs, image);
     if (!pad.drawing && version === pad.version) view.announceResult(probs);
   }
-  settle();
+  automation.settle();
 });
 
 // ---- drawing -> predictions ----
@@ -135,26 +114,13 @@ async function keepForOffline(workerFiles) {
   }
 }
 
-// ---- idle tracking (tests, automation) ----
+// ---- settled: the shown result is for the current drawing ----
 
-let waiters = [];
-function isIdle() {
+function isSettled() {
   if (predictor.state === "error") return true;
   if (predictor.state !== "ready") return false;
   return !frame && !pad.drawing && predictor.idle && shownVersion >= pad.version &&
     shownVersion >= resetVersion;
-}
-function settle() {
-  if (!waiters.length || !isIdle()) return;
-  const ready = waiters;
-  waiters = [];
-  for (const resolve of ready) resolve();
-}
-function whenIdle() {
-  return new Promise((resolve) => {
-    waiters.push(resolve);
-    settle();
-  });
 }
 
 // ---- start ----

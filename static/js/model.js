@@ -8,7 +8,8 @@
 //
 // Events (CustomEvent, detail as shown):
 //   "status" {stage, message}            loading progress
-//   "ready"  {versions, model, timings, ms}
+//   "info"   {versions, sizes}           the Python code is loaded: sizes from digitnet.sizes
+//   "ready"  {versions, model, timings, files, ms}
 //   "result" {probs|null, image|null, version, roundTrip, pythonMs}
 //   "error"  {stage, message}            anything that went wrong, in plain words
 
@@ -91,6 +92,9 @@ export class Predictor extends EventTarget {
       case "status":
         if (this.state !== "loading") break;
         this.#emit("status", { stage: msg.stage, message: msg.message });
+        break;
+      case "info":
+        this.#emit("info", { versions: msg.versions, sizes: msg.sizes });
         break;
       case "ready":
         this.state = "ready";

@@ -3,14 +3,11 @@
 // A drawing is a list of strokes; a stroke is a list of [x, y] points in
 // pad-normalised coordinates, [0, 1] on both axes (0,0 = top left). The same
 // strokes are drawn on the visible canvas (any size, x devicePixelRatio) and
-// on an offscreen MODEL_SIZE x MODEL_SIZE canvas whose alpha channel is what
-// the model gets, so a drawing gives the same model input on every screen.
+// on an offscreen size x size canvas whose alpha channel is what the model
+// gets, so a drawing gives the same model input on every screen. That size
+// (digitnet.sizes.CANVAS) comes from the Python worker once it is ready.
 
-/** Side of the device-independent canvas the model's pixels come from: 7x the 20 px box
- * MNIST digits are scaled into, so even a digit drawn a fifth of the pad high keeps its
- * detail, and small enough that preparing it takes Python little time on every move. */
-export const MODEL_SIZE = 140;
-/** Brush width as a fraction of the pad side (140 / 14 = 10 px on the model canvas). */
+/** Brush width as a fraction of the pad side. */
 export const BRUSH = 1 / 14;
 
 /** Trace one stroke on ctx (already styled), scaled to `size` pixels: quadratic smoothing through midpoints. */
@@ -58,15 +55,15 @@ function makeCanvas(size) {
 
 let modelCtx = null;
 
-/** Strokes -> Uint8Array(MODEL_SIZE * MODEL_SIZE) of ink (alpha, 0-255), row-major. */
-export function strokesToPixels(strokes) {
-  if (!modelCtx) {
+/** Strokes -> Uint8Array(size * size) of ink (alpha, 0-255), row-major. */
+export function strokesToPixels(strokes, size) {
+  if (!modelCtx || modelCtx.canvas.width !== size) {
     // willReadFrequently keeps it a CPU canvas: same pixels on every machine, cheap reads.
-    modelCtx = makeCanvas(MODEL_SIZE).getContext("2d", { willReadFrequently: true });
+    modelCtx = makeCanvas(size).getContext("2d", { willReadFrequently: true });
   }
-  renderStrokes(modelCtx, strokes, MODEL_SIZE, "#000");
-  const rgba = modelCtx.getImageData(0, 0, MODEL_SIZE, MODEL_SIZE).data;
-  const out = new Uint8Array(MODEL_SIZE * MODEL_SIZE);
+  renderStrokes(modelCtx, strokes, size, "#000");
+  const rgba = modelCtx.getImageData(0, 0, size, size).data;
+  const out = new Uint8Array(size * size);
   for (let i = 0, j = 3; i < out.length; i++, j += 4) out[i] = rgba[j];
   return out;
 }
@@ -111,8 +108,8 @@ export class Pad extends EventTarget {
   get drawing() { return this.pointerId !== null; }
   get isEmpty() { return this.strokes.length === 0; }
 
-  /** Ink (alpha 0-255) of the current drawing on the MODEL_SIZE x MODEL_SIZE canvas. */
-  pixels() { return strokesToPixels(this.strokes); }
+  /** Ink (alpha 0-255) of the current drawing on a size x size canvas. */
+  pixels(size) { return strokesToPixels(this.strokes, size); }
 
   clear() {
     if (this.isEmpty) return false;

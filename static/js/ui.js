@@ -1,4 +1,5 @@
-// What the page shows: the status line, errors, the top digit, the ten bars, the 28x28 preview.
+// What the page shows: the status line, errors, the top digit, the bars, the preview of
+// the image the network sees (its side comes from the worker: digitnet.sizes.SIDE).
 
 const $ = (selector, root = document) => root.querySelector(selector);
 const html = document.documentElement;
@@ -11,15 +12,21 @@ export class View {
     this.prompt = $('[data-testid="prompt"]');
     this.confidence = $(".confidence");
     this.announce = $('[data-testid="announce"]');
-    this.bars = Array.from({ length: 10 }, (_, d) => {
-      const row = $(`[data-testid="prob-${d}"]`);
-      return { row, fill: $(".bar-fill", row), value: $(".bar-value", row) };
-    });
+    this.bars = Array.from(document.querySelectorAll('[data-testid^="prob-"]'), (row) =>
+      ({ row, fill: $(".bar-fill", row), value: $(".bar-value", row) }));
     this.preview = $('[data-testid="preview"]').getContext("2d");
     this.undo = $('[data-testid="undo"]');
     this.clear = $('[data-testid="clear"]');
     this.lastAnnounced = "";
     this.showNothing();
+  }
+
+  /** Sizes from the worker ({side, classes, ...}): the preview canvas is side x side. */
+  setSizes({ side, classes }) {
+    if (classes !== this.bars.length) {
+      console.warn(`the page has ${this.bars.length} bars for ${classes} classes`);
+    }
+    this.preview.canvas.width = this.preview.canvas.height = side;
   }
 
   setState(state) {
@@ -57,12 +64,12 @@ export class View {
       fill.style.transform = "scaleX(0)";
       value.textContent = "";
     }
-    this.preview.clearRect(0, 0, 28, 28);
+    this.preview.clearRect(0, 0, this.preview.canvas.width, this.preview.canvas.height);
   }
 
   /**
-   * @param {Float32Array} probs  (10,) probabilities
-   * @param {Float32Array} image  (784,) the 28x28 image in [0, 1] the network saw
+   * @param {Float32Array} probs  (classes,) probabilities
+   * @param {Float32Array} image  (side * side,) the image in [0, 1] the network saw, row-major
    */
   showPrediction(probs, image) {
     const top = argmax(probs);
@@ -82,10 +89,11 @@ export class View {
     this.drawPreview(image);
   }
 
-  /** The network's 28x28 input, white ink on black like MNIST. */
+  /** The network's input, white ink on black like MNIST. */
   drawPreview(image) {
-    const img = this.preview.createImageData(28, 28);
-    for (let i = 0; i < 784; i++) {
+    const side = this.preview.canvas.width;
+    const img = this.preview.createImageData(side, side);
+    for (let i = 0; i < image.length; i++) {
       const v = Math.round(Math.min(1, Math.max(0, image[i])) * 255);
       img.data[4 * i] = img.data[4 * i + 1] = img.data[4 * i + 2] = v;
       img.data[4 * i + 3] = 255;

@@ -1,65 +1,33 @@
-// Module Web Worker: Python (Pyodide) + NumPy running the network from py/.
+// Module Web Worker: Python (Pyodide) + NumPy running the network of py/digitnet/.
 //
 // Messages in (from model.js):
-//   {type: "init", baseUrl, modelUrl}      load runtime, NumPy, py/*.py, then the model
+//   {type: "init", baseUrl, modelUrl}      load runtime, NumPy and digitnet, then the model
 //   {type: "load-model", url}              (re)load a model file (same origin only)
 //   {type: "predict", id, pixels, width, height}
 //                                          pixels: Uint8Array(width*height), ink 0-255
 // Messages out:
 //   {type: "status", stage, message}       stage: "runtime" | "numpy" | "code" | "model"
+//   {type: "info", versions, sizes}        once digitnet is imported (before the model loads);
+//                                          sizes: {side, pixels, classes, canvas} from digitnet.sizes
 //   {type: "ready", versions, model, timings, files}   files: URLs this worker downloaded
 //   {type: "model", url, model, ms}        answer to "load-model"
-//   {type: "result", id, probs: Float32Array(10), image: Float32Array(784), ms}
+//   {type: "result", id, probs: Float32Array, image: Float32Array, ms}
 //   {type: "result", id, empty: true, ms}  empty pad or a lone dot (Python returned None)
 //   {type: "error", stage, message, id?}   plain words, with the reason
 //
-// Everything comes from this server: the runtime and wheels from static/pyodide/,
-// the Python files from py/ (the very files CPython imports), the model from static/model/.
+// Everything comes from this server: the runtime and NumPy from static/pyodide/, the
+// package digitnet as a wheel built from py/digitnet/ (static/pkg/, by tools/package.py),
+// the model from static/model/. The Python this worker runs is digitnet.browser; the
+// JavaScript here only loads things and moves bytes.
 
 import { loadPyodide } from "../pyodide/pyodide.mjs";
+import { WHEEL_URL } from "../pkg/digitnet.mjs";
 
 const INDEX_URL = new URL("../pyodide/", import.meta.url).href;
-const PY_FILES = ["network.py", "preprocess.py", "modelfile.py", "predict.py"];
-const APP_DIR = "/home/pyodide/app";
-
-// Glue only: bytes in, one float32 array out (probs then image). The maths is in py/ (predict_drawing, load_model).
-const GLUE = `
-import json, math, sys
-sys.path.insert(0, ${JSON.stringify(APP_DIR)})
-import numpy as np
-import modelfile
-from predict import predict_drawing
-
-_model = None
-
-def _load_model(data, name):
-    global _model
-    try:
-        model = modelfile.load_model(data.to_bytes())
-    except modelfile.ModelFileError as e:
-        reason = str(e)
-        if reason.startswith("model file: "):
-            reason = reason[len("model file: "):]
-        return json.dumps({"ok": False, "error": f"{name}: {reason}"})
-    _model = model
-    err = model.meta.get("test_error") if isinstance(model.meta, dict) else None
-    if not (isinstance(err, (int, float)) and math.isfinite(err)):
-        err = None
-    return json.dumps({"ok": True, "layers": model.sizes, "test_error": err})
-
-def _predict(data, height, width):
-    pad = np.frombuffer(data.to_bytes(), dtype=np.uint8).reshape(height, width)
-    p = predict_drawing(_model, pad)
-    if p is None:
-        return None
-    return np.concatenate((p.probs, p.image.ravel())).astype(np.float32)  # (10 + 784,)
-
-json.dumps({"numpy": np.__version__, "python": sys.version.split()[0]})
-`;
 
 let pyodide = null;
-let loadModelPy = null;
-let predictPy = null;
+let session = null; // digitnet.browser.Session
+let layout = null; // where probs and image sit in a prediction's float32 array
 let hasModel = false;
 let origin = self.location.origin;
 
@@ -111,13 +79,7 @@ async function init({ baseUrl, modelUrl }) {
   const mark = (name, since) => (timings[name] = Math.round(performance.now() - since));
   origin = new URL(baseUrl).origin;
 
-  // The small downloads start now and arrive while the runtime boots; if one
-  // of them fails, say so at once rather than after the runtime has loaded.
-  const sources = Promise.all(
-    PY_FILES.map(async (f) => [f, await (await fetchOk(new URL(`py/${f}`, baseUrl), `py/${f}`)).text()]),
-  ).catch((err) => {
-    throw new StageError("code", `The network code (py/) could not be loaded: ${reason(err)}`);
-  });
+  // The model downloads while the runtime boots; if it fails, say so at once.
   const modelTarget = sameOrigin(modelUrl);
   const modelName = displayName(modelTarget);
   const modelBytes = fetchOk(modelTarget, modelName)
@@ -126,13 +88,12 @@ async function init({ baseUrl, modelUrl }) {
       throw new StageError("model", `The model could not be loaded: ${reason(err)}`);
     });
 
-  const [versions, bytes] = await Promise.all([
+  const [info, bytes] = await Promise.all([
     (async () => {
       await bootPython(timings, mark);
-      return await loadCode(await sources, timings, mark);
+      return importCode(timings, mark);
     })(),
     modelBytes,
-    sources,
   ]);
 
   post({ type: "status", stage: "model", message: "Loading the model…" });
@@ -141,7 +102,7 @@ async function init({ baseUrl, modelUrl }) {
   mark("model", t);
   timings.total = Math.round(performance.now() - t0);
   const files = performance.getEntriesByType("resource").map((e) => e.name);
-  post({ type: "ready", versions, model, timings, files });
+  post({ type: "ready", versions: info.versions, model, timings, files });
 }
 
 /** Pyodide, then NumPy from static/pyodide/ (checked: loadPackage can fail quietly). */
@@ -163,7 +124,8 @@ async function bootPython(timings, mark) {
   t = performance.now();
   const packageErrors = [];
   try {
-    await pyodide.loadPackage("numpy", {
+    // One call, so NumPy and our wheel download in parallel.
+    await pyodide.loadPackage(["numpy", WHEEL_URL], {
       messageCallback: () => {},
       errorCallback: (msg) => packageErrors.push(msg),
     });
@@ -171,38 +133,42 @@ async function bootPython(timings, mark) {
     packageErrors.push(reason(err));
   }
   // loadPackage can fail without throwing (only errorCallback hears about it): check.
+  const why = () => packageErrors.length
+    ? packageErrors.map((m) => String(m).trim().replace(/[:;.]$/, "")).join(": ")
+    : "it is not among the loaded packages";
   if (!("numpy" in pyodide.loadedPackages)) {
-    const why = packageErrors.length
-      ? packageErrors.map((m) => String(m).trim().replace(/[:;.]$/, "")).join(": ")
-      : "it is not among the loaded packages";
-    throw new StageError("numpy", `NumPy could not be loaded: ${why}`);
+    throw new StageError("numpy", `NumPy could not be loaded: ${why()}`);
+  }
+  if (!("digitnet" in pyodide.loadedPackages)) {
+    throw new StageError("code", `The network code (static/pkg/) could not be loaded: ${why()}`);
   }
   mark("numpy", t);
 }
 
-/** Write py/*.py into the Pyodide file system and import them (with the glue). */
-async function loadCode(files, timings, mark) {
+/** Import digitnet.browser (installed by bootPython) and make the session. */
+function importCode(timings, mark) {
   post({ type: "status", stage: "code", message: "Loading the network code…" });
   const t = performance.now();
-  let versions;
+  let info;
   try {
-    pyodide.FS.mkdirTree(APP_DIR);
-    for (const [name, text] of files) pyodide.FS.writeFile(`${APP_DIR}/${name}`, text);
-    versions = JSON.parse(pyodide.runPython(GLUE));
-    loadModelPy = pyodide.globals.get("_load_model");
-    predictPy = pyodide.globals.get("_predict");
+    const browser = pyodide.pyimport("digitnet.browser");
+    info = JSON.parse(browser.describe());
+    session = browser.Session();
+    browser.destroy();
   } catch (err) {
-    throw new StageError("code", `The network code (py/) could not be loaded: ${reason(err)}`);
+    throw new StageError("code", `The network code (digitnet) could not be loaded: ${reason(err)}`);
   }
-  versions.pyodide = pyodide.version;
+  layout = info.layout;
+  info.versions.pyodide = pyodide.version;
   mark("code", t);
-  return versions;
+  post({ type: "info", versions: info.versions, sizes: info.sizes });
+  return info;
 }
 
 function installModel(buffer, name) {
   let result;
   try {
-    result = JSON.parse(loadModelPy(new Uint8Array(buffer), name));
+    result = JSON.parse(session.load_model(new Uint8Array(buffer), name));
   } catch (err) {
     throw new StageError("model", `The model could not be loaded: ${name}: ${reason(err)}`);
   }
@@ -213,7 +179,7 @@ function installModel(buffer, name) {
 
 async function loadModel({ url }) {
   const t = performance.now();
-  if (!loadModelPy) throw new StageError("model", "Python is not ready yet");
+  if (!session) throw new StageError("model", "Python is not ready yet");
   const target = sameOrigin(url);
   let bytes;
   try {
@@ -230,7 +196,7 @@ function predict({ id, pixels, width, height }) {
   const t = performance.now();
   let out;
   try {
-    out = predictPy(pixels, height, width);
+    out = session.predict(pixels, height, width);
   } catch (err) {
     throw new StageError("predict", `The prediction failed: ${reason(err)}`);
   }
@@ -242,8 +208,8 @@ function predict({ id, pixels, width, height }) {
   try {
     const buffer = out.getBuffer("f32"); // a view of NumPy's memory: copy it out, then let go
     try {
-      probs = buffer.data.slice(0, 10);
-      image = buffer.data.slice(10);
+      probs = buffer.data.slice(...layout.probs);
+      image = buffer.data.slice(...layout.image);
     } finally {
       buffer.release();
     }

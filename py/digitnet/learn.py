@@ -1,7 +1,8 @@
 """Learning: initialisation, cross-entropy, backpropagation and one SGD step.
 
-The forward pass is ``network.forward`` from ``py/`` (the browser runs the
-same one). Notation for a batch of N examples, layer l = 0..L-1:
+The forward pass is ``digitnet.network.forward`` (the one the page runs);
+training offline and fine-tuning in the page both learn with this module.
+NumPy only, float32. Notation for a batch of N examples, layer l = 0..L-1:
 
     a_0 = x                          (N, n_0)
     z_{l+1} = a_l @ W_l + b_l        (N, n_{l+1})
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from network import forward, softmax
+from digitnet.network import forward, softmax
 
 Params = tuple[list[np.ndarray], list[np.ndarray]]
 
@@ -60,8 +61,8 @@ def backprop(
     logits = activations[-1]
     n = len(labels)
     rows = np.arange(n)
+    loss = cross_entropy(logits, labels)
     delta = softmax(logits)
-    loss = float(-np.log(np.maximum(delta[rows, labels], 1e-30)).mean())
     correct = int((logits.argmax(axis=1) == labels).sum())
     delta[rows, labels] -= 1
     delta /= n

@@ -1,7 +1,7 @@
 """What the page asks of Python: pad pixels in, the network's view and probabilities out.
 
-The Web Worker calls ``predict_drawing`` for every drawing; the parity test
-calls the same function in CPython on the same pixels.
+``digitnet.browser`` (the page's Web Worker) calls ``predict_drawing`` for
+every drawing; the benchmarks and tests call it in CPython.
 """
 
 from __future__ import annotations
@@ -10,14 +10,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from network import Model, predict_proba
-from preprocess import to_mnist
+from digitnet.network import Model, predict_proba
+from digitnet.preprocess import to_mnist
 
 
 @dataclass(frozen=True)
 class Prediction:
-    """image: (28, 28) float32 in [0, 1], what the network sees.
-    probs: (10,) float32, probability of each digit 0-9."""
+    """image: (SIDE, SIDE) float32 in [0, 1], what the network sees.
+    probs: (CLASSES,) float32, probability of each digit 0-9."""
 
     image: np.ndarray
     probs: np.ndarray

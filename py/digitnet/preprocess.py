@@ -24,8 +24,15 @@ from __future__ import annotations
 
 import numpy as np
 
-SIZE = 28           # MNIST image side
-BOX = 20            # side of the box the digit is scaled into
+from digitnet.sizes import BOX, SIDE
+
+#: Bumped whenever a change here changes the images a model sees; model files
+#: record the version they were trained for and the loader refuses another.
+VERSION = 1
+DESCRIPTION = ("crop to the ink; drop specks under 5% of the ink; normalise the stroke width "
+               "to 2.5 px of the 28x28 image; scale the longer side to 20 px by area averaging; "
+               "centre of mass at the centre of 28x28; ink in [0, 1]")
+
 INK = 0.5           # a pixel is "ink" above this intensity (0-1), for shapes
 SPECK_FRACTION = 0.05  # components with less of the total ink are specks
 MIN_ASPECT = 2.5    # bounding box shorter than this many stroke widths: a dot, not a digit
@@ -44,11 +51,14 @@ def to_unit(pad: np.ndarray) -> np.ndarray:
     return np.clip(pad.astype(np.float32), 0, 1)
 
 
-def frame(img: np.ndarray, n: int, value: float = 0.0) -> np.ndarray:
-    """img (h, w) surrounded by n pixels of value -> (h + 2n, w + 2n), same dtype (a lean np.pad)."""
-    h, w = img.shape
-    out = np.full((h + 2 * n, w + 2 * n), value, img.dtype)
-    out[n:n + h, n:n + w] = img
+def frame(img: np.ndarray, before: int, after: int | None = None, value: float = 0.0) -> np.ndarray:
+    """img (..., h, w) with ``before`` pixels of value above and left of it and ``after``
+    (default: as many) below and right -> (..., h + before + after, w + before + after),
+    same dtype (a lean np.pad over the last two axes)."""
+    after = before if after is None else after
+    *batch, h, w = img.shape
+    out = np.full((*batch, h + before + after, w + before + after), value, img.dtype)
+    out[..., before:before + h, before:before + w] = img
     return out
 
 
@@ -136,20 +146,24 @@ def stroke_width(ink: np.ndarray) -> float:
     return 2.0 * area / (perimeter * np.pi / 4)
 
 
-def grey_filter(ink: np.ndarray, radius: int, op) -> np.ndarray:
-    """Grey-level dilation (op=np.maximum) or erosion (op=np.minimum) of (h, w) by a (2r+1)-square.
+def grey_filter(ink: np.ndarray, size: int, op) -> np.ndarray:
+    """Grey-level dilation (op=np.maximum) or erosion (op=np.minimum) of (..., h, w) by a
+    size x size square; same shape.
 
-    Separable: the max (or min) over 2r+1 rows, then over 2r+1 columns.
+    The square covers offsets -(size // 2) .. size - 1 - size // 2 on each axis
+    (centred for odd sizes; for size 2, the pixel and the one above / to the left).
+    Separable: the max (or min) over ``size`` rows, then over ``size`` columns.
     Outside the image counts as background for dilation and as ink for erosion.
     """
-    h, w = ink.shape
-    framed = frame(ink, radius, 0.0 if op is np.maximum else 1.0)
-    rows = framed[:h]
-    for k in range(1, 2 * radius + 1):
-        rows = op(rows, framed[k:k + h])
-    out = rows[:, :w]
-    for k in range(1, 2 * radius + 1):
-        out = op(out, rows[:, k:k + w])
+    *_, h, w = ink.shape
+    before = size // 2
+    framed = frame(ink, before, size - 1 - before, 0.0 if op is np.maximum else 1.0)
+    rows = framed[..., :h, :]
+    for k in range(1, size):
+        rows = op(rows, framed[..., k:k + h, :])
+    out = rows[..., :w]
+    for k in range(1, size):
+        out = op(out, rows[..., k:k + w])
     return out
 
 
@@ -168,9 +182,9 @@ def normalize_stroke(ink: np.ndarray, width: float) -> np.ndarray:
         radius = min(radius, int(width // 4))  # keep half of each stroke: small digits merge strokes
     framed = frame(ink, abs(radius) + 1)      # room to grow, and background to erode from
     if radius >= 1:
-        return grey_filter(framed, radius, np.minimum)
+        return grey_filter(framed, 2 * radius + 1, np.minimum)
     if radius <= -1:
-        return grey_filter(framed, -radius, np.maximum)
+        return grey_filter(framed, 1 - 2 * radius, np.maximum)
     return framed
 
 
@@ -204,7 +218,7 @@ def center_of_mass(img: np.ndarray) -> tuple[float, float]:
     return float(img.sum(axis=1) @ rows / total), float(img.sum(axis=0) @ cols / total)
 
 
-def place(digit: np.ndarray, size: int = SIZE) -> np.ndarray:
+def place(digit: np.ndarray, size: int = SIDE) -> np.ndarray:
     """Put a (h, w) digit (h, w <= size) in a size x size field, centre of mass at the centre."""
     cy, cx = center_of_mass(digit)
     h, w = digit.shape
@@ -230,7 +244,7 @@ def to_working_size(crop: np.ndarray) -> np.ndarray:
 
 
 def to_mnist(pad: np.ndarray) -> np.ndarray | None:
-    """Pad pixels (H, W) -> MNIST-like image (28, 28) float32 in [0, 1], or None if nothing to read.
+    """Pad pixels (H, W) -> MNIST-like image (SIDE, SIDE) float32 in [0, 1], or None if nothing to read.
 
     None when the pad is empty or holds only a dot (ink whose extent is under
     MIN_ASPECT stroke widths): the page shows a prompt instead of a guess.

@@ -1,0 +1,81 @@
+"""The Python API of the page's Web Worker (``static/js/worker.js``), and nothing else.
+
+The worker imports this module by name and makes one ``Session``; every call
+takes and returns plain values (bytes, ints, JSON strings, one float32 array),
+so the JavaScript side holds no Python and no knowledge of NumPy. CPython runs
+the very same functions in the tests.
+
+A prediction leaves Python as ONE float32 array laid out as ``LAYOUT`` says
+(the probabilities, then the 28x28 image the network saw); the worker slices it
+by the offsets it received in ``describe()``, so the layout is defined here only.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from typing import Any
+
+import numpy as np
+
+import digitnet
+from digitnet import preprocess
+from digitnet.modelfile import ModelFileError, load_model
+from digitnet.network import Model
+from digitnet.predict import predict_drawing
+from digitnet.sizes import CANVAS, CLASSES, PIXELS, SIDE
+
+#: Where each part of a prediction sits in the float32 result: name -> [start, stop).
+LAYOUT = {"probs": (0, CLASSES), "image": (CLASSES, CLASSES + PIXELS)}
+RESULT_LENGTH = CLASSES + PIXELS
+
+
+def _bytes(data: Any) -> bytes:
+    """Bytes of ``data``: bytes-like in CPython, a JavaScript typed array (JsProxy) in Pyodide."""
+    to_bytes = getattr(data, "to_bytes", None)
+    return to_bytes() if to_bytes else bytes(data)
+
+
+def describe() -> str:
+    """JSON for the worker's ready message: versions, sizes and the result layout."""
+    return json.dumps({
+        "versions": {"python": sys.version.split()[0], "numpy": np.__version__,
+                     "digitnet": digitnet.__version__, "preprocessing": preprocess.VERSION},
+        "sizes": {"side": SIDE, "pixels": PIXELS, "classes": CLASSES, "canvas": CANVAS},
+        "layout": {name: list(span) for name, span in LAYOUT.items()},
+    })
+
+
+class Session:
+    """The worker's state: the model in use."""
+
+    def __init__(self) -> None:
+        self.model: Model | None = None
+
+    def load_model(self, data: Any, name: str) -> str:
+        """Load a model file's bytes; JSON ``{"ok": true, "layers", "test_error"}`` or
+        ``{"ok": false, "error": "<name>: <reason>"}``. A failed load keeps the model in use."""
+        try:
+            model = load_model(_bytes(data), name)
+        except ModelFileError as e:
+            return json.dumps({"ok": False, "error": str(e)})
+        self.model = model
+        err = model.meta.get("test_error")
+        if not (isinstance(err, (int, float)) and math.isfinite(err)):
+            err = None
+        return json.dumps({"ok": True, "layers": model.sizes, "test_error": err})
+
+    def predict(self, pixels: Any, height: int, width: int) -> np.ndarray | None:
+        """Pad pixels (``height * width`` bytes of ink 0-255, row-major) -> float32
+        (RESULT_LENGTH,) laid out as ``LAYOUT``, or None for an empty pad or a lone dot."""
+        if self.model is None:
+            raise RuntimeError("no model is loaded")
+        pad = np.frombuffer(_bytes(pixels), dtype=np.uint8).reshape(height, width)
+        p = predict_drawing(self.model, pad)
+        if p is None:
+            return None
+        out = np.empty(RESULT_LENGTH, np.float32)
+        out[slice(*LAYOUT["probs"])] = p.probs
+        out[slice(*LAYOUT["image"])] = p.image.ravel()
+        return out

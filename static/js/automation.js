@@ -1,0 +1,70 @@
+// Hooks for tests and automation, kept out of the app's wiring: window.digitApp.
+//
+//   padPixels()    Uint8Array(canvas*canvas): the ink (alpha) the model gets for the current drawing
+//                  (null until the worker has loaded the Python code and said the canvas size)
+//   lastProbs      Float32Array of the last shown result, null when it showed nothing
+//   lastImage      Float32Array: the image the network saw for that result, null when nothing
+//   predictTimes   round trip (ms) of every prediction, request sent -> answer received
+//   timings        {runtime, numpy, code, model, total} ms in the worker, plus ready (ms since page start)
+//   sizes          {side, pixels, classes, canvas} from the worker (digitnet.sizes), once it has them
+//   offline        Promise resolved with true once every file the app needs is cached (static/sw.js)
+//   whenIdle()     Promise resolved once the shown result is for the current drawing
+//                  (or the app is in error)
+//   setStrokes(s), clear(), undo(), strokes, loadModel(url)   drive the pad and the model
+// <html data-predictions="N">: N counts shown results.
+
+const html = document.documentElement;
+
+export class Automation {
+  /**
+   * @param {object} app  {pad, predictor, isSettled: () => boolean, loadModel: (url) => Promise}
+   */
+  constructor({ pad, predictor, isSettled, loadModel }) {
+    this.isSettled = isSettled;
+    this.waiters = [];
+    const hooks = {
+      lastProbs: null,
+      lastImage: null,
+      predictTimes: [],
+      timings: null,
+      sizes: null,
+      offline: null,
+      padPixels: () => (hooks.sizes ? pad.pixels(hooks.sizes.canvas) : null),
+      whenIdle: () => this.whenIdle(),
+      setStrokes: (strokes) => pad.setStrokes(strokes),
+      clear: () => pad.clear(),
+      undo: () => pad.undo(),
+      loadModel,
+      get strokes() { return pad.strokes.map((s) => s.map((p) => p.slice())); },
+    };
+    this.hooks = hooks;
+    window.digitApp = hooks;
+    predictor.addEventListener("info", (e) => { hooks.sizes = e.detail.sizes; });
+    predictor.addEventListener("ready", (e) => {
+      hooks.timings = { ...e.detail.timings, ready: Math.round(e.detail.ms) };
+    });
+    predictor.addEventListener("result", (e) => hooks.predictTimes.push(e.detail.roundTrip));
+  }
+
+  /** The app showed a result (probs and image, or nulls for "nothing to read"). */
+  shown(probs, image) {
+    this.hooks.lastProbs = probs;
+    this.hooks.lastImage = image;
+    html.dataset.predictions = String(Number(html.dataset.predictions || 0) + 1);
+  }
+
+  /** Resolve the waiters if the app has settled; call after anything that may settle it. */
+  settle() {
+    if (!this.waiters.length || !this.isSettled()) return;
+    const ready = this.waiters;
+    this.waiters = [];
+    for (const resolve of ready) resolve();
+  }
+
+  whenIdle() {
+    return new Promise((resolve) => {
+      this.waiters.push(resolve);
+      this.settle();
+    });
+  }
+}

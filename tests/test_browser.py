@@ -1,0 +1,78 @@
+"""digitnet.browser, the worker's Python API, in CPython: the functions the page calls."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from digitnet import browser, preprocess
+from digitnet.browser import LAYOUT, RESULT_LENGTH, Session
+from digitnet.modelfile import load_model
+from digitnet.predict import predict_drawing
+from digitnet.sizes import CANVAS, CLASSES, PIXELS, SIDE
+from tools.paths import SHIPPED_MODEL
+from training.strokes import DIGITS, render
+
+
+def session() -> Session:
+    s = Session()
+    answer = json.loads(s.load_model(SHIPPED_MODEL.read_bytes(), "static/model/model.npz"))
+    assert answer["ok"] and answer["layers"][0] == PIXELS and answer["layers"][-1] == CLASSES
+    return s
+
+
+def test_describe_gives_the_page_its_sizes_and_the_result_layout():
+    info = json.loads(browser.describe())
+    assert info["sizes"] == {"side": SIDE, "pixels": PIXELS, "classes": CLASSES, "canvas": CANVAS}
+    assert info["layout"] == {"probs": [0, CLASSES], "image": [CLASSES, CLASSES + PIXELS]}
+    assert info["versions"]["preprocessing"] == preprocess.VERSION and info["versions"]["numpy"]
+    spans = sorted(LAYOUT.values())
+    assert spans[0][0] == 0 and spans[-1][1] == RESULT_LENGTH
+    assert all(a[1] == b[0] for a, b in zip(spans, spans[1:]))         # back to back, no gap
+
+
+def test_predict_is_predict_drawing_in_one_buffer():
+    s = session()
+    pad = render(DIGITS[3], size=CANVAS, width=10)
+    out = s.predict(pad.tobytes(), CANVAS, CANVAS)
+    assert out.dtype == np.float32 and out.shape == (RESULT_LENGTH,)
+    expected = predict_drawing(load_model(SHIPPED_MODEL), pad)
+    assert np.array_equal(out[slice(*LAYOUT["probs"])], expected.probs)
+    assert np.array_equal(out[slice(*LAYOUT["image"])], expected.image.ravel())
+    assert int(np.argmax(out[slice(*LAYOUT["probs"])])) == 3
+
+
+def test_predict_takes_what_pyodide_passes():
+    """In Pyodide a Uint8Array arrives as a JsProxy with to_bytes(); a memoryview works too."""
+    class FakeJsProxy:
+        def __init__(self, data: bytes):
+            self.data = data
+
+        def to_bytes(self) -> bytes:
+            return self.data
+
+    s = session()
+    pad = render(DIGITS[7], size=CANVAS, width=10).tobytes()
+    a = s.predict(FakeJsProxy(pad), CANVAS, CANVAS)
+    b = s.predict(memoryview(pad), CANVAS, CANVAS)
+    assert np.array_equal(a, b)
+
+
+def test_an_empty_pad_gives_none():
+    assert session().predict(bytes(CANVAS * CANVAS), CANVAS, CANVAS) is None
+
+
+def test_a_bad_model_keeps_the_one_in_use():
+    s = session()
+    answer = json.loads(s.load_model(b"PK\x03\x04 broken", "static/model/broken.npz"))
+    assert answer == {"ok": False, "error": answer["error"]}
+    assert answer["error"].startswith("static/model/broken.npz: not a model file")
+    assert s.predict(render(DIGITS[1], size=CANVAS, width=10).tobytes(), CANVAS, CANVAS) is not None
+
+
+def test_predict_before_a_model_is_an_error():
+    import pytest
+
+    with pytest.raises(RuntimeError, match="no model"):
+        Session().predict(bytes(4), 2, 2)
