@@ -9,7 +9,7 @@ same cache headers):
 
 ours  ``/`` of the repository: the app (pad, worker, py/*.py, the model).
 bare  a reference page in a temporary web root whose ``static/pyodide`` is a (hard-linked) copy
-      of the repository's: a module script starts a module worker that loads Pyodide, then
+      of the stock files (``static/pyodide/stock/``: npm's Pyodide, the lock's NumPy wheel): a module script starts a module worker that loads Pyodide, then
       ``loadPackage("numpy")`` and ``import numpy``, and posts "ready"; the page then sets
       ``<html data-state="ready">``. No app code, no model: the floor for "ready".
 
@@ -236,13 +236,14 @@ total`);
 
 
 def bare_web_root(parent: Path) -> Path:
-    """A web root with only the bare page and (hard-linked) the repository's static/pyodide/."""
+    """A web root with only the bare page and (hard-linked) the STOCK Pyodide and NumPy files that
+    tools/assets.py keeps verified in static/pyodide/stock/ (npm's runtime, the lock's wheels)."""
     root = parent / "bare"
     (root / "static" / "bare").mkdir(parents=True)
     (root / "index.html").write_text(BARE_HTML)
     (root / "static" / "bare" / "main.js").write_text(BARE_MAIN_JS)
     (root / "static" / "bare" / "worker.js").write_text(BARE_WORKER_JS)
-    shutil.copytree(ROOT / "static" / "pyodide", root / "static" / "pyodide", copy_function=link_or_copy)
+    shutil.copytree(ROOT / "static" / "pyodide" / "stock", root / "static" / "pyodide", copy_function=link_or_copy)
     return root
 
 
@@ -523,7 +524,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(f"error: {CHROMIUM} is missing (bash scripts/setup.sh --test installs Debian's chromium)",
               file=sys.stderr)
         return 2
-    if not (ROOT / "static" / "pyodide" / "pyodide.mjs").is_file():
+    if not (ROOT / "static" / "pyodide" / "runtime.mjs").is_file():
         print("error: static/pyodide/ is missing: run bash scripts/setup.sh (or python -m tools.assets)",
               file=sys.stderr)
         return 2

@@ -119,7 +119,7 @@ def chromium_browser():
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(f"{CHROMIUM} is missing: the end-to-end tests need Debian's chromium "
                     "(bash scripts/setup.sh --test installs it)", pytrace=False)
-    if not (ROOT / "static" / "pyodide" / "pyodide.mjs").is_file():
+    if not (ROOT / "static" / "pyodide" / "runtime.mjs").is_file():
         pytest.fail("static/pyodide/ is missing: run bash scripts/setup.sh (or python -m tools.assets)",
                     pytrace=False)
     package.ensure()  # the page must run the py/digitnet/ these tests see, never a stale wheel

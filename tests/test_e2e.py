@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,13 @@ from tools.paths import ARTIFACTS, ROOT
 from training.strokes import transform
 
 pytestmark = pytest.mark.e2e
+
+
+def runtime_tag() -> str:
+    """The version folder static/pyodide/runtime.mjs points at (tools/assets.py writes both)."""
+    m = re.search(r'^export const TAG = "([^"]+)";$', (ROOT / "static" / "pyodide" / "runtime.mjs").read_text(), re.M)
+    assert m, "static/pyodide/runtime.mjs names no TAG"
+    return m.group(1)
 
 
 # ---------------------------------------------------------------- shapes
@@ -67,7 +75,8 @@ def test_boots_to_ready_using_only_the_local_server(app: App):
     # The worker fetched the runtime, NumPy, the digitnet wheel (built from py/digitnet/) and the model
     # from here; no loose Python files.
     wheel = package.ensure()[0].name
-    for path in ("static/pyodide/pyodide.asm.wasm", "static/pyodide/numpy-2.0.2", f"static/pkg/{wheel}",
+    tag = runtime_tag()
+    for path in (f"static/pyodide/{tag}/pyodide.asm.wasm", f"static/pyodide/{tag}/numpy-2.0.2", f"static/pkg/{wheel}",
                  "static/model/model.npz"):
         assert any(u.startswith(app.url + path) for u in app.requests), path
     assert not [u for u in app.requests if u.endswith(".py")]
@@ -270,7 +279,7 @@ def test_works_offline_after_one_visit(chromium_browser):
         assert app.wait_settled() == "ready", app.page.get_by_test_id("error").text_content()
         app.draw(ONE)
         assert app.prediction() == "1"
-        assert any(u.endswith("static/pyodide/pyodide.asm.wasm") for u in app.requests)  # it was asked for
+        assert any(u.endswith(f"static/pyodide/{runtime_tag()}/pyodide.asm.wasm") for u in app.requests)  # asked for
     finally:
         context.close()
         own.stop()

@@ -130,10 +130,13 @@ export class Predictor extends EventTarget {
     // A module worker that fails to load says little; find out what is missing.
     let message = event.message || "";
     try {
-      const r = await fetch(new URL("../pyodide/pyodide.mjs", import.meta.url), { method: "HEAD" });
-      if (!r.ok) {
-        message = "static/pyodide/ is missing from the server (run scripts/setup.sh, " +
-          `or python -m tools.assets): pyodide.mjs gave HTTP ${r.status}`;
+      for (const file of ["../pyodide/runtime.mjs", "../pkg/digitnet.mjs"]) {
+        const r = await fetch(new URL(file, import.meta.url), { method: "HEAD" });
+        if (!r.ok) {
+          message = `static/${file.slice(3)} is missing from the server (run scripts/setup.sh, ` +
+            `or python -m tools.assets and python -m tools.package): HTTP ${r.status}`;
+          break;
+        }
       }
     } catch (err) {
       message ||= String(err);
