@@ -16,6 +16,7 @@ import gzip
 import hashlib
 import io
 import json
+import os
 import shutil
 import subprocess
 import zipfile
@@ -422,3 +423,21 @@ def test_a_file_that_does_not_compile_is_named(tmp_path):
     msg = str(e.value)
     assert "tinypkg/__init__.py" in msg and "SyntaxError" in msg and "\n" not in msg
     assert not list(tmp_path.glob("*cp312*"))
+
+
+@real
+def test_compressed_copies_come_from_the_cache_and_are_never_older(tmp_path):
+    cache = tmp_path / "cache"
+    for run in ("a", "b"):
+        folder = tmp_path / run
+        folder.mkdir()
+        (folder / "x.json").write_text('{"same": "content"}' * 50)
+        if run == "b":  # its file is newer than the cached copies
+            t = (cache / next(iter(cache.iterdir())).name).stat().st_mtime + 100
+            os.utime(folder / "x.json", (t, t))
+        assets._compress(folder, ["x.json"], ("br", "gz"), cache)
+    assert sorted(p.suffix for p in cache.iterdir()) == [".br", ".gz"]
+    for kind in ("br", "gz"):
+        a, b = tmp_path / "a" / f"x.json.{kind}", tmp_path / "b" / f"x.json.{kind}"
+        assert a.read_bytes() == b.read_bytes()
+        assert b.stat().st_mtime >= (tmp_path / "b" / "x.json").stat().st_mtime

@@ -347,7 +347,12 @@ def _link_or_copy(src: Path, dest: Path) -> None:
 
 
 def _compress(folder: Path, names: Iterable[str], kinds: tuple[str, ...], cache: Path | None) -> None:
-    """``.br``/``.gz`` of each file, reusing ``cache/<sha256>.<kind>`` (compression is deterministic)."""
+    """``.br``/``.gz`` of each file, reusing ``cache/<sha256>.<kind>`` (compression is deterministic).
+
+    Every copy ends up with a modification time no older than its file's (a server may
+    ignore an older one as stale).
+    """
+    names = list(names)
     if not kinds:
         return
     todo = []
@@ -357,15 +362,23 @@ def _compress(folder: Path, names: Iterable[str], kinds: tuple[str, ...], cache:
             out = folder / f"{name}.{kind}"
             cached = cache / f"{sha}.{kind}" if cache else None
             if cached and cached.is_file():
-                shutil.copyfile(cached, out)  # a fresh file: newer than the one it compresses
+                shutil.copyfile(cached, out)
             else:
                 todo.append((folder / name, kind, cached))
     precompile.compress_jobs([(f, kind) for f, kind, _ in todo])
     if cache:
         cache.mkdir(parents=True, exist_ok=True)
         for f, kind, cached in todo:
-            _link_or_copy(f.with_name(f"{f.name}.{kind}"), cached.with_name(cached.name + ".part"))
-            os.replace(cached.with_name(cached.name + ".part"), cached)
+            part = cached.with_name(cached.name + ".part")
+            part.unlink(missing_ok=True)
+            _link_or_copy(f.with_name(f"{f.name}.{kind}"), part)
+            os.replace(part, cached)
+    for name in names:
+        newest = (folder / name).stat().st_mtime
+        for kind in kinds:
+            out = folder / f"{name}.{kind}"
+            if out.stat().st_mtime < newest:
+                os.utime(out, (newest, newest))
 
 
 def build_runtime(stock: Path = DEST / STOCK, dest: Path = DEST, *, npm_lock: Path | dict | None = None,
