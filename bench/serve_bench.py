@@ -11,7 +11,8 @@ has a timeout, each phase a deadline.
 
 page     N clients at once, each loading the page ``--loads`` times: one connection per load
          (keep-alive), ``/`` then a few small static files, one after the other.
-runtime  M clients at once, each fetching the runtime's ``pyodide.asm.wasm`` once (10 MB).
+runtime  M clients at once, each fetching the runtime's ``pyodide.asm.wasm`` once: the one
+         ``static/pyodide/runtime.mjs`` points at (10 MB; with ``br``, its 2-3 MB ``.br`` copy).
 slow     S connections each send half a request header and stall; meanwhile K page clients load the
          page once. The stalled ones must not hold the others up, must be dropped by the server
          after its header timeout (with 408), and the server's thread count must stay bounded.
@@ -57,12 +58,16 @@ PHASE_TIMEOUT = 300.0    # seconds for a whole phase
 # ----------------------------------------------------------------------------- the web root
 
 def find_runtime(root: Path) -> Optional[Path]:
-    """static/pyodide/pyodide.asm.wasm, or the one in a version folder (static/pyodide/<version>/)."""
-    flat = root / "static" / "pyodide" / RUNTIME
-    if flat.is_file():
-        return flat
-    versioned = sorted((root / "static" / "pyodide").glob(f"*/{RUNTIME}"))
-    return versioned[-1] if versioned else None
+    """The page's pyodide.asm.wasm: in the version folder static/pyodide/runtime.mjs points at, else
+    static/pyodide/pyodide.asm.wasm (the runtime before it moved), else in any folder of static/pyodide/."""
+    pyodide = root / "static" / "pyodide"
+    try:
+        m = re.search(r'from "\./([^/"]+)/', (pyodide / "runtime.mjs").read_text())
+    except OSError:
+        m = None
+    candidates = [pyodide / m.group(1) / RUNTIME] if m else []
+    candidates += [pyodide / RUNTIME, *sorted(pyodide.glob(f"*/{RUNTIME}"))]
+    return next((c for c in candidates if c.is_file()), None)
 
 
 def temp_web_root(parent: Path) -> Path:
@@ -389,7 +394,10 @@ def tables(result: dict[str, Any]) -> str:
             "MB/s", "server threads (peak)"]
     rows = []
     names = {"page": f"page ({len(result['page_paths'])} files a load)",
-             "runtime": f"runtime ({result['runtime_bytes'] / 1e6:.1f} MB)",
+             "runtime": f"runtime ({result['runtime_bytes'] / 1e6:.1f} MB"
+                        + (f", {'/'.join(result['runtime']['encodings'])} "
+                           f"{result['runtime']['mb'] / result['runtime']['requests_ok']:.1f} MB sent)"
+                           if result["runtime"]["requests_ok"] else ")"),
              "slow": f"page, beside {result['slow']['stalled']} stalled"}
     for phase in ("page", "runtime", "slow"):
         r = result[phase]
