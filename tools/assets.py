@@ -29,7 +29,8 @@
        import { loadPyodide, INDEX_URL } from "../pyodide/runtime.mjs";
        const pyodide = await loadPyodide({ indexURL: INDEX_URL });
 
-   Other tag folders are removed.
+   Other tag folders are removed, and so are the runtime files the old layout
+   had directly in ``static/pyodide/``.
 
 Idempotent and quick: when ``static/pyodide/.build.json`` says the folder was
 built from these very inputs (and by this very code) and every file in it
@@ -391,7 +392,8 @@ def build_runtime(stock: Path = DEST / STOCK, dest: Path = DEST, *, npm_lock: Pa
     ``dest/.build.json`` shows an intact folder built from the same recipe, the stdlib and the
     wheels are precompiled (one Node + Pyodide run), the lock rewritten, the copies compressed
     (``cache`` keeps .br/.gz by content; None: no cache). runtime.mjs and .build.json are
-    (re)written when they differ; other tag folders and leftovers of an interrupted build go.
+    (re)written when they differ; other tag folders, leftovers of an interrupted build and the
+    runtime files of the old flat layout (directly in ``dest``) go.
     """
     stock, dest = Path(stock), Path(dest)
     kinds = tuple(compress)
@@ -418,7 +420,7 @@ def build_runtime(stock: Path = DEST / STOCK, dest: Path = DEST, *, npm_lock: Pa
     preload = ["pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json", numpy_wheel]
     _write_if_changed(dest / RUNTIME_MJS, runtime_module(tag, page, preload))
     _write_if_changed(dest / BUILD_JSON, _json_bytes(state))
-    _prune(dest, keep=tag)
+    _prune(dest, keep=tag, legacy=[*RUNTIME_FILES, *(fn for fn, _ in package_entries(lock))])
     return tag, built
 
 
@@ -445,9 +447,12 @@ def _build(stock: Path, dest: Path, lock: dict, kinds: tuple[str, ...], cache: P
         for p in work.iterdir():
             os.chmod(p, 0o644)
         os.chmod(work, 0o755)
-        tag = _tag(_manifest(work))
+        manifest = _manifest(work)
+        tag = _tag(manifest)
         final = dest / tag
-        if final.exists():  # same content by construction, unless damaged: replace it
+        if final.is_dir() and _manifest(final) == manifest:
+            return tag  # already there, intact (e.g. only the code changed): pages loading it are undisturbed
+        if final.exists():  # damaged: replace it
             trash = Path(tempfile.mkdtemp(dir=dest, prefix=".old-"))
             os.replace(final, trash / tag)
         os.replace(work, final)
@@ -456,15 +461,20 @@ def _build(stock: Path, dest: Path, lock: dict, kinds: tuple[str, ...], cache: P
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _prune(dest: Path, keep: str) -> list[str]:
-    """Remove other tag folders and leftovers of a build (.build-*, .old-*); -> names removed.
+def _prune(dest: Path, keep: str, legacy: Iterable[str] = ()) -> list[str]:
+    """Remove other tag folders, leftovers of a build (.build-*, .old-*) and ``legacy`` files; -> names removed.
 
-    Only called under ``_exclusive``: no other build is running in ``dest``.
+    ``legacy``: file names directly in ``dest`` from before the stock/ and tag folders (the
+    runtime and wheels used to sit there). Only called under ``_exclusive``: no other build
+    is running in ``dest``.
     """
     removed = []
     for p in dest.iterdir():
         if p.is_dir() and p.name != keep and (TAG_RE.match(p.name) or p.name.startswith((".build-", ".old-"))):
             shutil.rmtree(p, ignore_errors=True)
+            removed.append(p.name)
+        elif p.is_file() and p.name in set(legacy):
+            p.unlink(missing_ok=True)
             removed.append(p.name)
     return removed
 
