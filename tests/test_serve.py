@@ -47,8 +47,10 @@ FILES = {
     "static/model/model.npz": b"PK\5\6" + b"\0" * 18,
     "static/.hidden": b"secret",
     "static/.cache/x.js": b"secret",
-    "py/network.py": b"import numpy",
-    "py/__pycache__/network.cpython-311.pyc": b"secret",
+    "py/digitnet/network.py": b"secret",          # the page loads the wheel, never these files
+    "py/network.py": b"secret",
+    "static/pkg/digitnet-1.1.0-py3-none-any.whl": b"PK\5\6" + b"\0" * 18,
+    "static/pkg/digitnet.mjs": b"export const WHEEL_URL = 'x';",
     "training/train.py": b"secret",
     "tests/test_x.py": b"secret",
     "data/mnist.npz": b"secret",
@@ -87,7 +89,7 @@ def root(tmp_path_factory) -> Path:
     # Symlinks: out of the web root (refused) and within it (fine).
     os.symlink(outside, r / "static" / "escape.txt")
     os.symlink(r.parent / "outside", r / "static" / "escdir", target_is_directory=True)
-    os.symlink(r.parent / "outside" / "x.py", r / "py" / "linked.py")
+    os.symlink(r.parent / "outside" / "x.py", r / "static" / "pkg" / "linked.py")
     os.symlink(r / "static" / "js" / "main.js", r / "static" / "alias.js")
     os.symlink(r / "static" / "js", r / "static" / "jsdir", target_is_directory=True)
     os.symlink("loop.js", r / "static" / "loop.js")
@@ -158,7 +160,8 @@ def request(server, path: str, method: str = "GET", headers: dict | None = None)
     ("/static/pyodide/python_stdlib.zip", "application/zip"),
     ("/static/pyodide/numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl", "application/zip"),
     ("/static/model/model.npz", "application/octet-stream"),
-    ("/py/network.py", "text/x-python"),
+    ("/static/pkg/digitnet-1.1.0-py3-none-any.whl", "application/zip"),
+    ("/static/pkg/digitnet.mjs", "text/javascript"),
 ])
 def test_serves_with_the_right_mime_type(server, path, mime):
     status, headers, body = request(server, path)
@@ -228,7 +231,7 @@ def test_no_dotfiles(server, path):
 
 @pytest.mark.parametrize("path", [
     "/training/train.py", "/tests/test_x.py", "/data/mnist.npz", "/package.json", "/README.md",
-    "/py/__pycache__/network.cpython-311.pyc", "/py/", "/static/", "/static", "/static/js/",
+    "/py/network.py", "/py/digitnet/network.py", "/py/", "/static/", "/static", "/static/js/",
     "/static/nope.js", "/index.htm", "/index.html/",
 ])
 def test_only_whitelisted_paths(server, path):
@@ -245,7 +248,7 @@ def test_runtime_in_a_version_folder_is_cached_for_a_year(server, path):
     assert status == 200 and headers["cache-control"] == "public, max-age=31536000, immutable"
 
 
-@pytest.mark.parametrize("path", ["/", "/static/js/main.js", "/py/network.py", "/static/model/model.npz",
+@pytest.mark.parametrize("path", ["/", "/static/js/main.js", "/static/pkg/digitnet.mjs", "/static/model/model.npz",
                                   # not in a version folder: the pointer to the current one, and a flat
                                   # runtime (until it moves) revalidate
                                   "/static/pyodide/runtime.mjs", "/static/pyodide/pyodide.asm.wasm",
@@ -267,11 +270,11 @@ def test_etag_revalidation_gives_304(server, path):
 
 
 def test_last_modified_revalidation_gives_304(server):
-    _, headers, _ = request(server, "/py/network.py")
-    assert request(server, "/py/network.py", headers={"If-Modified-Since": headers["last-modified"]})[0] == 304
+    _, headers, _ = request(server, "/static/pkg/digitnet.mjs")
+    assert request(server, "/static/pkg/digitnet.mjs", headers={"If-Modified-Since": headers["last-modified"]})[0] == 304
     old = "Mon, 01 Jan 2001 00:00:00 GMT"
-    assert request(server, "/py/network.py", headers={"If-Modified-Since": old})[0] == 200
-    assert request(server, "/py/network.py", headers={"If-Modified-Since": "garbage"})[0] == 200
+    assert request(server, "/static/pkg/digitnet.mjs", headers={"If-Modified-Since": old})[0] == 200
+    assert request(server, "/static/pkg/digitnet.mjs", headers={"If-Modified-Since": "garbage"})[0] == 200
 
 
 def test_changed_file_gets_a_new_etag(server, root):
@@ -409,7 +412,7 @@ def test_more_clients_than_workers_all_get_answers(root):
 def test_keep_alive_and_pipelining(server):
     conn = http.client.HTTPConnection(*server.server_address[:2], timeout=10)
     try:
-        for path in ("/", "/static/js/main.js", "/py/network.py"):
+        for path in ("/", "/static/js/main.js", "/static/pkg/digitnet.mjs"):
             conn.request("GET", path)
             resp = conn.getresponse()
             assert resp.status == 200 and resp.read()
@@ -421,14 +424,14 @@ def test_keep_alive_and_pipelining(server):
         conn.close()
     # Two requests in one packet: two answers, in order.
     two = (b"GET /static/js/main.js HTTP/1.1\r\nHost: t\r\n\r\n"
-           b"GET /py/network.py HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+           b"GET /static/pkg/digitnet.mjs HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
     raw, closed = exchange(server.server_address, two)
     assert closed
     status, headers, rest = parse_response(raw)
     n = int(headers["content-length"])
     assert status == 200 and rest[:n] == FILES["static/js/main.js"]
     status, _, body = parse_response(rest[n:])
-    assert status == 200 and body == FILES["py/network.py"]
+    assert status == 200 and body == FILES["static/pkg/digitnet.mjs"]
 
 
 # ---------------------------------------------------------------- 2. timeouts and bounded threads
@@ -490,7 +493,7 @@ def test_slow_clients_neither_add_threads_nor_block_others(root):
                 slow.append(s)
             time.sleep(0.1)
             t = time.monotonic()
-            for path in ("/", "/static/js/main.js", "/py/network.py") * 5:
+            for path in ("/", "/static/js/main.js", "/static/pkg/digitnet.mjs") * 5:
                 assert request(srv, path)[0] == 200
             assert time.monotonic() - t < 1.0
             assert threading.active_count() == threads
@@ -537,7 +540,7 @@ def test_timeouts_and_pool_size_are_settings(root):
     pytest.param("/static/" + "a" * 300, id="segment-300"),
     pytest.param("/static/js/" + "a" * 300 + ".js", id="file-300"),
     pytest.param("/static/" + "a" * 300 + "/main.js", id="dir-300"),
-    pytest.param("/py/" + "b" * 300 + ".py", id="py-300"),
+    pytest.param("/static/pkg/" + "b" * 300 + ".whl", id="pkg-300"),
     pytest.param("/static/" + "%41" * 300, id="percent-300"),
     # longer than PATH_MAX in all, still under 8 KiB
     pytest.param("/static/" + "/".join(["abcdefgh"] * 600), id="path-5400"),
@@ -559,7 +562,7 @@ def test_an_overlong_url_is_414(server):
 
 # ---------------------------------------------------------------- 4. symlinks stay in the web root
 
-@pytest.mark.parametrize("path", ["/static/escape.txt", "/static/escdir/x.js", "/py/linked.py",
+@pytest.mark.parametrize("path", ["/static/escape.txt", "/static/escdir/x.js", "/static/pkg/linked.py",
                                   "/static/escdir/x.py"])
 def test_symlinks_out_of_the_web_root_are_404(server, path):
     status, _, body = request(server, path)

@@ -4,7 +4,7 @@
                           [--workers 64] [--header-timeout 10] [--idle-timeout 15]
 
 Only what the page needs is served: ``/`` (index.html), ``/index.html``,
-``/static/...`` and ``/py/<module>.py``. Everything else, any path with a
+and ``/static/...``. Everything else, any path with a
 ``..`` or a dot-file/dot-directory segment (after percent-decoding), anything
 whose real path (symlinks resolved) is outside the real web root, and
 directories, is 404; so is an unreadable or impossible path (a segment too
@@ -65,10 +65,11 @@ import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+
+from tools.paths import ROOT
 from typing import Iterable, Sequence
 from urllib.parse import unquote, urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
 
 MIME_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -130,7 +131,7 @@ def resolve(root: Path, url_path: str, symlinks_into: Sequence[str | Path] = (),
     Percent-decoded first, so ``%2e%2e`` is ``..``. Refused: any ``..``, ``.``
     or dot-prefixed segment, backslashes, NUL, ``.br``/``.gz`` names (the
     pre-compressed copies), anything outside the whitelist (index.html,
-    static/**, py/*.py), anything that is not a regular file, and anything
+    static/**), anything that is not a regular file, and anything
     whose real path is neither inside the real ``root`` nor inside one of
     ``symlinks_into`` (``allowed``: both as ``allowed_dirs`` gives them, if
     already known). Never raises for a bad path (an OSError is a 404).
@@ -152,8 +153,6 @@ def resolve(root: Path, url_path: str, symlinks_into: Sequence[str | Path] = (),
     if top == "index.html" and len(parts) == 1:
         pass
     elif top == "static" and len(parts) >= 2:
-        pass
-    elif top == "py" and len(parts) == 2 and parts[1].endswith(".py"):
         pass
     else:
         return None
