@@ -8,8 +8,13 @@ Two pages, each served by the project's own server (``tools.serve`` in a subproc
 same cache headers):
 
 ours  ``/`` of the repository: the app (pad, worker, py/*.py, the model).
-bare  a reference page in a temporary web root whose ``static/pyodide`` is a (hard-linked) copy
-      of the stock files (``static/pyodide/stock/``: npm's Pyodide, the lock's NumPy wheel): a module script starts a module worker that loads Pyodide, then
+bare  a reference page in a temporary web root whose ``static/pyodide/stock/`` is a (hard-linked)
+      copy of the stock files (``static/pyodide/stock/``: npm's Pyodide, the lock's NumPy wheel; no
+      ``.pyc``, no ``.br``/``.gz`` siblings, so sent as they are). A subfolder of ``static/pyodide/``
+      on purpose: ``tools.serve`` serves ``static/pyodide/<folder>/`` immutable and everything else
+      ``no-cache``, so the bare runtime gets the same caching rule as ours in
+      ``static/pyodide/<tag>/`` (at the top of ``static/pyodide/`` it would be revalidated on every
+      visit). A module script starts a module worker that loads Pyodide, then
       ``loadPackage("numpy")`` and ``import numpy``, and posts "ready"; the page then sets
       ``<html data-state="ready">``. No app code, no model: the floor for "ready".
 
@@ -210,7 +215,7 @@ worker.addEventListener("message", (e) => {
 worker.addEventListener("error", (e) => { console.error(e.message); html.dataset.state = "error"; });
 """
 
-BARE_WORKER_JS = """import { loadPyodide } from "../pyodide/pyodide.mjs";
+BARE_WORKER_JS = """import { loadPyodide } from "../pyodide/stock/pyodide.mjs";
 
 let total = null;
 self.onmessage = (e) => {
@@ -219,7 +224,7 @@ self.onmessage = (e) => {
   self.postMessage({ type: "result", sum, ms: performance.now() - t });
 };
 try {
-  const pyodide = await loadPyodide({ indexURL: new URL("../pyodide/", import.meta.url).href });
+  const pyodide = await loadPyodide({ indexURL: new URL("../pyodide/stock/", import.meta.url).href });
   await pyodide.loadPackage("numpy", { messageCallback: () => {} });
   total = pyodide.runPython(`
 import numpy as np
@@ -243,7 +248,9 @@ def bare_web_root(parent: Path) -> Path:
     (root / "index.html").write_text(BARE_HTML)
     (root / "static" / "bare" / "main.js").write_text(BARE_MAIN_JS)
     (root / "static" / "bare" / "worker.js").write_text(BARE_WORKER_JS)
-    shutil.copytree(ROOT / "static" / "pyodide" / "stock", root / "static" / "pyodide", copy_function=link_or_copy)
+    # In a subfolder, as ours is in static/pyodide/<tag>/: the same (immutable) caching rule.
+    shutil.copytree(ROOT / "static" / "pyodide" / "stock", root / "static" / "pyodide" / "stock",
+                    copy_function=link_or_copy)
     return root
 
 
