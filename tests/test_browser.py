@@ -76,3 +76,14 @@ def test_predict_before_a_model_is_an_error():
 
     with pytest.raises(RuntimeError, match="no model"):
         Session().predict(bytes(4), 2, 2)
+
+
+def test_warm_up_reads_practice_drawings_and_changes_nothing():
+    s = session()
+    pad = render(DIGITS[5], size=CANVAS, width=10).tobytes()
+    before = s.predict(pad, CANVAS, CANVAS)
+    s.warm_up(8)
+    assert np.array_equal(s.predict(pad, CANVAS, CANVAS), before)
+    pads = browser.practice_pads()
+    assert all(p.shape == (CANVAS, CANVAS) and p.dtype == np.uint8 for p in pads)
+    assert all(predict_drawing(s.model, p) is not None for p in pads)   # each one is read, not skipped

@@ -47,6 +47,18 @@ def describe() -> str:
     })
 
 
+def practice_pads() -> list[np.ndarray]:
+    """Rings of several sizes and pen widths on a (CANVAS, CANVAS) uint8 pad: drawings that take
+    preprocessing through its paths (thinning, thickening, scaling) without a real user."""
+    yy, xx = np.mgrid[0:CANVAS, 0:CANVAS].astype(np.float32) / CANVAS
+    pads = []
+    for cy, cx, radius, pen in ((0.5, 0.5, 0.3, 0.07), (0.3, 0.6, 0.1, 0.07), (0.5, 0.5, 0.3, 0.015),
+                                (0.6, 0.4, 0.2, 0.1)):
+        ring = np.abs(np.hypot(yy - cy, xx - cx) - radius) < pen / 2
+        pads.append(ring.astype(np.uint8) * np.uint8(255))
+    return pads
+
+
 class Session:
     """The worker's state: the model in use."""
 
@@ -65,6 +77,14 @@ class Session:
         if not (isinstance(err, (int, float)) and math.isfinite(err)):
             err = None
         return json.dumps({"ok": True, "layers": model.sizes, "test_error": err})
+
+    def warm_up(self, rounds: int = 1) -> None:
+        """Predict ``rounds`` practice drawings (made here) and forget the answers: the first calls
+        of a function are slow in Pyodide until V8 has compiled its hot paths, so the worker runs
+        these once ready, between real requests."""
+        pads = practice_pads()
+        for i in range(rounds):
+            predict_drawing(self.model, pads[i % len(pads)])
 
     def predict(self, pixels: Any, height: int, width: int) -> np.ndarray | None:
         """Pad pixels (``height * width`` bytes of ink 0-255, row-major) -> float32

@@ -9,6 +9,7 @@ import { Automation } from "./automation.js";
 
 const DEFAULT_MODEL = "static/model/model.npz";
 const html = document.documentElement;
+html.dataset.app = "started"; // every module loaded (static/js/boot-check.js waits for this)
 const view = new View();
 const pad = new Pad(document.querySelector('[data-testid="pad"]'));
 
@@ -28,7 +29,8 @@ const automation = new Automation({
 let shownVersion = -1; // pad.version the shown result was computed for
 let resetVersion = 0; // pad.version right after the last clear/undo: older answers are stale
 
-predictor.addEventListener("status", (e) => view.setStatus(e.detail.message));
+predictor.addEventListener("status", (e) => view.setLoading(e.detail.message));
+predictor.addEventListener("progress", (e) => view.setProgress(e.detail.loaded, e.detail.total));
 predictor.addEventListener("info", (e) => {
   sizes = e.detail.sizes;
   view.setSizes(sizes);
@@ -67,16 +69,27 @@ function predictNextFrame() {
   // At most one request per frame while drawing; the predictor keeps one in flight.
   if (!frame) frame = requestAnimationFrame(() => { frame = 0; predictor.request(); });
 }
-pad.addEventListener("ink", () => { view.setCanEdit(true); predictNextFrame(); });
+pad.addEventListener("ink", () => {
+  view.setCanEdit(true);
+  if (predictor.state === "loading") view.showWaiting(true);
+  predictNextFrame();
+});
 pad.addEventListener("stroke", () => predictor.request()); // the final one for this stroke
 pad.addEventListener("change", () => {
   resetVersion = pad.version;
   view.setCanEdit(!pad.isEmpty);
   if (pad.isEmpty || predictor.state !== "ready") view.showNothing();
+  if (predictor.state === "loading") view.showWaiting(!pad.isEmpty);
   predictor.request();
 });
 
 document.querySelector('[data-testid="clear"]').addEventListener("click", () => pad.clear());
+document.querySelector('[data-testid="retry"]').addEventListener("click", () => {
+  view.clearError();
+  view.showWaiting(!pad.isEmpty);
+  if (predictor.modelUrl) predictor.restart();
+  else location.reload(); // it failed before it started (a bad ?model=): start afresh
+});
 document.querySelector('[data-testid="undo"]').addEventListener("click", () => pad.undo());
 document.addEventListener("keydown", (e) => {
   if (e.defaultPrevented || e.isComposing) return;
@@ -141,7 +154,7 @@ let modelPath = DEFAULT_MODEL;
 const requested = new URLSearchParams(location.search).get("model");
 try {
   if (requested) modelPath = checkedModelPath(requested);
-  view.setStatus("Loading…");
+  view.setLoading("Loading…");
   predictor.start(modelPath);
 } catch (err) {
   predictor.state = "error";

@@ -6,12 +6,22 @@
 // never pile up. Before the model is ready requests wait and the latest
 // drawing goes out as soon as it is.
 //
+// Loading never hangs: a watchdog fails it when the worker has sent nothing (no bytes, no
+// stage done) for STALL_MS, naming the file that was downloading; restart() tries again.
+//
 // Events (CustomEvent, detail as shown):
-//   "status" {stage, message}            loading progress
+//   "status" {stage, message}            loading stage
+//   "progress" {file, loaded, total}     bytes of the boot's downloads so far (total 0: unknown)
+//   "model-loaded" {url, model, ms}      a loadModel() finished
 //   "info"   {versions, sizes}           the Python code is loaded: sizes from digitnet.sizes
 //   "ready"  {versions, model, timings, files, ms}
 //   "result" {probs|null, image|null, version, roundTrip, pythonMs}
 //   "error"  {stage, message}            anything that went wrong, in plain words
+//   "model-error" {message}              a loadModel() after ready failed; the old model stays
+
+/** Loading fails if nothing at all arrives from the worker for this long (automation may set
+ * window.digitAppConfig = {stallMs} before the page's scripts run, to test it quickly). */
+export const STALL_MS = globalThis.digitAppConfig?.stallMs ?? 20_000;
 
 export class Predictor extends EventTarget {
   /**
@@ -21,25 +31,57 @@ export class Predictor extends EventTarget {
   constructor(source) {
     super();
     this.source = source;
-    this.state = "loading";
-    this.wanted = false;
-    this.inFlight = null;
     this.nextId = 1;
-    this.started = performance.now();
-    this.worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module", name: "python" });
-    this.worker.addEventListener("message", (e) => this.#onMessage(e.data));
-    this.worker.addEventListener("error", (e) => this.#onWorkerError(e));
-    this.worker.addEventListener("messageerror", () =>
-      this.#fail("internal", "A message from the Python worker could not be read."));
+    this.worker = null;
+    this.watchdog = 0;
+    this.lastHeard = null; // what the worker said last: {stage, message} or {file, loaded}
   }
 
-  /** Start loading: runtime, NumPy, py/*.py, then the model at modelUrl (same origin). */
+  /** Start loading: runtime, NumPy, digitnet, then the model at modelUrl (same origin). */
   start(modelUrl) {
-    this.worker.postMessage({
+    this.modelUrl = modelUrl;
+    this.state = "loading";
+    this.wanted = this.wanted || false;
+    this.inFlight = null;
+    this.started = performance.now();
+    this.lastHeard = null;
+    this.worker?.terminate();
+    const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module", name: "python" });
+    this.worker = worker;
+    worker.addEventListener("message", (e) => worker === this.worker && this.#onMessage(e.data));
+    worker.addEventListener("error", (e) => worker === this.worker && this.#onWorkerError(e));
+    worker.addEventListener("messageerror", () =>
+      worker === this.worker && this.#fail("internal", "A message from the Python worker could not be read."));
+    this.#arm();
+    worker.postMessage({
       type: "init",
       baseUrl: new URL(".", document.baseURI).href,
       modelUrl: new URL(modelUrl, document.baseURI).href,
     });
+  }
+
+  /** After an error: a new worker, loading again from the start (the drawing is the pad's). */
+  restart() {
+    this.start(this.modelUrl);
+  }
+
+  #arm() {
+    clearTimeout(this.watchdog);
+    if (this.state === "loading") this.watchdog = setTimeout(() => this.#stalled(), STALL_MS);
+  }
+
+  #stalled() {
+    const heard = this.lastHeard;
+    const secs = Math.round(STALL_MS / 1000);
+    let what = "the Python worker did not start";
+    if (heard && heard.pending?.length) {
+      what = `the download of ${heard.pending.join(", ")} stalled (no data for ${secs} s; ` +
+        `${formatBytes(heard.loaded)} of ${heard.total ? formatBytes(heard.total) : "?"} received in all)`;
+    } else if (heard && heard.message) {
+      what = `nothing happened for ${secs} s after "${heard.message.replace(/…$/, "")}"`;
+    }
+    this.worker?.terminate();
+    this.#fail(heard?.stage || "runtime", `Loading stopped: ${what}.`);
   }
 
   /** Replace the model with the file at url (same origin). Resolves when it is in use. */
@@ -48,11 +90,9 @@ export class Predictor extends EventTarget {
       const done = (e) => {
         if (e.type === "model-loaded") resolve(e.detail);
         else reject(new Error(e.detail.message));
-        this.removeEventListener("model-loaded", done);
-        this.removeEventListener("error", done);
+        for (const type of ["model-loaded", "model-error", "error"]) this.removeEventListener(type, done);
       };
-      this.addEventListener("model-loaded", done);
-      this.addEventListener("error", done);
+      for (const type of ["model-loaded", "model-error", "error"]) this.addEventListener(type, done);
       this.worker.postMessage({ type: "load-model", url: new URL(url, document.baseURI).href });
     });
   }
@@ -82,21 +122,31 @@ export class Predictor extends EventTarget {
   }
 
   #fail(stage, message) {
+    clearTimeout(this.watchdog);
     this.state = "error";
     this.inFlight = null;
     this.#emit("error", { stage, message });
   }
 
   #onMessage(msg) {
+    if (this.state === "loading") this.#arm();
     switch (msg.type) {
       case "status":
         if (this.state !== "loading") break;
+        this.lastHeard = { ...this.lastHeard, stage: msg.stage, message: msg.message };
         this.#emit("status", { stage: msg.stage, message: msg.message });
+        break;
+      case "progress":
+        if (this.state !== "loading") break;
+        this.lastHeard = { ...this.lastHeard, file: msg.file, loaded: msg.loaded, total: msg.total,
+          pending: msg.pending };
+        this.#emit("progress", { file: msg.file, loaded: msg.loaded, total: msg.total });
         break;
       case "info":
         this.#emit("info", { versions: msg.versions, sizes: msg.sizes });
         break;
       case "ready":
+        clearTimeout(this.watchdog);
         this.state = "ready";
         this.#emit("ready", { ...msg, ms: performance.now() - this.started });
         this.#pump();
@@ -118,7 +168,11 @@ export class Predictor extends EventTarget {
         break;
       }
       case "error":
-        this.#fail(msg.stage, msg.message);
+        if (msg.request === "load-model" && this.state === "ready") {
+          this.#emit("model-error", { message: msg.message }); // the model in use stays
+        } else {
+          this.#fail(msg.stage, msg.message);
+        }
         break;
       default:
         console.warn("unexpected message from the Python worker", msg);
@@ -130,10 +184,11 @@ export class Predictor extends EventTarget {
     // A module worker that fails to load says little; find out what is missing.
     let message = event.message || "";
     try {
-      for (const file of ["../pyodide/runtime.mjs", "../pkg/digitnet.mjs"]) {
+      for (const file of ["./worker.js", "../pyodide/runtime.mjs", "../pkg/digitnet.mjs"]) {
         const r = await fetch(new URL(file, import.meta.url), { method: "HEAD" });
         if (!r.ok) {
-          message = `static/${file.slice(3)} is missing from the server (run scripts/setup.sh, ` +
+          const path = decodeURIComponent(new URL(file, import.meta.url).pathname.replace(/^\//, ""));
+          message = `${path} is missing from the server (run scripts/setup.sh, ` +
             `or python -m tools.assets and python -m tools.package): HTTP ${r.status}`;
           break;
         }
@@ -143,4 +198,11 @@ export class Predictor extends EventTarget {
     }
     this.#fail("runtime", `The Python worker could not start: ${message || "unknown error (see the console)"}`);
   }
+}
+
+/** 3.1 MB, 850 kB, 120 B. */
+export function formatBytes(n) {
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)} MB`;
+  if (n >= 1e3) return `${Math.round(n / 1e3)} kB`;
+  return `${n} B`;
 }

@@ -7,6 +7,9 @@ const html = document.documentElement;
 export class View {
   constructor() {
     this.status = $('[data-testid="status"] .status-text');
+    this.loadStage = $(".load-stage");
+    this.loadBytes = $(".load-bytes");
+    this.loadBar = $(".load-bar");
     this.errorBox = $('[data-testid="error"]');
     this.digit = $('[data-testid="prediction"]');
     this.prompt = $('[data-testid="prompt"]');
@@ -37,12 +40,42 @@ export class View {
     this.status.textContent = text;
   }
 
+  /** A loading stage ("Loading Python…"): the status line and the panel over the pad. */
+  setLoading(stage) {
+    this.setStatus(stage);
+    this.loadStage.textContent = stage;
+  }
+
+  /** Bytes of the boot's downloads so far; total 0 when unknown. */
+  setProgress(loaded, total) {
+    if (total > 0) {
+      this.loadBar.value = Math.min(1, loaded / total);
+      this.loadBytes.textContent = `${formatMB(loaded)} of ${formatMB(total)} MB`;
+    } else {
+      this.loadBar.removeAttribute("value"); // indeterminate
+      this.loadBytes.textContent = `${formatMB(loaded)} MB`;
+    }
+  }
+
   showError(message) {
     this.setState("error");
     this.setStatus("Error");
     $(".error-reason", this.errorBox).textContent = message;
     this.errorBox.hidden = false;
     this.prompt.textContent = "No prediction";
+  }
+
+  /** Loading again after an error (Try again). */
+  clearError() {
+    this.errorBox.hidden = true;
+    this.setState("loading");
+    this.setLoading("Starting again…");
+    this.setProgress(0, 0);
+  }
+
+  /** While Python loads: what the pad holds will be read once it is ready. */
+  showWaiting(hasInk) {
+    this.prompt.textContent = hasInk ? "Read as soon as Python is ready…" : "Draw a digit";
   }
 
   /** Enable Undo/Clear only when there is something to undo or clear. */
@@ -54,6 +87,7 @@ export class View {
   /** Nothing to read (empty pad, a lone dot, not ready yet): no digit, empty bars, the prompt. */
   showNothing() {
     this.digit.textContent = "";
+    this.prompt.textContent = "Draw a digit";
     this.prompt.hidden = false;
     this.confidence.hidden = true;
     this.confidence.textContent = "";
@@ -120,6 +154,10 @@ function argmax(probs) {
   let top = 0;
   for (let d = 1; d < probs.length; d++) if (probs[d] > probs[top]) top = d;
   return top;
+}
+
+function formatMB(bytes) {
+  return (bytes / 1e6).toFixed(1);
 }
 
 function percent(p) {
