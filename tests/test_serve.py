@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FILES = {
     "index.html": b"<!doctype html><title>t</title>",
     "static/js/main.js": b"export {};",
-    "static/sw.js": b"self.addEventListener('fetch', () => {});",
+    "sw.js": b"self.addEventListener('fetch', () => {});",
     "static/css/app.css": b"body{}",
     "static/pyodide/pyodide.mjs": b"export const loadPyodide = 1;",
     "static/pyodide/pyodide.asm.js": b"var x;",
@@ -287,12 +287,13 @@ def test_changed_file_gets_a_new_etag(server, root):
     assert status == 200 and body == b"body{color:red}" and after["etag"] != before["etag"]
 
 
-def test_service_worker_may_control_the_whole_app(server):
-    _, headers, _ = request(server, "/static/sw.js")
-    assert headers["service-worker-allowed"] == "/"
-    status, h304, _ = request(server, "/static/sw.js", headers={"If-None-Match": headers["etag"]})
-    assert status == 304 and h304["service-worker-allowed"] == "/"
-    assert "service-worker-allowed" not in request(server, "/static/js/main.js")[1]
+def test_the_service_worker_is_served_beside_the_page_with_no_special_header(server):
+    """At /sw.js its default scope is the whole app, on any static host: no Service-Worker-Allowed."""
+    status, headers, body = request(server, "/sw.js")
+    assert status == 200 and headers["content-type"].startswith("text/javascript")
+    assert "service-worker-allowed" not in headers and headers["cache-control"] == "no-cache"
+    status, h304, _ = request(server, "/sw.js", headers={"If-None-Match": headers["etag"]})
+    assert status == 304
 
 
 def test_csp_keeps_the_page_on_this_server(server):

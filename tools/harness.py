@@ -62,12 +62,13 @@ def link_or_copy(src: str, dst: str) -> None:
 
 
 def copy_web_root(dest: Path, without: tuple[str, ...] = ()) -> Path:
-    """A copy of the page's files (index.html and static/, less the ``without`` folders) at ``dest``,
+    """A copy of the page's files (index.html, sw.js and static/, less the ``without`` folders) at ``dest``,
     as a static host would get them: real files, not symlinks (the server refuses symlinks that
     lead outside its web root)."""
     skip = {ROOT / w for w in without}
     (dest / "static").mkdir(parents=True)
-    link_or_copy(str(ROOT / "index.html"), str(dest / "index.html"))
+    for page_file in ("index.html", "sw.js"):
+        link_or_copy(str(ROOT / page_file), str(dest / page_file))
     for item in (ROOT / "static").iterdir():
         if item in skip:
             continue

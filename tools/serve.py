@@ -4,7 +4,8 @@
                           [--workers 64] [--header-timeout 10] [--idle-timeout 15]
 
 Only what the page needs is served: ``/`` (index.html), ``/index.html``,
-and ``/static/...``. Everything else, any path with a
+``/sw.js`` (the service worker: beside the page, so its scope covers it without a special
+header) and ``/static/...``. Everything else, any path with a
 ``..`` or a dot-file/dot-directory segment (after percent-decoding), anything
 whose real path (symlinks resolved) is outside the real web root, and
 directories, is 404; so is an unreadable or impossible path (a segment too
@@ -150,7 +151,7 @@ def resolve(root: Path, url_path: str, symlinks_into: Sequence[str | Path] = (),
     if parts[-1].endswith(tuple(suffix for _, suffix in ENCODINGS)):
         return None
     top = parts[0]
-    if top == "index.html" and len(parts) == 1:
+    if top in ("index.html", "sw.js") and len(parts) == 1:
         pass
     elif top == "static" and len(parts) >= 2:
         pass
@@ -727,8 +728,6 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", cache)
         if vary:
             self.send_header("Vary", "Accept-Encoding")
-        if file == self.root / "static" / "sw.js":
-            self.send_header("Service-Worker-Allowed", "/")  # its scope: the whole app
         self.send_header("ETag", etag)
         self.send_header("Last-Modified", modified)
         self._security_headers()

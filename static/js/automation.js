@@ -7,7 +7,7 @@
 //   predictTimes   round trip (ms) of every prediction, request sent -> answer received
 //   timings        {runtime, numpy, code, model, total} ms in the worker, plus ready (ms since page start)
 //   sizes          {side, pixels, classes, canvas} from the worker (digitnet.sizes), once it has them
-//   offline        Promise resolved with true once every file the app needs is cached (static/sw.js)
+//   offline        Promise resolved with true once every file the app needs is cached (sw.js)
 //   whenIdle()     Promise resolved once the shown result is for the current drawing
 //                  (or the app is in error)
 //   setStrokes(s), clear(), undo(), strokes, loadModel(url)   drive the pad and the model

@@ -104,7 +104,8 @@ document.addEventListener("keydown", (e) => {
 
 // ---- offline ----
 
-/** Register static/sw.js and have it cache what the page and the worker loaded. */
+/** Register sw.js (beside the page: its scope covers it) and have it cache what the page and
+ * the worker loaded. */
 async function keepForOffline(workerFiles) {
   const done = (ok, why) => {
     html.dataset.offline = ok ? "ready" : "unavailable";
@@ -113,7 +114,7 @@ async function keepForOffline(workerFiles) {
   };
   if (!("serviceWorker" in navigator)) return done(false, "this browser has no service workers");
   try {
-    await navigator.serviceWorker.register("static/sw.js", { scope: "./", updateViaCache: "none" });
+    await navigator.serviceWorker.register("sw.js", { updateViaCache: "none" });
     const { active } = await navigator.serviceWorker.ready;
     const page = performance.getEntriesByType("resource").map((e) => e.name);
     const answer = new Promise((resolve) => {

@@ -5,13 +5,13 @@
 // and stores those not yet in Cache Storage (mostly straight from the HTTP cache); it answers
 //   {type: "cached", count}        or {type: "cache-failed", message}.
 // Every request goes to the network first (which for the versioned, immutable
-// static/pyodide/ means the HTTP cache: faster than Cache Storage, as Chromium
+// static/pyodide/<tag>/ means the HTTP cache: faster than Cache Storage, as Chromium
 // then reuses the compiled WebAssembly), so edits show at once; the cached copy
 // answers when the network fails. Other files' cached copies are refreshed as they load.
-// Served from static/ with "Service-Worker-Allowed: /" so that its scope is the whole app.
+// It lives beside index.html, so its default scope is the whole app on any static host.
 
 const CACHE = "digit-app-v1";
-const IMMUTABLE = new URL("./pyodide/", self.location).pathname;
+const RUNTIME = new URL("./static/pyodide/", self.location).pathname; // its <tag>/ folders never change
 
 self.addEventListener("install", () => self.skipWaiting());
 self.addEventListener("activate", (event) => {
@@ -42,7 +42,8 @@ self.addEventListener("fetch", (event) => {
   const request = event.request;
   const url = new URL(request.url);
   if (request.method !== "GET" || url.origin !== self.location.origin) return;
-  event.respondWith(networkFirst(request, !url.pathname.startsWith(IMMUTABLE)));
+  const versioned = url.pathname.startsWith(RUNTIME) && url.pathname.slice(RUNTIME.length).includes("/");
+  event.respondWith(networkFirst(request, !versioned));
 });
 
 async function networkFirst(request, refresh) {
