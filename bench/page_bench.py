@@ -600,7 +600,9 @@ def summarise(runs: Sequence[dict], throttled: Sequence[dict], link: dict) -> di
     oc, tc = rows["ours_cold"], trows.get("ours_cold")
     link_text = (f"{link['down_bps'] * 8 / 1e6:g} Mbps down, {link['up_bps'] * 8 / 1e3:g} kbps up, "
                  f"{link['latency_ms']:g} ms")
-    link_note = f"{len(throttled)} run{'s' if len(throttled) != 1 else ''}" + ("" if link == GOAL_LINK else "; NOT the goal's link")
+    link_note = f"{len(throttled)} run{'s' if len(throttled) != 1 else ''}"
+    if link != GOAL_LINK:
+        link_note += "; NOT the goal's link"
     goals = [
         goal("ready_cold", "ready, cold visit (ours/bare)", ratios["ready_cold"], GOAL_READY_COLD_RATIO, "x",
              paired(runs, "cold", "ready_ms"), oc["ready_ms"], rows["bare_cold"]["ready_ms"], "ms"),
