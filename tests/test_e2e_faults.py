@@ -155,3 +155,54 @@ def test_loading_a_bad_model_after_a_good_boot_keeps_the_app_working(chromium_br
         assert app.prediction() == "1"
     finally:
         app.context.close()
+
+
+def test_progress_tells_the_truth_on_a_slow_link(chromium_browser, server):
+    """Throttled: the bar shows MB of MB, rising, at least every second; a drawing made while
+    loading is promised a reading; when ready the panel goes and nothing on the page moves."""
+    context = chromium_browser.new_context(viewport={"width": 1000, "height": 800})
+    context.add_init_script("""
+        window.progressLog = [];
+        window.layoutShift = 0;
+        new PerformanceObserver((list) => {
+            for (const e of list.getEntries()) if (!e.hadRecentInput) window.layoutShift += e.value;
+        }).observe({ type: "layout-shift", buffered: true });
+        document.addEventListener("DOMContentLoaded", () => {
+            const bytes = document.querySelector(".load-bytes");
+            new MutationObserver(() => window.progressLog.push([performance.now(), bytes.textContent]))
+                .observe(bytes, { childList: true, characterData: true, subtree: true });
+        });
+    """)
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 40,
+                                                   "downloadThroughput": 3_000_000, "uploadThroughput": 1_000_000})
+    try:
+        app = App.__new__(App)
+        app.context, app.page, app.url = context, page, server.url
+        page.goto(server.url)
+        page.wait_for_function("() => window.progressLog.length > 3", timeout=60_000)
+        assert app.state == "loading"
+        box = page.get_by_test_id("pad").bounding_box()
+        page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.2)
+        page.mouse.down()
+        page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.8, steps=10)
+        page.mouse.up()
+        if app.state == "loading":
+            assert "Read as soon as Python is ready" in page.get_by_test_id("prompt").text_content()
+        assert app.wait_settled() == "ready", error_text(app)
+        log = page.evaluate("() => window.progressLog")
+        shown = [(t, text) for t, text in log if " of " in text]
+        assert len(shown) >= 5, log
+        values = [tuple(float(x) for x in re.findall(r"[\d.]+", text)[:2]) for _, text in shown]
+        assert all(a[0] <= b[0] for a, b in zip(values, values[1:])), values        # rising
+        assert values[-1][0] >= 0.95 * values[-1][1] and values[-1][1] > 10, values   # the whole runtime
+        gaps = [b[0] - a[0] for a, b in zip(shown, shown[1:])]
+        assert max(gaps) < 1000, gaps                                               # at least every second
+        page.locator(".pad-loading").wait_for(state="hidden", timeout=2000)          # it fades out
+        app.idle()
+        assert page.get_by_test_id("prediction").text_content().strip() == "1"
+        assert page.evaluate("() => window.layoutShift") <= 0.02
+    finally:
+        context.close()
