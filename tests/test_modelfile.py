@@ -2,7 +2,11 @@
 
 import io
 import json
+import struct
+import sys
+import warnings
 import zipfile
+import zlib
 
 import numpy as np
 import pytest
@@ -171,3 +175,238 @@ def test_an_interrupted_save_leaves_the_previous_file(tmp_path, monkeypatch):
         save_model(path, make_model((784, 8, 10)))
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]      # no temporary file left behind
+
+
+# ------------------------------------------------------------ any bytes: ModelFileError only
+
+def npz_bytes(arrays, compressed=True) -> bytes:
+    buf = io.BytesIO()
+    (np.savez_compressed if compressed else np.savez)(buf, **arrays)
+    return buf.getvalue()
+
+
+def central_record(data: bytes, member: str) -> int:
+    """Offset of ``member``'s record in the zip's central directory."""
+    at = struct.unpack_from("<I", data, data.rindex(b"PK\x05\x06") + 16)[0]
+    while True:
+        nlen, elen, clen = struct.unpack_from("<HHH", data, at + 28)
+        if data[at + 46:at + 46 + nlen] == member.encode():
+            return at
+        at += 46 + nlen + elen + clen
+
+
+def meta_with(**changes) -> dict:
+    return {"format": "digit-mlp", "format_version": FORMAT_VERSION, "layers": [784, 32, 10],
+            "input": {"mean": 0.1, "std": 0.3}, **changes}
+
+
+def with_meta(text: str) -> bytes:
+    arrays = good_arrays(make_model())
+    arrays["meta"] = np.array(text)
+    return npz_bytes(arrays)
+
+
+def refusal(data, name="m.npz") -> str:
+    with pytest.raises(ModelFileError) as e:
+        load_model(data, name)
+    message = str(e.value)
+    assert message.startswith(f"{name}: ") and "\n" not in message
+    assert "cannot be read as a model" not in message          # a known class, its own words
+    return message
+
+
+def test_corrupt_compressed_data_is_refused():
+    """zlib.error, as a damaged or half-copied file gives: a plain refusal."""
+    data = bytearray(npz_bytes(good_arrays(make_model())))
+    local = struct.unpack_from("<I", data, central_record(bytes(data), "W0.npy") + 42)[0]
+    nlen, elen = struct.unpack_from("<HH", data, local + 26)
+    data[local + 30 + nlen + elen] = 0xFF                                          # an invalid deflate block type
+    message = refusal(bytes(data))
+    assert "W0.npy" in message and "compressed data is corrupt" in message
+
+
+@pytest.mark.parametrize("flags, reason", [(0x1, "is encrypted"), (0x40, "is encrypted"),
+                                           (0x20, "stored as a patch")])
+def test_encrypted_entries_are_refused(flags, reason):
+    data = bytearray(npz_bytes(good_arrays(make_model())))
+    at = central_record(bytes(data), "b0.npy")
+    struct.pack_into("<H", data, at + 8, struct.unpack_from("<H", data, at + 8)[0] | flags)
+    assert reason in refusal(bytes(data))
+
+
+@pytest.mark.parametrize("method", [1, 12, 14, 93, 99, 0xFFFF])
+def test_unsupported_compression_methods_are_refused(method):
+    data = bytearray(npz_bytes(good_arrays(make_model())))
+    struct.pack_into("<H", data, central_record(bytes(data), "W1.npy") + 10, method)
+    assert f"compression method {method}; only stored or deflated" in refusal(bytes(data))
+
+
+@pytest.mark.parametrize("compressed, field, value, reason", [
+    (True, 24, lambda n: 0xFFFFFFFF, "more than 64 MB unpacked"),   # declared uncompressed size
+    (True, 20, lambda n: 0xFFFFFFF0, "more than the whole file"),   # declared compressed size
+    (True, 24, lambda n: n + 10, "holds 100480 bytes, its directory says 100490"),
+    (True, 24, lambda n: 7, "does not match its checksum"),
+    (False, 24, lambda n: n - 1, "stored uncompressed but its sizes differ"),
+])
+def test_zip_sizes_are_checked_before_reading(compressed, field, value, reason):
+    data = bytearray(npz_bytes(good_arrays(make_model()), compressed))
+    at = central_record(bytes(data), "W0.npy") + field
+    struct.pack_into("<I", data, at, value(struct.unpack_from("<I", data, at)[0]))
+    assert reason in refusal(bytes(data))
+
+
+@pytest.mark.parametrize("inp", [[0.1, 0.3], "mean 0.1", 5, None, True])
+def test_input_metadata_must_be_an_object(tmp_path, inp):
+    message = refusal(with_meta(json.dumps(meta_with(input=inp))))
+    assert "'input' in 'meta' must be an object" in message
+
+
+def test_deep_or_huge_metadata_is_refused_before_json_parses_it():
+    from digitnet.modelfile import MAX_META_CHARS, MAX_META_DEPTH
+
+    deep = json.dumps(meta_with(hyperparameters="@"))
+    nested = deep.replace('"@"', "[" * 5000 + "]" * 5000)
+    assert f"nests 5001 levels deep, more than the {MAX_META_DEPTH}" in refusal(with_meta(nested))
+    assert "nests" in refusal(with_meta("{" * 20000))             # unbalanced, still counted
+    assert "characters long" in refusal(with_meta("[" * (MAX_META_CHARS + 1)))
+    brackets_in_strings = deep.replace('"@"', json.dumps("[{" * 5000))
+    assert load_model(with_meta(brackets_in_strings)).meta["hyperparameters"] == "[{" * 5000
+    ok = deep.replace('"@"', "[" * (MAX_META_DEPTH - 1) + "]" * (MAX_META_DEPTH - 1))   # 32 deep
+    limit = sys.getrecursionlimit()
+    depth, frame = 0, sys._getframe()
+    while frame is not None:
+        depth, frame = depth + 1, frame.f_back
+    sys.setrecursionlimit(depth + 80)       # a small stack, like Pyodide's: still enough
+    try:
+        model = load_model(with_meta(ok))
+    finally:
+        sys.setrecursionlimit(limit)
+    assert model.sizes == [784, 32, 10]
+
+
+def npy_file(header: str, data: bytes = b"") -> bytes:
+    text = header.encode("latin-1")
+    text += b" " * (-(10 + len(text) + 1) % 64) + b"\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(text)) + text + data
+
+
+def npz_with_entries(**raw: bytes) -> bytes:
+    """The good test model's entries, some replaced by raw ``.npy`` bytes."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for key, value in good_arrays(make_model()).items():
+            one = io.BytesIO()
+            np.save(one, value)
+            z.writestr(f"{key}.npy", raw.get(key, one.getvalue()))
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("shape, reason", [
+    ("(211106232532992, 4096)", "declares shape (211106232532992, 4096) of float32"),   # 3 PiB
+    ("(784, 32, 1000000000000000000)", "declares shape (784, 32, 1000000000000000000)"),
+    ("(784, -1)", "damaged array header"),
+    ("(" + "9" * 30 + ", 32)", "damaged array header"),
+    ("(784, 32", "damaged array header"),
+])
+def test_npy_headers_are_checked_before_allocating(shape, reason):
+    header = f"{{'descr': '<f4', 'fortran_order': False, 'shape': {shape}, }}"
+    assert reason in refusal(npz_with_entries(W0=npy_file(header, bytes(100))))
+
+
+@pytest.mark.parametrize("descr, reason", [
+    ("'|O'", "holds Python objects (pickled data), never loaded"),
+    ("[('a', '<f4'), ('b', '|O')]", "damaged array header"),
+    ("'x9'", "which NumPy does not know"),
+    ("'<f4[3]'", "not a plain NumPy type"),
+    ("__import__('os')", "damaged array header"),
+])
+def test_npy_headers_never_unpickle_nor_evaluate(descr, reason):
+    header = f"{{'descr': {descr}, 'fortran_order': False, 'shape': (32,), }}"
+    assert reason in refusal(npz_with_entries(b0=npy_file(header, bytes(256))))
+
+
+def test_an_entry_twice_is_refused():
+    buf = io.BytesIO(npz_with_entries())
+    with zipfile.ZipFile(buf, "a") as z, warnings.catch_warnings():
+        warnings.simplefilter("ignore")                         # "Duplicate name"
+        z.writestr("W0.npy", b"")
+    assert "the archive holds 'W0' twice" in refusal(buf.getvalue())
+
+
+@pytest.mark.parametrize("dtype", ["<c8", "<U4", "|S4", "<i8", "|b1", "<M8[s]"])
+def test_non_float_weights_are_refused(dtype):
+    arrays = good_arrays(make_model())
+    arrays["b0"] = np.zeros(32, dtype)
+    assert "b0 has dtype" in refusal(npz_bytes(arrays))
+
+
+def test_float64_weights_must_fit_float32():
+    arrays = good_arrays(make_model())
+    arrays["W1"] = arrays["W1"].astype(np.float64)
+    assert load_model(npz_bytes(arrays)).weights[1].dtype == np.float32
+    arrays["W1"][3, 4] = 1e300
+    assert "W1 holds values too large for float32" in refusal(npz_bytes(arrays))
+
+
+@pytest.mark.parametrize("mean, std", [
+    (0.1, 1e39), (1e39, 0.3), (-1e39, 0.3), ("NaN", 0.3), (0.1, "Infinity"), (0.1, "-Infinity"),
+    (0.1, 1e-46),           # 0 as float32
+    (0.1, 1e-40),           # a float32 subnormal: (1 - 0.1) / std overflows
+    (3.4e38, 1e-3),         # finite, but (0 - mean) / std is not
+    (0.1, '"0.3"'), ('"0.1"', 0.3), (0.1, "true"), (0.1, "null"), (0.1, -0.3), (0.1, "1e400"),
+    ("1" + "0" * 40, 0.3),  # an int beyond float32
+])
+def test_normalisation_must_be_finite_float32(mean, std):
+    text = json.dumps(meta_with(input={"mean": "@m", "std": "@s"}))
+    text = text.replace('"@m"', str(mean)).replace('"@s"', str(std))
+    assert "input normalisation" in refusal(with_meta(text))
+
+
+def test_files_too_large_are_refused_unread(tmp_path, monkeypatch):
+    from digitnet import modelfile
+
+    path = tmp_path / "m.npz"
+    path.write_bytes(npz_bytes(good_arrays(make_model()), compressed=False))
+    monkeypatch.setattr(modelfile, "MAX_BYTES", path.stat().st_size - 1)
+    assert "too large for a model file" in refusal(path, str(path))
+    assert "too large for a model file" in refusal(path.read_bytes())
+    with open(path, "rb") as f:
+        assert "too large for a model file" in refusal(f)
+    monkeypatch.setattr(modelfile, "MAX_BYTES", path.stat().st_size)
+    assert load_model(path).sizes == [784, 32, 10]
+    assert "cannot read the file" in refusal(tmp_path, "folder")
+
+
+ERRORS = [zipfile.BadZipFile("bad"), zipfile.LargeZipFile("large"), NotImplementedError("method"),
+          RuntimeError("File is encrypted"), zlib.error("Error -3"), EOFError(), OSError("io"),
+          ValueError("v"), KeyError("k"), UnicodeDecodeError("utf-8", b"\xff", 0, 1, "bad"),
+          OverflowError("o"), struct.error("s"), MemoryError(), RecursionError("r"), TypeError("t"),
+          IndexError("i")]
+
+
+@pytest.mark.parametrize("error", ERRORS, ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize("where", ["zip directory", "zip entry", "json"])
+def test_every_library_error_becomes_a_model_file_error(monkeypatch, error, where):
+    """Whatever zipfile, zlib or json raise (real or not yet seen), the caller gets a
+    ModelFileError naming the file, never the library's exception."""
+    data = npz_bytes(good_arrays(make_model()))
+
+    def fail(*args, **kwargs):
+        raise error
+
+    target = {"zip directory": (zipfile.ZipFile, "_RealGetContents"),
+              "zip entry": (zipfile.ZipFile, "open"), "json": (json, "loads")}[where]
+    monkeypatch.setattr(*target, fail)
+    with pytest.raises(ModelFileError) as e:
+        load_model(data, "x.npz")
+    assert str(e.value).startswith("x.npz: ")
+
+
+def test_save_refuses_metadata_the_loader_would_refuse(tmp_path):
+    from digitnet.modelfile import MAX_META_CHARS
+
+    model = make_model()
+    for meta in ({"notes": "x" * MAX_META_CHARS}, {"deep": json.loads("[" * 40 + "]" * 40)}):
+        with pytest.raises(ValueError, match="too large or too deeply nested"):
+            save_model(tmp_path / "m.npz", Model(model.weights, model.biases, 0.1, 0.3, meta))
+    assert not list(tmp_path.iterdir())
