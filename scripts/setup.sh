@@ -39,3 +39,9 @@ if [ "${1:-}" = "--test" ] && [ ! -x /usr/bin/chromium ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
+if [ "${1:-}" = "--test" ] && [ ! -x /usr/sbin/nginx ]; then
+  echo "setup: installing Debian's nginx for the deploy test (tests/test_deploy.py serves tools.site's folder)"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nginx >/dev/null
+fi
