@@ -2,7 +2,7 @@
 # Everything the project needs, installed by the project itself. Idempotent.
 #   scripts/setup.sh          Python venv (with py/digitnet installed editable) + npm packages
 #                             + Pyodide assets + the digitnet wheel the page loads
-#   scripts/setup.sh --test   ...and Chromium for the end-to-end tests
+#   scripts/setup.sh --test   ...and Chromium and nginx for the end-to-end tests, PyTorch for the bench tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
