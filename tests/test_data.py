@@ -18,6 +18,7 @@ from training import data, fetch
 from tools import wheels
 from training.data import DataError, Dataset, load_csv, load_dataset, load_idx
 
+DEFAULT_CACHE_DIR = data.CACHE_DIR      # before the fixture below moves it per test
 HEADER = "label," + ",".join(f"{r}x{c}" for r in range(1, 29) for c in range(1, 29))
 
 
@@ -124,62 +125,134 @@ def test_idx_labels_found_with_other_gz_ness(tmp_path):
 
 # ------------------------------------------------------------------------ cache
 
-def test_cache_written_used_and_invalidated(tmp_path, monkeypatch):
+@pytest.fixture(autouse=True)
+def cache_dir(tmp_path_factory, monkeypatch) -> Path:
+    """Every test caches into its own folder, never the repository's .cache/."""
+    folder = tmp_path_factory.mktemp("cache") / "datasets"
+    monkeypatch.setattr(data, "CACHE_DIR", folder)
+    return folder
+
+
+def count_parses(monkeypatch) -> list[str]:
+    """Names of the CSVs parsed from now on (a cache hit parses nothing)."""
+    real_parse_csv, parsed = data.parse_csv, []
+
+    def counting_parse_csv(raw, name):
+        parsed.append(name)
+        return real_parse_csv(raw, name)
+
+    monkeypatch.setattr(data, "parse_csv", counting_parse_csv)
+    return parsed
+
+
+def test_the_cache_lives_in_the_repository_cache_folder():
+    from tools.paths import ROOT
+
+    assert DEFAULT_CACHE_DIR == ROOT / ".cache" / "datasets"   # git-ignored (.cache/)
+    assert ".cache/" in (ROOT / ".gitignore").read_text().split()
+
+
+def test_cache_written_used_and_invalidated(tmp_path, cache_dir, monkeypatch):
     images, labels = make_digits()
     path = write_csv(tmp_path / "d.csv", csv_lines(images, labels))
-    cache = tmp_path / "d.npz"
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    cache = cache_dir / f"{digest}.npz"
     assert data.cache_path(path) == cache
 
     assert_same(load_dataset(path), images, labels)
     assert cache.is_file()
     with np.load(cache, allow_pickle=False) as z:
         np.testing.assert_array_equal(z["images"], images)
-        assert int(z["csv_size"]) == path.stat().st_size
-        assert int(z["csv_mtime_ns"]) == path.stat().st_mtime_ns
-    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+        assert str(z["sha256"]) == digest and int(z["version"]) == data.CACHE_VERSION
+    assert [p.name for p in cache_dir.iterdir()] == [cache.name]     # no temporary file left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv"]  # nothing beside the CSV
 
-    real_load_csv, parsed = data.load_csv, []
-
-    def counting_load_csv(p):
-        parsed.append(p)
-        return real_load_csv(p)
-
-    monkeypatch.setattr(data, "load_csv", counting_load_csv)
+    parsed = count_parses(monkeypatch)
     assert_same(load_dataset(path), images, labels)             # from the cache
     assert parsed == []
 
-    stat = path.stat()                                          # touched: same bytes
+    stat = path.stat()                                          # touched: same bytes, same key
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 5_000_000_000))
     assert_same(load_dataset(path), images, labels)
-    assert len(parsed) == 1
-    assert_same(load_dataset(path), images, labels)             # re-cached
-    assert len(parsed) == 1
+    copy = tmp_path / "elsewhere" / "copy.csv"                  # the same bytes anywhere
+    copy.parent.mkdir()
+    copy.write_bytes(path.read_bytes())
+    assert_same(load_dataset(copy), images, labels)
+    assert parsed == []
 
-    images2, labels2 = make_digits(4, seed=1)                   # modified
+    images2, labels2 = make_digits(7, seed=1)                   # modified, same size and mtime
     write_csv(path, csv_lines(images2, labels2))
-    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 9_000_000_000))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     assert_same(load_dataset(path), images2, labels2)
-    assert len(parsed) == 2
+    assert len(parsed) == 1
+    assert_same(load_dataset(path), images2, labels2)           # re-cached under its own key
+    assert len(parsed) == 1
+    assert len(list(cache_dir.iterdir())) == 2
 
 
-def test_cache_off_unwritable_and_corrupt(tmp_path, monkeypatch):
+def test_a_file_beside_the_csv_is_never_touched(tmp_path, cache_dir):
+    """X.npz next to X.csv is the user's (here a model file): read, written, replaced: never."""
+    from digitnet.learn import init_params
+    from digitnet.modelfile import load_model, save_model
+    from digitnet.network import Model
+
+    images, labels = make_digits()
+    path = write_csv(tmp_path / "X.csv", csv_lines(images, labels))
+    w, b = init_params([784, 8, 10], np.random.default_rng(0))
+    save_model(tmp_path / "X.npz", Model(w, b, 0.1, 0.3, {}))
+    before = (tmp_path / "X.npz").read_bytes()
+    os.utime(tmp_path / "X.npz", ns=(1_000_000_000, 1_000_000_000))
+    for _ in range(2):
+        assert_same(load_dataset(path), images, labels)
+    assert (tmp_path / "X.npz").read_bytes() == before
+    assert (tmp_path / "X.npz").stat().st_mtime_ns == 1_000_000_000
+    assert load_model(tmp_path / "X.npz").sizes == [784, 8, 10]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["X.csv", "X.npz"]
+    assert len(list(cache_dir.iterdir())) == 1
+    (tmp_path / "X.npz").write_bytes(b"a stale cache of old, or anything else")
+    assert_same(load_dataset(path), images, labels)             # not read either
+    assert (tmp_path / "X.npz").read_bytes() == b"a stale cache of old, or anything else"
+
+
+def test_cache_off_unwritable_and_corrupt(tmp_path, cache_dir, monkeypatch):
+    from digitnet import atomic
+
     images, labels = make_digits()
     path = write_csv(tmp_path / "d.csv", csv_lines(images, labels))
     assert_same(load_dataset(path, cache=False), images, labels)
-    assert not (tmp_path / "d.npz").exists()
+    assert not cache_dir.exists()
 
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
     with monkeypatch.context() as m:                            # read-only folder
-        m.setattr(data.tempfile, "mkstemp", refuse)
+        m.setattr(atomic.tempfile, "mkstemp", refuse)
         assert_same(load_dataset(path), images, labels)
-    assert not (tmp_path / "d.npz").exists()
+    assert list(cache_dir.iterdir()) == []
+    with monkeypatch.context() as m:                            # no cache folder possible
+        m.setattr(data, "CACHE_DIR", path / "not-a-folder")
+        assert_same(load_dataset(path), images, labels)
 
-    (tmp_path / "d.npz").write_bytes(b"not a zip file")         # corrupt: rebuilt
+    cache = data.cache_path(path)
+    parsed = count_parses(monkeypatch)
     assert_same(load_dataset(path), images, labels)
-    with np.load(tmp_path / "d.npz", allow_pickle=False) as z:
-        np.testing.assert_array_equal(z["labels"], labels)
+    good = cache.read_bytes()
+    corrupt = [b"not a zip file", b"", b"PK\x05\x06" + bytes(18), good[:len(good) // 2],
+               good[:-30], good.replace(b"labels", b"lab\0ls")]
+    for i, raw in enumerate(corrupt):                           # corrupt: ignored, rebuilt
+        cache.write_bytes(raw)
+        assert_same(load_dataset(path), images, labels)
+        assert len(parsed) == i + 2, raw[:20]
+        assert cache.read_bytes() == good
+    for wrong in ({"version": np.int64(data.CACHE_VERSION - 1)}, {"sha256": np.array("0" * 64)},
+                  {"labels": labels.astype(np.int64)}, {"images": images[:, :27]},
+                  {"labels": labels + 10}, {"images": images[:0], "labels": labels[:0]}):
+        with np.load(cache) as z:
+            arrays = {k: z[k] for k in z.files}
+        np.savez(cache, **{**arrays, **wrong})                  # well-formed, but not right
+        n = len(parsed)
+        assert_same(load_dataset(path), images, labels)
+        assert len(parsed) == n + 1, wrong
 
 
 # ------------------------------------------------------------------- bad CSV
@@ -226,6 +299,7 @@ def test_bad_csv_names_file_and_line(tmp_path, case, newline):
     assert f"line {lineno}" in message
     assert fragment in message
     assert not (tmp_path / path.with_suffix(".npz").name).exists()
+    assert not data.CACHE_DIR.exists() or not list(data.CACHE_DIR.iterdir())
 
 
 def test_bad_csv_first_bad_line_wins_across_chunks(tmp_path, monkeypatch):

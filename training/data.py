@@ -1,4 +1,4 @@
-"""Loading MNIST: CSV (with an ``.npz`` cache next to it) or IDX files.
+"""Loading MNIST: CSV (with an ``.npz`` cache in the repository's ``.cache/``) or IDX files.
 
 Formats
 -------
@@ -20,30 +20,38 @@ or record (IDX; 0-based) -- never a traceback, never a silently dropped row.
 Speed: the CSV is checked and parsed without a Python loop per value (about a
 second or two for MNIST's 60000 training rows); only when something is wrong
 is the first bad line examined field by field to say what. ``load_dataset``
-then caches the arrays as ``<name>.npz`` beside the CSV, valid while the CSV's
-size and mtime are unchanged, so later loads take a fraction of a second.
+then caches the arrays in ``CACHE_DIR`` (``<repo>/.cache/datasets/``, git-ignored)
+as ``<sha256 of the CSV's bytes>.npz``: the same bytes, wherever they are and
+however often touched, load from the cache; any change to them is another key.
+Nothing is ever written beside the user's files (a ``X.npz`` next to ``X.csv``
+is theirs, perhaps a model). The cache is written atomically; a cache file that
+is unreadable, damaged or from another cache version is ignored and rewritten,
+never an error, and a cache that cannot be written (read-only, disk full) is
+skipped. A later load hashes the CSV (about 0.1 s for MNIST's training set) and
+reads the arrays, a fraction of the parse.
 """
 
 from __future__ import annotations
 
 import gzip
-import os
+import hashlib
 import re
-import tempfile
 import warnings
-import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from digitnet.atomic import write_atomically
 from digitnet.sizes import PIXELS, SIDE
+from tools.paths import ROOT
 
 COLUMNS = 1 + PIXELS            # label + pixels per CSV line
 IMAGES_MAGIC = 2051             # IDX: ubyte, 3 dims
 LABELS_MAGIC = 2049             # IDX: ubyte, 1 dim
-CACHE_VERSION = 1               # bump when the cache layout changes
+CACHE_VERSION = 2               # bump when the cache layout changes
+CACHE_DIR = ROOT / ".cache" / "datasets"    # <sha256 of a CSV's bytes>.npz
 _CHUNK_LINES = 4096             # CSV lines parsed per NumPy call (bounds memory)
 _CSV_CHARS = b"0123456789,"     # all a CSV data line may contain
 _IMAGES_RE = re.compile(r"images([.-])idx3")
@@ -73,7 +81,7 @@ class Dataset:
 # --------------------------------------------------------------------- dispatch
 
 def load_dataset(path: str | Path, cache: bool = True) -> Dataset:
-    """Load a CSV (cached as ``<name>.npz`` beside it when ``cache``) or IDX file.
+    """Load a CSV (through the cache in ``CACHE_DIR`` when ``cache``) or IDX file.
 
     For IDX, ``path`` is the images file (``*-images-idx3-ubyte[.gz]``); its
     labels file is found by replacing ``images-idx3`` with ``labels-idx1``
@@ -259,65 +267,65 @@ def _diagnose(line: bytes, lineno: int, name: str) -> str:
 
 
 def _load_csv_cached(path: Path) -> Dataset:
-    """``load_csv`` through the ``<name>.npz`` cache beside the CSV."""
+    """``load_csv`` through the cache: ``CACHE_DIR/<sha256 of the CSV's bytes>.npz``."""
+    cache = cache_path(path)
+    dataset = _read_cache(cache)
+    if dataset is None:
+        raw = _read_bytes(path)
+        dataset = parse_csv(raw, str(path))
+        cache = cache_path(path, hashlib.sha256(raw).hexdigest())   # the bytes just parsed
+        _write_cache(cache, dataset)
+    return dataset
+
+
+def cache_path(csv_path: str | Path, digest: str | None = None) -> Path:
+    """Where ``load_dataset`` caches a CSV: ``CACHE_DIR/<sha256>.npz``, the SHA-256 of the
+    CSV's bytes (``digest``, or read from ``csv_path``); never beside the CSV."""
+    return CACHE_DIR / f"{digest or _sha256_of_file(Path(csv_path))}.npz"
+
+
+def _sha256_of_file(path: Path) -> str:
+    """SHA-256 (hex) of a file's bytes, read in chunks; ``DataError`` if it can't be read."""
+    digest = hashlib.sha256()
     try:
-        stat = path.stat()
+        with open(path, "rb") as f:
+            while chunk := f.read(1 << 20):
+                digest.update(chunk)
     except FileNotFoundError:
         raise DataError(f"{path}: file not found") from None
     except OSError as e:
         raise DataError(f"{path}: cannot read: {e.strerror or e}") from None
-    cache = cache_path(path)
-    dataset = _read_cache(cache, stat)
-    if dataset is None:
-        dataset = load_csv(path)
-        _write_cache(cache, stat, dataset)
-    return dataset
+    return digest.hexdigest()
 
 
-def cache_path(csv_path: str | Path) -> Path:
-    """Where ``load_dataset`` caches a CSV: ``<name>.npz`` in the same folder."""
-    return Path(csv_path).with_suffix(".npz")
-
-
-def _read_cache(cache: Path, stat: os.stat_result) -> Dataset | None:
-    """The cached dataset if ``cache`` is readable, well-formed and made from a
-    CSV with this size and mtime; otherwise None."""
+def _read_cache(cache: Path) -> Dataset | None:
+    """The cached dataset if ``cache`` exists and is a well-formed cache of this version made
+    from the CSV its name says; otherwise None (a damaged cache is no error, only a miss)."""
     try:
         with np.load(cache, allow_pickle=False) as z:
-            if (int(z["version"]) != CACHE_VERSION or int(z["csv_size"]) != stat.st_size
-                    or int(z["csv_mtime_ns"]) != stat.st_mtime_ns):
+            if int(z["version"]) != CACHE_VERSION or str(z["sha256"]) != cache.stem:
                 return None
             images, labels = z["images"], z["labels"]
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error):
+    except Exception:               # missing, unreadable, truncated, not an npz, wrong keys...
         return None
     if (images.dtype != np.uint8 or labels.dtype != np.uint8 or images.ndim != 3
-            or images.shape[1:] != (SIDE, SIDE) or labels.shape != images.shape[:1]):
+            or images.shape[1:] != (SIDE, SIDE) or labels.shape != images.shape[:1]
+            or len(labels) == 0 or labels.max() > 9):
         return None
     return Dataset(images, labels)
 
 
-def _write_cache(cache: Path, stat: os.stat_result, dataset: Dataset) -> None:
-    """Write the cache atomically (temp file + rename); skip it if we can't."""
-    tmp = None
+def _write_cache(cache: Path, dataset: Dataset) -> None:
+    """Write the cache atomically (temporary file + rename); skip it if we can't."""
+    def write(f) -> None:
+        np.savez(f, images=dataset.images, labels=dataset.labels, sha256=np.array(cache.stem),
+                 version=np.int64(CACHE_VERSION))
+
     try:
-        fd, tmp = tempfile.mkstemp(dir=cache.parent, prefix=f".{cache.name}.",
-                                   suffix=".tmp")
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, images=dataset.images, labels=dataset.labels,
-                     csv_size=np.int64(stat.st_size),
-                     csv_mtime_ns=np.int64(stat.st_mtime_ns),
-                     version=np.int64(CACHE_VERSION))
-        os.chmod(tmp, 0o644)                            # mkstemp makes it 0600
-        os.replace(tmp, cache)
-        tmp = None
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(cache, write)
     except OSError:
-        pass                                            # read-only dir, disk full...
-    finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+        pass                                            # read-only folder, disk full...
 
 
 # -------------------------------------------------------------------------- IDX
