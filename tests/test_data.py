@@ -383,6 +383,17 @@ def test_bad_csv_whole_file(tmp_path):
     assert "missing.csv: file not found" in error_of(load_csv, tmp_path / "missing.csv")
 
 
+@pytest.mark.parametrize("raw", [HEADER + "\n", HEADER, HEADER + "\r\n", HEADER + "\n\n \n",
+                                 "\ufeff" + HEADER + "\n"])
+def test_a_csv_with_only_its_header_is_refused(tmp_path, cache_dir, raw):
+    path = tmp_path / "header.csv"
+    path.write_bytes(raw.encode())
+    for load in (load_csv, load_dataset):
+        message = error_of(load, path)
+        assert "header.csv: no data rows after the header (line 1)" in message
+    assert not cache_dir.exists() or not list(cache_dir.iterdir())   # nothing cached
+
+
 def test_unrecognised_file(tmp_path):
     (tmp_path / "digits.txt").write_text("hello")
     assert "digits.txt: unrecognised data file" in error_of(load_dataset, tmp_path / "digits.txt")
@@ -431,6 +442,38 @@ def test_bad_idx(tmp_path):
     lab.unlink()
     assert "file not found" in error_of(load_idx, img, lab)
     assert "no matching IDX file" in error_of(load_dataset, img)
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_idx_with_no_records_is_refused(tmp_path, gz):
+    img, lab = write_idx(tmp_path, np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8), gz=gz)
+    message = error_of(load_dataset, img)
+    assert img.name in message and "no records (the IDX header says 0 images)" in message
+    message = error_of(load_idx, img, lab)
+    assert img.name in message and "0 images" in message
+    images, labels = make_digits(3)                             # images fine, labels empty
+    write_idx(tmp_path, images, labels, gz=gz)
+    lab.write_bytes(gzip.compress(idx_bytes(labels[:0], 2049)) if gz else idx_bytes(labels[:0], 2049))
+    message = error_of(load_dataset, img)
+    assert lab.name in message and "no records (the IDX header says 0 labels)" in message
+
+
+def test_the_training_cli_refuses_empty_data_cleanly(tmp_path, capsys):
+    from training.train import main as train_main
+
+    img, _ = write_idx(tmp_path, np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8))
+    header_only = tmp_path / "header.csv"
+    header_only.write_text(HEADER + "\n")
+    images, labels = make_digits(20)
+    good = write_csv(tmp_path / "good.csv", csv_lines(images, labels))
+    for train, test in ((img, good), (good, header_only)):
+        out = tmp_path / "m.npz"
+        code = train_main(["--train", str(train), "--test", str(test), "--layers", "784", "8", "10",
+                           "--epochs", "1", "--out", str(out), "--quiet"])
+        err = capsys.readouterr().err
+        assert code == 2 and not out.exists(), err
+        assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
+        assert ("no records" in err) if train == img else ("no data rows" in err)
 
 
 def test_bad_idx_gz(tmp_path):

@@ -16,6 +16,8 @@ Every loader returns a ``Dataset``: images (N, 28, 28) uint8 0-255 and labels
 (N,) uint8 0-9. Anything wrong with the input raises ``DataError`` whose
 one-line message names the file and the line (CSV; 1-based, header = line 1)
 or record (IDX; 0-based) -- never a traceback, never a silently dropped row.
+A file with no records (a CSV with only its header, an IDX file whose count is
+0) is refused too: there is nothing to train or test on.
 
 Speed: the CSV is checked and parsed without a Python loop per value (about a
 second or two for MNIST's 60000 training rows); only when something is wrong
@@ -375,6 +377,9 @@ def _read_idx(path: Path, magic: int, kind: str) -> tuple[tuple[int, ...], np.nd
     if len(raw) < header:
         raise DataError(f"{path}: truncated IDX header ({len(raw)} of {header} bytes)")
     dims = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
+    if dims[0] == 0:
+        raise DataError(f"{path}: no records (the IDX header says 0 {kind}); "
+                        f"nothing to train or test on")
     record = int(np.prod(dims[1:], dtype=np.int64))
     size = dims[0] * record
     have = len(raw) - header
