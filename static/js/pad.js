@@ -142,6 +142,7 @@ export class Pad extends EventTarget {
 
   #resize() {
     const rect = this.canvas.getBoundingClientRect();
+    if (this.drawing) this.rect = rect; // resized mid-stroke (a phone turned): points map to the new box
     const dpr = window.devicePixelRatio || 1;
     const side = Math.max(1, Math.round(rect.width * dpr));
     if (this.canvas.width !== side || this.canvas.height !== side) {
