@@ -44,8 +44,8 @@ from typing import Any, Optional
 
 from bench.common import format_table, machine_info, write_json
 from tools import serve
+from tools.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_JSON = ROOT / "bench" / "results" / "serve_bench.json"
 HOST = "127.0.0.1"
 PAGE_FILES = ("static/js/main.js", "static/css/app.css", "static/js/pad.js", "static/js/ui.js")

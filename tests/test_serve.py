@@ -24,8 +24,8 @@ from pathlib import Path
 import pytest
 
 from tools import serve
+from tools.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 
 FILES = {
     "index.html": b"<!doctype html><title>t</title>",

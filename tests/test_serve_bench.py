@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from bench import serve_bench
+from tools.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")

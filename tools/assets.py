@@ -57,8 +57,8 @@ from typing import Iterable
 from tools import precompile
 from tools.precompile import Archive, PrecompileError
 from tools.wheels import PipDownloadError, pip_download, sha256_file
+from tools.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 PYODIDE_VERSION = "0.27.7"
 NPM_DIR = ROOT / "node_modules" / "pyodide"
 DEST = ROOT / "static" / "pyodide"

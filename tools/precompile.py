@@ -38,8 +38,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Iterable, Sequence
+from tools.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = Path(__file__).resolve().with_suffix(".mjs")
 #: The stock runtime whose Python compiles (the npm package; tools.assets passes its verified copy).
 PYODIDE_DIR = ROOT / "node_modules" / "pyodide"
