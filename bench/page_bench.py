@@ -1,7 +1,7 @@
 """Page boot, bytes, layout stability and prediction latency: our page against a bare Pyodide + NumPy
 page, in headless Chromium, side by side in one run; every goal of "Fast start" in one table.
 
-    .venv/bin/python -m bench.page_bench                      # 5 runs + 3 throttled runs (~15 min)
+    .venv/bin/python -m bench.page_bench                      # 5 runs + 3 throttled runs (~10 min)
     .venv/bin/python -m bench.page_bench --no-throttle        # the 5 runs only (~2 min)
     .venv/bin/python -m bench.page_bench --quick              # smoke test: 1 run, 20 predictions, no throttling
     .venv/bin/python -m bench.page_bench --runs 3 --throttle-runs 1 --json bench/results/page.json
