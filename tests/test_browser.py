@@ -25,7 +25,9 @@ def session() -> Session:
 def test_describe_gives_the_page_its_sizes_and_the_result_layout():
     info = json.loads(browser.describe())
     assert info["sizes"] == {"side": SIDE, "pixels": PIXELS, "classes": CLASSES, "canvas": CANVAS}
-    assert info["layout"] == {"probs": [0, CLASSES], "image": [CLASSES, CLASSES + PIXELS]}
+    assert info["layout"]["probs"] == [0, CLASSES] and info["layout"]["image"][1] - info["layout"]["image"][0] == PIXELS
+    assert set(info["layout"]) == {"probs", "not_digit", "verdict", "reason", "image"}
+    assert info["verdicts"] == ["empty", "digit", "not-digit"] and "side-by-side" in info["reasons"]
     assert info["versions"]["preprocessing"] == preprocess.VERSION and info["versions"]["numpy"]
     spans = sorted(LAYOUT.values())
     assert spans[0][0] == 0 and spans[-1][1] == RESULT_LENGTH
@@ -41,6 +43,9 @@ def test_predict_is_predict_drawing_in_one_buffer():
     assert np.array_equal(out[slice(*LAYOUT["probs"])], expected.probs)
     assert np.array_equal(out[slice(*LAYOUT["image"])], expected.image.ravel())
     assert int(np.argmax(out[slice(*LAYOUT["probs"])])) == 3
+    assert browser.VERDICTS[int(out[slice(*LAYOUT["verdict"])][0])] == expected.verdict == "digit"
+    assert browser.REASONS[int(out[slice(*LAYOUT["reason"])][0])] == expected.reason == ""
+    assert out[slice(*LAYOUT["not_digit"])][0] == expected.not_digit
 
 
 def test_predict_takes_what_pyodide_passes():

@@ -6,7 +6,8 @@ so the JavaScript side holds no Python and no knowledge of NumPy. CPython runs
 the very same functions in the tests.
 
 A prediction leaves Python as ONE float32 array laid out as ``LAYOUT`` says
-(the probabilities, then the 28x28 image the network saw); the worker slices it
+(the digit probabilities, the not-a-digit probability, the verdict and its reason
+as indices, then the 28x28 image the network saw); the worker slices it
 by the offsets it received in ``describe()``, so the layout is defined here only.
 """
 
@@ -23,12 +24,14 @@ import digitnet
 from digitnet import preprocess
 from digitnet.modelfile import ModelFileError, load_model
 from digitnet.network import Model
-from digitnet.predict import predict_drawing
+from digitnet.predict import REASONS, VERDICTS, predict_drawing
 from digitnet.sizes import CANVAS, CLASSES, PIXELS, SIDE
 
 #: Where each part of a prediction sits in the float32 result: name -> [start, stop).
-LAYOUT = {"probs": (0, CLASSES), "image": (CLASSES, CLASSES + PIXELS)}
-RESULT_LENGTH = CLASSES + PIXELS
+#: verdict and reason are indices into VERDICTS and REASONS (sent to the page by describe()).
+LAYOUT = {"probs": (0, CLASSES), "not_digit": (CLASSES, CLASSES + 1), "verdict": (CLASSES + 1, CLASSES + 2),
+          "reason": (CLASSES + 2, CLASSES + 3), "image": (CLASSES + 3, CLASSES + 3 + PIXELS)}
+RESULT_LENGTH = CLASSES + 3 + PIXELS
 
 
 def _bytes(data: Any) -> bytes:
@@ -44,6 +47,7 @@ def describe() -> str:
                      "digitnet": digitnet.__version__, "preprocessing": preprocess.VERSION},
         "sizes": {"side": SIDE, "pixels": PIXELS, "classes": CLASSES, "canvas": CANVAS},
         "layout": {name: list(span) for name, span in LAYOUT.items()},
+        "verdicts": list(VERDICTS), "reasons": list(REASONS),
     })
 
 
@@ -97,5 +101,8 @@ class Session:
             return None
         out = np.empty(RESULT_LENGTH, np.float32)
         out[slice(*LAYOUT["probs"])] = p.probs
+        out[slice(*LAYOUT["not_digit"])] = p.not_digit
+        out[slice(*LAYOUT["verdict"])] = VERDICTS.index(p.verdict)
+        out[slice(*LAYOUT["reason"])] = REASONS.index(p.reason)
         out[slice(*LAYOUT["image"])] = p.image.ravel()
         return out

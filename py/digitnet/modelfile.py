@@ -2,7 +2,8 @@
 
 Layout (format version 1)::
 
-    W0, b0, W1, b1, ...   float32, W_l (n_l, n_{l+1}), b_l (n_{l+1},)
+    W0, b0, W1, b1, ...   float32 or float16, W_l (n_l, n_{l+1}), b_l (n_{l+1},); the last
+                          layer has 10 outputs (digits) or 11 (digits, then "not a digit")
     meta                  0-d unicode array holding a JSON object:
                           {"format": "digit-mlp", "format_version": 1,
                            "layers": [784, ..., 10], "activation": "relu",
@@ -90,8 +91,10 @@ class ModelFileError(ValueError):
     """A model file that cannot be used; the message says why."""
 
 
-def save_model(path: Union[str, Path, IO[bytes]], model: Model) -> None:
-    """Write ``model`` as a compressed npz (see module docstring for the layout).
+def save_model(path: Union[str, Path, IO[bytes]], model: Model, store: str = "float32") -> None:
+    """Write ``model`` as a compressed npz (see module docstring for the layout), its weights and
+    biases stored as ``store`` ("float32", or "float16": half the bytes; the loader makes them
+    float32 again, so CPython and the page compute with the same rounded weights).
 
     A path is written atomically (temporary file, fsync, rename): on any error
     the previous file at ``path``, if any, is left as it was. Metadata that
@@ -115,9 +118,11 @@ def save_model(path: Union[str, Path, IO[bytes]], model: Model) -> None:
         raise ValueError(f"the model's metadata is too large or too deeply nested to be loaded again "
                          f"(at most {MAX_META_CHARS} characters, {MAX_META_DEPTH} levels)")
     arrays: dict[str, np.ndarray] = {"meta": np.array(text)}
+    if store not in ("float32", "float16"):
+        raise ValueError(f"store must be 'float32' or 'float16', not {store!r}")
     for l, (w, b) in enumerate(zip(model.weights, model.biases)):
-        arrays[f"W{l}"] = np.asarray(w, dtype=np.float32)
-        arrays[f"b{l}"] = np.asarray(b, dtype=np.float32)
+        arrays[f"W{l}"] = np.asarray(w, dtype=store)
+        arrays[f"b{l}"] = np.asarray(b, dtype=store)
     if not isinstance(path, (str, Path)):
         np.savez_compressed(path, **arrays)
         return
@@ -392,9 +397,10 @@ def _check_meta(meta: Any, name: str) -> list[int]:
     if (not isinstance(layers, list) or len(layers) < 2
             or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in layers)):
         raise ModelFileError(f"{name}: 'layers' must be a list of at least two positive sizes")
-    if layers[0] != PIXELS or layers[-1] != CLASSES:
+    if layers[0] != PIXELS or layers[-1] not in (CLASSES, CLASSES + 1):
         raise ModelFileError(
-            f"{name}: layers {_short(layers)} do not map {PIXELS} pixels to {CLASSES} digits"
+            f"{name}: layers {_short(layers)} do not map {PIXELS} pixels to {CLASSES} digits "
+            f"(or {CLASSES} digits and 'not a digit')"
         )
     if 2 * (len(layers) - 1) + 1 > MAX_ENTRIES:
         raise ModelFileError(f"{name}: {len(layers)} layers, more than a model file may hold")

@@ -22,6 +22,8 @@ intensity: (H, W) uint8 0-255 (the canvas alpha channel) or float in [0, 1].
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from digitnet.sizes import BOX, SIDE
@@ -35,7 +37,9 @@ DESCRIPTION = ("crop to the ink; drop specks under 5% of the ink; normalise the 
 
 INK = 0.5           # a pixel is "ink" above this intensity (0-1), for shapes
 SPECK_FRACTION = 0.05  # components with less of the total ink are specks
-MIN_ASPECT = 2.5    # bounding box shorter than this many stroke widths: a dot, not a digit
+MIN_ASPECT = 2.5    # bounding box shorter than this many stroke widths: too small to read
+DOT_ASPECT = 1.6    # ...and shorter than this many: a dot (a tap), read as nothing at all
+PART_FRACTION = 0.15  # side_by_side: a part holds at least this share of the ink
 TARGET_WIDTH = 2.5  # stroke width (px, in the 28x28 image) we normalise to, MNIST-like
 WORK = 80           # stroke normalisation works on at most this size (px)
 GRID = 32           # specks are found on a grid of at most GRID x GRID cells
@@ -107,12 +111,11 @@ def ink_components(mask: np.ndarray) -> np.ndarray:
     return labels
 
 
-def drop_specks(ink: np.ndarray) -> np.ndarray:
-    """Remove ink components holding less than SPECK_FRACTION of all ink; (h, w) -> (h, w) float32.
+def grid_components(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """Ink components of (h, w) on a coarse grid of at most GRID x GRID square cells (strokes that
+    nearly touch count as one; the work is the same for any pad size).
 
-    Components are found on a coarse grid of at most GRID x GRID square cells,
-    so strokes that nearly touch count as one, and the work stays the same
-    for any pad size.
+    -> (labels (gh, gw) int32, 0 = background; ink per label (n_labels + 1,), [0] = 0; cell side in px).
     """
     h, w = ink.shape
     cell = -(-max(h, w) // GRID)
@@ -123,11 +126,39 @@ def drop_specks(ink: np.ndarray) -> np.ndarray:
     labels = ink_components(mass > 0)
     per_label = np.bincount(labels.ravel(), weights=mass.ravel())
     per_label[0] = 0
+    return labels, per_label, cell
+
+
+def drop_specks(ink: np.ndarray) -> np.ndarray:
+    """Remove ink components holding less than SPECK_FRACTION of all ink; (h, w) -> (h, w) float32."""
+    h, w = ink.shape
+    labels, per_label, cell = grid_components(ink)
     if np.count_nonzero(per_label) <= 1:
         return ink
     keep_label = per_label >= SPECK_FRACTION * per_label.sum()
     keep = np.repeat(np.repeat(keep_label[labels], cell, axis=0), cell, axis=1)[:h, :w]
     return np.where(keep, ink, np.float32(0))
+
+
+def side_by_side(pad: np.ndarray) -> bool:
+    """True if the drawing is two or more parts next to each other: at least two components with
+    PART_FRACTION of the ink each, the two largest overlapping by less than half the narrower's
+    width left to right (a 5's bar or a 4 in two strokes overlap; "12" does not)."""
+    ink = to_unit(pad)
+    box = bounding_box(ink)
+    if box is None:
+        return False
+    top, bottom, left, right = box
+    labels, per_label, _ = grid_components(ink[top:bottom, left:right])
+    big = np.flatnonzero(per_label >= PART_FRACTION * per_label.sum())
+    if len(big) < 2:
+        return False
+    a, b = big[np.argsort(-per_label[big])[:2]]
+    cols_a = np.flatnonzero((labels == a).any(axis=0))
+    cols_b = np.flatnonzero((labels == b).any(axis=0))
+    overlap = min(cols_a[-1], cols_b[-1]) - max(cols_a[0], cols_b[0]) + 1
+    narrower = min(cols_a[-1] - cols_a[0], cols_b[-1] - cols_b[0]) + 1
+    return overlap < 0.5 * narrower
 
 
 def stroke_width(ink: np.ndarray) -> float:
@@ -243,34 +274,51 @@ def to_working_size(crop: np.ndarray) -> np.ndarray:
     return resize_area(crop, (max(1, round(h * f)), max(1, round(w * f))))
 
 
-def to_mnist(pad: np.ndarray) -> np.ndarray | None:
-    """Pad pixels (H, W) -> MNIST-like image (SIDE, SIDE) float32 in [0, 1], or None if nothing to read.
+@dataclass(frozen=True)
+class Reading:
+    """What preprocessing made of a pad: the 28x28 image, or None and why not.
 
-    None when the pad is empty or holds only a dot (ink whose extent is under
-    MIN_ASPECT stroke widths): the page shows a prompt instead of a guess.
+    why: "empty" (no ink, only specks, or a lone dot: a prompt, never a guess) or "small" (ink too
+    short for its stroke width to read: draw it larger); None when there is an image.
     """
+
+    image: np.ndarray | None
+    why: str | None = None
+
+
+def read(pad: np.ndarray) -> Reading:
+    """Pad pixels (H, W) -> Reading: the MNIST-like image (SIDE, SIDE) float32 in [0, 1], or why not."""
     ink = to_unit(pad)
     box = bounding_box(ink)                         # all ink, faint edges included
     if box is None:
-        return None
+        return Reading(None, "empty")
     top, bottom, left, right = box
     ink = drop_specks(ink[top:bottom, left:right])
     box = bounding_box(ink, INK)
     if box is None:                                 # only faint ink, or only specks
-        return None
+        return Reading(None, "empty")
     top, bottom, left, right = box
     crop = to_working_size(ink[top:bottom, left:right])
     width = stroke_width(crop)                      # it frames the crop itself
     if max(crop.shape) < MIN_ASPECT * width:
-        return None
+        return Reading(None, "empty" if max(crop.shape) < DOT_ASPECT * width else "small")
     crop = normalize_stroke(crop, width)
     box = bounding_box(crop)
     if box is None:
-        return None
+        return Reading(None, "empty")
     top, bottom, left, right = box
     crop = crop[top:bottom, left:right]
     h, w = crop.shape
     scale = BOX / max(h, w)
     shape = (max(1, round(h * scale)), max(1, round(w * scale)))
     digit = np.clip(resize_area(crop, shape), 0, 1)
-    return place(digit)
+    return Reading(place(digit))
+
+
+def to_mnist(pad: np.ndarray) -> np.ndarray | None:
+    """Pad pixels (H, W) -> MNIST-like image (SIDE, SIDE) float32 in [0, 1], or None if nothing to read.
+
+    None when the pad is empty, holds only a dot, or ink too small for its stroke width (ink
+    whose extent is under MIN_ASPECT stroke widths): ``read`` says which.
+    """
+    return read(pad).image

@@ -1,6 +1,7 @@
 """Shapes and sizes, named once. The page reads them from the worker's ready message.
 
-MNIST images are SIDE x SIDE pixels (PIXELS inputs) of CLASSES digits; each
+MNIST images are SIDE x SIDE pixels (PIXELS inputs) of CLASSES digits (a model may
+have one more output, NOT_DIGIT, for drawings that are not a digit); each
 digit was scaled to fit a BOX x BOX box. The page draws strokes on a CANVAS x
 CANVAS canvas (7 x BOX: a digit drawn a fifth of the pad high keeps its detail,
 and Python's work per pen move stays small).
@@ -9,5 +10,6 @@ and Python's work per pen move stays small).
 SIDE = 28               # MNIST image side (px)
 PIXELS = SIDE * SIDE    # 784 network inputs
 CLASSES = 10            # digits 0-9
+NOT_DIGIT = CLASSES     # index of the optional 11th output: "not a digit"
 BOX = 20                # side of the box a digit is scaled into (px)
 CANVAS = 7 * BOX        # side of the page's model canvas (px): 140

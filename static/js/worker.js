@@ -113,36 +113,34 @@ self.fetch = async (input, init) => {
   const known = url === WHEEL_URL ? WHEEL_SIZE : (runtime.SIZES || {})[url.slice(url.lastIndexOf("/") + 1)];
   const plain = !response.headers.get("Content-Encoding") && Number(response.headers.get("Content-Length"));
   entry.total = known || plain || 0;
-  const reader = response.body.getReader();
-  const counted = new ReadableStream({
-    async pull(controller) {
+  // Count a copy of the body and hand Pyodide the original, untouched: a Response made in
+  // JavaScript would lose what the HTTP cache knows of it (Chromium then does not reuse the
+  // compiled WebAssembly on the next visit).
+  const reader = response.clone().body.getReader();
+  (async () => {
+    for (;;) {
       let chunk;
       try {
         chunk = await reader.read();
       } catch (err) {
-        controller.error(failed(`${name}: it broke off after ${entry.loaded} bytes (${reason(err)})`));
+        failed(`${name}: it broke off after ${entry.loaded} bytes (${reason(err)})`);
         return;
       }
       if (chunk.done) {
         if (entry.total && entry.loaded < entry.total) {
-          controller.error(failed(`${name}: only ${entry.loaded} of ${entry.total} bytes arrived`));
+          failed(`${name}: only ${entry.loaded} of ${entry.total} bytes arrived`);
           return;
         }
         entry.total = entry.loaded;
         entry.done = true;
         reportProgress(name, true);
-        controller.close();
         return;
       }
       entry.loaded += chunk.value.byteLength;
       reportProgress(name, false);
-      controller.enqueue(chunk.value);
-    },
-    cancel(why) {
-      return reader.cancel(why);
-    },
-  });
-  return new Response(counted, { status: response.status, statusText: response.statusText, headers: response.headers });
+    }
+  })();
+  return response;
 };
 
 /** Count a file the boot will download before it starts, so the total is right from the start. */
