@@ -90,13 +90,14 @@ class Session:
         for i in range(rounds):
             predict_drawing(self.model, pads[i % len(pads)])
 
-    def predict(self, pixels: Any, height: int, width: int) -> np.ndarray | None:
-        """Pad pixels (``height * width`` bytes of ink 0-255, row-major) -> float32
-        (RESULT_LENGTH,) laid out as ``LAYOUT``, or None for an empty pad or a lone dot."""
+    def predict(self, pixels: Any, height: int, width: int, pen: float = 0.0) -> np.ndarray | None:
+        """Pad pixels (``height * width`` bytes of ink 0-255, row-major; drawn with a pen of
+        ``pen`` pixels if known) -> float32 (RESULT_LENGTH,) laid out as ``LAYOUT``, or None for
+        an empty pad or a lone dot."""
         if self.model is None:
             raise RuntimeError("no model is loaded")
         pad = np.frombuffer(_bytes(pixels), dtype=np.uint8).reshape(height, width)
-        p = predict_drawing(self.model, pad)
+        p = predict_drawing(self.model, pad, pen)
         if p is None:
             return None
         out = np.empty(RESULT_LENGTH, np.float32)

@@ -43,9 +43,10 @@ class Prediction:
         return int(np.argmax(self.probs)) if self.verdict == "digit" else None
 
 
-def predict_drawing(model: Model, pad: np.ndarray) -> Prediction | None:
-    """Pad pixels (H, W) ink 0-255 uint8 -> Prediction, or None for an empty pad or a lone dot."""
-    reading = read(pad)
+def predict_drawing(model: Model, pad: np.ndarray, pen: float = 0.0) -> Prediction | None:
+    """Pad pixels (H, W) ink 0-255 uint8 -> Prediction, or None for an empty pad or a lone dot.
+    pen: the pen's diameter in pad pixels, if known (see ``preprocess.read``)."""
+    reading = read(pad, pen)
     if reading.image is None:
         if reading.why == "small":
             return Prediction("not-digit", "too-small", np.zeros((SIDE, SIDE), np.float32),

@@ -38,7 +38,8 @@ DESCRIPTION = ("crop to the ink; drop specks under 5% of the ink; normalise the 
 INK = 0.5           # a pixel is "ink" above this intensity (0-1), for shapes
 SPECK_FRACTION = 0.05  # components with less of the total ink are specks
 MIN_ASPECT = 2.5    # bounding box shorter than this many stroke widths: too small to read
-DOT_ASPECT = 1.6    # ...and shorter than this many: a dot (a tap), read as nothing at all
+DOT_ASPECT = 2.0    # ...and shorter than this many: a dot (a tap measures 1.6-2.4), read as nothing
+DOT_PENS = 1.5      # with the pen's diameter known: ink no longer than this many pens is a dot
 PART_FRACTION = 0.15  # side_by_side: a part holds at least this share of the ink
 TARGET_WIDTH = 2.5  # stroke width (px, in the 28x28 image) we normalise to, MNIST-like
 WORK = 80           # stroke normalisation works on at most this size (px)
@@ -286,8 +287,12 @@ class Reading:
     why: str | None = None
 
 
-def read(pad: np.ndarray) -> Reading:
-    """Pad pixels (H, W) -> Reading: the MNIST-like image (SIDE, SIDE) float32 in [0, 1], or why not."""
+def read(pad: np.ndarray, pen: float = 0.0) -> Reading:
+    """Pad pixels (H, W) -> Reading: the MNIST-like image (SIDE, SIDE) float32 in [0, 1], or why not.
+
+    pen: the pen's diameter in pad pixels when known (the page knows it); a tap is then ink no
+    longer than DOT_PENS pens. Unknown (0): ink shorter than DOT_ASPECT stroke widths is a tap.
+    """
     ink = to_unit(pad)
     box = bounding_box(ink)                         # all ink, faint edges included
     if box is None:
@@ -298,10 +303,12 @@ def read(pad: np.ndarray) -> Reading:
     if box is None:                                 # only faint ink, or only specks
         return Reading(None, "empty")
     top, bottom, left, right = box
+    extent = max(bottom - top, right - left)
     crop = to_working_size(ink[top:bottom, left:right])
     width = stroke_width(crop)                      # it frames the crop itself
     if max(crop.shape) < MIN_ASPECT * width:
-        return Reading(None, "empty" if max(crop.shape) < DOT_ASPECT * width else "small")
+        dot = extent <= DOT_PENS * pen if pen > 0 else max(crop.shape) < DOT_ASPECT * width
+        return Reading(None, "empty" if dot else "small")
     crop = normalize_stroke(crop, width)
     box = bounding_box(crop)
     if box is None:

@@ -4,6 +4,7 @@
 //                  (null until the worker has loaded the Python code and said the canvas size)
 //   lastProbs      Float32Array of the last shown result, null when it showed nothing
 //   lastImage      Float32Array: the image the network saw for that result, null when nothing
+//   lastVerdict    {verdict: "empty"|"digit"|"not-digit", reason, notDigit} of that result
 //   predictTimes   round trip (ms) of every prediction, request sent -> answer received
 //   timings        {runtime, numpy, code, model, total} ms in the worker, plus ready (ms since page start)
 //   sizes          {side, pixels, classes, canvas} from the worker (digitnet.sizes), once it has them
@@ -46,10 +47,11 @@ export class Automation {
     predictor.addEventListener("result", (e) => hooks.predictTimes.push(e.detail.roundTrip));
   }
 
-  /** The app showed a result (probs and image, or nulls for "nothing to read"). */
-  shown(probs, image) {
+  /** The app showed a result ({probs, image, verdict, reason, notDigit}; probs null: nothing to read). */
+  shown({ probs, image, verdict, reason, notDigit }) {
     this.hooks.lastProbs = probs;
     this.hooks.lastImage = image;
+    this.hooks.lastVerdict = { verdict, reason, notDigit };
     html.dataset.predictions = String(Number(html.dataset.predictions || 0) + 1);
   }
 

@@ -20,6 +20,7 @@ const predictor = new Predictor(() => ({
   pixels: pad.pixels(sizes.canvas),
   width: sizes.canvas,
   height: sizes.canvas,
+  pen: pad.brush * sizes.canvas,
   version: pad.version,
 }));
 const automation = new Automation({
@@ -54,10 +55,10 @@ predictor.addEventListener("result", (e) => {
   const { probs, image, version } = e.detail;
   if (version >= resetVersion) {
     shownVersion = version;
-    if (probs) view.showPrediction(probs, image);
+    if (probs) view.showPrediction(e.detail);
     else view.showNothing();
-    automation.shown(probs, image);
-    if (!pad.drawing && version === pad.version) view.announceResult(probs);
+    automation.shown(e.detail);
+    if (!pad.drawing && version === pad.version) view.announceResult(probs ? e.detail : null);
   }
   automation.settle();
 });
@@ -84,6 +85,20 @@ pad.addEventListener("change", () => {
 });
 
 document.querySelector('[data-testid="clear"]').addEventListener("click", () => pad.clear());
+
+// ---- pen size: a fraction of the pad width, kept across visits ----
+
+const brush = document.querySelector('[data-testid="brush"]');
+const BRUSH_KEY = "digit-app.brush";
+try {
+  const saved = Number(localStorage.getItem(BRUSH_KEY));
+  if (saved >= Number(brush.min) && saved <= Number(brush.max)) brush.value = String(saved);
+} catch { /* storage unavailable (a private window): the default pen */ }
+pad.setBrush(Number(brush.value));
+brush.addEventListener("input", () => {
+  pad.setBrush(Number(brush.value));
+  try { localStorage.setItem(BRUSH_KEY, brush.value); } catch { /* not kept, still used */ }
+});
 document.querySelector('[data-testid="retry"]').addEventListener("click", () => {
   view.clearError();
   view.showWaiting(!pad.isEmpty);

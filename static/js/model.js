@@ -15,7 +15,7 @@
 //   "model-loaded" {url, model, ms}      a loadModel() finished
 //   "info"   {versions, sizes}           the Python code is loaded: sizes from digitnet.sizes
 //   "ready"  {versions, model, timings, files, ms}
-//   "result" {probs|null, image|null, version, roundTrip, pythonMs}
+//   "result" {probs|null, image|null, verdict, reason, notDigit, version, roundTrip, pythonMs}
 //   "error"  {stage, message}            anything that went wrong, in plain words
 //   "model-error" {message}              a loadModel() after ready failed; the old model stays
 
@@ -25,7 +25,7 @@ export const STALL_MS = globalThis.digitAppConfig?.stallMs ?? 20_000;
 
 export class Predictor extends EventTarget {
   /**
-   * @param {() => {pixels: Uint8Array, width: number, height: number, version: number}} source
+   * @param {() => {pixels: Uint8Array, width: number, height: number, pen: number, version: number}} source
    *        reads the current drawing when a request is actually sent
    */
   constructor(source) {
@@ -111,10 +111,10 @@ export class Predictor extends EventTarget {
   #pump() {
     if (this.state !== "ready" || this.inFlight || !this.wanted) return;
     this.wanted = false;
-    const { pixels, width, height, version } = this.source();
+    const { pixels, width, height, pen, version } = this.source();
     const id = this.nextId++;
     this.inFlight = { id, version, sent: performance.now() };
-    this.worker.postMessage({ type: "predict", id, pixels, width, height }, [pixels.buffer]);
+    this.worker.postMessage({ type: "predict", id, pixels, width, height, pen }, [pixels.buffer]);
   }
 
   #emit(type, detail) {
@@ -160,6 +160,9 @@ export class Predictor extends EventTarget {
         this.#emit("result", {
           probs: msg.empty ? null : msg.probs,
           image: msg.empty ? null : msg.image,
+          verdict: msg.empty ? "empty" : msg.verdict,
+          reason: msg.empty ? "" : msg.reason,
+          notDigit: msg.empty ? 0 : msg.notDigit,
           version: sent ? sent.version : -1,
           roundTrip: sent ? performance.now() - sent.sent : NaN,
           pythonMs: msg.ms,

@@ -7,7 +7,7 @@
 // gets, so a drawing gives the same model input on every screen. That size
 // (digitnet.sizes.CANVAS) comes from the Python worker once it is ready.
 
-/** Brush width as a fraction of the pad side. */
+/** Default pen diameter as a fraction of the pad side (the page's slider goes from 0.015 to 0.1). */
 export const BRUSH = 1 / 14;
 
 /** Trace one stroke on ctx (already styled), scaled to `size` pixels: quadratic smoothing through midpoints. */
@@ -32,12 +32,12 @@ function traceStroke(ctx, points, size) {
   ctx.stroke();
 }
 
-/** Clear ctx's size x size area and draw all strokes with a round brush of size * BRUSH. */
-export function renderStrokes(ctx, strokes, size, color) {
+/** Clear ctx's size x size area and draw all strokes with a round pen of size * brush. */
+export function renderStrokes(ctx, strokes, size, color, brush = BRUSH) {
   ctx.save();
   ctx.setTransform(1, 0, 0, 1, 0, 0);
   ctx.clearRect(0, 0, size, size);
-  ctx.lineWidth = size * BRUSH;
+  ctx.lineWidth = size * brush;
   ctx.lineCap = "round";
   ctx.lineJoin = "round";
   ctx.strokeStyle = color;
@@ -55,13 +55,13 @@ function makeCanvas(size) {
 
 let modelCtx = null;
 
-/** Strokes -> Uint8Array(size * size) of ink (alpha, 0-255), row-major. */
-export function strokesToPixels(strokes, size) {
+/** Strokes drawn with a pen of brush * size -> Uint8Array(size * size) of ink (alpha, 0-255), row-major. */
+export function strokesToPixels(strokes, size, brush = BRUSH) {
   if (!modelCtx || modelCtx.canvas.width !== size) {
     // willReadFrequently keeps it a CPU canvas: same pixels on every machine, cheap reads.
     modelCtx = makeCanvas(size).getContext("2d", { willReadFrequently: true });
   }
-  renderStrokes(modelCtx, strokes, size, "#000");
+  renderStrokes(modelCtx, strokes, size, "#000", brush);
   const rgba = modelCtx.getImageData(0, 0, size, size).data;
   const out = new Uint8Array(size * size);
   for (let i = 0, j = 3; i < out.length; i++, j += 4) out[i] = rgba[j];
@@ -89,6 +89,7 @@ export class Pad extends EventTarget {
     this.rect = null;
     this.frame = 0;
     this.ink = "#000";
+    this.brush = BRUSH;
 
     canvas.addEventListener("pointerdown", (e) => this.#down(e));
     canvas.addEventListener("pointermove", (e) => this.#move(e));
@@ -109,7 +110,15 @@ export class Pad extends EventTarget {
   get isEmpty() { return this.strokes.length === 0; }
 
   /** Ink (alpha 0-255) of the current drawing on a size x size canvas. */
-  pixels(size) { return strokesToPixels(this.strokes, size); }
+  pixels(size) { return strokesToPixels(this.strokes, size, this.brush); }
+
+  /** Pen diameter as a fraction of the pad side; the whole drawing is redrawn with it. */
+  setBrush(fraction) {
+    if (fraction === this.brush) return;
+    this.brush = fraction;
+    if (!this.isEmpty) this.#changed("change");
+    else this.#schedule();
+  }
 
   clear() {
     if (this.isEmpty) return false;
@@ -157,7 +166,7 @@ export class Pad extends EventTarget {
   }
 
   #render() {
-    renderStrokes(this.ctx, this.strokes, this.canvas.width, this.ink);
+    renderStrokes(this.ctx, this.strokes, this.canvas.width, this.ink, this.brush);
     this.canvas.parentElement?.setAttribute("data-empty", String(this.isEmpty));
   }
 

@@ -87,6 +87,7 @@ export class View {
   /** Nothing to read (empty pad, a lone dot, not ready yet): no digit, empty bars, the prompt. */
   showNothing() {
     this.digit.textContent = "";
+    this.digit.dataset.verdict = "empty";
     this.prompt.textContent = "Draw a digit";
     this.prompt.hidden = false;
     this.confidence.hidden = true;
@@ -105,17 +106,25 @@ export class View {
    * @param {Float32Array} probs  (classes,) probabilities
    * @param {Float32Array} image  (side * side,) the image in [0, 1] the network saw, row-major
    */
-  showPrediction(probs, image) {
+  /**
+   * @param {{probs: Float32Array, image: Float32Array, verdict: string, reason: string, notDigit: number}} result
+   *        probs (classes,) of each digit; image (side * side,) the network's input in [0, 1];
+   *        verdict "digit" | "not-digit"; reason why not (REASON_TEXT); notDigit its probability
+   */
+  showPrediction({ probs, image, verdict, reason, notDigit }) {
     const top = argmax(probs);
-    this.digit.textContent = String(top);
+    const isDigit = verdict === "digit";
+    this.digit.dataset.verdict = verdict;
+    this.digit.textContent = isDigit ? String(top) : "✗";
     this.prompt.hidden = true;
     this.confidence.hidden = false;
-    this.confidence.textContent = confidenceText(probs[top]);
+    this.confidence.textContent = isDigit ? confidenceText(probs[top])
+      : `${REASON_TEXT[reason] || REASON_TEXT["not-a-digit"]}` + (notDigit > 0 ? ` (${percent(notDigit)} sure)` : "");
     this.bars.forEach(({ row, fill, value }, d) => {
       const p = probs[d];
       row.dataset.prob = String(p);
-      row.classList.toggle("top", d === top);
-      if (d === top) row.setAttribute("aria-current", "true");
+      row.classList.toggle("top", isDigit && d === top);
+      if (isDigit && d === top) row.setAttribute("aria-current", "true");
       else row.removeAttribute("aria-current");
       fill.style.transform = `scaleX(${Math.min(1, Math.max(0, p))})`;
       value.textContent = percent(p);
@@ -136,11 +145,13 @@ export class View {
   }
 
   /** Tell screen readers the settled result (not every frame while drawing). */
-  announceResult(probs) {
+  announceResult(result) {
     let text = "Draw a digit.";
-    if (probs) {
-      const top = argmax(probs);
-      text = `Looks like a ${top}, ${percent(probs[top])} sure.`;
+    if (result && result.verdict === "digit") {
+      const top = argmax(result.probs);
+      text = `Looks like ${top === 8 ? "an" : "a"} ${top}, ${percent(result.probs[top])} sure.`;
+    } else if (result && result.verdict === "not-digit") {
+      text = `${REASON_TEXT[result.reason] || REASON_TEXT["not-a-digit"]}.`;
     }
     if (text !== this.lastAnnounced) {
       this.announce.textContent = text;
@@ -148,6 +159,13 @@ export class View {
     }
   }
 }
+
+/** Why a drawing is not read as a digit, in words (reasons from digitnet.predict.REASONS). */
+const REASON_TEXT = {
+  "not-a-digit": "Not a digit",
+  "side-by-side": "One digit at a time",
+  "too-small": "Draw it larger",
+};
 
 /** The digit with the highest probability (the first one on a tie). */
 function argmax(probs) {

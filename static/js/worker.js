@@ -3,8 +3,8 @@
 // Messages in (from model.js):
 //   {type: "init", baseUrl, modelUrl}      load runtime, NumPy and digitnet, then the model
 //   {type: "load-model", url}              (re)load a model file (same origin only)
-//   {type: "predict", id, pixels, width, height}
-//                                          pixels: Uint8Array(width*height), ink 0-255
+//   {type: "predict", id, pixels, width, height, pen}
+//                                          pixels: Uint8Array(width*height), ink 0-255; pen: its diameter (px)
 // Messages out:
 //   {type: "status", stage, message}       stage: "runtime" | "numpy" | "code" | "model"
 //   {type: "progress", file, loaded, total, pending}
@@ -15,7 +15,8 @@
 //                                          sizes: {side, pixels, classes, canvas} from digitnet.sizes
 //   {type: "ready", versions, model, timings, files}   files: URLs this worker downloaded
 //   {type: "model", url, model, ms}        answer to "load-model"
-//   {type: "result", id, probs: Float32Array, image: Float32Array, ms}
+//   {type: "result", id, probs: Float32Array, image: Float32Array, notDigit, verdict, reason, ms}
+//                                          verdict "digit" | "not-digit"; reason (digitnet.predict.REASONS)
 //   {type: "result", id, empty: true, ms}  empty pad or a lone dot (Python returned None)
 //   {type: "error", stage, message, id?}   plain words, with the reason
 //
@@ -31,7 +32,8 @@ import { WHEEL_URL, WHEEL_SIZE } from "../pkg/digitnet.mjs";
 
 let pyodide = null;
 let session = null; // digitnet.browser.Session
-let layout = null; // where probs and image sit in a prediction's float32 array
+let layout = null; // where probs, not_digit, verdict, reason and image sit in a prediction's float32 array
+let words = null; // {verdicts, reasons}: what the verdict and reason indices mean
 let hasModel = false;
 let origin = self.location.origin;
 
@@ -266,6 +268,7 @@ function importCode(timings, mark) {
     throw new StageError("code", `The network code (digitnet) could not be loaded: ${reason(err)}`);
   }
   layout = info.layout;
+  words = { verdicts: info.verdicts, reasons: info.reasons };
   info.versions.pyodide = pyodide.version;
   mark("code", t);
   post({ type: "info", versions: info.versions, sizes: info.sizes });
@@ -310,12 +313,12 @@ function warmUp(rounds) {
   }, 0);
 }
 
-function predict({ id, pixels, width, height }) {
+function predict({ id, pixels, width, height, pen }) {
   if (!hasModel) throw new StageError("predict", "no model is loaded");
   const t = performance.now();
   let out;
   try {
-    out = session.predict(pixels, height, width);
+    out = session.predict(pixels, height, width, pen || 0);
   } catch (err) {
     throw new StageError("predict", `The prediction failed: ${reason(err)}`);
   }
@@ -323,19 +326,24 @@ function predict({ id, pixels, width, height }) {
     post({ type: "result", id, empty: true, ms: performance.now() - t });
     return;
   }
-  let probs, image;
+  let probs, image, notDigit, verdict, why;
   try {
     const buffer = out.getBuffer("f32"); // a view of NumPy's memory: copy it out, then let go
     try {
-      probs = buffer.data.slice(...layout.probs);
-      image = buffer.data.slice(...layout.image);
+      const data = buffer.data;
+      probs = data.slice(...layout.probs);
+      image = data.slice(...layout.image);
+      notDigit = data[layout.not_digit[0]];
+      verdict = words.verdicts[data[layout.verdict[0]]];
+      why = words.reasons[data[layout.reason[0]]];
     } finally {
       buffer.release();
     }
   } finally {
     out.destroy();
   }
-  post({ type: "result", id, probs, image, ms: performance.now() - t }, [probs.buffer, image.buffer]);
+  post({ type: "result", id, probs, image, notDigit, verdict, reason: why, ms: performance.now() - t },
+    [probs.buffer, image.buffer]);
 }
 
 // One message at a time, in order: init finishes before any prediction runs.
