@@ -14,6 +14,9 @@ from training.evaluate import main as evaluate_main
 from training.train import TrainConfig, build_parser, learning_rate, main as train_main, train
 
 
+DIGITS_ONLY = ["--negatives", "0", "--drawn", "0", "--elastic", "0"]  # synthetic blobs: no drawings, no wobble
+
+
 def write_csv(path, data: Dataset):
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
@@ -32,7 +35,7 @@ def data_files(tmp_path_factory):
 def test_train_cli_writes_model_log_and_plot(tmp_path, data_files, capsys):
     train_csv, test_csv = data_files
     out, log, plot = tmp_path / "m.npz", tmp_path / "log.csv", tmp_path / "plot.png"
-    code = train_main(["--train", str(train_csv), "--test", str(test_csv), "--layers", "784", "32", "10",
+    code = train_main(["--train", str(train_csv), "--test", str(test_csv), "--layers", "784", "32", "10", *DIGITS_ONLY,
                        "--epochs", "3", "--batch-size", "50", "--lr", "0.05", "--out", str(out),
                        "--log", str(log), "--plot", str(plot), "--quiet"])
     assert code == 0
@@ -79,7 +82,7 @@ def test_bad_data_is_refused_with_file_and_line(tmp_path, data_files, capsys):
     lines = open(data_files[0]).read().splitlines()
     lines[5] = lines[5].replace(",", ",x", 1)
     bad.write_text("\n".join(lines) + "\n")
-    code = train_main(["--train", str(bad), "--test", str(data_files[1]), "--out", str(tmp_path / "m.npz")])
+    code = train_main(["--train", str(bad), "--test", str(data_files[1]), "--out", str(tmp_path / "m.npz"), *DIGITS_ONLY])
     err = capsys.readouterr().err
     assert code == 2 and "bad.csv" in err and "line 6" in err and "Traceback" not in err
     assert not (tmp_path / "m.npz").exists()
@@ -125,7 +128,7 @@ def test_a_diverged_run_is_refused_and_the_previous_model_stays(tmp_path, data_f
     out = tmp_path / "m.npz"
     save_model(out, train(TrainConfig(layers=[784, 8, 10], epochs=1), synthetic(100, 1), progress=False)[0])
     before = out.read_bytes()
-    code = train_main(["--train", str(train_csv), "--test", str(test_csv), "--layers", "784", "32", "10",
+    code = train_main(["--train", str(train_csv), "--test", str(test_csv), "--layers", "784", "32", "10", *DIGITS_ONLY,
                        "--epochs", "2", "--lr", "90", "--momentum", "0.99", "--out", str(out), "--quiet"])
     err = capsys.readouterr().err
     assert code == 1 and "diverged" in err and str(out) in err
@@ -157,7 +160,7 @@ def test_help_explains_every_flag():
 def test_evaluate_cli(tmp_path, data_files, capsys):
     train_csv, test_csv = data_files
     out = tmp_path / "m.npz"
-    assert train_main(["--train", str(train_csv), "--test", str(test_csv), "--layers", "784", "32", "10",
+    assert train_main(["--train", str(train_csv), "--test", str(test_csv), "--layers", "784", "32", "10", *DIGITS_ONLY,
                        "--epochs", "3", "--lr", "0.05", "--out", str(out), "--quiet"]) == 0
     result = tmp_path / "r.json"
     assert evaluate_main(["--model", str(out), "--test", str(test_csv), "--json", str(result),

@@ -28,6 +28,8 @@ class AugmentConfig:
     shear: float = 0.2            # horizontal shear factor in [-s, s]
     shift: float = 2.5            # translation in [-t, t] pixels, each axis
     stroke_p: float = 0.4         # probability to thicken or thin an image
+    elastic: float = 0.0          # elastic distortion (Simard 2003): RMS displacement in pixels (0: off)
+    elastic_sigma: float = 4.0    # smoothness of the displacement field (Gaussian sigma, pixels)
 
 
 def affine_matrices(n: int, cfg: AugmentConfig, rng: np.random.Generator) -> np.ndarray:
@@ -47,11 +49,34 @@ def affine_matrices(n: int, cfg: AugmentConfig, rng: np.random.Generator) -> np.
     return np.concatenate([inv, (-inv @ shift[:, :, None])], axis=2)
 
 
-def warp(images: np.ndarray, matrices: np.ndarray) -> np.ndarray:
+def elastic_fields(n: int, cfg: AugmentConfig, rng: np.random.Generator) -> np.ndarray:
+    """n random smooth displacement fields (n, 2, SIDE * SIDE) float32 (rows, then columns), scaled
+    so the displacement's root mean square is cfg.elastic pixels (Simard, Steinkraus & Platt 2003).
+
+    Smooth as Simard's Gaussian-filtered noise, but cheaper: noise on a coarse grid with one knot
+    every cfg.elastic_sigma pixels, interpolated linearly to SIDE x SIDE: ``U @ noise @ U.T``.
+    """
+    knots = max(2, round(SIDE / cfg.elastic_sigma) + 1)
+    pos = np.linspace(0, knots - 1, SIDE)                     # each pixel's place among the knots
+    lo = np.minimum(pos.astype(int), knots - 2)
+    up = np.zeros((SIDE, knots), np.float32)                  # linear interpolation matrix
+    up[np.arange(SIDE), lo] = 1 - (pos - lo)
+    up[np.arange(SIDE), lo + 1] = pos - lo
+    noise = rng.uniform(-1, 1, (n, 2, knots, knots)).astype(np.float32)
+    # U @ noise @ U.T as two plain matrix products (no batch of tiny ones): columns, then rows.
+    cols = (noise.reshape(-1, knots) @ up.T).reshape(n, 2, knots, SIDE)
+    smooth = (cols.transpose(0, 1, 3, 2).reshape(-1, knots) @ up.T).reshape(n, 2, SIDE, SIDE)
+    smooth = smooth.transpose(0, 1, 3, 2)                     # (n, 2, SIDE, SIDE): rows, columns
+    rms = np.sqrt((smooth ** 2).mean(axis=(2, 3), keepdims=True)) + np.float32(1e-6)
+    return (smooth * (np.float32(cfg.elastic) / rms)).reshape(n, 2, SIDE * SIDE)
+
+
+def warp(images: np.ndarray, matrices: np.ndarray, fields: np.ndarray | None = None) -> np.ndarray:
     """Bilinear resampling of images (N, 28, 28) float32 by matrices (N, 2, 3) -> (N, 28, 28).
 
     Output pixel p (relative to the centre c) takes the source value at
-    ``M[:, :2] @ (p - c) + M[:, 2] + c``; outside the image counts as 0.
+    ``M[:, :2] @ (p - c) + M[:, 2] + c`` (plus ``fields[:, :, p]`` if given: an elastic
+    displacement per pixel); outside the image counts as 0.
     """
     n = len(images)
     c = (SIDE - 1) / 2
@@ -59,6 +84,8 @@ def warp(images: np.ndarray, matrices: np.ndarray) -> np.ndarray:
     m = matrices.astype(np.float32)
     src_r = m[:, 0, 0, None] * r + m[:, 0, 1, None] * q + m[:, 0, 2, None] + c  # (N, 784)
     src_c = m[:, 1, 0, None] * r + m[:, 1, 1, None] * q + m[:, 1, 2, None] + c
+    if fields is not None:
+        src_r, src_c = src_r + fields[:, 0], src_c + fields[:, 1]
     # pad by one pixel of zeros so neighbours of border samples exist
     padded = np.zeros((n, SIDE + 2, SIDE + 2), np.float32)
     padded[:, 1:-1, 1:-1] = images
@@ -92,7 +119,9 @@ def augment(images: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig = A
     matrices = affine_matrices(len(images), cfg, rng)
     out = np.empty(images.shape, np.float32)
     for i in range(0, len(images), WARP_CHUNK):  # warp's temporaries: ~12 floats per pixel
-        out[i:i + WARP_CHUNK] = warp(images[i:i + WARP_CHUNK], matrices[i:i + WARP_CHUNK])
+        chunk = slice(i, i + WARP_CHUNK)
+        fields = elastic_fields(len(images[chunk]), cfg, rng) if cfg.elastic else None
+        out[chunk] = warp(images[chunk], matrices[chunk], fields)
     choice = rng.random(len(images))
     fat = choice < cfg.stroke_p / 2
     slim = (choice >= cfg.stroke_p / 2) & (choice < cfg.stroke_p)

@@ -16,7 +16,7 @@ import numpy as np
 
 from digitnet.modelfile import ModelFileError, load_model
 from digitnet.network import Model, predict_proba
-from digitnet.sizes import CLASSES
+from digitnet.sizes import CLASSES, NOT_DIGIT
 from training.data import DataError, Dataset
 from training.fetch import load_mnist
 from training.plots import plot_confusion, plot_worst
@@ -27,7 +27,9 @@ DEFAULT_TEST = DATA_DIR / "mnist_test.csv"
 
 @dataclass(frozen=True)
 class Evaluation:
-    """probs: (N, CLASSES) float32; labels: (N,) int; confusion[true, predicted] counts (CLASSES, CLASSES)."""
+    """probs: (N, K) float32, K = CLASSES or CLASSES + 1 (the model's NOT_DIGIT output); labels: (N,)
+    int, NOT_DIGIT for drawings that are not digits; confusion[true, predicted] counts (K', K'),
+    K' = CLASSES + 1 when either the model or the labels know "not a digit"."""
 
     probs: np.ndarray
     labels: np.ndarray
@@ -38,18 +40,31 @@ class Evaluation:
 
     @property
     def error(self) -> float:
-        """Fraction of images whose most probable class is not the label: the test error."""
+        """Fraction of images whose most probable class is not the label: the test error
+        (a digit the model calls "not a digit" is an error)."""
         return float((self.predicted != self.labels).mean())
 
     @property
+    def rejected(self) -> np.ndarray:
+        """(N,) bool: the model called it "not a digit"."""
+        return self.predicted == NOT_DIGIT
+
+    @property
+    def digit_reject_rate(self) -> float | None:
+        """Share of the real digits called "not a digit" (None if there are none)."""
+        digits = self.labels < CLASSES
+        return float(self.rejected[digits].mean()) if digits.any() else None
+
+    @property
     def confusion(self) -> np.ndarray:
-        m = np.zeros((CLASSES, CLASSES), np.int64)
+        k = CLASSES + 1 if self.probs.shape[1] > CLASSES or (self.labels == NOT_DIGIT).any() else CLASSES
+        m = np.zeros((k, k), np.int64)
         np.add.at(m, (self.labels, self.predicted), 1)
         return m
 
     @property
     def per_digit_accuracy(self) -> np.ndarray:
-        m = self.confusion
+        m = self.confusion[:CLASSES]
         return np.diag(m) / np.maximum(m.sum(axis=1), 1)
 
     def worst(self, k: int) -> np.ndarray:
@@ -64,8 +79,21 @@ class Evaluation:
             "n": int(len(self.labels)),
             "errors": int((self.predicted != self.labels).sum()),
             "per_digit_accuracy": {str(d): round(float(a), 6) for d, a in enumerate(self.per_digit_accuracy)},
+            "digit_reject_rate": None if self.digit_reject_rate is None else round(self.digit_reject_rate, 6),
             "confusion": self.confusion.tolist(),
         }
+
+
+def evaluate_negatives(model: Model, digits: Dataset, per_kind: int, seed: int) -> dict[str, dict]:
+    """Reject rate per kind of generated non-digit (training/negatives.py), made from ``digits``
+    (the test set's) with a seed training never uses: {kind: {"n", "rejected", "held_out"}}."""
+    from training.negatives import HELD_OUT, KINDS, make_negatives_cached
+
+    images, kinds = make_negatives_cached(per_kind * len(KINDS), KINDS, seed=seed, digits=digits)
+    ev = evaluate(model, Dataset(images, np.full(len(images), NOT_DIGIT, np.uint8)))
+    return {kind: {"n": int((kinds == k).sum()), "rejected": round(float(ev.rejected[kinds == k].mean()), 6),
+                   "held_out": kind in HELD_OUT}
+            for k, kind in enumerate(KINDS)}
 
 
 def evaluate(model: Model, data: Dataset, batch: int = 10000) -> Evaluation:
@@ -87,6 +115,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--test", type=Path, default=DEFAULT_TEST,
                    help="test set: CSV (label,784 pixels) or IDX images file; the default is fetched if missing")
     p.add_argument("--json", type=Path, help="also write the figures as JSON here (test_error as a fraction)")
+    p.add_argument("--negatives", type=int, default=500,
+                   help="for a model with a 'not a digit' output: this many generated non-digits of each "
+                        "kind (made from the test digits) are checked too (0: none)")
+    p.add_argument("--seed", type=int, default=12345, help="seed of those non-digits (training uses others)")
     p.add_argument("--out-dir", type=Path, default=ARTIFACTS / "evaluate",
                    help="folder for confusion.png and worst.png")
     return p
@@ -108,13 +140,23 @@ def main(argv: Optional[list[str]] = None) -> int:
     print(f"model {args.model}: layers {model.sizes}")
     print(f"test error {100 * ev.error:.2f}%  ({int((ev.predicted != ev.labels).sum())} of {len(ev.labels)})")
     print("per-digit accuracy: " + "  ".join(f"{d}:{100 * a:.1f}%" for d, a in enumerate(ev.per_digit_accuracy)))
+    figures = ev.to_json()
+    if model.sizes[-1] > CLASSES:
+        print(f"digits called 'not a digit': {100 * ev.digit_reject_rate:.2f}%  "
+              f"({int(ev.rejected[ev.labels < CLASSES].sum())} of {int((ev.labels < CLASSES).sum())})")
+        if args.negatives:
+            figures["negatives"] = evaluate_negatives(model, data, args.negatives, args.seed)
+            print(f"drawings that are not digits, called 'not a digit' ({args.negatives} of each kind, "
+                  f"made from the test digits; * = a kind training never saw):")
+            for kind, r in figures["negatives"].items():
+                print(f"  {kind + (' *' if r['held_out'] else ''):20s} {100 * r['rejected']:6.2f}%")
     args.out_dir.mkdir(parents=True, exist_ok=True)
     plot_confusion(ev, args.out_dir / "confusion.png")
     plot_worst(ev, data.images, args.out_dir / "worst.png")
     print(f"plots written to {args.out_dir}/confusion.png and worst.png")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(ev.to_json(), indent=2))
+        args.json.write_text(json.dumps(figures, indent=2))
         print(f"figures written to {args.json}")
     return 0
 

@@ -69,8 +69,9 @@ def plot_confusion(ev: "Evaluation", path: Path) -> None:
             if m[t, p]:
                 ax.text(p, t, str(m[t, p]), ha="center", va="center", fontsize=8,
                         color="black" if t != p else "darkgreen", weight="bold" if t == p else None)
-    ax.set_xticks(range(len(m)))
-    ax.set_yticks(range(len(m)))
+    ticks = [str(d) for d in range(10)] + ["not"] * (len(m) > 10)
+    ax.set_xticks(range(len(m)), ticks)
+    ax.set_yticks(range(len(m)), ticks)
     ax.set_xlabel("predicted digit")
     ax.set_ylabel("true digit")
     ax.set_title(f"Confusion matrix (test error {100 * ev.error:.2f}%)")

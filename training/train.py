@@ -24,8 +24,8 @@ from tqdm import tqdm
 from digitnet.learn import backprop, init_params, sgd_step
 from digitnet.modelfile import save_model
 from digitnet.network import Model, normalize
-from digitnet.sizes import CLASSES, PIXELS
-from training.augment import augment
+from digitnet.sizes import CLASSES, NOT_DIGIT, PIXELS
+from training.augment import AugmentConfig, augment
 from training.data import DataError, Dataset, load_dataset
 from training.evaluate import evaluate
 from training.fetch import load_mnist
@@ -75,8 +75,9 @@ def _flag(help: str, **argparse_kwargs: Any) -> dict:
 class TrainConfig:
     """Hyperparameters. The defaults train the model the page ships."""
 
-    layers: list[int] = field(default_factory=lambda: [PIXELS, 256, 128, CLASSES], metadata=_flag(
-        f"layer sizes from input to output: {PIXELS}, any hidden sizes (ReLU), {CLASSES} (softmax)",
+    layers: list[int] = field(default_factory=lambda: [PIXELS, 512, 128, CLASSES + 1], metadata=_flag(
+        f"layer sizes from input to output: {PIXELS}, any hidden sizes (ReLU), then {CLASSES + 1} "
+        f"(digits and 'not a digit', with --negatives) or {CLASSES} (digits only, --negatives 0)",
         type=_positive_int, nargs="+"))
     epochs: int = field(default=30, metadata=_flag("passes over the training set", type=_positive_int))
     batch_size: int = field(default=64, metadata=_flag("examples per gradient step", type=_positive_int))
@@ -90,6 +91,18 @@ class TrainConfig:
         choices=["constant", "cosine", "step"]))
     augment: bool = field(default=True, metadata=_flag(
         "train on MNIST as it is, without random shifts, rotations, scaling and stroke changes"))
+    elastic: float = field(default=1.5, metadata=_flag(
+        "elastic distortion (Simard 2003) with augmentation: RMS displacement in pixels (0: off)",
+        type=_finite(0, 5)))
+    negatives: int = field(default=20000, metadata=_flag(
+        "drawings that are not digits (letters, shapes, scribbles, two digits...: training/negatives.py) "
+        "added to training as an 11th class (0: a digits-only model)", type=_natural))
+    drawn: float = field(default=0.5, metadata=_flag(
+        "fraction of the training digits added again as drawn with a round pen (training/drawn.py)",
+        type=_finite(0, 1, high_open=False)))
+    store: str = field(default="float16", metadata=_flag(
+        "how the model file stores the weights (float16 halves the file; CPython and the page "
+        "compute with the same rounded weights)", choices=["float16", "float32"]))
     validation: float = field(default=0.0, metadata=_flag(
         "fraction of the training set held out for validation (keeps the best epoch)", type=_finite(0, 1)))
     patience: int = field(default=0, metadata=_flag(
@@ -157,7 +170,7 @@ def sgd(model: Model, images: np.ndarray, labels: np.ndarray, cfg: TrainConfig,
     for epoch in range(cfg.epochs):
         lr = learning_rate(cfg, epoch)
         order = rng.permutation(n)
-        x_epoch = augment(images, rng) if cfg.augment else images
+        x_epoch = augment(images, rng, AugmentConfig(elastic=cfg.elastic)) if cfg.augment else images
         total_loss, total_correct = 0.0, 0
         for b, i in enumerate(range(0, n, cfg.batch_size)):
             batch = order[i:i + cfg.batch_size]
@@ -193,6 +206,24 @@ def split_validation(data: Dataset, fraction: float, rng: np.random.Generator) -
     n_val = int(round(fraction * len(order)))
     val, train = order[:n_val], order[n_val:]
     return Dataset(data.images[train], data.labels[train]), Dataset(data.images[val], data.labels[val])
+
+
+def training_set(cfg: TrainConfig, digits: Dataset) -> Dataset:
+    """MNIST's training digits, plus (cfg.drawn) a share of them redrawn with a round pen the way
+    the page draws, plus (cfg.negatives) drawings that are not digits, labelled NOT_DIGIT.
+    Generated from the training digits only, with the run's seed; cached (training/negatives.py)."""
+    parts = [digits]
+    if cfg.drawn > 0:
+        from training.drawn import as_drawn_cached
+        n = int(round(cfg.drawn * len(digits)))
+        parts.append(Dataset(as_drawn_cached(digits.images[:n], seed=cfg.seed), digits.labels[:n]))
+    if cfg.negatives > 0:
+        from training.negatives import TRAIN_KINDS, make_negatives_cached
+        images, _ = make_negatives_cached(cfg.negatives, TRAIN_KINDS, seed=cfg.seed, digits=digits)
+        parts.append(Dataset(images, np.full(len(images), NOT_DIGIT, np.uint8)))
+    if len(parts) == 1:
+        return digits
+    return Dataset(np.concatenate([p.images for p in parts]), np.concatenate([p.labels for p in parts]))
 
 
 def new_model(cfg: TrainConfig, images: np.ndarray, rng: np.random.Generator) -> Model:
@@ -326,8 +357,13 @@ def check_learned(model: Model, test_error: float) -> Optional[str]:
 def main(argv: Optional[list[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     cfg = config_from_args(args)
-    if len(cfg.layers) < 2 or cfg.layers[0] != PIXELS or cfg.layers[-1] != CLASSES:
-        print(f"error: --layers must start with {PIXELS} and end with {CLASSES}, got {cfg.layers}", file=sys.stderr)
+    outputs = CLASSES + 1 if cfg.negatives else CLASSES
+    if cfg.layers == TrainConfig().layers:      # the default sizes, ending in as many outputs as needed
+        cfg.layers = cfg.layers[:-1] + [outputs]
+    if len(cfg.layers) < 2 or cfg.layers[0] != PIXELS or cfg.layers[-1] != outputs:
+        print(f"error: --layers must start with {PIXELS} and end with {outputs} "
+              f"({'digits and not a digit' if cfg.negatives else 'digits; with --negatives 0'}), "
+              f"got {cfg.layers}", file=sys.stderr)
         return 2
     problem = check_outputs(args)
     if problem:
@@ -356,12 +392,22 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(f"epoch {s.epoch:3d}  loss {s.train_loss:.4f}  test error {100 * s.test_error:.2f}%{val}"
               f"  lr {s.lr:.4f}  {s.seconds:.1f}s", flush=True)
 
-    print(f"training {cfg.layers} on {len(train_set.labels)} images, testing on {len(test_set.labels)}")
     try:
-        model, history = train(cfg, train_set, test_set, on_batch, on_epoch, progress=not args.quiet)
+        data = training_set(cfg, train_set)
+    except DataError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(f"training {cfg.layers} on {len(data.labels)} images ({len(train_set.labels)} MNIST digits"
+          f"{f', {len(data.labels) - len(train_set.labels)} generated' if len(data) > len(train_set) else ''}), "
+          f"testing on {len(test_set.labels)}")
+    try:
+        model, history = train(cfg, data, test_set, on_batch, on_epoch, progress=not args.quiet)
     finally:
         if log_file:
             log_file.close()
+    if cfg.store == "float16":  # measure (and ship) the weights as the file will hold them
+        model.weights[:] = [w.astype(np.float16).astype(np.float32) for w in model.weights]
+        model.biases[:] = [b.astype(np.float16).astype(np.float32) for b in model.biases]
     test_error = evaluate(model, test_set).error
     problem = check_learned(model, test_error)
     if problem:
@@ -370,7 +416,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     model.meta["test_error"] = test_error
     model.meta["epochs_trained"] = len(history)
     model.meta["train_seconds"] = round(history[-1].elapsed, 1)
-    save_model(args.out, model)
+    save_model(args.out, model, store=cfg.store)
     print(f"test error {100 * test_error:.2f}%  ({history[-1].elapsed:.0f}s training)  "
           f"model written to {args.out} ({args.out.stat().st_size / 1e6:.2f} MB)")
     if args.plot:
