@@ -468,7 +468,7 @@ def test_the_training_cli_refuses_empty_data_cleanly(tmp_path, capsys):
     good = write_csv(tmp_path / "good.csv", csv_lines(images, labels))
     for train, test in ((img, good), (good, header_only)):
         out = tmp_path / "m.npz"
-        code = train_main(["--train", str(train), "--test", str(test), "--layers", "784", "8", "10",
+        code = train_main(["--train", str(train), "--test", str(test), "--layers", "784", "8", "10", "--negatives", "0", "--drawn", "0",
                            "--epochs", "1", "--out", str(out), "--quiet"])
         err = capsys.readouterr().err
         assert code == 2 and not out.exists(), err
