@@ -5,6 +5,11 @@ A stroke is a list of (x, y) points in pad coordinates [0, 1] (x right, y down).
 them into a (size, size) uint8 ink image with round caps and joins, as the
 page's canvas does. Used by unit tests (through ``render``) and by end-to-end
 tests (which draw the same strokes with the mouse).
+
+For training data (``training.drawn``, ``training.negatives``): ``jitter`` (a hand's small
+rotation, shear, stretch and wobble), ``place`` (a size, a place and a pen width from the page's
+range, ``PEN_MIN``-``PEN_MAX`` of the pad) and ``render_many`` (the same pen as ``render`` for
+thousands of drawings at once, vectorised).
 """
 
 from __future__ import annotations
@@ -105,18 +110,26 @@ def pen_range(extent_px: float, thickest: float = 0.2, canvas: int = CANVAS) -> 
 
 
 def place(strokes, size: float, pen: float, position, thickest: float = 0.2,
-          canvas: int = CANVAS) -> tuple[list[np.ndarray], float]:
+          canvas: int = CANVAS, by_area: bool = False,
+          width: float | None = None) -> tuple[list[np.ndarray], float]:
     """Put strokes (any units) on the pad: the longer side of their bounding box becomes ``size``
     (a fraction of the pad), the pen diameter is ``pen`` (0-1) of the way from the thinnest to the
-    thickest pen (``pen_range``, log scale), and ``position`` (two numbers 0-1) picks where the
-    drawing goes among the places where the pen stays on the pad. -> (strokes in pad fractions,
-    pen diameter in pixels)."""
+    thickest pen (``pen_range``, log scale) unless ``width`` (px) is given, and ``position`` (two
+    numbers 0-1) picks where the drawing goes among the places where the pen stays on the pad.
+    The thickest pen is ``thickest`` x the drawing's longer side, or with ``by_area`` x the
+    square root of its box's area (a long flat drawing gets a thinner pen, so it stays a drawing
+    and not a bar). -> (strokes in pad fractions, pen diameter in pixels)."""
     pts = [np.asarray(s, np.float32).reshape(-1, 2) for s in strokes]
     every = np.concatenate(pts)
     lo, hi = every.min(axis=0), every.max(axis=0)
     extent = float(max(hi - lo))
-    low, high = pen_range(size * canvas, thickest, canvas)
-    width = float(low * (high / low) ** pen)
+    reference = size
+    if by_area and extent > 0:
+        w, h = (hi - lo) / extent
+        reference = size * max(float(np.sqrt(w * h)), 0.25)
+    if width is None:
+        low, high = pen_range(reference * canvas, thickest, canvas)
+        width = float(low * (high / low) ** pen)
     size = min(size, 1 - (width + 2) / canvas)             # the pen's edge stays on the pad
     scale = size / extent if extent > 0 else 0.0
     box = (hi - lo) * scale
