@@ -29,7 +29,7 @@ class AugmentConfig:
     shift: float = 2.5            # translation in [-t, t] pixels, each axis
     stroke_p: float = 0.4         # probability to thicken or thin an image
     elastic: float = 0.0          # elastic distortion (Simard 2003): RMS displacement in pixels (0: off)
-    elastic_sigma: float = 4.0    # smoothness of the displacement field (Gaussian sigma, pixels)
+    elastic_sigma: float = 9.0    # smoothness of the displacement field: pixels between its knots
 
 
 def affine_matrices(n: int, cfg: AugmentConfig, rng: np.random.Generator) -> np.ndarray:

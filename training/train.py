@@ -91,7 +91,7 @@ class TrainConfig:
         choices=["constant", "cosine", "step"]))
     augment: bool = field(default=True, metadata=_flag(
         "train on MNIST as it is, without random shifts, rotations, scaling and stroke changes"))
-    elastic: float = field(default=1.5, metadata=_flag(
+    elastic: float = field(default=0.75, metadata=_flag(
         "elastic distortion (Simard 2003) with augmentation: RMS displacement in pixels (0: off)",
         type=_finite(0, 5)))
     negatives: int = field(default=20000, metadata=_flag(
