@@ -133,7 +133,9 @@ def test_recognises_digit(fresh_app: App, request, strokes, expected):
     top = fresh_app.page.get_by_test_id(f"prob-{expected}")
     assert "top" in top.get_attribute("class")
     assert float(top.get_attribute("data-prob")) == pytest.approx(max(probs), rel=1e-6)
-    assert sum(float(p) for p in fresh_app.data_probs()) == pytest.approx(1, abs=1e-4)
+    not_digit = fresh_app.page.evaluate("() => digitApp.lastVerdict.notDigit")   # the 11th output
+    assert sum(float(p) for p in fresh_app.data_probs()) + not_digit == pytest.approx(1, abs=1e-4)
+    assert fresh_app.page.get_by_test_id("prediction").get_attribute("data-verdict") == "digit"
     assert not fresh_app.page.get_by_test_id("prompt").is_visible()
 
 
