@@ -44,6 +44,7 @@ from typing import Any, Optional
 
 from bench.common import format_table, machine_info, write_json
 from tools import serve
+from tools.harness import stop_process
 from tools.paths import ROOT
 
 DEFAULT_JSON = ROOT / "bench" / "results" / "serve_bench.json"
@@ -112,13 +113,7 @@ class ServerProcess:
         return int(m.group(1)) if m else None
 
     def stop(self) -> str:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         return self.proc.stderr.read()
 
 

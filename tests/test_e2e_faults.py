@@ -115,29 +115,19 @@ def test_try_again_recovers_once_the_fault_is_gone(chromium_browser, server):
         app.context.close()
 
 
-def test_a_missing_page_module_is_named(chromium_browser, tmp_path):
+@pytest.mark.parametrize("missing, said", [
+    ("ui.js", "static/js/ui.js could not be loaded: HTTP 404"),      # a module of the page: boot-check.js
+    ("worker.js", "static/js/worker.js is missing"),                # the worker: model.js finds out which
+])
+def test_a_missing_script_is_named(chromium_browser, tmp_path, missing, said):
     root = copy_web_root(tmp_path / "webroot")
-    (root / "static" / "js" / "ui.js").unlink()
+    (root / "static" / "js" / missing).unlink()
     server = Server(root)
     context = chromium_browser.new_context()
     try:
         app = App(context, server.url).open()
         assert app.state == "error"
-        assert "static/js/ui.js could not be loaded: HTTP 404" in error_text(app), error_text(app)
-    finally:
-        context.close()
-        server.stop()
-
-
-def test_a_missing_worker_is_named(chromium_browser, tmp_path):
-    root = copy_web_root(tmp_path / "webroot")
-    (root / "static" / "js" / "worker.js").unlink()
-    server = Server(root)
-    context = chromium_browser.new_context()
-    try:
-        app = App(context, server.url).open()
-        assert app.state == "error"
-        assert "static/js/worker.js is missing" in error_text(app), error_text(app)
+        assert said in error_text(app), error_text(app)
     finally:
         context.close()
         server.stop()
