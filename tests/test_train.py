@@ -204,3 +204,18 @@ def test_augmentation_in_chunks_equals_all_at_once(monkeypatch):
     monkeypatch.setattr(aug, "WARP_CHUNK", 64)
     chunked = aug.augment(images, np.random.default_rng(7))
     assert np.array_equal(whole, chunked)           # 250 < WARP_CHUNK: one warp, vs four of 64
+
+
+def test_extra_csv_files_are_added_to_the_training_set(tmp_path, data_files, capsys):
+    train_csv, test_csv = data_files
+    extra = write_csv(tmp_path / "mine.csv", synthetic(50, 9))
+    out = tmp_path / "m.npz"
+    assert train_main(["--train", str(train_csv), "--test", str(test_csv), "--extra", str(extra),
+                       "--layers", "784", "16", "10", *DIGITS_ONLY, "--epochs", "1", "--out", str(out),
+                       "--quiet"]) == 0
+    assert "on 650 images" in capsys.readouterr().out             # 600 + 50
+    bad = tmp_path / "bad.csv"
+    bad.write_text("label,x\n1,2\n")
+    assert train_main(["--train", str(train_csv), "--test", str(test_csv), "--extra", str(bad),
+                       *DIGITS_ONLY, "--layers", "784", "16", "10", "--out", str(out)]) == 2
+    assert "bad.csv" in capsys.readouterr().err

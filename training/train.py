@@ -322,6 +322,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="training set: CSV (label,784 pixels) or IDX images file; the default is fetched if missing")
     p.add_argument("--test", type=Path, default=DATA_DIR / "mnist_test.csv",
                    help="test set, evaluated after every epoch (same formats)")
+    p.add_argument("--extra", type=Path, action="append", default=[], metavar="CSV",
+                   help="more labelled digits added to the training set (same formats; e.g. drawings "
+                        "exported from the page); may be given more than once")
     add_config_flags(p)
     p.add_argument("--out", type=Path, default=SHIPPED_MODEL,
                    help="model file to write (.npz); written atomically, only if training succeeded")
@@ -372,6 +375,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     try:
         train_set = load_mnist(args.train)
         test_set = load_mnist(args.test)
+        for extra in args.extra:
+            more = load_dataset(extra)
+            train_set = Dataset(np.concatenate([train_set.images, more.images]),
+                                np.concatenate([train_set.labels, more.labels]))
     except DataError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

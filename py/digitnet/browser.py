@@ -22,8 +22,10 @@ import numpy as np
 
 import digitnet
 from digitnet import preprocess
-from digitnet.modelfile import ModelFileError, load_model
-from digitnet.network import Model
+from digitnet.learn import input_gradient
+from digitnet.modelfile import ModelFileError, load_model, save_model
+from digitnet.network import Model, forward, normalize
+from digitnet.tune import FineTune, TuneConfig
 from digitnet.predict import REASONS, VERDICTS, predict_drawing
 from digitnet.sizes import CANVAS, CLASSES, PIXELS, SIDE
 
@@ -68,6 +70,7 @@ class Session:
 
     def __init__(self) -> None:
         self.model: Model | None = None
+        self.tuning: FineTune | None = None
 
     def load_model(self, data: Any, name: str) -> str:
         """Load a model file's bytes; JSON ``{"ok": true, "layers", "test_error"}`` or
@@ -107,3 +110,66 @@ class Session:
         out[slice(*LAYOUT["reason"])] = REASONS.index(p.reason)
         out[slice(*LAYOUT["image"])] = p.image.ravel()
         return out
+
+    def why(self, pixels: Any, height: int, width: int, pen: float = 0.0) -> np.ndarray | None:
+        """Which pixels pushed the answer up or down: (PIXELS,) float32, the gradient of the most
+        probable output's logit with respect to the 28x28 image, times the image (positive: this
+        ink made the answer more likely). None when there is nothing to read."""
+        if self.model is None:
+            raise RuntimeError("no model is loaded")
+        pad = np.frombuffer(_bytes(pixels), dtype=np.uint8).reshape(height, width)
+        p = predict_drawing(self.model, pad, pen)
+        if p is None or not p.image.any():
+            return None
+        x = normalize(self.model, p.image[None])
+        top = int(np.argmax(forward(self.model.weights, self.model.biases, x)[-1][0]))
+        grad = input_gradient(self.model.weights, self.model.biases, x, np.array([top]))[0]
+        return (grad / np.float32(self.model.std) * p.image.ravel()).astype(np.float32)
+
+    def start_tuning(self, images: Any, labels: Any, replay: Any, steps: int = TuneConfig.steps) -> str:
+        """Begin fine-tuning the model in use on the person's drawings (``images``: N*PIXELS bytes
+        of 28x28 uint8 images; ``labels``: N bytes) mixed with a replay sample (``replay``: the
+        bytes of static/model/replay.npz: arrays "images" (M, 28, 28) uint8, "labels" (M,)).
+        -> JSON {"steps": total}. Raises ValueError with a plain message for bad input."""
+        if self.model is None:
+            raise RuntimeError("no model is loaded")
+        own = np.frombuffer(_bytes(images), dtype=np.uint8).reshape(-1, SIDE, SIDE)
+        ys = np.frombuffer(_bytes(labels), dtype=np.uint8)
+        if len(ys) != len(own):
+            raise ValueError(f"{len(own)} drawings but {len(ys)} labels")
+        import io
+        try:
+            with np.load(io.BytesIO(_bytes(replay)), allow_pickle=False) as z:
+                replay_images, replay_labels = z["images"], z["labels"]
+        except Exception as e:  # any damage to the replay file: one plain message
+            raise ValueError(f"the MNIST replay sample could not be read: {e}") from None
+        self.tuning = FineTune(self.model, own, ys, replay_images, replay_labels, TuneConfig(steps=steps))
+        return json.dumps({"steps": self.tuning.cfg.steps})
+
+    def tune_step(self, n: int) -> str:
+        """Run n more steps -> JSON {"done", "step", "steps", "loss"}."""
+        if self.tuning is None:
+            raise RuntimeError("no fine-tuning is under way")
+        loss = self.tuning.step(n)
+        t = self.tuning
+        return json.dumps({"done": t.done, "step": t.steps_done, "steps": t.cfg.steps,
+                           "loss": None if not math.isfinite(loss) else round(loss, 5)})
+
+    def finish_tuning(self) -> bytes:
+        """Use the fine-tuned model from now on -> its model file's bytes (to keep on the device).
+        Refused (ValueError) if its weights are not finite: the model in use stays."""
+        if self.tuning is None or not self.tuning.done:
+            raise RuntimeError("no finished fine-tuning")
+        model = self.tuning.model
+        if not all(np.isfinite(p).all() for p in model.weights + model.biases):
+            self.tuning = None
+            raise ValueError("fine-tuning diverged (the weights are not finite); the model is unchanged")
+        import io
+        model.meta["personal"] = {"drawings": int(len(self.tuning.images)), "steps": self.tuning.steps_done}
+        buf = io.BytesIO()
+        save_model(buf, model, store="float32")
+        self.model, self.tuning = model, None
+        return buf.getvalue()
+
+    def cancel_tuning(self) -> None:
+        self.tuning = None

@@ -99,3 +99,19 @@ def sgd_step(
         v *= mom32
         v -= lr32 * g
         p += v
+
+
+def input_gradient(weights: list[np.ndarray], biases: list[np.ndarray], x: np.ndarray,
+                   classes: np.ndarray) -> np.ndarray:
+    """Gradient of each row's logit for ``classes[i]`` with respect to its input row.
+
+    x: (N, n_0) float32 normalised inputs; classes: (N,) ints -> (N, n_0) float32.
+    Backpropagation from delta_L = onehot(class) (instead of the loss's p - onehot(y)):
+    delta_l = (delta_{l+1} @ W_l.T) * (z_l > 0), and at the input d logit / dx = delta_1 @ W_0.T.
+    """
+    activations = forward(weights, biases, x)
+    delta = np.zeros_like(activations[-1])
+    delta[np.arange(len(x)), classes] = 1
+    for l in range(len(weights) - 1, 0, -1):
+        delta = (delta @ weights[l].T) * (activations[l] > 0)
+    return delta @ weights[0].T
