@@ -97,6 +97,56 @@ export class Predictor extends EventTarget {
     });
   }
 
+  /** Use a model file's bytes (a personal model kept on the device). Resolves when it is in use. */
+  loadModelBytes(bytes, name) {
+    return this.#ask("load-model-bytes", { bytes, name }, ["model-loaded"], ["model-error", "error"]);
+  }
+
+  /** Which pixels pushed the answer: Float32Array(784) (gradient x input) or null. */
+  why(pixels, width, height, pen) {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const done = (e) => {
+        if (e.type === "why" && e.detail.id !== id) return;
+        this.removeEventListener("why", done);
+        this.removeEventListener("why-error", done);
+        if (e.type === "why") resolve(e.detail.why);
+        else reject(new Error(e.detail.message));
+      };
+      this.addEventListener("why", done);
+      this.addEventListener("why-error", done);
+      this.worker.postMessage({ type: "why", id, pixels, width, height, pen }, [pixels.buffer]);
+    });
+  }
+
+  /**
+   * Fine-tune the model in use on drawings (Uint8Array(n*784) images, Uint8Array(n) labels).
+   * Emits "tune-progress" {step, steps, loss}; resolves {bytes, ms, pythonMs} (the personal model
+   * file) or null if cancelled; rejects with the reason (the model in use is then unchanged).
+   */
+  tune(images, labels, steps) {
+    return this.#ask("tune", { images, labels, steps }, ["tuned", "tune-cancelled"], ["tune-error", "error"])
+      .then((detail) => (detail && detail.bytes ? detail : null));
+  }
+
+  cancelTune() {
+    this.worker.postMessage({ type: "tune-cancel" });
+  }
+
+  #ask(type, body, okTypes, failTypes) {
+    return new Promise((resolve, reject) => {
+      const all = [...okTypes, ...failTypes];
+      const done = (e) => {
+        for (const t of all) this.removeEventListener(t, done);
+        if (okTypes.includes(e.type)) resolve(e.detail);
+        else reject(new Error(e.detail.message));
+      };
+      for (const t of all) this.addEventListener(t, done);
+      const transfer = Object.values(body).filter((v) => v && v.buffer instanceof ArrayBuffer).map((v) => v.buffer);
+      this.worker.postMessage({ type, ...body }, transfer);
+    });
+  }
+
   /** The drawing changed: predict it (now, or as soon as possible). */
   request() {
     this.wanted = true;
@@ -170,8 +220,22 @@ export class Predictor extends EventTarget {
         this.#pump();
         break;
       }
+      case "why":
+        this.#emit("why", { id: msg.id, why: msg.why });
+        break;
+      case "tune-progress":
+        this.#emit("tune-progress", { step: msg.step, steps: msg.steps, loss: msg.loss });
+        break;
+      case "tuned":
+        this.#emit("tuned", { bytes: msg.bytes, ms: msg.ms, pythonMs: msg.pythonMs });
+        break;
+      case "tune-cancelled":
+        this.#emit("tune-cancelled", null);
+        break;
       case "error":
-        if (msg.request === "load-model" && this.state === "ready") {
+        if (msg.request === "tune" || msg.request === "why") {
+          this.#emit(`${msg.request}-error`, { message: msg.message }); // not fatal: the app goes on
+        } else if ((msg.request === "load-model" || msg.request === "load-model-bytes") && this.state === "ready") {
           this.#emit("model-error", { message: msg.message }); // the model in use stays
         } else {
           this.#fail(msg.stage, msg.message);

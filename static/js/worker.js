@@ -20,6 +20,14 @@
 //   {type: "result", id, empty: true, ms}  empty pad or a lone dot (Python returned None)
 //   {type: "error", stage, message, id?}   plain words, with the reason
 //
+// Teaching (digitnet.tune through digitnet.browser.Session):
+//   in:  {type: "load-model-bytes", bytes, name}   a personal model kept by the page
+//        {type: "why", id, pixels, width, height, pen} -> {type: "why", id, why: Float32Array(784) | null}
+//        {type: "tune", images: Uint8Array(N*784), labels: Uint8Array(N), steps}
+//        {type: "tune-cancel"}                     (handled at once, between slices of steps)
+//   out: {type: "tune-progress", step, steps, loss}, {type: "tuned", bytes, ms, pythonMs},
+//        {type: "tune-cancelled"}; a failure is {type: "error", stage: "tune", request: "tune"}
+//
 // Everything comes from this server: the runtime and NumPy from static/pyodide/<tag>/, the
 // package digitnet as a wheel built from py/digitnet/ (static/pkg/, by tools/package.py),
 // the model from static/model/. The Python this worker runs is digitnet.browser; the
@@ -296,6 +304,96 @@ async function loadModel({ url }) {
   post({ type: "model", url: target.href, model, ms: Math.round(performance.now() - t) });
 }
 
+/** Load a model from bytes the page kept (a personal model from IndexedDB). */
+function loadModelBytes({ bytes, name }) {
+  if (!session) throw new StageError("model", "Python is not ready yet");
+  const t = performance.now();
+  const model = installModel(bytes, name);
+  post({ type: "model", url: name, model, ms: Math.round(performance.now() - t) });
+}
+
+/** Which pixels pushed the answer (gradient x input), for the preview's overlay. */
+function why({ id, pixels, width, height, pen }) {
+  if (!hasModel) throw new StageError("why", "no model is loaded");
+  const out = session.why(pixels, height, width, pen || 0);
+  if (out === undefined || out === null) {
+    post({ type: "why", id, why: null });
+    return;
+  }
+  let values;
+  try {
+    const buffer = out.getBuffer("f32");
+    try {
+      values = buffer.data.slice();
+    } finally {
+      buffer.release();
+    }
+  } finally {
+    out.destroy();
+  }
+  post({ type: "why", id, why: values }, [values.buffer]);
+}
+
+// ---- fine-tuning: the person's drawings + the MNIST replay sample, in slices of steps ----
+
+const REPLAY_URL = new URL("../model/replay.npz", import.meta.url).href;
+/** sha256 of static/model/replay.npz (python -m training.replay writes the same bytes). */
+const REPLAY_SHA256 = "c3b43967251a0fa8727f3f593e00f46d4a29e1f58dbb3d415bfc6ddc2ca07248";
+const TUNE_SLICE = 5; // SGD steps between progress messages (and chances to cancel)
+let tuneCancelled = false;
+
+async function replayBytes() {
+  const bytes = await (await fetch(REPLAY_URL)).arrayBuffer();
+  const digest = Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)),
+    (b) => b.toString(16).padStart(2, "0")).join("");
+  if (digest !== REPLAY_SHA256) {
+    throw new Error(`static/model/replay.npz is not the pinned file (sha256 ${digest.slice(0, 12)}…)`);
+  }
+  return new Uint8Array(bytes);
+}
+
+async function tune({ images, labels, steps }) {
+  if (!hasModel) throw new StageError("tune", "no model is loaded");
+  const t0 = performance.now();
+  let pythonMs = 0;
+  tuneCancelled = false;
+  try {
+    const replay = await replayBytes();
+    let t = performance.now();
+    const start = JSON.parse(steps ? session.start_tuning(images, labels, replay, steps)
+      : session.start_tuning(images, labels, replay));
+    pythonMs += performance.now() - t;
+    post({ type: "tune-progress", step: 0, steps: start.steps, loss: null });
+    for (;;) {
+      await new Promise((resolve) => setTimeout(resolve, 0)); // let a cancel arrive, keep the worker responsive
+      if (tuneCancelled) {
+        session.cancel_tuning();
+        post({ type: "tune-cancelled" });
+        return;
+      }
+      t = performance.now();
+      const p = JSON.parse(session.tune_step(TUNE_SLICE));
+      pythonMs += performance.now() - t;
+      post({ type: "tune-progress", step: p.step, steps: p.steps, loss: p.loss });
+      if (p.done) break;
+    }
+    t = performance.now();
+    const out = session.finish_tuning();
+    pythonMs += performance.now() - t;
+    let model;
+    try {
+      model = out.toJs().slice(); // the personal model file's bytes, to keep on the device
+    } finally {
+      out.destroy();
+    }
+    const ms = performance.now() - t0;
+    post({ type: "tuned", bytes: model, ms, pythonMs }, [model.buffer]);
+  } catch (err) {
+    try { session.cancel_tuning(); } catch { /* nothing was under way */ }
+    throw new StageError("tune", `Fine-tuning failed; the model in use is unchanged: ${reason(err)}`);
+  }
+}
+
 /** Run a few predictions on drawings Python makes itself, one per task, so real messages that
  * arrive meanwhile wait for one call at most: the first real predictions then run warm. */
 function warmUp(rounds) {
@@ -350,11 +448,18 @@ function predict({ id, pixels, width, height, pen }) {
 let queue = Promise.resolve();
 self.onmessage = (event) => {
   const msg = event.data || {};
+  if (msg.type === "tune-cancel") { // not queued: the fine-tuning under way checks it between slices
+    tuneCancelled = true;
+    return;
+  }
   queue = queue.then(async () => {
     try {
       if (msg.type === "init") await init(msg);
       else if (msg.type === "load-model") await loadModel(msg);
+      else if (msg.type === "load-model-bytes") loadModelBytes(msg);
       else if (msg.type === "predict") predict(msg);
+      else if (msg.type === "why") why(msg);
+      else if (msg.type === "tune") await tune(msg);
       else throw new StageError("message", `unknown message type ${JSON.stringify(msg.type)}`);
     } catch (err) {
       const stage = err instanceof StageError ? err.stage : "internal";
