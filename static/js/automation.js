@@ -11,7 +11,8 @@
 //   offline        Promise resolved with true once every file the app needs is cached (sw.js)
 //   whenIdle()     Promise resolved once the shown result is for the current drawing
 //                  (or the app is in error)
-//   setStrokes(s), clear(), undo(), strokes, loadModel(url)   drive the pad and the model
+//   setStrokes(s), clear(), undo(), redo(), strokes, loadModel(url)   drive the pad and the model
+//                  (clear() here is a fresh start: an empty pad with nothing to undo or redo)
 // <html data-predictions="N">: N counts shown results.
 
 const html = document.documentElement;
@@ -33,8 +34,9 @@ export class Automation {
       padPixels: () => (hooks.sizes ? pad.pixels(hooks.sizes.canvas) : null),
       whenIdle: () => this.whenIdle(),
       setStrokes: (strokes) => pad.setStrokes(strokes),
-      clear: () => pad.clear(),
+      clear: () => pad.reset(),
       undo: () => pad.undo(),
+      redo: () => pad.redo(),
       loadModel,
       get strokes() { return pad.strokes.map((s) => s.map((p) => p.slice())); },
     };

@@ -58,7 +58,10 @@ predictor.addEventListener("result", (e) => {
     if (probs) view.showPrediction(e.detail);
     else view.showNothing();
     automation.shown(e.detail);
-    if (!pad.drawing && version === pad.version) view.announceResult(probs ? e.detail : null);
+    if (!pad.drawing && version === pad.version) {
+      const wait = byPen ? Math.max(0, penUpAt + ANNOUNCE_MS - performance.now()) : 0;
+      view.announceResult(probs ? e.detail : null, wait);
+    }
   }
   automation.settle();
 });
@@ -70,19 +73,48 @@ function predictNextFrame() {
   // At most one request per frame while drawing; the predictor keeps one in flight.
   if (!frame) frame = requestAnimationFrame(() => { frame = 0; predictor.request(); });
 }
+function showEditState() {
+  view.setEditState({ canUndo: pad.canUndo, canRedo: pad.canRedo, canClear: !pad.isEmpty });
+}
+let penUpAt = -Infinity; // when the last stroke ended (announcements wait ANNOUNCE_MS after it)
+let byPen = false; // the drawing last changed by the pen (not by undo, redo, clear)
+const ANNOUNCE_MS = 400;
 pad.addEventListener("ink", () => {
-  view.setCanEdit(true);
+  view.cancelAnnouncement();
+  showEditState();
   if (predictor.state === "loading") view.showWaiting(true);
   predictNextFrame();
 });
-pad.addEventListener("stroke", () => predictor.request()); // the final one for this stroke
+pad.addEventListener("stroke", () => { // the final request for this stroke
+  penUpAt = performance.now();
+  byPen = true;
+  keepDrawing();
+  predictor.request();
+});
 pad.addEventListener("change", () => {
   resetVersion = pad.version;
-  view.setCanEdit(!pad.isEmpty);
+  byPen = false;
+  showEditState();
+  keepDrawing();
   if (pad.isEmpty || predictor.state !== "ready") view.showNothing();
   if (predictor.state === "loading") view.showWaiting(!pad.isEmpty);
   predictor.request();
 });
+pad.addEventListener("history", showEditState);
+view.onAnnounced = () => automation.settle();
+
+// ---- the drawing, kept across a reload of this tab ----
+
+const DRAWING_KEY = "digit-app.drawing";
+function keepDrawing() {
+  try { sessionStorage.setItem(DRAWING_KEY, JSON.stringify(pad.strokes)); } catch { /* not kept */ }
+}
+try {
+  const saved = JSON.parse(sessionStorage.getItem(DRAWING_KEY) || "[]");
+  const valid = Array.isArray(saved) && saved.every((s) => Array.isArray(s) && s.every(
+    (p) => Array.isArray(p) && p.length === 2 && p.every(Number.isFinite)));
+  if (valid && saved.length) pad.setStrokes(saved);
+} catch { /* storage unavailable or not ours: an empty pad */ }
 
 document.querySelector('[data-testid="clear"]').addEventListener("click", () => pad.clear());
 
@@ -106,14 +138,19 @@ document.querySelector('[data-testid="retry"]').addEventListener("click", () => 
   else location.reload(); // it failed before it started (a bad ?model=): start afresh
 });
 document.querySelector('[data-testid="undo"]').addEventListener("click", () => pad.undo());
+document.querySelector('[data-testid="redo"]').addEventListener("click", () => pad.redo());
 document.addEventListener("keydown", (e) => {
   if (e.defaultPrevented || e.isComposing) return;
   const key = e.key;
   if ((key === "Escape" || key === "Delete") && !e.ctrlKey && !e.metaKey && !e.altKey) {
     if (pad.clear()) e.preventDefault();
-  } else if ((e.ctrlKey || e.metaKey) && !e.shiftKey && !e.altKey && key.toLowerCase() === "z") {
+  } else if ((e.ctrlKey || e.metaKey) && !e.altKey && key.toLowerCase() === "z") {
     e.preventDefault();
-    pad.undo();
+    if (e.shiftKey) pad.redo();
+    else pad.undo();
+  } else if (e.ctrlKey && !e.shiftKey && !e.altKey && !e.metaKey && key.toLowerCase() === "y") {
+    e.preventDefault();
+    pad.redo();
   }
 });
 
@@ -149,7 +186,7 @@ function isSettled() {
   if (predictor.state === "error") return true;
   if (predictor.state !== "ready") return false;
   return !frame && !pad.drawing && predictor.idle && shownVersion >= pad.version &&
-    shownVersion >= resetVersion;
+    shownVersion >= resetVersion && !view.announcing;
 }
 
 // ---- start ----
@@ -165,6 +202,7 @@ function checkedModelPath(value) {
   }
   return value;
 }
+
 
 let modelPath = DEFAULT_MODEL;
 const requested = new URLSearchParams(location.search).get("model");

@@ -72,7 +72,9 @@ export function strokesToPixels(strokes, size, brush = BRUSH) {
  * The visible pad. Events (all plain Events on the Pad):
  *   "ink"    new points were added to the stroke being drawn (or a stroke started)
  *   "stroke" a stroke ended
- *   "change" the drawing changed other than by drawing (clear, undo, set)
+ *   "change" the drawing changed other than by drawing (clear, undo, redo, set)
+ *   "history" only what can be undone or redone changed
+ * Undo and redo step through whole drawings: each stroke and each clear is one step.
  */
 export class Pad extends EventTarget {
   /** @param {HTMLCanvasElement} canvas */
@@ -90,6 +92,9 @@ export class Pad extends EventTarget {
     this.frame = 0;
     this.ink = "#000";
     this.brush = BRUSH;
+    /** Drawings before the current one (undo) and after it (redo), as lists of strokes. */
+    this.past = [];
+    this.future = [];
 
     canvas.addEventListener("pointerdown", (e) => this.#down(e));
     canvas.addEventListener("pointermove", (e) => this.#move(e));
@@ -108,6 +113,8 @@ export class Pad extends EventTarget {
 
   get drawing() { return this.pointerId !== null; }
   get isEmpty() { return this.strokes.length === 0; }
+  get canUndo() { return this.past.length > 0; }
+  get canRedo() { return this.future.length > 0; }
 
   /** Ink (alpha 0-255) of the current drawing on a size x size canvas. */
   pixels(size) { return strokesToPixels(this.strokes, size, this.brush); }
@@ -120,25 +127,61 @@ export class Pad extends EventTarget {
     else this.#schedule();
   }
 
+  /** Empty the pad (one step: Undo brings the drawing back). */
   clear() {
     if (this.isEmpty) return false;
     this.#endStroke();
+    this.#remember();
     this.strokes = [];
     this.#changed("change");
     return true;
   }
 
+  /** Back to the drawing before the last stroke or clear. */
   undo() {
-    if (this.isEmpty) return false;
+    if (!this.canUndo) return false;
     this.#endStroke();
-    this.strokes.pop();
+    this.future.push(this.strokes.slice());
+    this.strokes = this.past.pop();
     this.#changed("change");
     return true;
+  }
+
+  /** Forward again after an undo. */
+  redo() {
+    if (!this.canRedo) return false;
+    this.#endStroke();
+    this.past.push(this.strokes.slice());
+    this.strokes = this.future.pop();
+    this.#changed("change");
+    return true;
+  }
+
+  /** An empty pad with no history (automation: a fresh start). */
+  reset() {
+    this.#endStroke();
+    this.past = [];
+    this.future = [];
+    if (this.isEmpty) {
+      this.dispatchEvent(new Event("history"));
+      return false;
+    }
+    this.strokes = [];
+    this.#changed("change");
+    return true;
+  }
+
+  #remember() {
+    this.past.push(this.strokes.slice());
+    if (this.past.length > 200) this.past.shift();
+    this.future = [];
   }
 
   /** Replace the drawing (automation): strokes of [x, y] points in [0, 1]. */
   setStrokes(strokes) {
     this.#endStroke();
+    this.past = [];
+    this.future = [];
     this.strokes = strokes.map((s) => s.map(([x, y]) => [clamp01(x), clamp01(y)]));
     this.#changed("change");
   }
@@ -192,6 +235,7 @@ export class Pad extends EventTarget {
     this.canvas.setPointerCapture?.(e.pointerId);
     this.pointerId = e.pointerId;
     this.rect = this.canvas.getBoundingClientRect();
+    this.#remember();
     this.current = [];
     this.#add(e);
     this.strokes.push(this.current);

@@ -19,8 +19,10 @@ export class View {
       ({ row, fill: $(".bar-fill", row), value: $(".bar-value", row) }));
     this.preview = $('[data-testid="preview"]').getContext("2d");
     this.undo = $('[data-testid="undo"]');
+    this.redo = $('[data-testid="redo"]');
     this.clear = $('[data-testid="clear"]');
     this.lastAnnounced = "";
+    this.announceTimer = 0;
     this.showNothing();
   }
 
@@ -40,9 +42,9 @@ export class View {
     this.status.textContent = text;
   }
 
-  /** A loading stage ("Loading Python…"): the status line and the panel over the pad. */
+  /** A loading stage ("Loading Python…"): the panel over the pad (the status pill stays short). */
   setLoading(stage) {
-    this.setStatus(stage);
+    this.setStatus("Loading…");
     this.loadStage.textContent = stage;
   }
 
@@ -78,10 +80,22 @@ export class View {
     this.prompt.textContent = hasInk ? "Read as soon as Python is ready…" : "Draw a digit";
   }
 
-  /** Enable Undo/Clear only when there is something to undo or clear. */
-  setCanEdit(canEdit) {
-    this.undo.disabled = !canEdit;
-    this.clear.disabled = !canEdit;
+  /** Enable Undo/Redo/Clear only when there is something to undo, redo or clear; a button that
+   * had the focus and goes disabled hands it to the next sensible one (never to <body>). */
+  setEditState({ canUndo, canRedo, canClear }) {
+    const focused = document.activeElement;
+    this.undo.disabled = !canUndo;
+    this.redo.disabled = !canRedo;
+    this.clear.disabled = !canClear;
+    if (focused && focused.disabled) {
+      const next = {
+        [this.undo.dataset.testid]: [this.redo, this.clear],
+        [this.redo.dataset.testid]: [this.undo, this.clear],
+        [this.clear.dataset.testid]: [this.undo, this.redo],
+      }[focused.dataset.testid] || [];
+      const target = next.find((b) => !b.disabled) || $('[data-testid="brush"]');
+      target.focus({ focusVisible: focused.matches(":focus-visible") });
+    }
   }
 
   /** Nothing to read (empty pad, a lone dot, not ready yet): no digit, empty bars, the prompt. */
@@ -92,8 +106,9 @@ export class View {
     this.prompt.hidden = false;
     this.confidence.hidden = true;
     this.confidence.textContent = "";
-    for (const { row, fill, value } of this.bars) {
+    for (const [d, { row, fill, value }] of this.bars.entries()) {
       row.dataset.prob = "0";
+      setMeter(row, d, 0);
       row.classList.remove("top");
       row.removeAttribute("aria-current");
       fill.style.transform = "scaleX(0)";
@@ -123,6 +138,7 @@ export class View {
     this.bars.forEach(({ row, fill, value }, d) => {
       const p = probs[d];
       row.dataset.prob = String(p);
+      setMeter(row, d, p);
       row.classList.toggle("top", isDigit && d === top);
       if (isDigit && d === top) row.setAttribute("aria-current", "true");
       else row.removeAttribute("aria-current");
@@ -144,8 +160,10 @@ export class View {
     this.preview.putImageData(img, 0, 0);
   }
 
-  /** Tell screen readers the settled result (not every frame while drawing). */
-  announceResult(result) {
+  /** Tell screen readers a settled result: after `delay` ms (a pen lifted between two strokes of
+   * one digit says nothing), in words ("Looks like an 8, 97% sure.", "Not a digit."). */
+  announceResult(result, delay = 0) {
+    this.cancelAnnouncement();
     let text = "Draw a digit.";
     if (result && result.verdict === "digit") {
       const top = argmax(result.probs);
@@ -153,11 +171,32 @@ export class View {
     } else if (result && result.verdict === "not-digit") {
       text = `${REASON_TEXT[result.reason] || REASON_TEXT["not-a-digit"]}.`;
     }
-    if (text !== this.lastAnnounced) {
-      this.announce.textContent = text;
-      this.lastAnnounced = text;
-    }
+    const say = () => {
+      this.announceTimer = 0;
+      if (text !== this.lastAnnounced) {
+        this.announce.textContent = text;
+        this.lastAnnounced = text;
+      }
+      this.onAnnounced?.();
+    };
+    if (delay > 0) this.announceTimer = setTimeout(say, delay);
+    else say();
   }
+
+  /** Drawing again: what was about to be said is no longer the answer. */
+  cancelAnnouncement() {
+    if (this.announceTimer) clearTimeout(this.announceTimer);
+    this.announceTimer = 0;
+  }
+
+  get announcing() { return this.announceTimer !== 0; }
+}
+
+/** A bar as a meter: its value in percent and a name like "8: 97 percent". */
+function setMeter(row, digit, p) {
+  const pct = Math.round(Math.min(1, Math.max(0, p)) * 100);
+  row.setAttribute("aria-valuenow", String(pct));
+  row.setAttribute("aria-label", `${digit}: ${p > 0 && pct === 0 ? "less than 1" : pct} percent`);
 }
 
 /** Why a drawing is not read as a digit, in words (reasons from digitnet.predict.REASONS). */
