@@ -5,6 +5,7 @@ kept across a reload) (Chromium, e2e). Screenshots and axe's findings go to arti
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -142,3 +143,84 @@ def test_layout_and_axe_in_every_state(chromium_browser, server, size, scheme, f
         err.context.close()
     problems = {k: v for k, v in problems.items() if v}
     assert not problems, json.dumps(problems, indent=1)
+
+
+# ---------------------------------------------------------------- editing
+
+
+def strokes(app: App) -> int:
+    return app.page.evaluate("() => digitApp.strokes.length")
+
+
+def test_clear_is_undone_redo_and_focus(chromium_browser, server):
+    context = chromium_browser.new_context(viewport={"width": 1100, "height": 820})
+    try:
+        app = App(context, server.url).open()
+        page = app.page
+        undo, redo, clear = (page.get_by_test_id(n) for n in ("undo", "redo", "clear"))
+        app.draw(FOUR)
+        assert strokes(app) == 2 and redo.is_disabled()
+        clear.focus()
+        page.keyboard.press("Enter")                       # Clear, from the keyboard
+        app.idle()
+        assert strokes(app) == 0 and clear.is_disabled()
+        assert page.evaluate("() => document.activeElement.dataset.testid") == "undo"  # not <body>
+        page.keyboard.press("Enter")                       # Undo brings the cleared drawing back
+        app.idle()
+        assert strokes(app) == 2 and app.prediction() == "4"
+        for key in ("Control+Shift+Z", "Control+y"):
+            page.keyboard.press("Control+z")
+            app.idle()
+            assert strokes(app) == 0 or strokes(app) == 1
+            before = strokes(app)
+            page.keyboard.press(key)
+            app.idle()
+            assert strokes(app) > before, key
+        for _ in range(10):
+            if undo.is_disabled():
+                break
+            undo.click()
+            app.idle()
+        assert undo.is_disabled() and not redo.is_disabled()
+        assert page.evaluate("() => document.activeElement.dataset.testid") in ("redo", "clear")
+        redo.click()
+        app.idle()
+        assert strokes(app) >= 1
+        # A visible focus ring on every control.
+        for name in ("undo", "redo", "clear", "brush"):
+            loc = page.get_by_test_id(name)
+            if loc.is_disabled():
+                continue
+            loc.focus()
+            page.keyboard.press("Shift+Tab"); page.keyboard.press("Tab")
+            style = loc.evaluate("e => getComputedStyle(e).outlineStyle + ' ' + getComputedStyle(e).outlineWidth")
+            assert style.startswith("solid") and not style.endswith(" 0px"), (name, style)
+    finally:
+        context.close()
+
+
+def test_the_drawing_is_kept_across_a_reload(chromium_browser, server):
+    context = chromium_browser.new_context(viewport={"width": 1100, "height": 820})
+    try:
+        app = App(context, server.url).open()
+        app.draw(FOUR)
+        kept = app.page.evaluate("() => digitApp.strokes")
+        app.page.reload()
+        assert app.wait_settled() == "ready"
+        app.idle()
+        assert app.page.evaluate("() => digitApp.strokes") == kept
+        assert app.prediction() == "4"
+    finally:
+        context.close()
+
+
+def test_announcements_wait_for_a_settled_verdict(chromium_browser, server):
+    context = chromium_browser.new_context(viewport={"width": 1100, "height": 820})
+    try:
+        app = App(context, server.url).open()
+        announce = app.page.get_by_test_id("announce")
+        app.draw(FOUR)
+        assert announce.text_content() == "Looks like a 4, 100% sure." or re.match(
+            r"Looks like a 4, \d+% sure\.", announce.text_content())
+    finally:
+        context.close()
