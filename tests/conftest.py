@@ -67,6 +67,7 @@ class App:
 
         Between given points the mouse moves in steps of about ``spacing`` CSS pixels.
         """
+        self.page.get_by_test_id("pad").scroll_into_view_if_needed()   # a button clicked below may have scrolled it away
         box = self.pad_box()
         mouse = self.page.mouse
 

@@ -6,6 +6,7 @@ import { Pad } from "./pad.js";
 import { Predictor } from "./model.js";
 import { View } from "./ui.js";
 import { Automation } from "./automation.js";
+import { installTeaching } from "./teach.js";
 
 const DEFAULT_MODEL = "static/model/model.npz";
 const html = document.documentElement;
@@ -203,6 +204,9 @@ function checkedModelPath(value) {
   return value;
 }
 
+// ---- teaching (static/js/teach.js): the card under the pad and the prediction ----
+
+installTeaching({ pad, predictor, sizes: () => sizes, shippedModelUrl: DEFAULT_MODEL });
 
 let modelPath = DEFAULT_MODEL;
 const requested = new URLSearchParams(location.search).get("model");
