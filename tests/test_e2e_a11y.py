@@ -224,3 +224,68 @@ def test_announcements_wait_for_a_settled_verdict(chromium_browser, server):
             r"Looks like a 4, \d+% sure\.", announce.text_content())
     finally:
         context.close()
+
+
+# ---------------------------------------------------------------- touch, both ways; contrast by numbers
+
+@pytest.mark.parametrize("size", [(390, 844), (844, 390)], ids=["portrait", "landscape"])
+def test_touch_draws_without_scrolling_or_zooming(chromium_browser, server, size):
+    """A 7 drawn by finger (CDP touch events) reads as 7; the page neither scrolls nor zooms meanwhile."""
+    context = chromium_browser.new_context(viewport={"width": size[0], "height": size[1]}, device_scale_factor=3,
+                                           is_mobile=True, has_touch=True)
+    try:
+        app = App(context, server.url).open()
+        page = app.page
+        box = page.get_by_test_id("pad").bounding_box()
+        cdp = context.new_cdp_session(page)
+        points = [(0.3, 0.22), (0.72, 0.22), (0.45, 0.84)]
+        dense = []
+        for (x0, y0), (x1, y1) in zip(points, points[1:]):
+            dense += [(x0 + (x1 - x0) * t / 15, y0 + (y1 - y0) * t / 15) for t in range(15)]
+        dense.append(points[-1])
+        xy = [{"x": box["x"] + x * box["width"], "y": box["y"] + y * box["height"]} for x, y in dense]
+        before = page.evaluate("() => [scrollX, scrollY, visualViewport.scale]")
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [xy[0]]})
+        for p in xy[1:]:
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [p]})
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        app.idle()
+        assert page.evaluate("() => [scrollX, scrollY, visualViewport.scale]") == before == [0, 0, 1]
+        assert app.prediction() == "7"
+    finally:
+        context.close()
+
+
+def _luminance(rgb: str) -> float:
+    r, g, b = (int(v) / 255 for v in re.findall(r"\d+(?:\.\d+)?", rgb)[:3])
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def contrast(a: str, b: str) -> float:
+    hi, lo = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_non_text_contrast_is_at_least_3_to_1(chromium_browser, server, scheme):
+    """axe checks text; WCAG 1.4.11 asks 3:1 for what a person must see: the pad's edge on its card,
+    a bar on its track (measured from the computed colours)."""
+    context = chromium_browser.new_context(color_scheme=scheme)
+    try:
+        app = App(context, server.url).open()
+        app.draw(FOUR)
+        colours = app.page.evaluate("""() => {
+            const css = (sel, prop) => getComputedStyle(document.querySelector(sel))[prop];
+            return {
+                padEdge: css('.pad-frame', 'borderTopColor'), card: css('.pad-card', 'backgroundColor'),
+                bar: css('.bar:not(.top) .bar-fill', 'backgroundColor'),
+                topBar: css('.bar.top .bar-fill', 'backgroundColor'),
+                track: css('.bar-track', 'backgroundColor'),
+            };
+        }""")
+        assert contrast(colours["padEdge"], colours["card"]) >= 3, colours
+        assert contrast(colours["bar"], colours["track"]) >= 3, colours
+        assert contrast(colours["topBar"], colours["track"]) >= 3, colours
+    finally:
+        context.close()
