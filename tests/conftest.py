@@ -86,6 +86,21 @@ class App:
             mouse.up()
         self.idle()
 
+    def touch(self, points, steps: int = 15) -> None:
+        """Draw one stroke through points (pad-normalised) by finger: CDP touch events (Playwright's
+        touchscreen only taps), steps touch moves per segment. Does not wait for the result."""
+        box = self.pad_box()
+        dense = []
+        for (x0, y0), (x1, y1) in zip(points, points[1:]):
+            dense += [(x0 + (x1 - x0) * t / steps, y0 + (y1 - y0) * t / steps) for t in range(steps)]
+        dense.append(points[-1])
+        xy = [{"x": box["x"] + x * box["width"], "y": box["y"] + y * box["height"]} for x, y in dense]
+        cdp = self.context.new_cdp_session(self.page)
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [xy[0]]})
+        for p in xy[1:]:
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [p]})
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
     def idle(self) -> None:
         self.page.evaluate("() => digitApp.whenIdle()")
 

@@ -301,18 +301,7 @@ def test_touch_draws_on_a_phone_even_before_python_is_ready(chromium_browser, se
         page.evaluate("""() => { window.pointerTypes = [];
             document.querySelector('[data-testid="pad"]').addEventListener(
                 'pointerdown', (e) => window.pointerTypes.push(e.pointerType)); }""")
-        box = pad.bounding_box()
-        cdp = context.new_cdp_session(page)
-        points = [(0.3, 0.22), (0.72, 0.22), (0.45, 0.84)]  # a 7, by finger
-        dense = []
-        for (x0, y0), (x1, y1) in zip(points, points[1:]):
-            dense += [(x0 + (x1 - x0) * t / 15, y0 + (y1 - y0) * t / 15) for t in range(15)]
-        dense.append(points[-1])
-        xy = [{"x": box["x"] + x * box["width"], "y": box["y"] + y * box["height"]} for x, y in dense]
-        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [xy[0]]})
-        for p in xy[1:]:
-            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [p]})
-        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        app.touch([(0.3, 0.22), (0.72, 0.22), (0.45, 0.84)])  # a 7, by finger
         state_when_drawn = app.state
         assert "touch" in page.evaluate("() => window.pointerTypes")
         assert page.evaluate("() => digitApp.strokes.length") == 1

@@ -236,19 +236,8 @@ def test_touch_draws_without_scrolling_or_zooming(chromium_browser, server, size
     try:
         app = App(context, server.url).open()
         page = app.page
-        box = page.get_by_test_id("pad").bounding_box()
-        cdp = context.new_cdp_session(page)
-        points = [(0.3, 0.22), (0.72, 0.22), (0.45, 0.84)]
-        dense = []
-        for (x0, y0), (x1, y1) in zip(points, points[1:]):
-            dense += [(x0 + (x1 - x0) * t / 15, y0 + (y1 - y0) * t / 15) for t in range(15)]
-        dense.append(points[-1])
-        xy = [{"x": box["x"] + x * box["width"], "y": box["y"] + y * box["height"]} for x, y in dense]
         before = page.evaluate("() => [scrollX, scrollY, visualViewport.scale]")
-        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [xy[0]]})
-        for p in xy[1:]:
-            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [p]})
-        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        app.touch([(0.3, 0.22), (0.72, 0.22), (0.45, 0.84)])  # a 7, by finger
         app.idle()
         assert page.evaluate("() => [scrollX, scrollY, visualViewport.scale]") == before == [0, 0, 1]
         assert app.prediction() == "7"
