@@ -54,6 +54,7 @@ import zipfile
 from pathlib import Path
 from typing import Iterable
 
+from digitnet.atomic import write_atomically, write_if_changed
 from tools import precompile
 from tools.precompile import Archive, PrecompileError
 from tools.wheels import PipDownloadError, pip_download, sha256_file
@@ -153,22 +154,7 @@ def _same(a: Path, b: Path) -> bool:
 
 def _atomic_write(dest: Path, write) -> None:
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _write_if_changed(dest: Path, data: bytes) -> bool:
-    if dest.is_file() and dest.read_bytes() == data:
-        return False
-    _atomic_write(dest, lambda f: f.write(data))
-    return True
+    write_atomically(dest, write)
 
 
 # ----------------------------------------------------------------------------- 1. stock files
@@ -422,8 +408,8 @@ def build_runtime(stock: Path = DEST / STOCK, dest: Path = DEST, *, npm_lock: Pa
     preload = ["pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json", numpy_wheel]
     sizes = {f.name: f.stat().st_size for f in (dest / tag).iterdir()
              if f.is_file() and not f.name.endswith((".br", ".gz"))}
-    _write_if_changed(dest / RUNTIME_MJS, runtime_module(tag, page, preload, sizes))
-    _write_if_changed(dest / BUILD_JSON, _json_bytes(state))
+    write_if_changed(dest / RUNTIME_MJS, runtime_module(tag, page, preload, sizes))
+    write_if_changed(dest / BUILD_JSON, _json_bytes(state))
     _prune(dest, keep=tag, legacy=[*RUNTIME_FILES, *(fn for fn, _ in package_entries(lock))])
     return tag, built
 

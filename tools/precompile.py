@@ -28,7 +28,6 @@ import csv
 import hashlib
 import io
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -38,6 +37,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Iterable, Sequence
+
+from digitnet.atomic import write_atomically
 from tools.paths import ROOT
 
 SCRIPT = Path(__file__).resolve().with_suffix(".mjs")
@@ -118,18 +119,14 @@ def zip_entry(name: str, *, directory: bool = False, executable: bool = False,
 
 def write_zip(dest: Path, entries: Sequence[tuple[zipfile.ZipInfo, bytes]]) -> None:
     """Write ``entries`` in the given order to ``dest`` (atomically)."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f, zipfile.ZipFile(f, "w") as z:
+    def write(f) -> None:
+        with zipfile.ZipFile(f, "w") as z:
             for info, data in entries:
                 level = DEFLATE_LEVEL if info.compress_type == zipfile.ZIP_DEFLATED else None
                 z.writestr(info, data, compresslevel=level)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(dest, write)
 
 
 def _record_hash(data: bytes) -> str:

@@ -24,3 +24,14 @@ def write_atomically(path: str | Path, write: Callable[[IO[bytes]], None], mode:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_if_changed(path: str | Path, data: bytes) -> bool:
+    """Write ``data`` to ``path`` atomically (creating its folder) unless it already holds exactly
+    that; -> whether it was written. For generated files that set-up rewrites on every run."""
+    path = Path(path)
+    if path.is_file() and path.read_bytes() == data:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(path, lambda f: f.write(data))
+    return True
