@@ -13,6 +13,7 @@ by the offsets it received in ``describe()``, so the layout is defined here only
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import sys
@@ -137,7 +138,6 @@ class Session:
         ys = np.frombuffer(_bytes(labels), dtype=np.uint8)
         if len(ys) != len(own):
             raise ValueError(f"{len(own)} drawings but {len(ys)} labels")
-        import io
         try:
             with np.load(io.BytesIO(_bytes(replay)), allow_pickle=False) as z:
                 replay_images, replay_labels = z["images"], z["labels"]
@@ -164,7 +164,6 @@ class Session:
         if not all(np.isfinite(p).all() for p in model.weights + model.biases):
             self.tuning = None
             raise ValueError("fine-tuning diverged (the weights are not finite); the model is unchanged")
-        import io
         model.meta["personal"] = {"drawings": int(len(self.tuning.images)), "steps": self.tuning.steps_done}
         buf = io.BytesIO()
         save_model(buf, model, store="float32")

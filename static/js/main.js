@@ -16,7 +16,7 @@ const pad = new Pad(document.querySelector('[data-testid="pad"]'));
 
 // ---- the model worker ----
 
-let sizes = null; // digitnet.sizes, from the worker's ready message
+let sizes = null; // digitnet.sizes, from the worker's info message
 const predictor = new Predictor(() => ({
   pixels: pad.pixels(sizes.canvas),
   width: sizes.canvas,
