@@ -8,6 +8,16 @@
 //   predictTimes   round trip (ms) of every prediction, request sent -> answer received
 //   timings        {runtime, numpy, code, model, total} ms in the worker, plus ready (ms since page start)
 //   sizes          {side, pixels, classes, canvas} from the worker (digitnet.sizes), once it has them
+//   tuneTimings    the last fine-tuning, once <html data-tuning> has left "running" (null before):
+//                  {outcome: "tuned"|"cancelled"|"error", total, python, overhead, worker, replay,
+//                  save, steps, calls}; ms, all of one time base: total = click on fine-tune ->
+//                  data-tuning "done" (or "error"); python = the sum of the worker's Python calls
+//                  (start_tuning, every tune_step slice, finish_tuning); overhead = total - python;
+//                  worker = the worker's whole time for it (python + fetching and checking the replay
+//                  sample (replay), the pauses between slices, copying the model's bytes out);
+//                  save = the worker's answer -> "done" (the page keeps the model in IndexedDB);
+//                  steps = SGD steps done; calls = [{step, ms}] each Python call, in order (step 0:
+//                  start_tuning; the last: finish_tuning). Only outcome and total when not "tuned".
 //   offline        Promise resolved with true once every file the app needs is cached (sw.js)
 //   whenIdle()     Promise resolved once the shown result is for the current drawing
 //                  (or the app is in error)
@@ -31,6 +41,7 @@ export class Automation {
       timings: null,
       sizes: null,
       offline: null,
+      tuneTimings: null,
       padPixels: () => (hooks.sizes ? pad.pixels(hooks.sizes.canvas) : null),
       whenIdle: () => this.whenIdle(),
       setStrokes: (strokes) => pad.setStrokes(strokes),
@@ -47,6 +58,37 @@ export class Automation {
       hooks.timings = { ...e.detail.timings, ready: Math.round(e.detail.ms) };
     });
     predictor.addEventListener("result", (e) => hooks.predictTimes.push(e.detail.roundTrip));
+    this.#timeTuning(predictor);
+  }
+
+  /** digitApp.tuneTimings: from the click on fine-tune (capture phase: before teach.js sees it) to
+   * <html data-tuning> "done" or "error", with the worker's figures from its messages. */
+  #timeTuning(predictor) {
+    let run = null;
+    document.addEventListener("click", (e) => {
+      if (e.target instanceof Element && e.target.closest('[data-testid="fine-tune"]')) {
+        run = { clickedAt: performance.now(), calls: [], tuned: null, tunedAt: null };
+      }
+    }, true);
+    predictor.addEventListener("tune-progress", (e) => {
+      run?.calls.push({ step: e.detail.step, ms: e.detail.pythonMs });
+    });
+    predictor.addEventListener("tuned", (e) => {
+      if (run) [run.tuned, run.tunedAt] = [e.detail, performance.now()];
+    });
+    new MutationObserver(() => {
+      const state = html.dataset.tuning;
+      if (!run || (state !== "done" && state !== "error")) return;
+      const now = performance.now();
+      const total = now - run.clickedAt;
+      const t = run.tuned;
+      const steps = run.calls.at(-1)?.step ?? 0;
+      this.hooks.tuneTimings = !t ? { outcome: state === "error" ? "error" : "cancelled", total } : {
+        outcome: "tuned", total, python: t.pythonMs, overhead: total - t.pythonMs, worker: t.ms,
+        replay: t.replayMs, save: now - run.tunedAt, steps, calls: [...run.calls, { step: steps, ms: t.finishMs }],
+      };
+      run = null;
+    }).observe(html, { attributes: true, attributeFilter: ["data-tuning"] });
   }
 
   /** The app showed a result ({probs, image, verdict, reason, notDigit}; probs null: nothing to read). */

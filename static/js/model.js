@@ -121,8 +121,9 @@ export class Predictor extends EventTarget {
 
   /**
    * Fine-tune the model in use on drawings (Uint8Array(n*784) images, Uint8Array(n) labels).
-   * Emits "tune-progress" {step, steps, loss}; resolves {bytes, ms, pythonMs} (the personal model
-   * file) or null if cancelled; rejects with the reason (the model in use is then unchanged).
+   * Emits "tune-progress" {step, steps, loss, pythonMs}; resolves {bytes, ms, pythonMs, replayMs, finishMs}
+   * (the personal model file, and the worker's timings: worker.js) or null if cancelled; rejects with
+   * the reason (the model in use is then unchanged).
    */
   tune(images, labels, steps) {
     return this.#ask("tune", { images, labels, steps }, ["tuned", "tune-cancelled"], ["tune-error", "error"])
@@ -224,10 +225,11 @@ export class Predictor extends EventTarget {
         this.#emit("why", { id: msg.id, why: msg.why });
         break;
       case "tune-progress":
-        this.#emit("tune-progress", { step: msg.step, steps: msg.steps, loss: msg.loss });
+        this.#emit("tune-progress", { step: msg.step, steps: msg.steps, loss: msg.loss, pythonMs: msg.pythonMs });
         break;
       case "tuned":
-        this.#emit("tuned", { bytes: msg.bytes, ms: msg.ms, pythonMs: msg.pythonMs });
+        this.#emit("tuned", { bytes: msg.bytes, ms: msg.ms, pythonMs: msg.pythonMs, replayMs: msg.replayMs,
+          finishMs: msg.finishMs });
         break;
       case "tune-cancelled":
         this.#emit("tune-cancelled", null);

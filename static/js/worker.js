@@ -25,8 +25,12 @@
 //        {type: "why", id, pixels, width, height, pen} -> {type: "why", id, why: Float32Array(784) | null}
 //        {type: "tune", images: Uint8Array(N*784), labels: Uint8Array(N), steps}
 //        {type: "tune-cancel"}                     (handled at once, between slices of steps)
-//   out: {type: "tune-progress", step, steps, loss}, {type: "tuned", bytes, ms, pythonMs},
+//   out: {type: "tune-progress", step, steps, loss, pythonMs}, {type: "tuned", bytes, ms, pythonMs, replayMs, finishMs},
 //        {type: "tune-cancelled"}; a failure is {type: "error", stage: "tune", request: "tune"}
+//        progress pythonMs: the Python call that got there (start_tuning for step 0, else one tune_step
+//        slice); tuned: ms = this worker's whole time for the request, pythonMs = all its Python calls
+//        (start_tuning + every tune_step + finish_tuning), replayMs = fetching and checking replay.npz,
+//        finishMs = finish_tuning (the model file's bytes made in Python)
 //
 // Everything comes from this server: the runtime and NumPy from static/pyodide/<tag>/, the
 // package digitnet as a wheel built from py/digitnet/ (static/pkg/, by tools/package.py),
@@ -356,14 +360,21 @@ async function tune({ images, labels, steps }) {
   if (!hasModel) throw new StageError("tune", "no model is loaded");
   const t0 = performance.now();
   let pythonMs = 0;
+  const python = (call) => { // time every Python call: the page tells compute from overhead
+    const t = performance.now();
+    const out = call();
+    const ms = performance.now() - t;
+    pythonMs += ms;
+    return [out, ms];
+  };
   tuneCancelled = false;
   try {
     const replay = await replayBytes();
-    let t = performance.now();
-    const start = JSON.parse(steps ? session.start_tuning(images, labels, replay, steps)
-      : session.start_tuning(images, labels, replay));
-    pythonMs += performance.now() - t;
-    post({ type: "tune-progress", step: 0, steps: start.steps, loss: null });
+    const replayMs = performance.now() - t0;
+    const [started, startMs] = python(() => (steps ? session.start_tuning(images, labels, replay, steps)
+      : session.start_tuning(images, labels, replay)));
+    const start = JSON.parse(started);
+    post({ type: "tune-progress", step: 0, steps: start.steps, loss: null, pythonMs: startMs });
     for (;;) {
       await new Promise((resolve) => setTimeout(resolve, 0)); // let a cancel arrive, keep the worker responsive
       if (tuneCancelled) {
@@ -371,15 +382,12 @@ async function tune({ images, labels, steps }) {
         post({ type: "tune-cancelled" });
         return;
       }
-      t = performance.now();
-      const p = JSON.parse(session.tune_step(TUNE_SLICE));
-      pythonMs += performance.now() - t;
-      post({ type: "tune-progress", step: p.step, steps: p.steps, loss: p.loss });
+      const [stepped, stepMs] = python(() => session.tune_step(TUNE_SLICE));
+      const p = JSON.parse(stepped);
+      post({ type: "tune-progress", step: p.step, steps: p.steps, loss: p.loss, pythonMs: stepMs });
       if (p.done) break;
     }
-    t = performance.now();
-    const out = session.finish_tuning();
-    pythonMs += performance.now() - t;
+    const [out, finishMs] = python(() => session.finish_tuning());
     let model;
     try {
       model = out.toJs().slice(); // the personal model file's bytes, to keep on the device
@@ -387,7 +395,7 @@ async function tune({ images, labels, steps }) {
       out.destroy();
     }
     const ms = performance.now() - t0;
-    post({ type: "tuned", bytes: model, ms, pythonMs }, [model.buffer]);
+    post({ type: "tuned", bytes: model, ms, pythonMs, replayMs, finishMs }, [model.buffer]);
   } catch (err) {
     try { session.cancel_tuning(); } catch { /* nothing was under way */ }
     throw new StageError("tune", `Fine-tuning failed; the model in use is unchanged: ${reason(err)}`);
