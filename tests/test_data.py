@@ -137,9 +137,9 @@ def count_parses(monkeypatch) -> list[str]:
     """Names of the CSVs parsed from now on (a cache hit parses nothing)."""
     real_parse_csv, parsed = data.parse_csv, []
 
-    def counting_parse_csv(raw, name):
+    def counting_parse_csv(raw, name, *rest):
         parsed.append(name)
-        return real_parse_csv(raw, name)
+        return real_parse_csv(raw, name, *rest)
 
     monkeypatch.setattr(data, "parse_csv", counting_parse_csv)
     return parsed
@@ -300,6 +300,30 @@ def test_bad_csv_names_file_and_line(tmp_path, case, newline):
     assert fragment in message
     assert not (tmp_path / path.with_suffix(".npz").name).exists()
     assert not data.CACHE_DIR.exists() or not list(data.CACHE_DIR.iterdir())
+
+
+def test_label_10_not_a_digit_only_when_asked(tmp_path, cache_dir, monkeypatch):
+    """The page exports 'not a digit' as label 10: read with not_digit (for a model with that class),
+    refused otherwise, naming the file and line and why, even when the CSV is already in the cache."""
+    images, labels = make_digits(6)
+    labels[[2, 4]] = 10
+    path = write_csv(tmp_path / "my-digits.csv", csv_lines(images, labels))
+    for load in (load_csv, load_dataset):
+        message = error_of(load, path)
+        assert "my-digits.csv: line 4, column 1: label value 10 outside 0-9" in message, message
+        assert "'not a digit'" in message and "--negatives 0" in message, message
+        assert_same(load(path, not_digit=True), images, labels)
+    assert len(list(cache_dir.iterdir())) == 1                  # cached with its label 10s
+    parsed = count_parses(monkeypatch)
+    assert_same(load_dataset(path, not_digit=True), images, labels)
+    assert parsed == []                                         # from the cache
+    assert "line 4, column 1: label value 10 outside 0-9" in error_of(load_dataset, path)
+    labels[5] = 11                                              # 11 is nothing
+    eleven = write_csv(tmp_path / "eleven.csv", csv_lines(images, labels))
+    message = error_of(load_dataset, eleven, True, True)
+    assert "eleven.csv: line 7, column 1: label value 11 outside 0-10" in message, message
+    img, _ = write_idx(tmp_path, images, np.where(labels == 11, 3, labels).astype(np.uint8))
+    assert "label 10 outside 0-9" in error_of(load_dataset, img, True, True)   # IDX: MNIST's digits only
 
 
 def test_bad_csv_first_bad_line_wins_across_chunks(tmp_path, monkeypatch):

@@ -14,7 +14,7 @@ from training.evaluate import main as evaluate_main
 from training.train import TrainConfig, build_parser, learning_rate, main as train_main, train
 
 
-DIGITS_ONLY = ["--negatives", "0", "--drawn", "0", "--elastic", "0"]  # synthetic blobs: no drawings, no wobble
+DIGITS_ONLY = ["--negatives", "0", "--drawn", "0", "--inked", "0", "--elastic", "0"]  # synthetic blobs: no drawings, no wobble
 
 
 def write_csv(path, data: Dataset):
@@ -219,3 +219,33 @@ def test_extra_csv_files_are_added_to_the_training_set(tmp_path, data_files, cap
     assert train_main(["--train", str(train_csv), "--test", str(test_csv), "--extra", str(bad),
                        *DIGITS_ONLY, "--layers", "784", "16", "10", "--out", str(out)]) == 2
     assert "bad.csv" in capsys.readouterr().err
+
+
+def test_extra_not_a_digit_rows_train_the_not_a_digit_class_only(tmp_path, data_files, capsys, monkeypatch):
+    """The page exports 'not a digit' as label 10: --extra feeds it to a model with that class (the
+    default), and refuses it, naming the file and line, for a digits-only one (--negatives 0)."""
+    train_csv, test_csv = data_files
+    mine = synthetic(40, 9)
+    labels = mine.labels.copy()
+    labels[[1, 5]] = 10
+    extra = write_csv(tmp_path / "my-digits.csv", Dataset(mine.images, labels))
+
+    def few_negatives(n, kinds, seed, digits):      # quick stand-ins for training/negatives.py's
+        images = np.zeros((n, 28, 28), np.uint8)
+        images[:, 20:26, 2:26] = 255                # a bar along the bottom: no digit's place
+        return images, np.zeros(n, np.uint8)
+    monkeypatch.setattr("training.negatives.make_negatives_cached", few_negatives)
+    with_not_digit = [*DIGITS_ONLY]
+    with_not_digit[with_not_digit.index("--negatives") + 1] = "30"
+    out = tmp_path / "m.npz"
+    common = ["--train", str(train_csv), "--test", str(test_csv), "--extra", str(extra),
+              "--epochs", "1", "--out", str(out), "--quiet"]
+    assert train_main([*common, *with_not_digit, "--layers", "784", "16", "11"]) == 0
+    assert "(640 MNIST digits" in capsys.readouterr().out            # 600 + 40, not-a-digit ones too
+    assert load_model(out).sizes == [784, 16, 11]
+
+    out.unlink()
+    assert train_main([*common, *DIGITS_ONLY, "--layers", "784", "16", "10"]) == 2
+    err = capsys.readouterr().err
+    assert "my-digits.csv: line 3, column 1: label value 10 outside 0-9" in err, err
+    assert "--negatives 0" in err and "Traceback" not in err and not out.exists()

@@ -6,15 +6,18 @@ CSV
     A header line (line 1), then one line per image: ``label,p1,...,p784``,
     the label 0-9 and 784 pixels 0-255, row-major, as plain digits. ``\\n`` or
     ``\\r\\n`` line ends. This is what ``python -m training.fetch`` puts in
-    ``data/mnist``.
+    ``data/mnist``. The page's export (its drawings, for ``training.train
+    --extra``) is the same format, with label 10 (``NOT_DIGIT``) for a drawing
+    that is not a digit: read only when asked (``not_digit=True``), for a model
+    with that class; MNIST's files hold digits only.
 IDX
     LeCun's binary format: ``*-images-idx3-ubyte`` (magic 2051, dims N, 28,
     28) and ``*-labels-idx1-ubyte`` (magic 2049, dim N), big-endian, plain or
     ``.gz``.
 
 Every loader returns a ``Dataset``: images (N, 28, 28) uint8 0-255 and labels
-(N,) uint8 0-9. Anything wrong with the input raises ``DataError`` whose
-one-line message names the file and the line (CSV; 1-based, header = line 1)
+(N,) uint8 0-9 (or 10, with ``not_digit``). Anything wrong with the input raises
+``DataError`` whose one-line message names the file and the line (CSV; 1-based, header = line 1)
 or record (IDX; 0-based) -- never a traceback, never a silently dropped row.
 A file with no records (a CSV with only its header, an IDX file whose count is
 0) is refused too: there is nothing to train or test on.
@@ -46,7 +49,7 @@ from pathlib import Path
 import numpy as np
 
 from digitnet.atomic import write_atomically
-from digitnet.sizes import PIXELS, SIDE
+from digitnet.sizes import NOT_DIGIT, PIXELS, SIDE
 from tools.paths import ROOT
 
 COLUMNS = 1 + PIXELS            # label + pixels per CSV line
@@ -70,7 +73,7 @@ class Dataset:
     """A set of labelled digits.
 
     images: (N, 28, 28) uint8, 0 (background) to 255 (ink).
-    labels: (N,) uint8, 0-9.
+    labels: (N,) uint8, 0-9, or NOT_DIGIT (10) for "not a digit".
     """
 
     images: np.ndarray
@@ -82,8 +85,11 @@ class Dataset:
 
 # --------------------------------------------------------------------- dispatch
 
-def load_dataset(path: str | Path, cache: bool = True) -> Dataset:
+def load_dataset(path: str | Path, cache: bool = True, not_digit: bool = False) -> Dataset:
     """Load a CSV (through the cache in ``CACHE_DIR`` when ``cache``) or IDX file.
+
+    ``not_digit``: a CSV may also hold label 10 (``NOT_DIGIT``, "not a digit", as the page
+    exports it); otherwise that label is refused like any other outside 0-9.
 
     For IDX, ``path`` is the images file (``*-images-idx3-ubyte[.gz]``); its
     labels file is found by replacing ``images-idx3`` with ``labels-idx1``
@@ -93,7 +99,7 @@ def load_dataset(path: str | Path, cache: bool = True) -> Dataset:
     path = Path(path)
     name = path.name.lower()
     if name.endswith(".csv"):
-        return _load_csv_cached(path) if cache else load_csv(path)
+        return _load_csv_cached(path, not_digit) if cache else load_csv(path, not_digit)
     if _IMAGES_RE.search(path.name):
         return load_idx(path, _partner(path, _IMAGES_RE, r"labels\1idx1"))
     if _LABELS_RE.search(path.name):
@@ -132,14 +138,15 @@ def _read_bytes(path: Path) -> bytes:
 
 # -------------------------------------------------------------------------- CSV
 
-def load_csv(path: str | Path) -> Dataset:
+def load_csv(path: str | Path, not_digit: bool = False) -> Dataset:
     """Parse an MNIST CSV (see module docstring); no cache. Raises ``DataError``."""
     path = Path(path)
-    return parse_csv(_read_bytes(path), str(path))
+    return parse_csv(_read_bytes(path), str(path), not_digit)
 
 
-def parse_csv(data: bytes, name: str) -> Dataset:
-    """Parse the bytes of an MNIST CSV file; ``name`` is used in error messages.
+def parse_csv(data: bytes, name: str, not_digit: bool = False) -> Dataset:
+    """Parse the bytes of an MNIST CSV file; ``name`` is used in error messages;
+    ``not_digit``: label 10 (``NOT_DIGIT``) is allowed too.
 
     Returns images (N, 28, 28) uint8 and labels (N,) uint8. Raises
     ``DataError`` naming the first bad line (1-based, header = line 1).
@@ -159,7 +166,7 @@ def parse_csv(data: bytes, name: str) -> Dataset:
     labels = np.empty(len(lines), dtype=np.uint8)
     for start in range(0, len(lines), _CHUNK_LINES):
         stop = min(start + _CHUNK_LINES, len(lines))
-        values = _parse_chunk(lines[start:stop], start + 2, name)
+        values = _parse_chunk(lines[start:stop], start + 2, name, NOT_DIGIT if not_digit else 9)
         labels[start:stop] = values[:, 0]
         images[start:stop] = values[:, 1:]
     return Dataset(images.reshape(-1, SIDE, SIDE), labels)
@@ -176,20 +183,21 @@ def _check_header(header: bytes, name: str) -> None:
                         f"expected {COLUMNS} (label + {PIXELS} pixels)")
 
 
-def _parse_chunk(lines: list[bytes], first_lineno: int, name: str) -> np.ndarray:
+def _parse_chunk(lines: list[bytes], first_lineno: int, name: str, max_label: int) -> np.ndarray:
     """CSV data lines (k of them, the first is line ``first_lineno`` of the file)
-    -> (k, 785) int64 values, all in range; ``DataError`` on the first bad line."""
+    -> (k, 785) int64 values, all in range (labels up to ``max_label``); ``DataError``
+    on the first bad line."""
     values = _parse_fast(lines)
     if values is None:                      # something is off: go line by line
         lines = [line.removesuffix(b"\r") for line in lines]
         bad = next((i for i, line in enumerate(lines) if not _well_formed(line)),
                    len(lines))
         values = _parse_lines(lines[:bad])
-        _check_range(values, lines, first_lineno, name)
+        _check_range(values, lines, first_lineno, name, max_label)
         if bad < len(lines):
-            raise DataError(_diagnose(lines[bad], first_lineno + bad, name))
+            raise DataError(_diagnose(lines[bad], first_lineno + bad, name, max_label))
         return values
-    _check_range(values, lines, first_lineno, name)
+    _check_range(values, lines, first_lineno, name, max_label)
     return values
 
 
@@ -232,16 +240,16 @@ def _parse_lines(lines: list[bytes]) -> np.ndarray:
 
 
 def _check_range(values: np.ndarray, lines: list[bytes], first_lineno: int,
-                 name: str) -> None:
-    """Labels 0-9 and pixels 0-255 in ``values`` (k, 785), the parsed ``lines``."""
-    bad = (values[:, 0] > 9) | (values[:, 1:] > 255).any(axis=1)
+                 name: str, max_label: int) -> None:
+    """Labels 0-``max_label`` and pixels 0-255 in ``values`` (k, 785), the parsed ``lines``."""
+    bad = (values[:, 0] > max_label) | (values[:, 1:] > 255).any(axis=1)
     if bad.any():
         first = int(np.argmax(bad))
         raise DataError(_diagnose(lines[first].removesuffix(b"\r"), first_lineno + first,
-                                  name))
+                                  name, max_label))
 
 
-def _diagnose(line: bytes, lineno: int, name: str) -> str:
+def _diagnose(line: bytes, lineno: int, name: str, max_label: int = 9) -> str:
     """What is wrong with one CSV data line, as a one-line message."""
     where = f"{name}: line {lineno}"
     fields = line.split(b",")
@@ -252,12 +260,16 @@ def _diagnose(line: bytes, lineno: int, name: str) -> str:
                 f"(label + {PIXELS} pixels)")
     for column, field in enumerate(fields, start=1):
         what = "label" if column == 1 else f"pixel {column - 1}"
-        limit = 9 if column == 1 else 255
+        limit = max_label if column == 1 else 255
         text = field.decode("utf-8", "replace")
         if not field:
             return f"{where}, column {column}: empty {what} value"
         if re.fullmatch(rb"-?[0-9]+", field):
             value = int(field)
+            if column == 1 and value == NOT_DIGIT and limit < NOT_DIGIT:
+                return (f"{where}, column 1: label value {NOT_DIGIT} outside 0-9 ({NOT_DIGIT} is "
+                        f"'not a digit': only a model with that class learns it, not one trained "
+                        f"with --negatives 0)")
             if value > limit or value < 0:
                 return f"{where}, column {column}: {what} value {value} outside 0-{limit}"
             if field.startswith(b"-"):
@@ -268,13 +280,13 @@ def _diagnose(line: bytes, lineno: int, name: str) -> str:
     return f"{where}: malformed line"                       # not reached
 
 
-def _load_csv_cached(path: Path) -> Dataset:
+def _load_csv_cached(path: Path, not_digit: bool = False) -> Dataset:
     """``load_csv`` through the cache: ``CACHE_DIR/<sha256 of the CSV's bytes>.npz``."""
     cache = cache_path(path)
     dataset = _read_cache(cache)
-    if dataset is None:
+    if dataset is None or (not not_digit and dataset.labels.max() > 9):   # the parse says where
         raw = _read_bytes(path)
-        dataset = parse_csv(raw, str(path))
+        dataset = parse_csv(raw, str(path), not_digit)
         cache = cache_path(path, hashlib.sha256(raw).hexdigest())   # the bytes just parsed
         _write_cache(cache, dataset)
     return dataset
@@ -312,7 +324,7 @@ def _read_cache(cache: Path) -> Dataset | None:
         return None
     if (images.dtype != np.uint8 or labels.dtype != np.uint8 or images.ndim != 3
             or images.shape[1:] != (SIDE, SIDE) or labels.shape != images.shape[:1]
-            or len(labels) == 0 or labels.max() > 9):
+            or len(labels) == 0 or labels.max() > NOT_DIGIT):
         return None
     return Dataset(images, labels)
 

@@ -324,7 +324,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="test set, evaluated after every epoch (same formats)")
     p.add_argument("--extra", type=Path, action="append", default=[], metavar="CSV",
                    help="more labelled digits added to the training set (same formats; e.g. drawings "
-                        "exported from the page); may be given more than once")
+                        "exported from the page, where label 10 is 'not a digit': refused with --negatives 0); "
+                        "may be given more than once")
     add_config_flags(p)
     p.add_argument("--out", type=Path, default=SHIPPED_MODEL,
                    help="model file to write (.npz); written atomically, only if training succeeded")
@@ -375,8 +376,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     try:
         train_set = load_mnist(args.train)
         test_set = load_mnist(args.test)
-        for extra in args.extra:
-            more = load_dataset(extra)
+        for extra in args.extra:    # label 10, the page's 'not a digit', only for a model with that class
+            more = load_dataset(extra, not_digit=cfg.negatives > 0)
             train_set = Dataset(np.concatenate([train_set.images, more.images]),
                                 np.concatenate([train_set.labels, more.labels]))
     except DataError as e:
