@@ -1,5 +1,6 @@
 """Teach it your handwriting (Chromium, e2e): a made-up glyph taught ten times is read right
-afterwards; the drawings and the personal model survive a reload; reset, why, export and import."""
+afterwards; the drawings and the personal model survive a reload; reset, why, export and import
+(a not-a-digit drawing too, as label 10)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from training.strokes import transform
 pytestmark = pytest.mark.e2e
 
 TRIANGLE = [[(0.5, 0.18), (0.82, 0.8), (0.18, 0.8), (0.5, 0.18)]]   # taught as a 4
+SCRIBBLE = [[(0.2, 0.3), (0.8, 0.35), (0.25, 0.45), (0.78, 0.5), (0.22, 0.62), (0.8, 0.7), (0.3, 0.8)]]
 
 
 def triangles(n: int, seed: int) -> list:
@@ -74,14 +76,20 @@ def test_teach_fine_tune_reload_reset_why_export_import(chromium_browser, server
         app.draw(triangles(1, 7)[0])
         page.wait_for_function("() => document.querySelector('[data-testid=preview]').dataset.why === 'shown'")
 
+        app.clear()
+        app.draw(SCRIBBLE)
+        page.get_by_test_id("teach-none").click()                           # exported as label 10
+        page.wait_for_function("() => document.querySelector('[data-testid=my-count]').dataset.count === '11'")
         with page.expect_download() as download:
             page.get_by_text("Export drawings (CSV)").click()
         csv = tmp_path / "mine.csv"
         download.value.save_as(csv)
         lines = csv.read_text().splitlines()
-        assert len(lines) == 11 and lines[0].startswith("label,1x1,") and all(l.startswith("4,") for l in lines[1:])
+        assert len(lines) == 12 and lines[0].startswith("label,1x1,")
+        assert sorted(l.split(",", 1)[0] for l in lines[1:]) == ["10"] + ["4"] * 10
         page.locator("#import-csv").set_input_files(str(csv))
-        page.wait_for_function("() => document.querySelector('[data-testid=my-count]').dataset.count === '20'")
+        page.wait_for_function("() => document.querySelector('[data-testid=my-count]').dataset.count === '22'")
+        assert page.locator(".gallery-item", has_text="not a digit").count() == 2  # read back as not a digit
 
         page.get_by_test_id("reset-model").click()
         page.wait_for_function("() => document.documentElement.dataset.model === 'shipped'")
