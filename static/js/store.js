@@ -1,12 +1,21 @@
 // What the page keeps on the device (IndexedDB): the drawings a person taught, and their personal
 // model. Nothing leaves the browser. Every call rejects with a StoreError whose message says what
-// failed in plain words (IndexedDB unavailable in a private window, the quota full...); the app
-// then goes on with what it has.
+// failed in plain words, and whose kind says which way: "unavailable" (no IndexedDB, or the browser
+// refuses it: a private window), "full" (the quota: nothing of that call was written) or "failed".
+// MemoryStore has the same calls and keeps the drawings in this tab only: teach.js uses it for
+// what the device cannot keep, so nothing taught is lost while the tab is open.
 
 const DB_NAME = "digit-app";
 const DB_VERSION = 1;
 
-export class StoreError extends Error {}
+export class StoreError extends Error {
+  /** what failed ("The drawing could not be kept"), why (plain words), kind (see above). */
+  constructor(what, why, kind) {
+    super(`${what}: ${why}`);
+    this.why = why;
+    this.kind = kind;
+  }
+}
 
 function promised(request) {
   return new Promise((resolve, reject) => {
@@ -24,19 +33,25 @@ function done(tx) {
 
 function plain(err, what) {
   const name = err && err.name;
-  if (name === "QuotaExceededError") return new StoreError(`${what}: the browser's storage for this site is full`);
-  if (name === "InvalidStateError" || name === "SecurityError") {
-    return new StoreError(`${what}: this browser does not let the page keep data (a private window?)`);
+  if (name === "QuotaExceededError") {
+    return new StoreError(what, "storage is full (the browser's space for this site is used up)", "full");
   }
-  return new StoreError(`${what}: ${(err && err.message) || err}`);
+  if (name === "InvalidStateError" || name === "SecurityError") {
+    return new StoreError(what, "this browser does not let the page keep data (a private window?)", "unavailable");
+  }
+  return new StoreError(what, ((err && err.message) || String(err)).replace(/\.\s*$/, ""), "failed");
 }
 
 export class Store {
-  /** Open the database (creating it the first time). */
+  /** Open the database (creating it the first time). Rejects with kind "unavailable". */
   static async open() {
-    if (typeof indexedDB === "undefined") throw new StoreError("this browser has no IndexedDB");
+    const what = "Your drawings cannot be kept";
     try {
-      const request = indexedDB.open(DB_NAME, DB_VERSION);
+      const factory = globalThis.indexedDB; // reading it may throw (SecurityError) where storage is off
+      if (!factory) {
+        throw new StoreError(what, "this browser gives the page no storage (no IndexedDB: a private window?)", "unavailable");
+      }
+      const request = factory.open(DB_NAME, DB_VERSION);
       request.onupgradeneeded = () => {
         const db = request.result;
         db.createObjectStore("drawings", { keyPath: "id", autoIncrement: true });
@@ -44,7 +59,12 @@ export class Store {
       };
       return new Store(await promised(request));
     } catch (err) {
-      throw plain(err, "Your drawings cannot be kept");
+      if (err instanceof StoreError) throw err;
+      const e = plain(err, what);
+      if (e.kind !== "unavailable") {
+        throw new StoreError(what, `the browser's storage would not open (${e.why})`, "unavailable");
+      }
+      throw e;
     }
   }
 
@@ -53,20 +73,25 @@ export class Store {
   }
 
   async #run(stores, mode, what, work) {
+    let tx = null;
     try {
-      const tx = this.db.transaction(stores, mode);
+      tx = this.db.transaction(stores, mode);
+      const finished = done(tx);
+      finished.catch(() => {}); // awaited below; a request failing first must not leave it unhandled
       const result = await work(tx);
-      await done(tx);
+      await finished;
       return result;
     } catch (err) {
-      throw plain(err, what);
+      // A transaction aborted by the quota fails its requests with AbortError: its own error says why.
+      throw plain((tx && tx.error) || err, what);
     }
   }
 
-  /** Keep a drawing: {label (0-9, or 10 for not a digit), image: Uint8Array(784), strokes}. -> its id. */
+  /** Keep a drawing: {label (0-9, or 10 for not a digit), image: Uint8Array(784), strokes, created?}
+   * -> its id. */
   addDrawing(drawing) {
     return this.#run(["drawings"], "readwrite", "The drawing could not be kept",
-      (tx) => promised(tx.objectStore("drawings").add({ ...drawing, created: Date.now() })));
+      (tx) => promised(tx.objectStore("drawings").add({ created: Date.now(), ...drawing })));
   }
 
   /** All drawings, oldest first: [{id, label, image, strokes, created}]. */
@@ -86,7 +111,8 @@ export class Store {
       (tx) => promised(tx.objectStore("models").get("personal")).then((v) => v || null));
   }
 
-  /** Keep the personal model: written in one transaction, so never half a model. */
+  /** Keep the personal model: written in one transaction, so never half a model (a failed write
+   * leaves the one kept before). */
   savePersonalModel(bytes) {
     return this.#run(["models"], "readwrite", "Your model could not be kept",
       (tx) => promised(tx.objectStore("models").put(bytes, "personal")));
@@ -95,5 +121,30 @@ export class Store {
   forgetPersonalModel() {
     return this.#run(["models"], "readwrite", "Your model could not be removed",
       (tx) => promised(tx.objectStore("models").delete("personal")));
+  }
+}
+
+/** Drawings kept in this tab only (gone when it closes): Store's drawing calls, in memory. Ids are
+ * negative, so they never meet the device's. */
+export class MemoryStore {
+  #drawings = [];
+  #nextId = -1;
+
+  async addDrawing(drawing) {
+    const id = this.#nextId--;
+    this.#drawings.push({ created: Date.now(), ...drawing, id });
+    return id;
+  }
+
+  async drawings() {
+    return this.#drawings.slice();
+  }
+
+  async deleteDrawing(id) {
+    this.#drawings = this.#drawings.filter((d) => d.id !== id);
+  }
+
+  get size() {
+    return this.#drawings.length;
   }
 }

@@ -1,15 +1,25 @@
 // Teach it your handwriting: say which digit a drawing is (or that it is not one), keep it on the
 // device, fine-tune the network on your drawings in the Python worker, see why it answered.
 //
-// <html data-model="shipped|personal" data-tuning="running|done|error">; data-testid teach-0..9,
-// teach-none, my-count (data-count), fine-tune, reset-model, why. Nothing leaves the browser:
-// drawings and the personal model live in IndexedDB (store.js); export/import use files.
+// <html data-model="shipped|personal" data-tuning="running|done|error" data-storage="device|memory">;
+// data-testid teach-0..9, teach-none, my-count (data-count), fine-tune, reset-model, why. Nothing
+// leaves the browser: drawings and the personal model live in IndexedDB (store.js); export/import
+// use files.
+//
+// Nothing taught is lost: when the device cannot keep something (no IndexedDB, as in some private
+// windows: data-storage="memory"; or the quota is full), it is kept in this tab instead and the card
+// says so, and why; a drawing kept in the tab is marked "not saved" and saved as soon as the device
+// takes it. A personal model that cannot be saved stays in use for the tab (the one saved before
+// stays saved). A failed fine-tuning leaves the model in use as it was (data-tuning="error").
 
-import { Store } from "./store.js";
+import { MemoryStore, Store } from "./store.js";
 import { NOT_DIGIT_LABEL, csvFromDrawings, drawingsFromCsv } from "./teach-data.js";
 
 const html = document.documentElement;
 const PERSONAL_NAME = "your personal model";
+const IN_TAB = "kept in this tab for now (marked \u201cnot saved\u201d; Learn and Export use it)";
+const tabOnly = (what, n) => `${what} in this tab only: ${n === 1 ? "it" : "they"} will be gone when the tab closes.`;
+const drawingsWord = (n) => `${n} drawing${n === 1 ? "" : "s"}`;
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -49,21 +59,87 @@ export function installTeaching({ pad, predictor, sizes, shippedModelUrl }) {
   const importCsv = $("#import-csv");
   const message = $(".teach-message");
 
-  let store = null;
+  let opened = false; // the device's storage tried (after the model is ready)
+  let device = null; // Store (IndexedDB), or null when the browser gives none
+  const memory = new MemoryStore(); // drawings the device could not keep: this tab only
+  let personalBytes = null; // the personal model in use (its file's bytes), for export
+  let personalSaved = false; // the device holds a personal model (loaded on the next visit)
   let lastImage = null; // the 28x28 image (Float32Array) the network saw for the shown result
   let busy = false;
 
-  const say = (text) => { message.textContent = text; };
-  const canTeach = () => lastImage !== null && !busy && store !== null;
+  /** The card's message; warning: something is or may be lost, or failed (shown as such). */
+  const say = (text, warning = false) => {
+    message.textContent = text;
+    message.classList.toggle("warning", warning);
+  };
+  const canTeach = () => lastImage !== null && !busy && opened;
   function refreshButtons() {
     for (const b of [...teachButtons, none]) b.disabled = !canTeach();
-    fineTune.disabled = busy || store === null || Number(count.dataset.count) === 0 || predictor.state !== "ready";
+    fineTune.disabled = busy || !opened || Number(count.dataset.count) === 0 || predictor.state !== "ready";
     reset.disabled = busy || html.dataset.model !== "personal";
     exportModel.disabled = busy || html.dataset.model !== "personal";
   }
 
+  /** Every drawing, oldest first: the device's, then (marked unsaved) those kept in this tab. */
+  async function allDrawings() {
+    const kept = device ? await device.drawings() : [];
+    const inTab = (await memory.drawings()).map((d) => ({ ...d, unsaved: true }));
+    return [...kept, ...inTab].sort((a, b) => a.created - b.created);
+  }
+
+  /** Keep a drawing on the device, or in this tab when the device cannot. -> {onDevice, error}: error
+   * is why the device did not take it (a StoreError; null when there is no device, or it did). */
+  async function keep(drawing) {
+    const d = { created: Date.now(), ...drawing };
+    if (device) {
+      try {
+        await device.addDrawing(d);
+        return { onDevice: true, error: null };
+      } catch (err) {
+        await memory.addDrawing(d);
+        return { onDevice: false, error: err };
+      }
+    }
+    await memory.addDrawing(d);
+    return { onDevice: false, error: null };
+  }
+
+  /** Move the drawings kept in this tab to the device, oldest first, while it takes them. -> how many. */
+  async function savePending() {
+    let saved = 0;
+    if (!device) return saved;
+    for (const { id, ...d } of await memory.drawings()) {
+      try {
+        await device.addDrawing(d);
+      } catch {
+        break;
+      }
+      await memory.deleteDrawing(id);
+      saved += 1;
+    }
+    return saved;
+  }
+
+  /** Why `what` ("this drawing", "2 of them") could not be saved on the device (error: a StoreError),
+   * and that it is kept in this tab until the device takes it, in plain words. */
+  function notSaved(error, what, plural = false) {
+    const why = error.kind === "full" ? `Storage is full, so ${what} could not be saved on this device.`
+      : `${what[0].toUpperCase()}${what.slice(1)} could not be saved on this device (${error.why}).`;
+    return `${why} ${plural ? "They are" : "It is"} ${IN_TAB} and saved once there is room: ` +
+      "delete drawings you no longer need, or export them before you close the tab.";
+  }
+
+  const savedNow = (n) => (n ? ` ${n === 1 ? "The drawing" : `The ${drawingsWord(n)}`} kept in this tab ${n === 1 ? "is" : "are"} saved now.` : "");
+
   async function refreshGallery() {
-    const drawings = store ? await store.drawings() : [];
+    let drawings;
+    try {
+      drawings = await allDrawings();
+    } catch (err) {
+      say(err.message, true);
+      refreshButtons();
+      return;
+    }
     count.dataset.count = String(drawings.length);
     count.textContent = String(drawings.length);
     gallery.replaceChildren(...drawings.map((d) => {
@@ -73,12 +149,26 @@ export function installTeaching({ pad, predictor, sizes, shippedModelUrl }) {
       d.image.forEach((v, i) => { img.data.set([v, v, v, 255], 4 * i); });
       ctx.putImageData(img, 0, 0);
       const label = d.label === NOT_DIGIT_LABEL ? "not a digit" : String(d.label);
-      const del = el("button", { type: "button", class: "gallery-delete", "aria-label": `Delete this drawing of ${label}` }, "×");
+      const del = el("button", { type: "button", class: "gallery-delete",
+        "aria-label": `Delete this drawing of ${label}${d.unsaved ? " (not saved)" : ""}` }, "×");
       del.addEventListener("click", async () => {
-        try { await store.deleteDrawing(d.id); } catch (err) { say(err.message); }
+        try {
+          if (d.unsaved) {
+            await memory.deleteDrawing(d.id);
+          } else {
+            await device.deleteDrawing(d.id);
+            const saved = await savePending(); // there may be room now
+            if (saved) say(`Deleted.${savedNow(saved)}`);
+          }
+        } catch (err) {
+          say(err.message, true);
+        }
         await refreshGallery();
       });
-      return el("li", { class: "gallery-item" }, canvas, el("span", { text: label }), del);
+      const item = el("li", { class: d.unsaved ? "gallery-item unsaved" : "gallery-item" }, canvas, el("span", { text: label }));
+      if (d.unsaved) item.append(el("span", { class: "gallery-note", text: "not saved" }));
+      item.append(del);
+      return item;
     }));
     refreshButtons();
   }
@@ -86,26 +176,54 @@ export function installTeaching({ pad, predictor, sizes, shippedModelUrl }) {
   async function teach(label) {
     if (!canTeach()) return;
     const image = Uint8Array.from(lastImage, (v) => Math.round(Math.min(1, Math.max(0, v)) * 255));
+    const as = label === NOT_DIGIT_LABEL ? "not a digit" : `a ${label}`;
+    busy = true; // one drawing at a time: a second press waits for the pad to clear
     try {
-      await store.addDrawing({ label, image, strokes: pad.strokes.map((s) => s.map((p) => p.slice())) });
-      say(label === NOT_DIGIT_LABEL ? "Kept as not a digit." : `Kept as a ${label}.`);
+      const saved = await savePending();
+      const { onDevice, error } = await keep({ label, image, strokes: pad.strokes.map((s) => s.map((p) => p.slice())) });
+      if (onDevice) say(`Kept as ${as}.${savedNow(saved)}`);
+      else say(error ? notSaved(error, `this drawing (${as})`) : tabOnly(`Kept as ${as}`, 1), true);
       pad.clear();
-    } catch (err) {
-      say(err.message);
+    } finally {
+      busy = false;
     }
     await refreshGallery();
   }
   teachButtons.forEach((b, d) => b.addEventListener("click", () => teach(d)));
   none.addEventListener("click", () => teach(NOT_DIGIT_LABEL));
 
+  /** Keep the personal model in use on the device; if it cannot, say so (it stays in use). */
+  async function savePersonal(bytes) {
+    if (!device) {
+      say(`${tabOnly("Your personal model is in use", 1)} Export my model (.npz) to keep it.`, true);
+      return;
+    }
+    try {
+      await device.savePersonalModel(bytes);
+      personalSaved = true;
+    } catch (err) {
+      const next = personalSaved ? "goes back to the personal model saved before" : "uses the shipped model";
+      say(`${err.kind === "full" ? "Storage is full: your" : "Your"} new personal model is in use, but it could ` +
+        `not be saved on this device${err.kind === "full" ? "" : ` (${err.why})`}, so it will not survive a ` +
+        `reload: the next visit ${next}. Export my model (.npz) to keep it.`, true);
+    }
+  }
+
   fineTune.addEventListener("click", async () => {
-    const drawings = await store.drawings();
+    let drawings;
+    try {
+      drawings = await allDrawings();
+    } catch (err) {
+      say(err.message, true);
+      return;
+    }
     if (!drawings.length) return;
     busy = true;
     html.dataset.tuning = "running";
     bar.hidden = cancel.hidden = false;
     bar.value = 0;
     tuneText.textContent = "Learning…";
+    tuneText.classList.remove("warning");
     refreshButtons();
     const images = new Uint8Array(drawings.length * 784);
     drawings.forEach((d, i) => images.set(d.image, i * 784));
@@ -119,19 +237,22 @@ export function installTeaching({ pad, predictor, sizes, shippedModelUrl }) {
     try {
       const result = await predictor.tune(images, labels);
       if (result) {
-        await store.savePersonalModel(result.bytes);
+        // The worker uses the new model from now on, saved or not.
+        personalBytes = result.bytes;
         html.dataset.model = "personal";
-        html.dataset.tuning = "done";
-        tuneText.textContent = `Learned from ${drawings.length} drawings in ${(result.ms / 1000).toFixed(1)} s.`;
+        tuneText.textContent = `Learned from ${drawingsWord(drawings.length)} in ${(result.ms / 1000).toFixed(1)} s.`;
         predictor.lastTune = result;
         predictor.request();
+        await savePersonal(result.bytes);
+        html.dataset.tuning = "done";
       } else {
         html.dataset.tuning = "done";
         tuneText.textContent = "Cancelled; the model in use is unchanged.";
       }
     } catch (err) {
       html.dataset.tuning = "error";
-      tuneText.textContent = err.message;
+      tuneText.textContent = err.message; // the worker's: "Fine-tuning failed; the model in use is unchanged: ..."
+      tuneText.classList.add("warning");
     } finally {
       predictor.removeEventListener("tune-progress", progress);
       busy = false;
@@ -145,22 +266,26 @@ export function installTeaching({ pad, predictor, sizes, shippedModelUrl }) {
     try {
       await predictor.loadModel(shippedModelUrl);
       html.dataset.model = "shipped";
-      await store.forgetPersonalModel();
-      say("Back to the shipped model.");
+      personalBytes = null;
       predictor.request();
+      if (device) await device.forgetPersonalModel();
+      personalSaved = false;
+      say("Back to the shipped model.");
     } catch (err) {
-      say(err.message);
+      say(err.message, true);
     }
     refreshButtons();
   });
 
   exportCsv.addEventListener("click", async () => {
-    const drawings = store ? await store.drawings() : [];
-    download("my-digits.csv", csvFromDrawings(drawings), "text/csv");
+    try {
+      download("my-digits.csv", csvFromDrawings(await allDrawings()), "text/csv");
+    } catch (err) {
+      say(err.message, true);
+    }
   });
-  exportModel.addEventListener("click", async () => {
-    const bytes = await store.personalModel();
-    if (bytes) download("my-model.npz", bytes, "application/octet-stream");
+  exportModel.addEventListener("click", () => {
+    if (personalBytes) download("my-model.npz", personalBytes, "application/octet-stream");
   });
   importCsv.addEventListener("change", async () => {
     const file = importCsv.files[0];
@@ -168,10 +293,20 @@ export function installTeaching({ pad, predictor, sizes, shippedModelUrl }) {
     if (!file) return;
     try {
       const drawings = drawingsFromCsv(await file.text(), file.name);
-      for (const d of drawings) await store.addDrawing(d);
-      say(`Imported ${drawings.length} drawings from ${file.name}.`);
+      const saved = await savePending();
+      let inTab = 0;
+      let error = null;
+      for (const d of drawings) {
+        const kept = await keep(d);
+        if (!kept.onDevice) inTab += 1;
+        error ||= kept.error;
+      }
+      const done = `Imported ${drawingsWord(drawings.length)} from ${file.name}`;
+      if (!inTab) say(`${done}.${savedNow(saved)}`);
+      else if (!error) say(tabOnly(done, drawings.length), true);
+      else say(`${done}. ${notSaved(error, inTab === drawings.length ? "they" : `${inTab} of them`, true)}`, true);
     } catch (err) {
-      say(err.message);
+      say(err.message, true);
     }
     await refreshGallery();
   });
@@ -186,7 +321,7 @@ export function installTeaching({ pad, predictor, sizes, shippedModelUrl }) {
     try {
       values = await predictor.why(pad.pixels(size), size, size, pad.brush * size);
     } catch (err) {
-      say(err.message);
+      say(err.message, true);
       return;
     }
     if (ticket !== whyFor || !values || !why.checked) return;
@@ -222,22 +357,32 @@ export function installTeaching({ pad, predictor, sizes, shippedModelUrl }) {
 
   predictor.addEventListener("ready", async () => {
     try {
-      store = await Store.open();
-      const personal = await store.personalModel();
-      if (personal) {
-        try {
-          await predictor.loadModelBytes(personal, PERSONAL_NAME);
-          html.dataset.model = "personal";
-          predictor.request();
-        } catch (err) {
-          say(`Your personal model could not be loaded (${err.message}); using the shipped one.`);
-        }
-      }
+      device = await Store.open();
+      html.dataset.storage = "device";
     } catch (err) {
-      store = null;
-      say(`${err.message}. Teaching is off; reading digits works as before.`);
+      device = null; // teaching goes on, kept in this tab
+      html.dataset.storage = "memory";
+      say(`Your drawings and personal model will not be kept after this tab closes: ${err.why}. ` +
+        "Until then, teaching, learning and export work as usual.", true);
+    }
+    opened = true;
+    let personal = null;
+    try {
+      personal = device && await device.personalModel();
+    } catch (err) {
+      say(`${err.message}; using the shipped model.`, true);
+    }
+    if (personal) {
+      personalSaved = true;
+      try {
+        await predictor.loadModelBytes(personal, PERSONAL_NAME);
+        personalBytes = personal;
+        html.dataset.model = "personal";
+        predictor.request();
+      } catch (err) {
+        say(`Your personal model could not be loaded (${err.message}); using the shipped one.`, true);
+      }
     }
     await refreshGallery();
   }, { once: true });
-
 }
