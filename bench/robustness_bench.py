@@ -23,6 +23,7 @@ import numpy as np
 
 from digitnet.modelfile import load_model
 from digitnet.network import Model, predict_proba
+from digitnet.predict import parts_apart
 from digitnet.preprocess import grey_filter, resize_area, to_mnist
 from digitnet.sizes import CANVAS, NOT_DIGIT
 from bench import common
@@ -99,13 +100,15 @@ def naive(pad: np.ndarray) -> np.ndarray:
 def accuracy(model: Model, pads: list[np.ndarray], labels: np.ndarray,
              pipeline: Callable[[np.ndarray], Optional[np.ndarray]]) -> tuple[float, float, float]:
     """(accuracy, share called "not a digit", mean ms per pad of the pipeline): a pad read as empty
-    or as not a digit counts as wrong."""
+    or as not a digit (the page's verdict, ``digitnet.predict.verdict``) counts as wrong."""
     start = time.perf_counter()
     images = [pipeline(p) for p in pads]
     ms = 1000 * (time.perf_counter() - start) / len(pads)
     ok = np.array([im is not None for im in images])
     batch = np.stack([im if im is not None else np.zeros((28, 28), np.float32) for im in images])
-    predicted = predict_proba(model, batch).argmax(axis=1)
+    out = predict_proba(model, batch)
+    apart = parts_apart(batch) if out.shape[1] > NOT_DIGIT else np.zeros(len(batch), bool)
+    predicted = np.where(apart, NOT_DIGIT, out.argmax(axis=1))
     return float(((predicted == labels) & ok).mean()), float(((predicted == NOT_DIGIT) & ok).mean()), ms
 
 

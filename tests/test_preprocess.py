@@ -186,3 +186,30 @@ def test_shipped_model_reads_drawn_digits(shipped_model, digit, variant):
     prediction = predict_drawing(shipped_model, render(strokes, size=size, width=width))
     assert prediction is not None
     assert prediction.digit == digit, np.round(prediction.probs, 3)
+
+
+# ------------------------------------------------------------- parts side by side: the verdict
+
+def test_side_by_side_needs_two_big_parts_with_no_column_in_common():
+    from digitnet.preprocess import side_by_side
+    twelve = render(transform(DIGITS[1], 0.5, -0.2) + transform(DIGITS[2], 0.5, 0.2), size=140, width=8)
+    assert side_by_side(twelve) and side_by_side(to_mnist(twelve))        # on the pad and on 28x28
+    for digit in range(10):                                               # one digit, whole or in strokes
+        assert not side_by_side(render(DIGITS[digit], size=140, width=8)), digit
+    five = render([[(0.3, 0.2), (0.3, 0.5), (0.5, 0.45), (0.65, 0.6), (0.6, 0.8), (0.3, 0.82)],
+                   [(0.36, 0.2), (0.7, 0.2)]], size=140, width=6)        # its bar drawn apart, above
+    assert not side_by_side(five)
+    speck = render(DIGITS[3] + [[(0.95, 0.5), (0.96, 0.5)]], size=140, width=6)
+    assert not side_by_side(speck)                                        # too little ink to be a part
+    assert not side_by_side(np.zeros((28, 28), np.float32))
+
+
+def test_the_verdict_is_the_networks_unless_the_parts_are_apart():
+    from digitnet.predict import verdict
+    digit = np.array([0.05] * 9 + [0.5, 0.05], np.float32)                # 9 wins
+    rejected = np.array([0.05] * 10 + [0.5], np.float32)
+    assert verdict(digit, False) == ("digit", "")
+    assert verdict(digit, True) == ("not-digit", "side-by-side")
+    assert verdict(rejected, False) == ("not-digit", "not-a-digit")
+    assert verdict(rejected, True) == ("not-digit", "side-by-side")
+    assert verdict(digit[:10], True) == ("digit", "")                     # a 10-class model cannot say it

@@ -16,6 +16,7 @@ import numpy as np
 
 from digitnet.modelfile import ModelFileError, load_model
 from digitnet.network import Model, predict_proba
+from digitnet.predict import parts_apart
 from digitnet.sizes import CLASSES, NOT_DIGIT
 from training.data import DataError, Dataset
 from training.fetch import load_mnist
@@ -28,19 +29,27 @@ DEFAULT_TEST = DATA_DIR / "mnist_test.csv"
 @dataclass(frozen=True)
 class Evaluation:
     """probs: (N, K) float32, K = CLASSES or CLASSES + 1 (the model's NOT_DIGIT output); labels: (N,)
-    int, NOT_DIGIT for drawings that are not digits; confusion[true, predicted] counts (K', K'),
-    K' = CLASSES + 1 when either the model or the labels know "not a digit"."""
+    int, NOT_DIGIT for drawings that are not digits; apart: (N,) bool, the image is parts side by
+    side (``digitnet.predict.parts_apart``; None: no image is); confusion[true, predicted] counts
+    (K', K'), K' = CLASSES + 1 when either the model or the labels know "not a digit"."""
 
     probs: np.ndarray
     labels: np.ndarray
+    apart: Optional[np.ndarray] = None
 
     @property
     def predicted(self) -> np.ndarray:
-        return self.probs.argmax(axis=1)
+        """The page's verdict (``digitnet.predict.verdict``) as a class: NOT_DIGIT for a model
+        with that output when the image is parts side by side or NOT_DIGIT is most probable,
+        else the most probable class."""
+        top = self.probs.argmax(axis=1)
+        if self.apart is None or self.probs.shape[1] <= CLASSES:
+            return top
+        return np.where(self.apart, NOT_DIGIT, top)
 
     @property
     def error(self) -> float:
-        """Fraction of images whose most probable class is not the label: the test error
+        """Fraction of images whose predicted class is not the label: the test error
         (a digit the model calls "not a digit" is an error)."""
         return float((self.predicted != self.labels).mean())
 
@@ -96,15 +105,20 @@ def evaluate_negatives(model: Model, digits: Dataset, per_kind: int, seed: int) 
             for k, kind in enumerate(KINDS)}
 
 
-def evaluate(model: Model, data: Dataset, batch: int = 10000) -> Evaluation:
-    """Run the model on every image of ``data`` (images uint8 (N, 28, 28)), ``batch`` at a time.
+def evaluate(model: Model, data: Dataset, batch: int = 10000,
+             apart: Optional[np.ndarray] = None) -> Evaluation:
+    """Run the model on every image of ``data`` (images uint8 (N, 28, 28)), ``batch`` at a time,
+    and give its verdict as the page does; ``apart``: ``parts_apart(data.images)`` if the caller
+    has it already (training evaluates the same test set every epoch).
 
     The one way the project measures a model: training's per-epoch test error too."""
     probs = np.concatenate([
         predict_proba(model, data.images[i:i + batch].astype(np.float32) / np.float32(255))
         for i in range(0, len(data.labels), batch)
     ])
-    return Evaluation(probs, data.labels.astype(np.int64))
+    if apart is None and probs.shape[1] > CLASSES:
+        apart = parts_apart(data.images)
+    return Evaluation(probs, data.labels.astype(np.int64), apart)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -3,11 +3,13 @@
 ``digitnet.browser`` (the page's Web Worker) calls ``predict_drawing`` for
 every drawing; the benchmarks and tests call it in CPython.
 
-The verdict: "digit" (the network's most probable output is a digit), or "not-digit" with a
-reason a person can act on: "not-a-digit" (the network's NOT_DIGIT output wins), "side-by-side"
-(it does, and the drawing is two or more parts next to each other: one digit at a time), or
-"too-small" (the ink is too short for its stroke width to read: draw it larger). An empty pad
-or a lone dot gives no prediction at all (None): the page shows a prompt, never a guess.
+The verdict (``verdict``): "digit" (the network's most probable output is a digit), or
+"not-digit" with a reason a person can act on: "side-by-side" (the image the network sees is two
+or more parts next to each other, ``preprocess.side_by_side``: one digit at a time), "not-a-digit"
+(the network's NOT_DIGIT output wins), or "too-small" (the ink is too short for its stroke width
+to read: draw it larger). A model without the NOT_DIGIT output (10 classes) always says "digit".
+An empty pad or a lone dot gives no prediction at all (None): the page shows a prompt, never a
+guess. ``training.evaluate`` counts rejections by the same ``verdict``.
 """
 
 from __future__ import annotations
@@ -43,6 +45,22 @@ class Prediction:
         return int(np.argmax(self.probs)) if self.verdict == "digit" else None
 
 
+def parts_apart(images: np.ndarray) -> np.ndarray:
+    """Images the network sees (N, SIDE, SIDE) -> (N,) bool: two or more parts side by side."""
+    return np.array([side_by_side(image) for image in images], bool)
+
+
+def verdict(out: np.ndarray, apart: bool) -> tuple[str, str]:
+    """The network's output (K,) for an image, and whether that image is parts side by side
+    (``parts_apart``) -> (verdict, reason) for a drawing the network read."""
+    if len(out) > CLASSES:                      # a model that can say "not a digit"
+        if apart:
+            return "not-digit", "side-by-side"
+        if out[NOT_DIGIT] > out[:CLASSES].max():
+            return "not-digit", "not-a-digit"
+    return "digit", ""
+
+
 def predict_drawing(model: Model, pad: np.ndarray, pen: float = 0.0) -> Prediction | None:
     """Pad pixels (H, W) ink 0-255 uint8 -> Prediction, or None for an empty pad or a lone dot.
     pen: the pen's diameter in pad pixels, if known (see ``preprocess.read``)."""
@@ -53,9 +71,6 @@ def predict_drawing(model: Model, pad: np.ndarray, pen: float = 0.0) -> Predicti
                               np.zeros(CLASSES, np.float32))
         return None
     out = predict_proba(model, reading.image[None])[0]
-    probs = out[:CLASSES]
+    said, reason = verdict(out, len(out) > CLASSES and side_by_side(reading.image))
     not_digit = float(out[NOT_DIGIT]) if len(out) > CLASSES else 0.0
-    if not_digit > probs.max():
-        reason = "side-by-side" if side_by_side(pad) else "not-a-digit"
-        return Prediction("not-digit", reason, reading.image, probs, not_digit)
-    return Prediction("digit", "", reading.image, probs, not_digit)
+    return Prediction(said, reason, reading.image, out[:CLASSES], not_digit)

@@ -142,9 +142,10 @@ def drop_specks(ink: np.ndarray) -> np.ndarray:
 
 
 def side_by_side(pad: np.ndarray) -> bool:
-    """True if the drawing is two or more parts next to each other: at least two components with
-    PART_FRACTION of the ink each, the two largest overlapping by less than half the narrower's
-    width left to right (a 5's bar or a 4 in two strokes overlap; "12" does not)."""
+    """True if the drawing (any size: the pad, or the 28x28 image the network sees) is two or
+    more parts next to each other: at least two components with PART_FRACTION of the ink each,
+    the two largest with no column in common (a 5's bar or a 4 in two strokes overlap left to
+    right; "12", or a digit with a mark beside it, do not)."""
     ink = to_unit(pad)
     box = bounding_box(ink)
     if box is None:
@@ -157,9 +158,7 @@ def side_by_side(pad: np.ndarray) -> bool:
     a, b = big[np.argsort(-per_label[big])[:2]]
     cols_a = np.flatnonzero((labels == a).any(axis=0))
     cols_b = np.flatnonzero((labels == b).any(axis=0))
-    overlap = min(cols_a[-1], cols_b[-1]) - max(cols_a[0], cols_b[0]) + 1
-    narrower = min(cols_a[-1] - cols_a[0], cols_b[-1] - cols_b[0]) + 1
-    return overlap < 0.5 * narrower
+    return cols_a[-1] < cols_b[0] or cols_b[-1] < cols_a[0]
 
 
 def stroke_width(ink: np.ndarray) -> float:

@@ -1,0 +1,37 @@
+"""training.evaluate counts as the page decides: digitnet.predict.verdict, image by image."""
+
+import numpy as np
+
+from digitnet.network import Model
+from digitnet.predict import parts_apart, verdict
+from digitnet.sizes import CLASSES, NOT_DIGIT
+from training.data import Dataset
+from training.evaluate import Evaluation, evaluate
+from training.strokes import DIGITS, render, transform
+from digitnet.preprocess import to_mnist
+
+
+def test_evaluation_predicts_the_pages_verdict():
+    probs = np.full((4, CLASSES + 1), 0.01, np.float32)
+    probs[[0, 1, 2, 3], [3, 3, NOT_DIGIT, 7]] = 0.9
+    labels = np.array([3, 3, NOT_DIGIT, 7])
+    apart = np.array([False, True, False, False])
+    ev = Evaluation(probs, labels, apart)
+    assert ev.predicted.tolist() == [3, NOT_DIGIT, NOT_DIGIT, 7]
+    for k in range(4):                                              # the same, one by one
+        said, _ = verdict(probs[k], bool(apart[k]))
+        assert (said == "not-digit") == (ev.predicted[k] == NOT_DIGIT)
+    assert ev.error == 0.25 and ev.digit_reject_rate == 1 / 3
+    assert Evaluation(probs[:, :CLASSES], labels.clip(0, 9), apart).predicted[1] == 3   # 10 classes
+
+
+def test_evaluate_finds_the_parts_apart_itself():
+    twelve = to_mnist(render(transform(DIGITS[1], 0.5, -0.2) + transform(DIGITS[2], 0.5, 0.2), size=140, width=8))
+    seven = to_mnist(render(DIGITS[7], size=140, width=8))
+    images = np.round(np.stack([twelve, seven]) * 255).astype(np.uint8)
+    assert parts_apart(images).tolist() == [True, False]
+    rng = np.random.default_rng(0)
+    model = Model([rng.normal(0, 0.01, (784, CLASSES + 1)).astype(np.float32)],
+                  [np.zeros(CLASSES + 1, np.float32)], 0.0, 1.0, {})
+    ev = evaluate(model, Dataset(images, np.array([NOT_DIGIT, 7], np.uint8)))
+    assert ev.apart.tolist() == [True, False] and ev.predicted[0] == NOT_DIGIT
