@@ -8,7 +8,7 @@ from digitnet.network import predict_proba
 from digitnet.preprocess import ink_components, to_mnist
 from digitnet.sizes import CANVAS
 from training import drawn
-from training.drawn import as_drawn, skeletons, smooth, thin, trace
+from training.drawn import as_drawn, as_inked, skeletons, smooth, thin, trace
 from training.fetch import load_mnist
 from training.strokes import DIGITS, PEN_MAX, PEN_MIN, jitter, place, render, render_many, transform
 from tools.paths import DATA_DIR, SHIPPED_MODEL
@@ -138,19 +138,25 @@ def test_smooth_keeps_ends_and_closed_loops():
 
 # ------------------------------------------------------------------------------ as_drawn
 
-def test_as_drawn_is_reproducible_and_the_pages_preprocessing(mnist_test):
+@pytest.mark.parametrize("redraw", [as_drawn, as_inked])
+def test_redrawing_is_reproducible_and_changes_every_digit(mnist_test, redraw):
+    images = mnist_test.images[:60]
+    out = redraw(images, seed=5)
+    assert out.shape == images.shape and out.dtype == np.uint8
+    assert np.array_equal(out, redraw(images, seed=5))
+    assert not np.array_equal(out, redraw(images, seed=6))
+    assert (np.abs(out.astype(int) - images).sum(axis=(1, 2)) > 0).all()   # every one redrawn
+
+
+def test_as_drawn_is_the_pages_preprocessing(mnist_test):
     images = mnist_test.images[:60]
     out = as_drawn(images, seed=5)
-    assert out.shape == images.shape and out.dtype == np.uint8
-    assert np.array_equal(out, as_drawn(images, seed=5))
-    assert not np.array_equal(out, as_drawn(images, seed=6))
     pads: list = []
     again = drawn._as_drawn(images, 5, pads)
     assert np.array_equal(again, out)
     for image, pad in zip(out, pads):
         assert pad.shape == (CANVAS, CANVAS) and pad.dtype == np.uint8
         assert np.array_equal(image, np.round(to_mnist(pad) * 255).astype(np.uint8))
-    assert (np.abs(out.astype(int) - images).sum(axis=(1, 2)) > 0).all()   # every one redrawn
 
 
 def test_as_drawn_does_not_depend_on_the_chunk_size(mnist_test, monkeypatch):
@@ -166,6 +172,19 @@ def test_as_drawn_keeps_a_digit_it_cannot_redraw():
     images[2, 10:12, 10:12] = 255              # a dot: the page reads nothing
     assert not skeletons(images[:2]).any()
     assert np.array_equal(as_drawn(images, seed=0), images)
+
+
+def test_as_inked_digits_come_out_as_the_pages_preprocessing_leaves_them(mnist_test):
+    out = as_inked(mnist_test.images[:60], seed=5)
+    rows, cols = np.mgrid[:28, :28]
+    for image in out.astype(np.float32):                      # as to_mnist leaves a digit:
+        assert 0 < image.max() <= 255
+        mass = image.sum()
+        centre = (rows * image).sum() / mass, (cols * image).sum() / mass
+        assert np.allclose(centre, 13.5, atol=1.0)           # centre of mass in the middle
+    blank = np.zeros((2, 28, 28), np.uint8)
+    blank[1, 10:12, 10:12] = 255                              # a dot: the page reads nothing
+    assert np.array_equal(as_inked(blank, seed=0), blank)     # kept as it was
 
 
 def test_as_drawn_digits_are_still_read_right_by_the_shipped_model(mnist_test):

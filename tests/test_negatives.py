@@ -31,6 +31,12 @@ def test_held_out_kinds_are_apart_from_training_kinds():
     assert set(neg.GENERATORS) == set(KINDS)
 
 
+def test_foreign_letters_are_new_shapes_and_keep_clear_of_the_held_out_symbols():
+    assert neg.FOREIGN_LETTERS and set(neg.FOREIGN_LETTERS) <= set(neg.LETTERS)
+    assert not set(neg.LETTERS) & set(neg.SYMBOLS)
+    assert not set(neg.FOREIGN_LETTERS) & set("ΠПпμπµΟοΘθδΙιΤτΓГТтЗзЭэЧчУуЬьБбВв")
+
+
 def test_look_alikes_of_digits_are_left_out():
     for excluded in "OoQDlIijJZzSsGbTBgqay":
         assert excluded in EXCLUDED_LETTERS and excluded not in LETTERS
@@ -68,14 +74,15 @@ def test_every_kind_is_a_pad_the_page_reads_and_no_lookalike(kind, digits):
 
 
 def test_make_negatives_is_reproducible_with_an_even_share_per_kind(digits):
-    images, kinds = make_negatives(23, KINDS, seed=3, digits=digits)
-    assert images.shape == (23, 28, 28) and images.dtype == np.uint8
-    assert kinds.shape == (23,) and np.issubdtype(kinds.dtype, np.integer)
+    n = 3 * len(KINDS) + 2                                   # two kinds get one more
+    images, kinds = make_negatives(n, KINDS, seed=3, digits=digits)
+    assert images.shape == (n, 28, 28) and images.dtype == np.uint8
+    assert kinds.shape == (n,) and np.issubdtype(kinds.dtype, np.integer)
     counts = np.bincount(kinds, minlength=len(KINDS))
-    assert sorted(counts.tolist()) == [3, 3, 3, 3, 3, 4, 4]
-    again = make_negatives(23, KINDS, seed=3, digits=digits)
+    assert sorted(counts.tolist()) == [3] * (len(KINDS) - 2) + [4, 4]
+    again = make_negatives(n, KINDS, seed=3, digits=digits)
     assert np.array_equal(images, again[0]) and np.array_equal(kinds, again[1])
-    other = make_negatives(23, KINDS, seed=4, digits=digits)
+    other = make_negatives(n, KINDS, seed=4, digits=digits)
     assert not np.array_equal(images, other[0])
     assert make_negatives(0, TRAIN_KINDS, 0, digits)[0].shape == (0, 28, 28)
 
@@ -128,4 +135,7 @@ def test_cached_negatives_and_drawn_give_what_they_wrap(tmp_path, monkeypatch, d
     redrawn = neg.as_drawn_cached(digits[:10], 2)
     assert np.array_equal(redrawn, as_drawn(digits[:10], 2))
     assert np.array_equal(drawn.as_drawn_cached(digits[:10], 2), redrawn)      # the same file
-    assert len(list(tmp_path.glob("*.npz"))) == 2
+    inked = neg.as_inked_cached(digits[:10], 2)
+    assert np.array_equal(inked, drawn.as_inked(digits[:10], 2))
+    assert np.array_equal(drawn.as_inked_cached(digits[:10], 2), inked)
+    assert len(list(tmp_path.glob("*.npz"))) == 3

@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from digitnet.preprocess import frame, to_mnist
-from digitnet.sizes import CANVAS
+from digitnet.preprocess import bounding_box, frame, grey_filter, to_mnist
+from digitnet.sizes import CANVAS, SIDE
 from training.strokes import jitter, place, render_many
 
 CHUNK = 2048            # digits skeletonised, traced and drawn at a time (bounds memory)
@@ -240,6 +240,89 @@ def _as_drawn(images: np.ndarray, seed: int, pads: list | None = None) -> np.nda
         if pads is not None:
             pads.extend(chunk_pads)
     return out
+
+
+# ------------------------------------------------------------------------ digits as ink
+
+def ink_box(image: np.ndarray) -> tuple[np.ndarray, float]:
+    """An MNIST digit (28, 28) uint8 cropped to its ink -> (float crop, width / height)."""
+    box = bounding_box(image, 30) or (0, SIDE, 0, SIDE)
+    crop = image[box[0]:box[1], box[2]:box[3]].astype(np.float32) / 255
+    return crop, crop.shape[1] / crop.shape[0]
+
+
+def bilinear(img: np.ndarray, h: int, w: int) -> np.ndarray:
+    """Bilinear resize of (a, b) float -> (h, w), pixel centres aligned."""
+    def axis(n_in: int, n_out: int):
+        src = np.clip((np.arange(n_out) + 0.5) * n_in / n_out - 0.5, 0, n_in - 1)
+        i0 = np.floor(src).astype(int)
+        i1 = np.minimum(i0 + 1, n_in - 1)
+        return i0, i1, (src - i0).astype(np.float32)
+    r0, r1, fr = axis(img.shape[0], h)
+    c0, c1, fc = axis(img.shape[1], w)
+    rows = img[r0] * (1 - fr)[:, None] + img[r1] * fr[:, None]
+    return rows[:, c0] * (1 - fc) + rows[:, c1] * fc
+
+
+def ink_layer(image: np.ndarray, left: float, top: float, height: float) -> np.ndarray:
+    """A (CANVAS, CANVAS) float32 0-255 layer with the MNIST digit's ink, upscaled to ``height``
+    px tall at (left, top), strokes made solid like a pen's (grey over 0.35 becomes full ink)."""
+    crop, aspect = ink_box(image)
+    h, w = max(2, round(height)), max(2, round(height * aspect))
+    big = bilinear(crop, h, w)
+    big = np.where(big > 0.35, 1.0, big / 0.35)
+    layer = np.zeros((CANVAS, CANVAS), np.float32)
+    t, l = int(round(top)), int(round(left))
+    t0, l0 = max(t, 0), max(l, 0)
+    t1, l1 = min(t + h, CANVAS), min(l + w, CANVAS)
+    if t1 > t0 and l1 > l0:
+        layer[t0:t1, l0:l1] = big[t0 - t:t1 - t, l0 - l:l1 - l] * 255
+    return layer
+
+
+def as_inked(images: np.ndarray, seed: int) -> np.ndarray:
+    """MNIST images (N, 28, 28) uint8 -> the same digits as ink on the page, read back by
+    ``to_mnist`` -> (N, 28, 28) uint8: each digit's own ink upscaled (``ink_layer``) to a random
+    height (18-95% of the pad), at a random place, and for most a pen's width away from MNIST's:
+    dilated (a thicker pen, up to 4% of the digit's height) or eroded (a thinner one). Unlike
+    ``as_drawn`` the shapes are MNIST's, strokes and all; what changes is the trip through the
+    page's preprocessing, so the network meets digits that went through it in both forms (and
+    the not-a-digit kinds built from digit ink, ``training.negatives``, are not the only ones).
+    A digit the page would read as nothing keeps its original image. Same images and seed,
+    same bytes."""
+    images = np.asarray(images, np.uint8)
+    n = len(images)
+    rng = np.random.default_rng([seed, 1])
+    size = rng.uniform(0.18, 0.95, n)
+    position = rng.uniform(0, 1, (n, 2))
+    stroke = rng.uniform(0, 1, n)
+    amount = rng.uniform(0, 1, n)
+    out = images.copy()
+    for i in range(n):
+        aspect = ink_box(images[i])[1]
+        height = size[i] * CANVAS / max(1.0, aspect)
+        width = height * aspect
+        left = position[i, 0] * (CANVAS - width)
+        top = position[i, 1] * (CANVAS - height)
+        pad = ink_layer(images[i], left, top, height) / 255
+        if stroke[i] < 0.5:                                      # a thicker pen
+            radius = int(round(amount[i] * 0.04 * height))
+            if radius:
+                pad = grey_filter(pad, 2 * radius + 1, np.maximum)
+        elif stroke[i] < 0.7:                                    # a thinner one
+            radius = int(round(amount[i] * 0.012 * height))
+            if radius:
+                pad = grey_filter(pad, 2 * radius + 1, np.minimum)
+        image = to_mnist(np.round(np.clip(pad, 0, 1) * 255).astype(np.uint8))
+        if image is not None:
+            out[i] = np.round(image * 255).astype(np.uint8)
+    return out
+
+
+def as_inked_cached(images: np.ndarray, seed: int) -> np.ndarray:
+    """``as_inked`` through the cache of ``training.negatives.cached``."""
+    from training.negatives import as_inked_cached as through_cache   # it imports this module
+    return through_cache(images, seed)
 
 
 def _random_draws(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:

@@ -10,7 +10,7 @@ NumPy's random generator. The same arguments give the same bytes.
 Kinds (``KINDS``)
 -----------------
 letters
-    Latin letters of 14 DejaVu faces (sans, serif, mono, condensed; book, bold, oblique and
+    Latin letters, and Greek and Cyrillic ones unlike both (``FOREIGN_LETTERS``), of 14 DejaVu faces (sans, serif, mono, condensed; book, bold, oblique and
     italic), rendered with Pillow at 96 px, scaled to a 64 px grid, thinned to a one-pixel
     skeleton (``training.drawn.thin``), traced into strokes (serif spurs dropped, smoothed) and
     redrawn with a round pen of random width under a random rotation, shear, stretch and a slow
@@ -28,6 +28,8 @@ two_digits
     Two (or three) MNIST digits side by side, drawn as pen strokes (their skeletons, as in
     ``training.drawn``) or placed as ink (upscaled); each digit holds at least 15% of the ink,
     so the page's speck filter cannot drop one and leave a single digit.
+digit_and_letter
+    A digit beside a letter of ``letters`` (and perhaps a second digit), as ``two_digits``.
 stray_mark
     One MNIST digit and a separate mark (a line, a tick, a small loop, wave, zig-zag, cross
     or scribble, at least 6 pen widths long) beside it, at least 14 px and 30% of the digit's
@@ -92,14 +94,15 @@ from digitnet.atomic import write_atomically
 from digitnet.preprocess import bounding_box, frame, stroke_width, to_mnist
 from digitnet.sizes import CANVAS, SIDE
 from training import drawn, strokes
-from training.drawn import digit_strokes, smooth, thin, trace
+from training.drawn import digit_strokes, ink_box, ink_layer, smooth, thin, trace
 from training.strokes import PEN_MAX, jitter, pen_range, place, render_many
 from tools.paths import ROOT
 
-KINDS = ("letters", "symbols", "shapes", "scribbles", "two_digits", "stray_mark", "blobs")
+KINDS = ("letters", "symbols", "shapes", "scribbles", "two_digits", "digit_and_letter", "stray_mark",
+         "blobs")
 HELD_OUT = ("symbols", "stray_mark")
 TRAIN_KINDS = tuple(k for k in KINDS if k not in HELD_OUT)
-NEEDS_DIGITS = ("two_digits", "stray_mark")
+NEEDS_DIGITS = ("two_digits", "digit_and_letter", "stray_mark")
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")     # Debian's fonts-dejavu-core
 FONTS = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSans-Oblique.ttf",
@@ -117,7 +120,11 @@ EXCLUDED_SYMBOLS = {**dict.fromkeys("|/\\()[]{}!", "a 1"), **dict.fromkeys("-_",
                     **dict.fromkeys(".,'`\":;", "nothing to read, or a 1"),
                     "¬": "a 7", "√": "a 7", "§": "an 8", "ß": "an 8", "∞": "an 8", "£": "a 2 or 4",
                     "¡": "an i", "¶": "thins to a line"}
-LETTERS = "".join(c for c in string.ascii_letters if c not in EXCLUDED_LETTERS)
+#: Greek and Cyrillic letters unlike Latin ones and unlike a digit: not α γ (an a, a y), δ θ ο Θ
+#: ζ ξ ε (a 6, 0, 2 or 3), ι Ι (a 1), τ Γ Τ Г Т т (a 7), Β Б б В в (a 6 or 8), З з Э э (a 3), Ч ч У у
+#: (a 4), Ь ь (a 6); nor Π П п and μ, too close to the held-out symbols π and µ.
+FOREIGN_LETTERS = "ΔΛΞΣΦΨΩηκλφχψω" "ДЖИЛФЦШЩЫЮЯжилфцшщыюя"
+LETTERS = "".join(c for c in string.ascii_letters if c not in EXCLUDED_LETTERS) + FOREIGN_LETTERS
 SYMBOLS = "#@&%$*+=?<>~^€¥©®±×πµ¿"
 SHAPES = ("triangle", "square", "star", "cross", "heart", "arrow", "spiral", "house",
           "envelope", "window")
@@ -480,42 +487,6 @@ def _blobs(rng, n, digits):
 
 # ------------------------------------------------------------------------ digit-based kinds
 
-def _ink_box(image: np.ndarray) -> tuple[np.ndarray, float]:
-    """An MNIST digit (28, 28) uint8 cropped to its ink -> (float crop, width / height)."""
-    box = bounding_box(image, 30) or (0, SIDE, 0, SIDE)
-    crop = image[box[0]:box[1], box[2]:box[3]].astype(np.float32) / 255
-    return crop, crop.shape[1] / crop.shape[0]
-
-
-def _bilinear(img: np.ndarray, h: int, w: int) -> np.ndarray:
-    """Bilinear resize of (a, b) float -> (h, w), pixel centres aligned."""
-    def axis(n_in: int, n_out: int):
-        src = np.clip((np.arange(n_out) + 0.5) * n_in / n_out - 0.5, 0, n_in - 1)
-        i0 = np.floor(src).astype(int)
-        i1 = np.minimum(i0 + 1, n_in - 1)
-        return i0, i1, (src - i0).astype(np.float32)
-    r0, r1, fr = axis(img.shape[0], h)
-    c0, c1, fc = axis(img.shape[1], w)
-    rows = img[r0] * (1 - fr)[:, None] + img[r1] * fr[:, None]
-    return rows[:, c0] * (1 - fc) + rows[:, c1] * fc
-
-
-def _ink_layer(image: np.ndarray, left: float, top: float, height: float) -> np.ndarray:
-    """A (CANVAS, CANVAS) float32 0-255 layer with the MNIST digit's ink, upscaled to ``height``
-    px tall at (left, top), strokes made solid like a pen's (as bench.robustness_bench does)."""
-    crop, aspect = _ink_box(image)
-    h, w = max(2, round(height)), max(2, round(height * aspect))
-    big = _bilinear(crop, h, w)
-    big = np.where(big > 0.35, 1.0, big / 0.35)
-    layer = np.zeros((CANVAS, CANVAS), np.float32)
-    t, l = int(round(top)), int(round(left))
-    t0, l0 = max(t, 0), max(l, 0)
-    t1, l1 = min(t + h, CANVAS), min(l + w, CANVAS)
-    if t1 > t0 and l1 > l0:
-        layer[t0:t1, l0:l1] = big[t0 - t:t1 - t, l0 - l:l1 - l] * 255
-    return layer
-
-
 def _digit_in_box(paths: Strokes, rng, left: float, top: float, height: float) -> Strokes:
     """Digit strokes (any units) jittered a little, scaled to ``height`` px tall with its top
     left at (left, top) px -> pad fractions."""
@@ -554,18 +525,37 @@ def _digit_images(digits) -> np.ndarray:
 
 def _two_digits(rng, n, digits):
     """Two or three digits side by side, each with at least 15% of the ink."""
+    return _side_by_side(rng, n, digits, letter=False)
+
+
+def _digit_and_letter(rng, n, digits):
+    """A digit beside a letter (and perhaps another digit), each with at least 15% of the ink."""
+    return _side_by_side(rng, n, digits, letter=True)
+
+
+def _side_by_side(rng, n, digits, letter: bool):
+    """Two or three drawings in a row, of about the same height, one pen: MNIST digits (as pen
+    strokes, or 40% of the rows as their own ink) and, with ``letter``, one letter (``LETTERS``,
+    as pen strokes) in a random place of the row."""
     images = _digit_images(digits)
     counts = np.where(rng.uniform(size=n) < 0.75, 2, 3)
     picks = [rng.integers(len(images), size=k) for k in counts]
     flat = np.concatenate(picks)
     paths = digit_strokes(images[flat])
+    glyph_rows = _glyph_drawings(rng, n, LETTERS) if letter else []
     items, at = [], 0
-    for pick in picks:
+    for row, pick in enumerate(picks):
         k = len(pick)
         own = paths[at:at + k]
         at += k
+        aspects = np.array([ink_box(images[p])[1] for p in pick])
+        slot = int(rng.integers(k)) if letter else -1              # where the letter goes
+        if letter:
+            own[slot] = glyph_rows[row]
+            every = np.concatenate(own[slot])
+            w, h = every.max(0) - every.min(0)
+            aspects[slot] = float(np.clip(w / max(float(h), 1e-6), 0.3, 2.0))
         heights = rng.uniform(0.75, 1.0, k)
-        aspects = np.array([_ink_box(images[p])[1] for p in pick])
         widths = heights * aspects
         gaps = rng.uniform(0.05, 0.35, k - 1)
         lefts = np.concatenate([[0], np.cumsum(widths[:-1] + gaps)])
@@ -584,8 +574,8 @@ def _two_digits(rng, n, digits):
         layers = []
         for j, p in enumerate(pick):
             left, top, height = x0 + lefts[j] * unit, y0 + tops[j] * unit, heights[j] * unit
-            if as_ink:
-                layers.append(("ink", _ink_layer(images[p], left, top, height)))
+            if as_ink and j != slot:
+                layers.append(("ink", ink_layer(images[p], left, top, height)))
             else:
                 layers.append(("pen", _digit_in_box(own[j], rng, left, top, height), width))
         items.append(layers)
@@ -600,13 +590,13 @@ def _stray_mark(rng, n, digits):
     items = []
     for p, own in zip(picks, paths):
         height = rng.uniform(0.3, 0.6) * CANVAS
-        aspect = _ink_box(images[p])[1]
+        aspect = ink_box(images[p])[1]
         left = rng.uniform(2, max(2.0, CANVAS - 2 - height * aspect))
         top = rng.uniform(2, CANVAS - 2 - height)
         low, high = pen_range(height, 0.2)
         width = float(low * (high / low) ** rng.uniform())
         if rng.uniform() < 0.4 or not own:
-            layer = _ink_layer(images[p], left, top, height)
+            layer = ink_layer(images[p], left, top, height)
             digit = ("ink", layer)
             width = float(np.clip(stroke_width(layer / 255), low, PEN_MAX * CANVAS))
             digit_ink = float(layer.sum()) / 255
@@ -646,7 +636,8 @@ def _stray_mark(rng, n, digits):
 
 GENERATORS: dict[str, Callable] = {
     "letters": _letters, "symbols": _symbols, "shapes": _shapes, "scribbles": _scribbles,
-    "two_digits": _two_digits, "stray_mark": _stray_mark, "blobs": _blobs,
+    "two_digits": _two_digits, "digit_and_letter": _digit_and_letter, "stray_mark": _stray_mark,
+    "blobs": _blobs,
 }
 
 
@@ -820,6 +811,12 @@ def as_drawn_cached(images: np.ndarray, seed: int) -> np.ndarray:
     """``training.drawn.as_drawn`` through ``cached``."""
     params = {"images": digest(np.asarray(images, np.uint8)), "seed": seed}
     return cached("as_drawn", params, lambda: {"images": drawn.as_drawn(images, seed)})["images"]
+
+
+def as_inked_cached(images: np.ndarray, seed: int) -> np.ndarray:
+    """``training.drawn.as_inked`` through ``cached``."""
+    params = {"images": digest(np.asarray(images, np.uint8)), "seed": seed}
+    return cached("as_inked", params, lambda: {"images": drawn.as_inked(images, seed)})["images"]
 
 
 # ------------------------------------------------------------------------------------ CLI

@@ -24,6 +24,7 @@ from tqdm import tqdm
 from digitnet.learn import backprop, init_params, sgd_step
 from digitnet.modelfile import save_model
 from digitnet.network import Model, normalize
+from digitnet.predict import parts_apart
 from digitnet.sizes import CLASSES, NOT_DIGIT, PIXELS
 from training.augment import AugmentConfig, augment
 from training.data import DataError, Dataset, load_dataset
@@ -99,6 +100,10 @@ class TrainConfig:
         "added to training as an 11th class (0: a digits-only model)", type=_natural))
     drawn: float = field(default=0.5, metadata=_flag(
         "fraction of the training digits added again as drawn with a round pen (training/drawn.py)",
+        type=_finite(0, 1, high_open=False)))
+    inked: float = field(default=0.25, metadata=_flag(
+        "fraction of the training digits added again as their own ink upscaled on the pad, at any "
+        "size and place, thicker or thinner, read back by the page's preprocessing (training/drawn.py)",
         type=_finite(0, 1, high_open=False)))
     store: str = field(default="float16", metadata=_flag(
         "how the model file stores the weights (float16 halves the file; CPython and the page "
@@ -210,13 +215,18 @@ def split_validation(data: Dataset, fraction: float, rng: np.random.Generator) -
 
 def training_set(cfg: TrainConfig, digits: Dataset) -> Dataset:
     """MNIST's training digits, plus (cfg.drawn) a share of them redrawn with a round pen the way
-    the page draws, plus (cfg.negatives) drawings that are not digits, labelled NOT_DIGIT.
+    the page draws, plus (cfg.inked, from the other end) a share as their own ink upscaled on
+    the pad, plus (cfg.negatives) drawings that are not digits, labelled NOT_DIGIT.
     Generated from the training digits only, with the run's seed; cached (training/negatives.py)."""
     parts = [digits]
     if cfg.drawn > 0:
         from training.drawn import as_drawn_cached
         n = int(round(cfg.drawn * len(digits)))
         parts.append(Dataset(as_drawn_cached(digits.images[:n], seed=cfg.seed), digits.labels[:n]))
+    if cfg.inked > 0:
+        from training.drawn import as_inked_cached
+        n = int(round(cfg.inked * len(digits)))
+        parts.append(Dataset(as_inked_cached(digits.images[-n:], seed=cfg.seed), digits.labels[-n:]))
     if cfg.negatives > 0:
         from training.negatives import TRAIN_KINDS, make_negatives_cached
         images, _ = make_negatives_cached(cfg.negatives, TRAIN_KINDS, seed=cfg.seed, digits=digits)
@@ -282,6 +292,9 @@ def train(
         if on_batch:
             on_batch(epoch, batch, loss)
 
+    rejects = cfg.layers[-1] > CLASSES        # the verdict's side-by-side rule: once per image
+    test_apart = parts_apart(test_set.images) if test_set and rejects else None
+    val_apart = parts_apart(val.images) if val and rejects else None
     history: list[EpochStats] = []
     best_error, best_params, stale = math.inf, None, 0
     elapsed = 0.0
@@ -292,8 +305,8 @@ def train(
         bar.close()
         stats = EpochStats(
             epoch=ep.index + 1, train_loss=ep.loss, train_error=ep.error,
-            test_error=evaluate(model, test_set).error if test_set else None,
-            val_error=evaluate(model, val).error if val else None,
+            test_error=evaluate(model, test_set, apart=test_apart).error if test_set else None,
+            val_error=evaluate(model, val, apart=val_apart).error if val else None,
             lr=ep.lr, seconds=seconds, elapsed=elapsed)
         history.append(stats)
         if on_epoch:
