@@ -28,6 +28,7 @@ from digitnet.preprocess import grey_filter, resize_area, to_mnist
 from digitnet.sizes import CANVAS, NOT_DIGIT
 from bench import common
 from tools.paths import BENCH_RESULTS, DATA_DIR, SHIPPED_MODEL
+from training.evaluate import Evaluation
 from training.fetch import load_mnist
 
 PAD = CANVAS  # the page's model canvas
@@ -107,8 +108,7 @@ def accuracy(model: Model, pads: list[np.ndarray], labels: np.ndarray,
     ok = np.array([im is not None for im in images])
     batch = np.stack([im if im is not None else np.zeros((28, 28), np.float32) for im in images])
     out = predict_proba(model, batch)
-    apart = parts_apart(batch) if out.shape[1] > NOT_DIGIT else np.zeros(len(batch), bool)
-    predicted = np.where(apart, NOT_DIGIT, out.argmax(axis=1))
+    predicted = Evaluation(out, labels, parts_apart(batch)).predicted
     return float(((predicted == labels) & ok).mean()), float(((predicted == NOT_DIGIT) & ok).mean()), ms
 
 

@@ -207,7 +207,9 @@ def test_side_by_side_needs_two_big_parts_with_no_column_in_common():
 def test_the_verdict_is_the_networks_unless_the_parts_are_apart():
     from digitnet.predict import verdict
     digit = np.array([0.05] * 9 + [0.5, 0.05], np.float32)                # 9 wins
-    rejected = np.array([0.05] * 10 + [0.5], np.float32)
+    rejected = np.array([0.04] * 10 + [0.6], np.float32)
+    unsure = np.array([0.055] * 9 + [0.005, 0.5], np.float32)             # not a digit: just half
+    assert verdict(unsure, False) == ("digit", "")
     assert verdict(digit, False) == ("digit", "")
     assert verdict(digit, True) == ("not-digit", "side-by-side")
     assert verdict(rejected, False) == ("not-digit", "not-a-digit")

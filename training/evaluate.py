@@ -16,7 +16,7 @@ import numpy as np
 
 from digitnet.modelfile import ModelFileError, load_model
 from digitnet.network import Model, predict_proba
-from digitnet.predict import parts_apart
+from digitnet.predict import NOT_DIGIT_AT, parts_apart
 from digitnet.sizes import CLASSES, NOT_DIGIT
 from training.data import DataError, Dataset
 from training.fetch import load_mnist
@@ -39,13 +39,14 @@ class Evaluation:
 
     @property
     def predicted(self) -> np.ndarray:
-        """The page's verdict (``digitnet.predict.verdict``) as a class: NOT_DIGIT for a model
-        with that output when the image is parts side by side or NOT_DIGIT is most probable,
-        else the most probable class."""
-        top = self.probs.argmax(axis=1)
-        if self.apart is None or self.probs.shape[1] <= CLASSES:
-            return top
-        return np.where(self.apart, NOT_DIGIT, top)
+        """The page's verdict (``digitnet.predict.verdict``) as a class: for a model with the
+        NOT_DIGIT output, NOT_DIGIT when the image is parts side by side or that output is over
+        NOT_DIGIT_AT, else the most probable digit; for a 10-class model the most probable one."""
+        if self.probs.shape[1] <= CLASSES:
+            return self.probs.argmax(axis=1)
+        apart = self.apart if self.apart is not None else np.zeros(len(self.probs), bool)
+        rejected = apart | (self.probs[:, NOT_DIGIT] > NOT_DIGIT_AT)
+        return np.where(rejected, NOT_DIGIT, self.probs[:, :CLASSES].argmax(axis=1))
 
     @property
     def error(self) -> float:

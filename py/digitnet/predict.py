@@ -6,7 +6,7 @@ every drawing; the benchmarks and tests call it in CPython.
 The verdict (``verdict``): "digit" (the network's most probable output is a digit), or
 "not-digit" with a reason a person can act on: "side-by-side" (the image the network sees is two
 or more parts next to each other, ``preprocess.side_by_side``: one digit at a time), "not-a-digit"
-(the network's NOT_DIGIT output wins), or "too-small" (the ink is too short for its stroke width
+(the network's NOT_DIGIT output is over NOT_DIGIT_AT: more probable than any digit at all), or "too-small" (the ink is too short for its stroke width
 to read: draw it larger). A model without the NOT_DIGIT output (10 classes) always says "digit".
 An empty pad or a lone dot gives no prediction at all (None): the page shows a prompt, never a
 guess. ``training.evaluate`` counts rejections by the same ``verdict``.
@@ -23,6 +23,7 @@ from digitnet.preprocess import read, side_by_side
 from digitnet.sizes import CLASSES, NOT_DIGIT, SIDE
 
 VERDICTS = ("empty", "digit", "not-digit")
+NOT_DIGIT_AT = 0.5     # "not a digit" when that is more probable than all ten digits together
 REASONS = ("", "not-a-digit", "side-by-side", "too-small")
 
 
@@ -56,7 +57,7 @@ def verdict(out: np.ndarray, apart: bool) -> tuple[str, str]:
     if len(out) > CLASSES:                      # a model that can say "not a digit"
         if apart:
             return "not-digit", "side-by-side"
-        if out[NOT_DIGIT] > out[:CLASSES].max():
+        if out[NOT_DIGIT] > NOT_DIGIT_AT:
             return "not-digit", "not-a-digit"
     return "digit", ""
 

@@ -118,10 +118,6 @@ export class View {
   }
 
   /**
-   * @param {Float32Array} probs  (classes,) probabilities
-   * @param {Float32Array} image  (side * side,) the image in [0, 1] the network saw, row-major
-   */
-  /**
    * @param {{probs: Float32Array, image: Float32Array, verdict: string, reason: string, notDigit: number}} result
    *        probs (classes,) of each digit; image (side * side,) the network's input in [0, 1];
    *        verdict "digit" | "not-digit"; reason why not (REASON_TEXT); notDigit its probability
@@ -134,7 +130,8 @@ export class View {
     this.prompt.hidden = true;
     this.confidence.hidden = false;
     this.confidence.textContent = isDigit ? confidenceText(probs[top])
-      : `${REASON_TEXT[reason] || REASON_TEXT["not-a-digit"]}` + (notDigit > 0 ? ` (${percent(notDigit)} sure)` : "");
+      : `${REASON_TEXT[reason] || REASON_TEXT["not-a-digit"]}`
+        + (reason === "not-a-digit" && notDigit > 0 ? ` (${percent(notDigit)} sure)` : "");   // the network's own say
     this.bars.forEach(({ row, fill, value }, d) => {
       const p = probs[d];
       row.dataset.prob = String(p);
