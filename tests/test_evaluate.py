@@ -35,3 +35,11 @@ def test_evaluate_finds_the_parts_apart_itself():
                   [np.zeros(CLASSES + 1, np.float32)], 0.0, 1.0, {})
     ev = evaluate(model, Dataset(images, np.array([NOT_DIGIT, 7], np.uint8)))
     assert ev.apart.tolist() == [True, False] and ev.predicted[0] == NOT_DIGIT
+
+
+def test_negatives_are_summed_up_over_all_unseen_and_seen_kinds():
+    from training.evaluate import summarize_negatives
+    per_kind = {"a": {"n": 100, "rejected": 0.9, "held_out": False},
+                "b": {"n": 300, "rejected": 0.5, "held_out": True},
+                "c": {"n": 100, "rejected": 1.0, "held_out": False}}
+    assert summarize_negatives(per_kind) == {"all": 0.68, "held_out": 0.5, "seen": 0.95}   # 340 of 500

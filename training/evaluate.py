@@ -106,6 +106,17 @@ def evaluate_negatives(model: Model, digits: Dataset, per_kind: int, seed: int) 
             for k, kind in enumerate(KINDS)}
 
 
+def summarize_negatives(per_kind: dict[str, dict]) -> dict[str, float]:
+    """Share rejected of all the non-digits of ``evaluate_negatives``, of the kinds training never
+    saw, and of those it saw."""
+    def share(rows):
+        n = sum(r["n"] for r in rows)
+        return round(sum(r["rejected"] * r["n"] for r in rows) / n, 6) if n else float("nan")
+    rows = list(per_kind.values())
+    return {"all": share(rows), "held_out": share([r for r in rows if r["held_out"]]),
+            "seen": share([r for r in rows if not r["held_out"]])}
+
+
 def evaluate(model: Model, data: Dataset, batch: int = 10000,
              apart: Optional[np.ndarray] = None) -> Evaluation:
     """Run the model on every image of ``data`` (images uint8 (N, 28, 28)), ``batch`` at a time,
@@ -165,6 +176,9 @@ def main(argv: Optional[list[str]] = None) -> int:
                   f"made from the test digits; * = a kind training never saw):")
             for kind, r in figures["negatives"].items():
                 print(f"  {kind + (' *' if r['held_out'] else ''):20s} {100 * r['rejected']:6.2f}%")
+            figures["negatives_summary"] = summary = summarize_negatives(figures["negatives"])
+            print(f"  {'all kinds':20s} {100 * summary['all']:6.2f}%   (unseen kinds {100 * summary['held_out']:.2f}%, "
+                  f"seen {100 * summary['seen']:.2f}%)")
     args.out_dir.mkdir(parents=True, exist_ok=True)
     plot_confusion(ev, args.out_dir / "confusion.png")
     plot_worst(ev, data.images, args.out_dir / "worst.png")
