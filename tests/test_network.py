@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from digitnet.network import Model, forward, predict_proba, softmax
-from digitnet.learn import backprop, cross_entropy, init_params, sgd_step
+from digitnet.learn import backprop, backward, cross_entropy, init_params, sgd_step
 
 
 def test_softmax_rows_sum_to_one_and_survive_huge_logits():
@@ -62,6 +62,27 @@ def test_backprop_matches_finite_differences():
                 p[i] += eps
                 numeric[i] = (up - down) / (2 * eps)
             assert np.allclose(g, numeric, atol=1e-7), (g, numeric)
+
+
+def test_backward_through_the_top_layers_gives_the_full_backprops_gradients_for_them():
+    """Fine-tuning keeps the first k layers fixed and backpropagates through the rest only, from
+    their input h = a_k: the gradients of those layers are exactly the full backprop's."""
+    rng = np.random.default_rng(2)
+    w, b = init_params([10, 8, 6, 4], rng)
+    x = rng.standard_normal((7, 10)).astype(np.float32)
+    y = rng.integers(0, 4, 7)
+    _, gw, gb, _ = backprop(w, b, x, y)
+    for k in (1, 2):
+        h = x
+        for wl, bl in zip(w[:k], b[:k]):
+            h = np.maximum(h @ wl + bl, 0)
+        activations = forward(w[k:], b[k:], h)
+        delta = softmax(activations[-1])
+        delta[np.arange(7), y] -= 1
+        top_w, top_b = backward(w[k:], activations, delta / 7)
+        assert len(top_w) == len(top_b) == 3 - k
+        for got, full in zip(top_w + top_b, gw[k:] + gb[k:]):
+            assert np.allclose(got, full, rtol=1e-5, atol=1e-7)
 
 
 def test_gradients_are_batch_averages_for_weights_and_biases():

@@ -66,6 +66,18 @@ def backprop(
     correct = int((logits.argmax(axis=1) == labels).sum())
     delta[rows, labels] -= 1
     delta /= n
+    grad_w, grad_b = backward(weights, activations, delta)
+    return loss, grad_w, grad_b, correct
+
+
+def backward(weights: list[np.ndarray], activations: list[np.ndarray],
+             delta: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The backward pass: from delta_L = dloss/dz_L (N, n_L) and ``forward``'s activations
+    to (dW per layer, db per layer), with delta_l = (delta_{l+1} @ W_l.T) * (z_l > 0).
+
+    The layers may be the top of a network (``weights[k:]``, activations from the output of
+    layer k): their gradients are the full network's for those layers, and nothing is spent
+    on the layers below (fine-tuning keeps them fixed: ``digitnet.tune``)."""
     grad_w: list[np.ndarray] = [np.empty(0)] * len(weights)
     grad_b: list[np.ndarray] = [np.empty(0)] * len(weights)
     for l in range(len(weights) - 1, -1, -1):
@@ -73,7 +85,7 @@ def backprop(
         grad_b[l] = delta.sum(axis=0)
         if l > 0:
             delta = (delta @ weights[l].T) * (activations[l] > 0)
-    return loss, grad_w, grad_b, correct
+    return grad_w, grad_b
 
 
 def sgd_step(
