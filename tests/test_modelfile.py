@@ -50,6 +50,20 @@ def test_round_trip(tmp_path):
     assert load_model((tmp_path / "m.npz").read_bytes()).sizes == [784, 16, 8, 10]
 
 
+def test_exact_store_keeps_every_value_and_uses_float16_where_that_changes_none(tmp_path):
+    model = make_model((784, 16, 8, 10))
+    halved = [w.astype(np.float16).astype(np.float32) for w in model.weights]
+    mixed = Model([halved[0], model.weights[1], halved[2]], model.biases, 0.13, 0.31, {})
+    assert not np.array_equal(halved[1], model.weights[1])
+    save_model(tmp_path / "m.npz", mixed, store="exact")
+    with np.load(tmp_path / "m.npz") as z:
+        assert [z[f"W{l}"].dtype for l in range(3)] == [np.float16, np.float32, np.float16]
+    loaded = load_model(tmp_path / "m.npz")
+    assert all(np.array_equal(a, b) for a, b in zip(mixed.weights + mixed.biases, loaded.weights + loaded.biases))
+    with pytest.raises(ValueError, match="store must be"):
+        save_model(tmp_path / "x.npz", mixed, store="float8")
+
+
 def test_shipped_model_loads_and_is_small():
     path = ROOT / "static" / "model" / "model.npz"
     model = load_model(path)

@@ -94,7 +94,9 @@ class ModelFileError(ValueError):
 def save_model(path: Union[str, Path, IO[bytes]], model: Model, store: str = "float32") -> None:
     """Write ``model`` as a compressed npz (see module docstring for the layout), its weights and
     biases stored as ``store`` ("float32", or "float16": half the bytes; the loader makes them
-    float32 again, so CPython and the page compute with the same rounded weights).
+    float32 again, so CPython and the page compute with the same rounded weights; or "exact":
+    each array as float16 if that changes none of its values, else float32, e.g. a fine-tuned
+    model whose first layer is still the float16 one it started from).
 
     A path is written atomically (temporary file, fsync, rename): on any error
     the previous file at ``path``, if any, is left as it was. Metadata that
@@ -118,15 +120,24 @@ def save_model(path: Union[str, Path, IO[bytes]], model: Model, store: str = "fl
         raise ValueError(f"the model's metadata is too large or too deeply nested to be loaded again "
                          f"(at most {MAX_META_CHARS} characters, {MAX_META_DEPTH} levels)")
     arrays: dict[str, np.ndarray] = {"meta": np.array(text)}
-    if store not in ("float32", "float16"):
-        raise ValueError(f"store must be 'float32' or 'float16', not {store!r}")
+    if store not in ("float32", "float16", "exact"):
+        raise ValueError(f"store must be 'float32', 'float16' or 'exact', not {store!r}")
     for l, (w, b) in enumerate(zip(model.weights, model.biases)):
-        arrays[f"W{l}"] = np.asarray(w, dtype=store)
-        arrays[f"b{l}"] = np.asarray(b, dtype=store)
+        arrays[f"W{l}"], arrays[f"b{l}"] = _stored(w, store), _stored(b, store)
     if not isinstance(path, (str, Path)):
         np.savez_compressed(path, **arrays)
         return
     write_atomically(path, lambda f: np.savez_compressed(f, **arrays))
+
+
+def _stored(a: np.ndarray, store: str) -> np.ndarray:
+    """The array as save_model stores it: float16 or float32, or for "exact" float16 when every
+    value survives the round trip (float32 -> float16 -> float32) unchanged."""
+    if store != "exact":
+        return np.asarray(a, dtype=store)
+    a = np.asarray(a, dtype=np.float32)
+    half = a.astype(np.float16)
+    return half if np.array_equal(half.astype(np.float32), a) else a
 
 
 def load_model(source: Source, name: str | None = None) -> Model:
