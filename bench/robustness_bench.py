@@ -22,8 +22,8 @@ from typing import Callable, Optional
 import numpy as np
 
 from digitnet.modelfile import load_model
-from digitnet.network import Model, predict_proba
-from digitnet.predict import parts_apart
+from digitnet.network import Model
+from digitnet.predict import parts_apart, read_proba
 from digitnet.preprocess import grey_filter, resize_area, to_mnist
 from digitnet.sizes import CANVAS, NOT_DIGIT
 from bench import common
@@ -107,7 +107,7 @@ def accuracy(model: Model, pads: list[np.ndarray], labels: np.ndarray,
     ms = 1000 * (time.perf_counter() - start) / len(pads)
     ok = np.array([im is not None for im in images])
     batch = np.stack([im if im is not None else np.zeros((28, 28), np.float32) for im in images])
-    out = predict_proba(model, batch)
+    out = read_proba(model, batch)
     predicted = Evaluation(out, labels, parts_apart(batch)).predicted
     return float(((predicted == labels) & ok).mean()), float(((predicted == NOT_DIGIT) & ok).mean()), ms
 

@@ -9,7 +9,7 @@ import numpy as np
 from digitnet import browser, preprocess
 from digitnet.browser import LAYOUT, RESULT_LENGTH, Session
 from digitnet.modelfile import load_model
-from digitnet.predict import predict_drawing
+from digitnet.predict import LIVE, VIEWS, predict_drawing
 from digitnet.sizes import CANVAS, CLASSES, PIXELS, SIDE
 from tools.paths import SHIPPED_MODEL
 from training.strokes import DIGITS, render
@@ -46,6 +46,17 @@ def test_predict_is_predict_drawing_in_one_buffer():
     assert browser.VERDICTS[int(out[slice(*LAYOUT["verdict"])][0])] == expected.verdict == "digit"
     assert browser.REASONS[int(out[slice(*LAYOUT["reason"])][0])] == expected.reason == ""
     assert out[slice(*LAYOUT["not_digit"])][0] == expected.not_digit
+
+
+def test_live_is_one_quick_reading_and_settled_all_nine_views():
+    s = session()
+    pad = render(DIGITS[7], size=CANVAS, width=10)
+    model = load_model(SHIPPED_MODEL)
+    live = s.predict(pad.tobytes(), CANVAS, CANVAS, 0.0, True)[slice(*LAYOUT["probs"])]
+    settled = s.predict(pad.tobytes(), CANVAS, CANVAS, 0.0, False)[slice(*LAYOUT["probs"])]
+    assert np.array_equal(live, predict_drawing(model, pad, views=LIVE).probs)
+    assert np.array_equal(settled, predict_drawing(model, pad, views=VIEWS).probs)
+    assert not np.array_equal(live, settled) and np.argmax(live) == np.argmax(settled) == 7
 
 
 def test_predict_takes_what_pyodide_passes():

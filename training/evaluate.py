@@ -15,8 +15,8 @@ from typing import Optional
 import numpy as np
 
 from digitnet.modelfile import ModelFileError, load_model
-from digitnet.network import Model, predict_proba
-from digitnet.predict import NOT_DIGIT_AT, parts_apart
+from digitnet.network import Model
+from digitnet.predict import NOT_DIGIT_AT, VIEWS, parts_apart, read_proba
 from digitnet.sizes import CLASSES, NOT_DIGIT
 from training.data import DataError, Dataset
 from training.fetch import load_mnist
@@ -117,15 +117,16 @@ def summarize_negatives(per_kind: dict[str, dict]) -> dict[str, float]:
             "seen": share([r for r in rows if not r["held_out"]])}
 
 
-def evaluate(model: Model, data: Dataset, batch: int = 10000,
-             apart: Optional[np.ndarray] = None) -> Evaluation:
+def evaluate(model: Model, data: Dataset, batch: int = 2000,
+             apart: Optional[np.ndarray] = None, views=VIEWS) -> Evaluation:
     """Run the model on every image of ``data`` (images uint8 (N, 28, 28)), ``batch`` at a time,
-    and give its verdict as the page does; ``apart``: ``parts_apart(data.images)`` if the caller
-    has it already (training evaluates the same test set every epoch).
+    and give its verdict as the page does (``digitnet.predict.read_proba`` over ``views``);
+    ``apart``: ``parts_apart(data.images)`` if the caller has it already (training evaluates the
+    same test set every epoch, with one view: nine would add 3 minutes to a training run).
 
     The one way the project measures a model: training's per-epoch test error too."""
     probs = np.concatenate([
-        predict_proba(model, data.images[i:i + batch].astype(np.float32) / np.float32(255))
+        read_proba(model, data.images[i:i + batch].astype(np.float32) / np.float32(255), views)
         for i in range(0, len(data.labels), batch)
     ])
     if apart is None and probs.shape[1] > CLASSES:

@@ -24,7 +24,7 @@ from tqdm import tqdm
 from digitnet.learn import backprop, init_params, sgd_step
 from digitnet.modelfile import save_model
 from digitnet.network import Model, normalize
-from digitnet.predict import parts_apart
+from digitnet.predict import VIEWS, parts_apart
 from digitnet.sizes import CLASSES, NOT_DIGIT, PIXELS
 from training.augment import AugmentConfig, augment
 from training.data import DataError, Dataset, load_dataset
@@ -196,7 +196,7 @@ class EpochStats:
     epoch: int
     train_loss: float
     train_error: float
-    test_error: Optional[float]
+    test_error: Optional[float]   # one plain reading per image (the final figure reads nine views)
     val_error: Optional[float]
     lr: float
     seconds: float        # training time of this epoch (augmentation included, evaluation not)
@@ -305,8 +305,8 @@ def train(
         bar.close()
         stats = EpochStats(
             epoch=ep.index + 1, train_loss=ep.loss, train_error=ep.error,
-            test_error=evaluate(model, test_set, apart=test_apart).error if test_set else None,
-            val_error=evaluate(model, val, apart=val_apart).error if val else None,
+            test_error=evaluate(model, test_set, apart=test_apart, views=VIEWS[:1]).error if test_set else None,
+            val_error=evaluate(model, val, apart=val_apart, views=VIEWS[:1]).error if val else None,
             lr=ep.lr, seconds=seconds, elapsed=elapsed)
         history.append(stats)
         if on_epoch:

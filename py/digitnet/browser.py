@@ -25,10 +25,10 @@ import digitnet
 from digitnet import preprocess
 from digitnet.learn import input_gradient
 from digitnet.modelfile import ModelFileError, load_model, save_model
-from digitnet.network import Model, forward, normalize
+from digitnet.network import Model, normalize
 from digitnet.tune import FineTune, TuneConfig
-from digitnet.predict import REASONS, VERDICTS, predict_drawing
-from digitnet.sizes import CANVAS, CLASSES, PIXELS, SIDE
+from digitnet.predict import LIVE, REASONS, VERDICTS, VIEWS, predict_drawing
+from digitnet.sizes import CANVAS, CLASSES, NOT_DIGIT, PIXELS, SIDE
 
 #: Where each part of a prediction sits in the float32 result: name -> [start, stop).
 #: verdict and reason are indices into VERDICTS and REASONS (sent to the page by describe()).
@@ -72,6 +72,7 @@ class Session:
     def __init__(self) -> None:
         self.model: Model | None = None
         self.tuning: FineTune | None = None
+        self.warm_ups = 0
 
     def load_model(self, data: Any, name: str) -> str:
         """Load a model file's bytes; JSON ``{"ok": true, "layers", "test_error"}`` or
@@ -91,17 +92,19 @@ class Session:
         of a function are slow in Pyodide until V8 has compiled its hot paths, so the worker runs
         these once ready, between real requests."""
         pads = practice_pads()
-        for i in range(rounds):
-            predict_drawing(self.model, pads[i % len(pads)])
+        for _ in range(rounds):               # both ways the page reads, in turn: settled and live
+            i, self.warm_ups = self.warm_ups, self.warm_ups + 1
+            predict_drawing(self.model, pads[i % len(pads)], views=LIVE if i % 2 else VIEWS)
 
-    def predict(self, pixels: Any, height: int, width: int, pen: float = 0.0) -> np.ndarray | None:
+    def predict(self, pixels: Any, height: int, width: int, pen: float = 0.0, live: bool = False) -> np.ndarray | None:
         """Pad pixels (``height * width`` bytes of ink 0-255, row-major; drawn with a pen of
         ``pen`` pixels if known) -> float32 (RESULT_LENGTH,) laid out as ``LAYOUT``, or None for
-        an empty pad or a lone dot."""
+        an empty pad or a lone dot. live: the pen is still down, read with one view
+        (``digitnet.predict.LIVE``) instead of all nine."""
         if self.model is None:
             raise RuntimeError("no model is loaded")
         pad = np.frombuffer(_bytes(pixels), dtype=np.uint8).reshape(height, width)
-        p = predict_drawing(self.model, pad, pen)
+        p = predict_drawing(self.model, pad, pen, LIVE if live else VIEWS)
         if p is None:
             return None
         out = np.empty(RESULT_LENGTH, np.float32)
@@ -123,7 +126,7 @@ class Session:
         if p is None or not p.image.any():
             return None
         x = normalize(self.model, p.image[None])
-        top = int(np.argmax(forward(self.model.weights, self.model.biases, x)[-1][0]))
+        top = NOT_DIGIT if p.not_digit > p.probs.max() else int(np.argmax(p.probs))
         grad = input_gradient(self.model.weights, self.model.biases, x, np.array([top]))[0]
         return (grad / np.float32(self.model.std) * p.image.ravel()).astype(np.float32)
 

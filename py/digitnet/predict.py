@@ -10,6 +10,15 @@ or more parts next to each other, ``preprocess.side_by_side``: one digit at a ti
 to read: draw it larger). A model without the NOT_DIGIT output (10 classes) always says "digit".
 An empty pad or a lone dot gives no prediction at all (None): the page shows a prompt, never a
 guess. ``training.evaluate`` counts rejections by the same ``verdict``.
+
+The network reads each image in ``VIEWS`` ways (``read_proba``): as it is and moved one pixel
+in each of the eight directions, and the nine probability vectors are averaged (test-time
+augmentation). A digit the network half-reads one way is usually read right the other eight:
+MNIST test error 0.72% -> 0.58%, robustness bench 98.15% -> 98.36% with the same weights
+(README). Computed from the ink pixels (``first_layer_views``), the nine readings take about
+three times as long as one; the page reads each pen move with one view (``LIVE``, the bars
+follow the pen) and reads the finished drawing, once the pen lifts, with all nine: that reading is
+the verdict, the one ``training.evaluate`` and the benchmarks measure.
 """
 
 from __future__ import annotations
@@ -18,13 +27,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from digitnet.network import Model, predict_proba
-from digitnet.preprocess import read, side_by_side
+from digitnet.network import Model, forward, predict_proba, relu, softmax
+from digitnet.preprocess import frame, read, side_by_side
 from digitnet.sizes import CLASSES, NOT_DIGIT, SIDE
 
 VERDICTS = ("empty", "digit", "not-digit")
 NOT_DIGIT_AT = 0.5     # "not a digit" when that is more probable than all ten digits together
 REASONS = ("", "not-a-digit", "side-by-side", "too-small")
+#: (rows down, columns right) the image is moved by before each reading; (0, 0) first.
+VIEWS = ((0, 0),) + tuple((dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dy, dx) != (0, 0))
+LIVE = VIEWS[:1]    # while the pen is down: one plain reading per pen move (about a third of the time)
 
 
 @dataclass(frozen=True)
@@ -46,6 +58,57 @@ class Prediction:
         return int(np.argmax(self.probs)) if self.verdict == "digit" else None
 
 
+def shifted(images: np.ndarray, dy: int, dx: int) -> np.ndarray:
+    """Images (N, H, W) moved ``dy`` rows down and ``dx`` columns right (either may be negative,
+    less than the image's size), zeros coming in -> (N, H, W) same dtype."""
+    n, h, w = images.shape
+    m = max(abs(dy), abs(dx))
+    return frame(images, m)[:, m - dy:m - dy + h, m - dx:m - dx + w]
+
+
+def empty_response(model: Model) -> np.ndarray:
+    """The first layer's pre-activations (n_1,) float32 for an empty image: b - mean / std * (the
+    sum of W's rows)."""
+    return model.biases[0] - np.float32(model.mean) / np.float32(model.std) * model.weights[0].sum(axis=0)
+
+
+def first_layer_views(model: Model, image: np.ndarray, views=VIEWS, empty: np.ndarray | None = None) -> np.ndarray:
+    """The first layer's pre-activations (V, n_1) float32 for ``image`` (SIDE, SIDE) moved by each
+    of ``views``, from its ink alone: moving the image by s is reading each ink pixel p with the
+    weights of pixel p + s, so z_v = (sum over the ink of x[p] W[p + s_v]) / std + z_empty, where
+    z_empty is the layer's answer to an empty image (``empty_response``, computed here unless
+    given). A drawing has 100-250 ink pixels of 784: nine views cost about two dense readings of
+    this layer, not nine."""
+    w = model.weights[0]
+    flat = image.reshape(-1)
+    ink = np.flatnonzero(flat)
+    rows, cols = np.divmod(ink, SIDE)
+    dy, dx = (np.array(views).T)[:, :, None]                      # (V, 1) each
+    r, c = rows + dy, cols + dx                                    # (V, k): where each ink pixel goes
+    inside = (r >= 0) & (r < SIDE) & (c >= 0) & (c < SIDE)
+    values = np.where(inside, flat[ink], np.float32(0))            # ink moved out of the image: gone
+    moved = np.matmul(values[:, None, :], w[np.where(inside, r * SIDE + c, 0)])[:, 0]
+    return moved / np.float32(model.std) + (empty_response(model) if empty is None else empty)
+
+
+def read_proba(model: Model, images: np.ndarray, views=VIEWS) -> np.ndarray:
+    """Images (N, SIDE, SIDE) in [0, 1] -> (N, K) float32, the network's probabilities averaged
+    over the image moved by each of ``views`` (see the module's docstring): the same as averaging
+    ``predict_proba`` of each moved image, computed from the ink (``first_layer_views``).
+    ``views=VIEWS[:1]``: one plain reading, ``network.predict_proba`` over the whole batch."""
+    images = np.asarray(images, np.float32).reshape(-1, SIDE, SIDE)
+    if tuple(views) == ((0, 0),):
+        return predict_proba(model, images)
+    out = np.empty((len(images), model.sizes[-1]), np.float32)
+    empty = empty_response(model)
+    for i, image in enumerate(images):
+        z = first_layer_views(model, image, views, empty)
+        if len(model.weights) > 1:
+            z = forward(model.weights[1:], model.biases[1:], relu(z))[-1]
+        out[i] = softmax(z).mean(axis=0)
+    return out
+
+
 def parts_apart(images: np.ndarray) -> np.ndarray:
     """Images the network sees (N, SIDE, SIDE) -> (N,) bool: two or more parts side by side."""
     return np.array([side_by_side(image) for image in images], bool)
@@ -62,16 +125,18 @@ def verdict(out: np.ndarray, apart: bool) -> tuple[str, str]:
     return "digit", ""
 
 
-def predict_drawing(model: Model, pad: np.ndarray, pen: float = 0.0) -> Prediction | None:
+def predict_drawing(model: Model, pad: np.ndarray, pen: float = 0.0, views=VIEWS) -> Prediction | None:
     """Pad pixels (H, W) ink 0-255 uint8 -> Prediction, or None for an empty pad or a lone dot.
-    pen: the pen's diameter in pad pixels, if known (see ``preprocess.read``)."""
+    pen: the pen's diameter in pad pixels, if known (see ``preprocess.read``). views: how the
+    network reads the image (``read_proba``); the page reads with one view while the pen is
+    down (``LIVE``) and with all nine once it lifts."""
     reading = read(pad, pen)
     if reading.image is None:
         if reading.why == "small":
             return Prediction("not-digit", "too-small", np.zeros((SIDE, SIDE), np.float32),
                               np.zeros(CLASSES, np.float32))
         return None
-    out = predict_proba(model, reading.image[None])[0]
+    out = read_proba(model, reading.image[None], views)[0]
     said, reason = verdict(out, len(out) > CLASSES and side_by_side(reading.image))
     not_digit = float(out[NOT_DIGIT]) if len(out) > CLASSES else 0.0
     return Prediction(said, reason, reading.image, out[:CLASSES], not_digit)
