@@ -77,7 +77,11 @@ with ``digitApp.whenIdle()``. The round trip is the page's own ``digitApp.predic
 Python time is the ``ms`` of each result message (the init script wraps ``Worker`` to read it),
 so round trip - Python = messaging and scheduling. Pooled over runs. The bare page does the same
 with a CANVAS*CANVAS Uint8Array (``digitnet.sizes.CANVAS``, transferred, like ours) and
-``np.frombuffer(...).sum()`` in its worker.
+``np.frombuffer(...).sum()`` in its worker. These are the page's settled readings (pen up: nine
+views, ``digitnet.predict.VIEWS``). Then the live ones: the first ``LIVE_DRAWINGS`` drawings drawn
+with the mouse (Playwright's pointer events, a move to each point, ``LIVE_MOVE_MS`` apart), and the
+round trips of the results read while the pen was down (one view, ``digitnet.predict.LIVE``; each
+result message says which). The latency goals are judged for both kinds.
 
 Goals: medians over runs (ratios are ours' median / bare's median, and the per-run paired ratios
 are shown beside them); "worst run" is shown for every goal. ``--runs``/``--throttle-runs`` below
@@ -130,6 +134,8 @@ GOAL_PYTHON_P95_MS = 3.0
 GOAL_LONG_TASK_MS = 50.0
 GOAL_PAD_MS = 300.0
 GOAL_CLS = 0.02
+LIVE_DRAWINGS = 10        # drawn with the mouse for the live readings (pen down: one view each)
+LIVE_MOVE_MS = 16         # between moves: about one per frame, as a hand on a 60 Hz screen
 
 # The worker's timings, in this order when present (other keys it reports follow, sorted).
 STAGE_ORDER = ("runtime", "numpy", "code", "model", "total", "ready")
@@ -140,7 +146,8 @@ INIT_JS = r"""
 (() => {
   const b = (window.__bench = { readyAt: null, errorAt: null, padHandlersAt: null, padUsableAt: null,
                                 offlineAt: null, offline: null, longTasks: [], longTaskSupported: true,
-                                layoutShifts: [], layoutShiftSupported: true, workerMs: [] });
+                                layoutShifts: [], layoutShiftSupported: true, workerMs: [],
+                                workerLive: [] });
   const keep = (entries) => { for (const e of entries) b.longTasks.push({ start: e.startTime, duration: e.duration }); };
   try {
     b.observer = new PerformanceObserver((list) => keep(list.getEntries()));
@@ -191,7 +198,10 @@ INIT_JS = r"""
     constructor(...args) {
       super(...args);
       this.addEventListener("message", (e) => {
-        if (e.data && e.data.type === "result" && typeof e.data.ms === "number") b.workerMs.push(e.data.ms);
+        if (e.data && e.data.type === "result" && typeof e.data.ms === "number") {
+          b.workerMs.push(e.data.ms);
+          b.workerLive.push(Boolean(e.data.live));
+        }
       });
     }
   };
@@ -227,6 +237,16 @@ PREDICT_JS = """async ({ drawings, n, side }) => {
     if (drawings) { app.setStrokes(drawings[i]); await app.whenIdle(); } else await app.predict(i, side);
   }
   return { roundTrip: app.predictTimes.slice(t0), python: b.workerMs.slice(w0),
+           longTasks: b.takeLongTasks().filter((t) => t.start >= start) };
+}"""
+
+# Marks for the live phase: where the counts stood, and later what came since (live results only).
+MARK_JS = "() => [digitApp.predictTimes.length, __bench.workerMs.length, performance.now()]"
+LIVE_JS = """([t0, w0, start]) => {
+  const app = window.digitApp, b = window.__bench;
+  const rt = app.predictTimes.slice(t0), py = b.workerMs.slice(w0), live = b.workerLive.slice(w0);
+  const aligned = rt.length === py.length;  // one round trip per result message, in order
+  return { roundTrip: aligned ? rt.filter((_, i) => live[i]) : [], python: py.filter((_, i) => live[i]),
            longTasks: b.takeLongTasks().filter((t) => t.start >= start) };
 }"""
 
@@ -480,8 +500,33 @@ def new_context(pw, profile: str):
     return context
 
 
+def predict_live(page, shapes: list) -> dict:
+    """The shapes drawn with the mouse, a move at a time: the predictions made while the pen is down
+    (one view each, ``digitnet.predict.LIVE``); raw times plus their stats, like ``predict``."""
+    box = page.locator('[data-testid="pad"]').bounding_box()
+    at = lambda x, y: (box["x"] + x * box["width"], box["y"] + y * box["height"])   # noqa: E731
+    mark = page.evaluate(MARK_JS)
+    for drawing in shapes:
+        page.evaluate("() => digitApp.clear()")
+        for stroke in drawing:
+            page.mouse.move(*at(*stroke[0]))
+            page.mouse.down()
+            for x, y in stroke[1:]:                     # a move to each point of the stroke (~330 in all)
+                page.mouse.move(*at(x, y))
+                page.wait_for_timeout(LIVE_MOVE_MS)
+            page.mouse.up()
+        page.evaluate("() => digitApp.whenIdle()")
+    got = page.evaluate(LIVE_JS, mark)
+    rt, py = got["roundTrip"], got["python"]
+    messaging = [a - b for a, b in zip(rt, py)] if len(rt) == len(py) else []
+    return {"round_trip_ms": rt, "python_ms": py, "messaging_ms": messaging,
+            "round_trip": stats(rt), "python": stats(py), "messaging": stats(messaging),
+            "long_tasks": [{"start_ms": t["start"], "duration_ms": t["duration"]} for t in got["longTasks"]]}
+
+
 def run_page(pw, url: str, n_predictions: int, shapes: Optional[list]) -> dict:
-    """A fresh browser and profile: the cold visit, the warm visit, then predictions on the warm page."""
+    """A fresh browser and profile: the cold visit, the warm visit, then predictions on the warm page
+    (ours: also drawn with the mouse, for the live readings)."""
     with tempfile.TemporaryDirectory(prefix="page-bench-profile-") as profile:
         context = new_context(pw, profile)
         try:
@@ -489,7 +534,10 @@ def run_page(pw, url: str, n_predictions: int, shapes: Optional[list]) -> dict:
             page, cold = visit(context, requests, url)
             page.close()
             page, warm = visit(context, requests, url)
-            return {"cold": cold, "warm": warm, "predictions": predict(page, n_predictions, shapes)}
+            out = {"cold": cold, "warm": warm, "predictions": predict(page, n_predictions, shapes)}
+            if shapes:
+                out["live"] = predict_live(page, shapes[:LIVE_DRAWINGS])
+            return out
         finally:
             context.close()
 
@@ -579,6 +627,17 @@ def goal(key: str, name: str, value: Optional[float], limit: float, unit: str, p
             "worst_run": max(runs) if runs else None, "note": note}
 
 
+def latency_goals(key: str, what: str, pooled: Optional[dict], per_run: Sequence[dict], bare: dict) -> list[dict]:
+    """The three prediction-latency goals for one kind of reading (pooled over runs; None: not measured)."""
+    get = lambda s, k, q: s[k][q] if s else None                                 # noqa: E731
+    return [goal(f"{name}_{key}", f"{label}, {what}", get(pooled, k, q), limit, "ms",
+                 [get(p, k, q) for p in per_run], bare=bare[k][q], note="pooled over runs")
+            for name, label, k, q, limit in (
+                ("round_trip_p50", "prediction round trip p50", "round_trip", "p50_ms", GOAL_P50_MS),
+                ("round_trip_p95", "prediction round trip p95", "round_trip", "p95_ms", GOAL_P95_MS),
+                ("python_p95", "Python in the worker p95", "python", "p95_ms", GOAL_PYTHON_P95_MS))]
+
+
 def paired(runs: Sequence[dict], visit_kind: str, key: str) -> list[Optional[float]]:
     """ours / bare of one figure, run by run (each run measures both pages back to back)."""
     return [ratio(r["ours"][visit_kind][key], r["bare"][visit_kind][key]) for r in runs]
@@ -588,6 +647,8 @@ def summarise(runs: Sequence[dict], throttled: Sequence[dict], link: dict) -> di
     rows = {f"{p}_{v}": summarise_visits([r[p][v] for r in runs]) for v in VISITS for p in PAGES}
     trows = {f"{p}_cold": summarise_visits([r[p]["cold"] for r in throttled]) for p in PAGES} if throttled else {}
     preds = {p: summarise_predictions([r[p]["predictions"] for r in runs]) for p in PAGES}
+    lives = [r["ours"]["live"] for r in runs if r["ours"].get("live")]
+    preds["ours_live"] = summarise_predictions(lives) if lives else None
     ratios = {f"ready_{v}": ratio(rows[f"ours_{v}"]["ready_ms"], rows[f"bare_{v}"]["ready_ms"]) for v in VISITS}
     ratios["wire_cold"] = ratio(rows["ours_cold"]["wire_bytes"], rows["bare_cold"]["wire_bytes"])
     get = lambda rs, k: rs.get(k) if rs else None                                  # noqa: E731
@@ -614,15 +675,8 @@ def summarise(runs: Sequence[dict], throttled: Sequence[dict], link: dict) -> di
         goal("throttled_wire_cold", "bytes on the wire, cold, throttled (ours/bare)",
              ratios["throttled_wire_cold"], GOAL_THROTTLED_WIRE_RATIO, "x", paired(throttled, "cold", "wire_bytes"),
              get(tc, "wire_bytes"), get(trows.get("bare_cold"), "wire_bytes"), "B", link_note),
-        goal("round_trip_p50", "prediction round trip p50", preds["ours"]["round_trip"]["p50_ms"], GOAL_P50_MS, "ms",
-             [p["round_trip"]["p50_ms"] for p in per_pred], bare=preds["bare"]["round_trip"]["p50_ms"],
-             note="pooled over runs"),
-        goal("round_trip_p95", "prediction round trip p95", preds["ours"]["round_trip"]["p95_ms"], GOAL_P95_MS, "ms",
-             [p["round_trip"]["p95_ms"] for p in per_pred], bare=preds["bare"]["round_trip"]["p95_ms"],
-             note="pooled over runs"),
-        goal("python_p95", "Python in the worker p95", preds["ours"]["python"]["p95_ms"], GOAL_PYTHON_P95_MS, "ms",
-             [p["python"]["p95_ms"] for p in per_pred], bare=preds["bare"]["python"]["p95_ms"],
-             note="pooled over runs"),
+        *latency_goals("live", "while drawing (one view)", preds["ours_live"], lives, preds["bare"]),
+        *latency_goals("settled", "pen up (nine views)", preds["ours"], per_pred, preds["bare"]),
         goal("long_task_cold", "longest main-thread long task, cold", oc["long_task_max_ms"], GOAL_LONG_TASK_MS, "ms",
              [v["long_task_max_ms"] for v in ours_cold], bare=rows["bare_cold"]["long_task_max_ms"],
              note="0: none over 50 ms"),
@@ -695,14 +749,15 @@ def format_report(summary: dict, n_runs: int, n_throttled: int, link: dict) -> s
               format_table(["worker stages", *names],
                            [[k.replace("_", ", "), *(fmt(stages[k].get(n), ".0f") for n in names)] for k in keys])]
 
-    labels = {"ours": "ours (predict_drawing)", "bare": "bare (np.frombuffer().sum())"}
+    labels = {"ours": "ours, pen up (nine views)", "ours_live": "ours, while drawing (one view)",
+              "bare": "bare (np.frombuffer().sum())"}
     lines += ["", format_table(
         ["worker round trip", "n", "p50 ms", "p95 ms", "max ms", "Python p50", "Python p95", "messaging p50",
          "long tasks"],
         [[labels[p], str(s["round_trip"]["n"]), fmt(s["round_trip"]["p50_ms"], ".2f"),
           fmt(s["round_trip"]["p95_ms"], ".2f"), fmt(s["round_trip"]["max_ms"], ".2f"),
           fmt(s["python"]["p50_ms"], ".2f"), fmt(s["python"]["p95_ms"], ".2f"), fmt(s["messaging"]["p50_ms"], ".2f"),
-          str(s["long_tasks"])] for p in PAGES for s in [preds[p]]])]
+          str(s["long_tasks"])] for p in ("ours_live", *PAGES) for s in [preds.get(p)] if s])]
 
     lines += ["", "goals:", format_table(
         ["goal", "ours", "bare", "value", "limit", "met?", "runs (best-worst)", "note"],

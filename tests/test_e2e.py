@@ -145,11 +145,12 @@ def test_predicts_live_while_drawing(fresh_app: App):
     path = ellipse(0.5, 0.5, 0.22, 0.3, n=60)
     page.mouse.move(box["x"] + path[0][0] * box["width"], box["y"] + path[0][1] * box["height"])
     page.mouse.down()
-    seen_mid_stroke = set()
+    seen_mid_stroke, live = set(), set()
     for x, y in path[1:]:
         page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=2)
         page.wait_for_timeout(8)
         seen_mid_stroke.add(fresh_app.predictions())
+        live.add(page.evaluate("() => digitApp.lastVerdict && digitApp.lastVerdict.live"))
     during = fresh_app.predictions()
     page.mouse.up()
     fresh_app.idle()
@@ -157,6 +158,9 @@ def test_predicts_live_while_drawing(fresh_app: App):
     assert len(seen_mid_stroke) >= 3
     assert fresh_app.predictions() > during  # plus the final one when the stroke ends
     assert fresh_app.prediction() != ""
+    # While the pen is down each move gets the quick reading (one view); the pen up, the full one.
+    assert True in live
+    assert page.evaluate("() => digitApp.lastVerdict.live") is False
 
 
 # ---------------------------------------------------------------- undo and clear

@@ -4,7 +4,8 @@
 //                  (null until the worker has loaded the Python code and said the canvas size)
 //   lastProbs      Float32Array of the last shown result, null when it showed nothing
 //   lastImage      Float32Array: the image the network saw for that result, null when nothing
-//   lastVerdict    {verdict: "empty"|"digit"|"not-digit", reason, notDigit} of that result
+//   lastVerdict    {verdict: "empty"|"digit"|"not-digit", reason, notDigit, live} of that result (live:
+//                  read while the pen was down, one view; the settled reading uses nine)
 //   predictTimes   round trip (ms) of every prediction, request sent -> answer received
 //   timings        {runtime, numpy, code, model, total} ms in the worker, plus ready (ms since page start)
 //   sizes          {side, pixels, classes, canvas} from the worker (digitnet.sizes), once it has them
@@ -91,11 +92,11 @@ export class Automation {
     }).observe(html, { attributes: true, attributeFilter: ["data-tuning"] });
   }
 
-  /** The app showed a result ({probs, image, verdict, reason, notDigit}; probs null: nothing to read). */
-  shown({ probs, image, verdict, reason, notDigit }) {
+  /** The app showed a result ({probs, image, verdict, reason, notDigit, live}; probs null: nothing to read). */
+  shown({ probs, image, verdict, reason, notDigit, live }) {
     this.hooks.lastProbs = probs;
     this.hooks.lastImage = image;
-    this.hooks.lastVerdict = { verdict, reason, notDigit };
+    this.hooks.lastVerdict = { verdict, reason, notDigit, live };
     html.dataset.predictions = String(Number(html.dataset.predictions || 0) + 1);
   }
 

@@ -23,12 +23,14 @@ const predictor = new Predictor(() => ({
   height: sizes.canvas,
   pen: pad.brush * sizes.canvas,
   version: pad.version,
+  live: pad.drawing, // while the pen is down: one quick reading per frame; the full one when it lifts
 }));
 const automation = new Automation({
   pad, predictor, isSettled, loadModel: (url) => predictor.loadModel(checkedModelPath(url)),
 });
 
 let shownVersion = -1; // pad.version the shown result was computed for
+let shownLive = false; // ...and it was the quick reading made while the pen was down
 let resetVersion = 0; // pad.version right after the last clear/undo: older answers are stale
 
 predictor.addEventListener("status", (e) => view.setLoading(e.detail.message));
@@ -56,10 +58,11 @@ predictor.addEventListener("result", (e) => {
   const { probs, image, version } = e.detail;
   if (version >= resetVersion) {
     shownVersion = version;
+    shownLive = e.detail.live;
     if (probs) view.showPrediction(e.detail);
     else view.showNothing();
     automation.shown(e.detail);
-    if (!pad.drawing && version === pad.version) {
+    if (!pad.drawing && version === pad.version && !shownLive) {
       const wait = byPen ? Math.max(0, penUpAt + ANNOUNCE_MS - performance.now()) : 0;
       view.announceResult(probs ? e.detail : null, wait);
     }
@@ -186,7 +189,7 @@ async function keepForOffline(workerFiles) {
 function isSettled() {
   if (predictor.state === "error") return true;
   if (predictor.state !== "ready") return false;
-  return !frame && !pad.drawing && predictor.idle && shownVersion >= pad.version &&
+  return !frame && !pad.drawing && predictor.idle && shownVersion >= pad.version && !shownLive &&
     shownVersion >= resetVersion && !view.announcing;
 }
 

@@ -15,7 +15,8 @@
 //   "model-loaded" {url, model, ms}      a loadModel() finished
 //   "info"   {versions, sizes}           the Python code is loaded: sizes from digitnet.sizes
 //   "ready"  {versions, model, timings, files, ms}
-//   "result" {probs|null, image|null, verdict, reason, notDigit, version, roundTrip, pythonMs}
+//   "result" {probs|null, image|null, verdict, reason, notDigit, live, version, roundTrip, pythonMs}
+//                                        live: read while the pen was down (one view; else all nine)
 //   "error"  {stage, message}            anything that went wrong, in plain words
 //   "model-error" {message}              a loadModel() after ready failed; the old model stays
 
@@ -25,8 +26,9 @@ export const STALL_MS = globalThis.digitAppConfig?.stallMs ?? 20_000;
 
 export class Predictor extends EventTarget {
   /**
-   * @param {() => {pixels: Uint8Array, width: number, height: number, pen: number, version: number}} source
-   *        reads the current drawing when a request is actually sent
+   * @param {() => {pixels: Uint8Array, width: number, height: number, pen: number, version: number,
+   *                 live: boolean}} source
+   *        reads the current drawing when a request is actually sent (live: the pen is down)
    */
   constructor(source) {
     super();
@@ -162,10 +164,11 @@ export class Predictor extends EventTarget {
   #pump() {
     if (this.state !== "ready" || this.inFlight || !this.wanted) return;
     this.wanted = false;
-    const { pixels, width, height, pen, version } = this.source();
+    const { pixels, width, height, pen, version, live } = this.source();
     const id = this.nextId++;
     this.inFlight = { id, version, sent: performance.now() };
-    this.worker.postMessage({ type: "predict", id, pixels, width, height, pen }, [pixels.buffer]);
+    this.worker.postMessage({ type: "predict", id, pixels, width, height, pen, live: Boolean(live) },
+      [pixels.buffer]);
   }
 
   #emit(type, detail) {
@@ -214,6 +217,7 @@ export class Predictor extends EventTarget {
           verdict: msg.empty ? "empty" : msg.verdict,
           reason: msg.empty ? "" : msg.reason,
           notDigit: msg.empty ? 0 : msg.notDigit,
+          live: Boolean(msg.live),
           version: sent ? sent.version : -1,
           roundTrip: sent ? performance.now() - sent.sent : NaN,
           pythonMs: msg.ms,

@@ -3,8 +3,9 @@
 // Messages in (from model.js):
 //   {type: "init", baseUrl, modelUrl}      load runtime, NumPy and digitnet, then the model
 //   {type: "load-model", url}              (re)load a model file (same origin only)
-//   {type: "predict", id, pixels, width, height, pen}
-//                                          pixels: Uint8Array(width*height), ink 0-255; pen: its diameter (px)
+//   {type: "predict", id, pixels, width, height, pen, live}
+//                                          pixels: Uint8Array(width*height), ink 0-255; pen: its diameter (px);
+//                                          live: the pen is down, one quick reading (else all nine views)
 // Messages out:
 //   {type: "status", stage, message}       stage: "runtime" | "numpy" | "code" | "model"
 //   {type: "progress", file, loaded, total, pending}
@@ -15,9 +16,9 @@
 //                                          sizes: {side, pixels, classes, canvas} from digitnet.sizes
 //   {type: "ready", versions, model, timings, files}   files: URLs this worker downloaded
 //   {type: "model", url, model, ms}        answer to "load-model"
-//   {type: "result", id, probs: Float32Array, image: Float32Array, notDigit, verdict, reason, ms}
+//   {type: "result", id, probs: Float32Array, image: Float32Array, notDigit, verdict, reason, live, ms}
 //                                          verdict "digit" | "not-digit"; reason (digitnet.predict.REASONS)
-//   {type: "result", id, empty: true, ms}  empty pad or a lone dot (Python returned None)
+//   {type: "result", id, empty: true, live, ms}  empty pad or a lone dot (Python returned None)
 //   {type: "error", stage, message, id?}   plain words, with the reason
 //
 // Teaching (digitnet.tune through digitnet.browser.Session):
@@ -419,17 +420,17 @@ function warmUp(rounds) {
   }, 0);
 }
 
-function predict({ id, pixels, width, height, pen }) {
+function predict({ id, pixels, width, height, pen, live }) {
   if (!hasModel) throw new StageError("predict", "no model is loaded");
   const t = performance.now();
   let out;
   try {
-    out = session.predict(pixels, height, width, pen || 0);
+    out = session.predict(pixels, height, width, pen || 0, Boolean(live));
   } catch (err) {
     throw new StageError("predict", `The prediction failed: ${reason(err)}`);
   }
   if (out === undefined || out === null) {
-    post({ type: "result", id, empty: true, ms: performance.now() - t });
+    post({ type: "result", id, empty: true, live: Boolean(live), ms: performance.now() - t });
     return;
   }
   let probs, image, notDigit, verdict, why;
@@ -448,7 +449,8 @@ function predict({ id, pixels, width, height, pen }) {
   } finally {
     out.destroy();
   }
-  post({ type: "result", id, probs, image, notDigit, verdict, reason: why, ms: performance.now() - t },
+  post({ type: "result", id, probs, image, notDigit, verdict, reason: why, live: Boolean(live),
+    ms: performance.now() - t },
     [probs.buffer, image.buffer]);
 }
 
