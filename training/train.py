@@ -80,7 +80,7 @@ class TrainConfig:
         f"layer sizes from input to output: {PIXELS}, any hidden sizes (ReLU), then {CLASSES + 1} "
         f"(digits and 'not a digit', with --negatives) or {CLASSES} (digits only, --negatives 0)",
         type=_positive_int, nargs="+"))
-    epochs: int = field(default=50, metadata=_flag("passes over the training set", type=_positive_int))
+    epochs: int = field(default=57, metadata=_flag("passes over the training set", type=_positive_int))
     batch_size: int = field(default=64, metadata=_flag("examples per gradient step", type=_positive_int))
     lr: float = field(default=0.02, metadata=_flag(
         "learning rate (gradients are averaged over the batch)", type=_finite(0, 100, low_open=True)))
