@@ -6,7 +6,8 @@ in other places, with thicker or thinner strokes. Each pad goes through
 * ours:  ``py/preprocess.to_mnist`` (specks, crop, stroke width, 20 px box, centre of mass);
 * naive: the whole pad area-averaged down to 28x28, what many digit demos do;
 
-and the shipped model predicts. Prints a table of accuracy per variant and writes JSON.
+and the shipped model reads the image as the page's verdict does (``digitnet.predict.read_proba``:
+nine one-pixel moves, averaged). Prints a table of accuracy per variant and writes JSON.
 
     .venv/bin/python -m bench.robustness_bench [--n 2000] [--json bench/results/robustness.json]
 """
