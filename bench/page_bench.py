@@ -485,7 +485,11 @@ def stats(values: Sequence[float]) -> dict:
 
 def predict(page, n: int, shapes: Optional[list]) -> dict:
     """n predictions, one after the other; raw times plus their stats."""
-    got = page.evaluate(PREDICT_JS, {"drawings": shapes, "n": n, "side": CANVAS})
+    return reading_times(page.evaluate(PREDICT_JS, {"drawings": shapes, "n": n, "side": CANVAS}))
+
+
+def reading_times(got: dict) -> dict:
+    """What PREDICT_JS or LIVE_JS returned -> raw times (round trip, Python, messaging) plus their stats."""
     rt, py = got["roundTrip"], got["python"]
     messaging = [a - b for a, b in zip(rt, py)] if len(rt) == len(py) else []
     return {"round_trip_ms": rt, "python_ms": py, "messaging_ms": messaging,
@@ -516,12 +520,7 @@ def predict_live(page, shapes: list) -> dict:
                 page.wait_for_timeout(LIVE_MOVE_MS)
             page.mouse.up()
         page.evaluate("() => digitApp.whenIdle()")
-    got = page.evaluate(LIVE_JS, mark)
-    rt, py = got["roundTrip"], got["python"]
-    messaging = [a - b for a, b in zip(rt, py)] if len(rt) == len(py) else []
-    return {"round_trip_ms": rt, "python_ms": py, "messaging_ms": messaging,
-            "round_trip": stats(rt), "python": stats(py), "messaging": stats(messaging),
-            "long_tasks": [{"start_ms": t["start"], "duration_ms": t["duration"]} for t in got["longTasks"]]}
+    return reading_times(page.evaluate(LIVE_JS, mark))
 
 
 def run_page(pw, url: str, n_predictions: int, shapes: Optional[list]) -> dict:
