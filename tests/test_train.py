@@ -198,12 +198,32 @@ def test_augmentation_keeps_digits_recognisable():
 
 
 def test_augmentation_in_chunks_equals_all_at_once(monkeypatch):
-    """augment() warps in chunks to bound memory: the result is the one a single warp gives."""
+    """augment() warps in chunks to stay in the cache: the result is the one a single warp gives
+    (bit for bit without elastic fields; with them, up to the rounding of their matrix product,
+    which BLAS blocks by its size)."""
     images = synthetic(250, 4).images.astype(np.float32) / 255
-    whole = aug.augment(images, np.random.default_rng(7))
-    monkeypatch.setattr(aug, "WARP_CHUNK", 64)
-    chunked = aug.augment(images, np.random.default_rng(7))
-    assert np.array_equal(whole, chunked)           # 250 < WARP_CHUNK: one warp, vs four of 64
+    plain, wobbly = aug.AugmentConfig(), aug.AugmentConfig(elastic=0.75)
+    whole = [aug.augment(images, np.random.default_rng(7), cfg) for cfg in (plain, wobbly)]
+    monkeypatch.setattr(aug, "WARP_CHUNK", 64)      # 250 < WARP_CHUNK: one warp, vs four of 64
+    chunked = [aug.augment(images, np.random.default_rng(7), cfg) for cfg in (plain, wobbly)]
+    assert np.array_equal(whole[0], chunked[0])
+    assert np.allclose(whole[1], chunked[1], atol=1e-5) and not np.array_equal(whole[0], whole[1])
+
+
+def test_elastic_fields_are_smooth_and_of_the_asked_size():
+    """U @ noise @ U.T through kron(U, U): at the knots the field is the noise, between them
+    it is linear, and its root mean square is the one asked for."""
+    cfg = aug.AugmentConfig(elastic=0.75)
+    k = aug.knots(cfg)
+    noise = np.random.default_rng(0).uniform(-1, 1, (3, 2, k, k)).astype(np.float32)
+    fields = aug.elastic_fields(noise, 0.75).reshape(3, 2, 28, 28)
+    assert np.allclose(np.sqrt((fields ** 2).mean(axis=(2, 3))), 0.75, atol=1e-4)
+    pos = np.linspace(0, k - 1, 28)                      # a pixel's place among the knots
+    up = np.maximum(0, 1 - np.abs(pos[:, None] - np.arange(k)))   # hat functions: (28, k)
+    assert np.allclose(aug.interpolation(k).sum(axis=1), 1)
+    plain = np.einsum("ri,nxij,cj->nxrc", up, noise, up)   # U @ noise @ U.T, one field at a time
+    scale = 0.75 / np.sqrt((plain ** 2).mean(axis=(2, 3), keepdims=True))
+    assert np.allclose(fields, plain * scale, atol=1e-5)
 
 
 def test_extra_csv_files_are_added_to_the_training_set(tmp_path, data_files, capsys):
