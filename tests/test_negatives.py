@@ -7,7 +7,7 @@ import pytest
 from digitnet.preprocess import to_mnist
 from digitnet.sizes import CANVAS
 from training import drawn, negatives as neg
-from training.drawn import as_drawn
+from training.drawn import as_drawn, thin
 from training.fetch import load_mnist
 from training.negatives import (EXCLUDED_LETTERS, EXCLUDED_SYMBOLS, HELD_OUT, KINDS, LETTERS, SHAPES,
                                 SYMBOLS, TRAIN_KINDS, generate, lookalike, make_negatives)
@@ -35,6 +35,32 @@ def test_foreign_letters_are_new_shapes_and_keep_clear_of_the_held_out_symbols()
     assert neg.FOREIGN_LETTERS and set(neg.FOREIGN_LETTERS) <= set(neg.LETTERS)
     assert not set(neg.LETTERS) & set(neg.SYMBOLS)
     assert not set(neg.FOREIGN_LETTERS) & set("ΠПпμπµΟοΘθδΙιΤτΓГТтЗзЭэЧчУуЬьБбВв")
+
+
+def test_signs_are_new_drawable_shapes_clear_of_digits_and_held_out_symbols():
+    """SIGNS: a trained kind, apart from the letters and the held-out symbols, none solid (thinned
+    to a frame of lines) nor one of the look-alikes its comment names (ב: a 7; ⊇: a 2; ✱: *)."""
+    assert "signs" in TRAIN_KINDS and len(neg.SIGNS) == len(set(neg.SIGNS)) >= 150
+    assert not set(neg.SIGNS) & set(LETTERS + SYMBOLS + "".join(EXCLUDED_SYMBOLS))
+    assert not set(neg.SIGNS) & set("▢◊♢❍⊘⎔⌬⌂☪טם☦☨⚕✎✐⚘∮גלףץ➘➚↩↪בכפצח☃⊃⊇✱✲✳✺❄✙✚✛✠☩☓✕✖✗✘≤≥∧∨≠≡≈∼∓♯‰"
+                                    "■▲◆♠♥❤➡☻♚✈₹€$¢")
+    masks = neg._glyph_masks(neg.SIGNS)
+    assert {char for _, char, _ in masks} == set(neg.SIGNS)          # every one in DejaVu Sans at least
+    batch = np.zeros((len(masks), 72, 72), bool)
+    for k, (_, _, m) in enumerate(masks):
+        batch[k, :m.shape[0], :m.shape[1]] = m
+    width = batch.sum(axis=(1, 2)) / np.maximum(thin(batch).sum(axis=(1, 2)), 1)   # ink per skeleton px
+    by_char: dict[str, list] = {}
+    for (_, char, _), w in zip(masks, width):
+        by_char.setdefault(char, []).append(w)
+    solid = {c: round(float(np.median(w)), 1) for c, w in by_char.items() if np.median(w) > neg.SOLID}
+    assert not solid
+
+
+def test_a_face_without_a_glyph_draws_nothing_for_it():
+    """A char a DejaVu face lacks is skipped there, not drawn as the face's "missing glyph" box."""
+    faces = {font for font, _, _ in neg._glyph_masks("⚓")}
+    assert "DejaVuSans.ttf" in faces and "DejaVuSerif.ttf" not in faces
 
 
 def test_look_alikes_of_digits_are_left_out():

@@ -38,6 +38,10 @@ stray_mark
 blobs
     Heavy ink: irregular regions filled with dense back-and-forth strokes, regions hatched with
     spaced or crossed lines (polygons sometimes outlined), and tight scribbles with a thick pen.
+signs
+    ``SIGNS``, 154 other signs DejaVu draws (arrows, set operators, boxed and circled operators,
+    outlined shapes, pictograms, Hebrew letters), the same way as letters: the variety of things
+    that are not digits, so that "not a digit" is more than the few shapes of the other kinds.
 
 Left out because a person would accept them as a digit (or the page reads them as nothing)
 -------------------------------------------------------------------------------------------
@@ -99,7 +103,7 @@ from training.strokes import PEN_MAX, jitter, pen_range, place, render_many
 from tools.paths import ROOT
 
 KINDS = ("letters", "symbols", "shapes", "scribbles", "two_digits", "digit_and_letter", "stray_mark",
-         "blobs")
+         "blobs", "signs")
 HELD_OUT = ("symbols", "stray_mark")
 TRAIN_KINDS = tuple(k for k in KINDS if k not in HELD_OUT)
 NEEDS_DIGITS = ("two_digits", "digit_and_letter", "stray_mark")
@@ -126,6 +130,17 @@ EXCLUDED_SYMBOLS = {**dict.fromkeys("|/\\()[]{}!", "a 1"), **dict.fromkeys("-_",
 FOREIGN_LETTERS = "ΔΛΞΣΦΨΩηκλφχψω" "ДЖИЛФЦШЩЫЮЯжилфцшщыюя"
 LETTERS = "".join(c for c in string.ascii_letters if c not in EXCLUDED_LETTERS) + FOREIGN_LETTERS
 SYMBOLS = "#@&%$*+=?<>~^€¥©®±×πµ¿"
+#: Signs of other kinds, as DejaVu draws them: arrows, set operators, boxed and circled operators,
+#: outlined shapes, pictograms (chess, cards, music, tools, faces, stars, flowers) and Hebrew
+#: letters. Left out, as for the letters: what a person would read as a digit (round, a 0: ▢ ◊ ♢
+#: ❍ ⊘ ⎔ ⌬ ⌂ ☪ ט ם; a stroke with bars, a foot or a hook, a 1: ☦ ☨ ⚕ ✎ ✐ ⚘ ∮ ∯ ∬ ג ל ף ץ; a 7:
+#: steep arrows ➘ ➚, hooked ones ↩ ↪, ב כ פ צ ח; two stacked loops, an 8: ☃; ⊃ and ⊇, a 3 and a
+#: 2). Signs too close to a held-out symbol: asterisks (✱-✽ ❄-❋), crosses like + and × (✙ ✚
+#: ✛ ✜ ✠ ☩ ☓ ✕-✘), angles like < > ^ (≤ ≥ ∧ ∨ ⋀ ⋁ ∠), = ~ and their kin (≠ ≡ ≈ ∼), ∓ ♯ ‰ ‽ ⅋
+#: ℗, and every currency sign. And solid shapes (■ ▲ ◆ ♠ ♥ ❤ ➡ ☻ ♚ ✈ ..., ink wider than
+#: ``SOLID``): thinned, a solid shape is a bare frame of lines no hand draws for it.
+SIGNS = ("←→↔⇐⇒⇔↶↷⇄⇆⇋⇌↭↹⇉⇇⇍⇎⇏↚↛↮∀∩∪⊂⊆⊕⊖⊗⊛⊜⊞⊟⊠⊡⊲⊳⋂⋃⋈⊿□▤▥▦▧▨▩△▽◇◈◫◬◭◮◰◱◲◳◸◹◺◿⌘⌧☐☑☒☠☢☣☧☫☬☭☮"
+         "☯☸☹☺☼♔♕♖♗♘♙♡♤♧♨♫♬⚐⚒⚓⚔⚖⚗⚙⚛⚜⚠⚢⚣⚤⚥✁✂✃✄✆✇✉✌✍✏✑✒✡✦✧✩✫✬✭✮✯✰❀❁❂❃❏❐❑❒❧➔➙➛➝➞➠➢➣אהמקשת")
 SHAPES = ("triangle", "square", "star", "cross", "heart", "arrow", "spiral", "house",
           "envelope", "window")
 SCRIBBLES = ("tangle", "loops", "zigzag", "wave")
@@ -133,6 +148,7 @@ MARKS = ("line", "tick", "loop", "wave", "zigzag", "cross", "scribble")
 
 GLYPH_GRID = 64          # glyphs are thinned on this many pixels (longer side)
 GLYPH_SPUR = 0.12        # skeleton branches shorter than this x GLYPH_GRID are serifs: dropped
+SOLID = 11.0            # px of GLYPH_GRID: a sign with more ink than this per pixel of skeleton is solid
 LOOKALIKE = 0.8         # cosine similarity to a lone line or an ellipse: a 1 or a 0 (see lookalike)
 CACHE_DIR = ROOT / ".cache" / "generated"
 
@@ -142,8 +158,10 @@ Strokes = list[np.ndarray]
 # ------------------------------------------------------------------------------------ glyphs
 
 def _glyph_masks(text: str) -> list[tuple[str, str, np.ndarray]]:
-    """(font, char, mask) for every char of ``text`` in every DejaVu face present: the glyph
-    rendered at 96 px, cropped, scaled so its longer side is GLYPH_GRID px, thresholded."""
+    """(font, char, mask) for every char of ``text`` in every DejaVu face present that has it
+    (not its "missing glyph" box): the glyph rendered at 96 px, cropped, scaled so its longer
+    side is GLYPH_GRID px, thresholded."""
+    from fontTools.ttLib import TTFont
     from PIL import Image, ImageDraw, ImageFont
 
     out = []
@@ -152,7 +170,10 @@ def _glyph_masks(text: str) -> list[tuple[str, str, np.ndarray]]:
         if not path.is_file():
             continue
         font = ImageFont.truetype(str(path), 96)
+        has = TTFont(path, lazy=True).getBestCmap()
         for char in text:
+            if ord(char) not in has:
+                continue
             img = Image.new("L", (192, 192))
             ImageDraw.Draw(img).text((96, 96), char, fill=255, font=font, anchor="mm")
             ink = np.asarray(img)
@@ -442,6 +463,10 @@ def _symbols(rng, n, digits):
     return _pen(rng, _glyph_drawings(rng, n, SYMBOLS))
 
 
+def _signs(rng, n, digits):
+    return _pen(rng, _glyph_drawings(rng, n, SIGNS))
+
+
 def _shapes(rng, n, digits):
     names = rng.integers(len(SHAPES), size=n)
     return _pen(rng, [_shape(rng, SHAPES[k]) for k in names], rotate=10)
@@ -637,7 +662,7 @@ def _stray_mark(rng, n, digits):
 GENERATORS: dict[str, Callable] = {
     "letters": _letters, "symbols": _symbols, "shapes": _shapes, "scribbles": _scribbles,
     "two_digits": _two_digits, "digit_and_letter": _digit_and_letter, "stray_mark": _stray_mark,
-    "blobs": _blobs,
+    "blobs": _blobs, "signs": _signs,
 }
 
 
