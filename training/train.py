@@ -80,7 +80,7 @@ class TrainConfig:
         f"layer sizes from input to output: {PIXELS}, any hidden sizes (ReLU), then {CLASSES + 1} "
         f"(digits and 'not a digit', with --negatives) or {CLASSES} (digits only, --negatives 0)",
         type=_positive_int, nargs="+"))
-    epochs: int = field(default=57, metadata=_flag("passes over the training set", type=_positive_int))
+    epochs: int = field(default=66, metadata=_flag("passes over the training set", type=_positive_int))
     batch_size: int = field(default=64, metadata=_flag("examples per gradient step", type=_positive_int))
     lr: float = field(default=0.02, metadata=_flag(
         "learning rate (gradients are averaged over the batch)", type=_finite(0, 100, low_open=True)))
@@ -213,27 +213,39 @@ def split_validation(data: Dataset, fraction: float, rng: np.random.Generator) -
     return Dataset(data.images[train], data.labels[train]), Dataset(data.images[val], data.labels[val])
 
 
+PARALLEL_FROM = 10000      # digits: from this many, the generated sets are made on two cores
+
+
 def training_set(cfg: TrainConfig, digits: Dataset) -> Dataset:
     """MNIST's training digits, plus (cfg.drawn) a share of them redrawn with a round pen the way
     the page draws, plus (cfg.inked, from the other end) a share as their own ink upscaled on
     the pad, plus (cfg.negatives) drawings that are not digits, labelled NOT_DIGIT.
-    Generated from the training digits only, with the run's seed; cached (training/negatives.py)."""
-    parts = [digits]
+    Generated from the training digits only, with the run's seed; cached (training/negatives.py).
+    The three are made side by side in two processes (each alone is the same bytes either way)."""
+    from training.negatives import TRAIN_KINDS, as_drawn_cached, as_inked_cached, make_negatives_cached
+
+    jobs: list[tuple[Callable, tuple, np.ndarray]] = []     # (make, its arguments, labels)
     if cfg.drawn > 0:
-        from training.drawn import as_drawn_cached
         n = int(round(cfg.drawn * len(digits)))
-        parts.append(Dataset(as_drawn_cached(digits.images[:n], seed=cfg.seed), digits.labels[:n]))
+        jobs.append((as_drawn_cached, (digits.images[:n], cfg.seed), digits.labels[:n]))
     if cfg.inked > 0:
-        from training.drawn import as_inked_cached
         n = int(round(cfg.inked * len(digits)))
-        parts.append(Dataset(as_inked_cached(digits.images[-n:], seed=cfg.seed), digits.labels[-n:]))
+        jobs.append((as_inked_cached, (digits.images[-n:], cfg.seed), digits.labels[-n:]))
     if cfg.negatives > 0:
-        from training.negatives import TRAIN_KINDS, make_negatives_cached
-        images, _ = make_negatives_cached(cfg.negatives, TRAIN_KINDS, seed=cfg.seed, digits=digits)
-        parts.append(Dataset(images, np.full(len(images), NOT_DIGIT, np.uint8)))
-    if len(parts) == 1:
+        jobs.append((make_negatives_cached, (cfg.negatives, TRAIN_KINDS, cfg.seed, digits),
+                     np.full(cfg.negatives, NOT_DIGIT, np.uint8)))
+    if not jobs:
         return digits
-    return Dataset(np.concatenate([p.images for p in parts]), np.concatenate([p.labels for p in parts]))
+    if len(digits) >= PARALLEL_FROM and len(jobs) > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+        with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+            made = [f.result() for f in [pool.submit(make, *args) for make, args, _ in jobs]]
+    else:
+        made = [make(*args) for make, args, _ in jobs]
+    images = [m[0] if isinstance(m, tuple) else m for m in made]    # negatives: (images, kinds)
+    return Dataset(np.concatenate([digits.images, *images]),
+                   np.concatenate([digits.labels, *[labels for _, _, labels in jobs]]))
 
 
 def new_model(cfg: TrainConfig, images: np.ndarray, rng: np.random.Generator) -> Model:
