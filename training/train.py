@@ -9,6 +9,7 @@ Run ``python -m training.train --help`` for every flag.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import dataclasses
 import math
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from digitnet.learn import backprop, init_params, sgd_step
@@ -26,6 +28,7 @@ from digitnet.modelfile import save_model
 from digitnet.network import Model, normalize
 from digitnet.predict import VIEWS, parts_apart
 from digitnet.sizes import CLASSES, NOT_DIGIT, PIXELS
+from training import ahead
 from training.augment import AugmentConfig, augment
 from training.data import DataError, Dataset, load_dataset
 from training.evaluate import evaluate
@@ -80,7 +83,7 @@ class TrainConfig:
         f"layer sizes from input to output: {PIXELS}, any hidden sizes (ReLU), then {CLASSES + 1} "
         f"(digits and 'not a digit', with --negatives) or {CLASSES} (digits only, --negatives 0)",
         type=_positive_int, nargs="+"))
-    epochs: int = field(default=66, metadata=_flag("passes over the training set", type=_positive_int))
+    epochs: int = field(default=80, metadata=_flag("passes over the training set", type=_positive_int))
     batch_size: int = field(default=64, metadata=_flag("examples per gradient step", type=_positive_int))
     lr: float = field(default=0.02, metadata=_flag(
         "learning rate (gradients are averaged over the batch)", type=_finite(0, 100, low_open=True)))
@@ -159,34 +162,48 @@ class Epoch:
 BatchHook = Callable[[int, int, float, int, int], None]   # (epoch, batch, loss, correct, size)
 
 
+AUGMENT_STREAM = 0xA6      # the augmentation's random numbers: SeedSequence([seed, AUGMENT_STREAM, epoch])
+
+
 def sgd(model: Model, images: np.ndarray, labels: np.ndarray, cfg: TrainConfig,
         rng: np.random.Generator, on_batch: Optional[BatchHook] = None) -> Iterator[Epoch]:
     """Mini-batch stochastic gradient descent with momentum, in place on ``model``.
 
     images: (N, 28, 28) float32 in [0, 1]; labels: (N,) int. Each epoch: a fresh
-    shuffle and (with cfg.augment) a fresh random distortion of every image,
-    then one backprop + SGD step per mini-batch. Yields after every epoch, so
-    the caller can evaluate, and stop early by breaking out of the loop.
+    shuffle and (with cfg.augment) a fresh random distortion of every image (made in a
+    second process while the epoch before trains: ``training.ahead``), then one
+    backprop + SGD step per mini-batch. Yields after every epoch, so the caller can
+    evaluate, and stop early by breaking out of the loop.
     """
     params = model.weights + model.biases
     velocity = [np.zeros_like(p) for p in params]
     decays = [True] * len(model.weights) + [False] * len(model.biases)   # no decay on biases
     n = len(labels)
-    for epoch in range(cfg.epochs):
-        lr = learning_rate(cfg, epoch)
-        order = rng.permutation(n)
-        x_epoch = augment(images, rng, AugmentConfig(elastic=cfg.elastic)) if cfg.augment else images
-        total_loss, total_correct = 0.0, 0
-        for b, i in enumerate(range(0, n, cfg.batch_size)):
-            batch = order[i:i + cfg.batch_size]
-            x = normalize(model, x_epoch[batch])
-            loss, grad_w, grad_b, correct = backprop(model.weights, model.biases, x, labels[batch])
-            sgd_step(params, grad_w + grad_b, velocity, lr, cfg.momentum, cfg.weight_decay, decays)
-            total_loss += loss * len(batch)
-            total_correct += correct
-            if on_batch:
-                on_batch(epoch, b, loss, correct, len(batch))
-        yield Epoch(epoch, lr, total_loss / n, 1 - total_correct / n)
+
+    def distorted(epoch: int) -> np.ndarray:
+        epoch_rng = np.random.default_rng([cfg.seed, AUGMENT_STREAM, epoch])
+        return augment(images, epoch_rng, AugmentConfig(elastic=cfg.elastic))
+
+    # With a child augmenting, each process gets one core: BLAS's second thread would fight the
+    # child for it (epochs of 15-20 s instead of 8 here).
+    blas = threadpool_limits(1 if cfg.augment else None, user_api="blas")
+    stream = (ahead.epochs(distorted, cfg.epochs, images.shape) if cfg.augment
+              else (images for _ in range(cfg.epochs)))
+    with blas, contextlib.closing(stream):
+        for epoch, x_epoch in enumerate(stream):
+            lr = learning_rate(cfg, epoch)
+            order = rng.permutation(n)
+            total_loss, total_correct = 0.0, 0
+            for b, i in enumerate(range(0, n, cfg.batch_size)):
+                batch = order[i:i + cfg.batch_size]
+                x = normalize(model, x_epoch[batch])
+                loss, grad_w, grad_b, correct = backprop(model.weights, model.biases, x, labels[batch])
+                sgd_step(params, grad_w + grad_b, velocity, lr, cfg.momentum, cfg.weight_decay, decays)
+                total_loss += loss * len(batch)
+                total_correct += correct
+                if on_batch:
+                    on_batch(epoch, b, loss, correct, len(batch))
+            yield Epoch(epoch, lr, total_loss / n, 1 - total_correct / n)
 
 
 # ------------------------------------------------------------------ bookkeeping
@@ -199,7 +216,7 @@ class EpochStats:
     test_error: Optional[float]   # one plain reading per image (the final figure reads nine views)
     val_error: Optional[float]
     lr: float
-    seconds: float        # training time of this epoch (augmentation included, evaluation not)
+    seconds: float        # training time of this epoch (waiting for its images included, evaluation not)
     elapsed: float        # training time since the start
 
 
@@ -435,6 +452,9 @@ def main(argv: Optional[list[str]] = None) -> int:
           f"testing on {len(test_set.labels)}")
     try:
         model, history = train(cfg, data, test_set, on_batch, on_epoch, progress=not args.quiet)
+    except ahead.AheadError as e:
+        print(f"error: {e}; {args.out} was not written", file=sys.stderr)
+        return 1
     finally:
         if log_file:
             log_file.close()
