@@ -106,6 +106,19 @@ def evaluate_negatives(model: Model, digits: Dataset, per_kind: int, seed: int) 
             for k, kind in enumerate(KINDS)}
 
 
+def evaluate_symbols(model: Model, per_char: int, seed: int) -> dict[str, float]:
+    """Share rejected of each held-out symbol (training.negatives.SYMBOLS, drawn as the symbols
+    kind draws them, ``per_char`` of each) -> {char: share}."""
+    from training.negatives import SYMBOLS, glyph_examples
+
+    out = {}
+    for char in SYMBOLS:
+        images = glyph_examples(char, per_char, np.random.default_rng([seed, ord(char)]))
+        ev = evaluate(model, Dataset(images, np.full(len(images), NOT_DIGIT, np.uint8)))
+        out[char] = round(float(ev.rejected.mean()), 6)
+    return out
+
+
 def summarize_negatives(per_kind: dict[str, dict]) -> dict[str, float]:
     """Share rejected of all the non-digits of ``evaluate_negatives``, of the kinds training never
     saw, and of those it saw."""
@@ -180,6 +193,9 @@ def main(argv: Optional[list[str]] = None) -> int:
             figures["negatives_summary"] = summary = summarize_negatives(figures["negatives"])
             print(f"  {'all kinds':20s} {100 * summary['all']:6.2f}%   (unseen kinds {100 * summary['held_out']:.2f}%, "
                   f"seen {100 * summary['seen']:.2f}%)")
+            figures["symbols"] = symbols = evaluate_symbols(model, args.negatives // 5, args.seed)
+            print(f"held-out symbols one by one ({args.negatives // 5} of each), called 'not a digit':")
+            print("  " + "  ".join(f"{c} {100 * r:.0f}%" for c, r in sorted(symbols.items(), key=lambda cr: cr[1])))
     args.out_dir.mkdir(parents=True, exist_ok=True)
     plot_confusion(ev, args.out_dir / "confusion.png")
     plot_worst(ev, data.images, args.out_dir / "worst.png")

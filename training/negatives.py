@@ -723,10 +723,22 @@ def generate(kind: str, n: int, rng: np.random.Generator, digits=None,
              pads: list | None = None) -> np.ndarray:
     """n examples of one kind -> (n, 28, 28) uint8, each a pad that ``to_mnist`` reads and that
     is no ``lookalike`` of a 1 or a 0; the pads themselves are appended to ``pads`` when given."""
+    return _readable(lambda m: GENERATORS[kind](rng, m, digits), n, kind, pads)
+
+
+def glyph_examples(char: str, n: int, rng: np.random.Generator) -> np.ndarray:
+    """n drawings of the one glyph ``char`` made as the glyph kinds (letters, symbols, signs)
+    make theirs -> (n, 28, 28) uint8: for figures glyph by glyph."""
+    return _readable(lambda m: _pen(rng, _glyph_drawings(rng, m, char)), n, repr(char))
+
+
+def _readable(make: Callable[[int], list], n: int, name: str, pads: list | None = None) -> np.ndarray:
+    """n images of pads from ``make(m)`` (about m pads) that ``to_mnist`` reads and that are no
+    ``lookalike``; the pads kept are appended to ``pads`` when given."""
     out = np.empty((n, SIDE, SIDE), np.uint8)
     have, barren = 0, 0
     while have < n:
-        batch = GENERATORS[kind](rng, max(16, int((n - have) * 1.1)), digits)
+        batch = make(max(16, int((n - have) * 1.1)))
         before = have
         for pad in batch:
             image = to_mnist(pad)
@@ -740,7 +752,7 @@ def generate(kind: str, n: int, rng: np.random.Generator, digits=None,
                 break
         barren = barren + 1 if have == before else 0
         if barren >= 5:
-            raise RuntimeError(f"{kind}: nothing readable came out of 5 batches")
+            raise RuntimeError(f"{name}: nothing readable came out of 5 batches")
     return out
 
 
