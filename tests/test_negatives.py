@@ -7,7 +7,7 @@ import pytest
 from digitnet.preprocess import to_mnist
 from digitnet.sizes import CANVAS
 from training import drawn, negatives as neg
-from training.drawn import as_drawn, thin
+from training.drawn import as_drawn
 from training.fetch import load_mnist
 from training.negatives import (EXCLUDED_LETTERS, EXCLUDED_SYMBOLS, HELD_OUT, KINDS, LETTERS, SHAPES,
                                 SYMBOLS, TRAIN_KINDS, generate, lookalike, make_negatives)
@@ -44,17 +44,11 @@ def test_signs_are_new_drawable_shapes_clear_of_digits_and_held_out_symbols():
     assert not set(neg.SIGNS) & set(LETTERS + SYMBOLS + "".join(EXCLUDED_SYMBOLS))
     assert not set(neg.SIGNS) & set("▢◊♢❍⊘⎔⌬⌂☪טם☦☨⚕✎✐⚘∮גלףץ➘➚↩↪בכפצח☃⊃⊇✱✲✳✺❄✙✚✛✠☩☓✕✖✗✘≤≥∧∨≠≡≈∼∓♯‰"
                                     "■▲◆♠♥❤➡☻♚✈₹€$¢")
-    masks = neg._glyph_masks(neg.SIGNS)
-    assert {char for _, char, _ in masks} == set(neg.SIGNS)          # every one in DejaVu Sans at least
-    batch = np.zeros((len(masks), 72, 72), bool)
-    for k, (_, _, m) in enumerate(masks):
-        batch[k, :m.shape[0], :m.shape[1]] = m
-    width = batch.sum(axis=(1, 2)) / np.maximum(thin(batch).sum(axis=(1, 2)), 1)   # ink per skeleton px
-    by_char: dict[str, list] = {}
-    for (_, char, _), w in zip(masks, width):
-        by_char.setdefault(char, []).append(w)
-    solid = {c: round(float(np.median(w)), 1) for c, w in by_char.items() if np.median(w) > neg.SOLID}
+    widths = neg.ink_widths(neg.SIGNS)
+    assert set(widths) == set(neg.SIGNS)                             # every one in DejaVu Sans at least
+    solid = {c: round(w, 1) for c, w in widths.items() if w > neg.SOLID}
     assert not solid
+    assert neg.ink_widths("■♥")["■"] > neg.SOLID                      # what the check would catch
 
 
 def test_a_face_without_a_glyph_draws_nothing_for_it():

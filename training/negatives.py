@@ -189,18 +189,36 @@ def _glyph_masks(text: str) -> list[tuple[str, str, np.ndarray]]:
     return out
 
 
+def _stacked(masks: list[tuple[str, str, np.ndarray]]) -> np.ndarray:
+    """The masks of ``_glyph_masks`` in one (N, side, side) bool batch, each at the top left."""
+    side = max(max(m.shape) for _, _, m in masks) if masks else 0
+    batch = np.zeros((len(masks), side, side), bool)
+    for k, (_, _, m) in enumerate(masks):
+        batch[k, :m.shape[0], :m.shape[1]] = m
+    return batch
+
+
+def ink_widths(text: str) -> dict[str, float]:
+    """Each char of ``text``: its ink per pixel of its skeleton in px of GLYPH_GRID, the median over
+    the DejaVu faces that have it. A stroke's width for a drawn glyph; more than ``SOLID`` for a
+    solid shape, whose skeleton is a frame of lines no hand draws for it."""
+    masks = _glyph_masks(text)
+    batch = _stacked(masks)
+    width = batch.sum(axis=(1, 2)) / np.maximum(thin(batch).sum(axis=(1, 2)), 1)
+    by_char: dict[str, list] = {}
+    for (_, char, _), w in zip(masks, width):
+        by_char.setdefault(char, []).append(float(w))
+    return {char: float(np.median(w)) for char, w in by_char.items()}
+
+
 @functools.lru_cache(maxsize=None)
 def glyphs(text: str) -> tuple[tuple[str, str, tuple[np.ndarray, ...]], ...]:
     """(font, char, strokes) of every char of ``text`` in every DejaVu face present, the
     strokes in units of the glyph's longer side; glyphs that thin to nothing or that
     ``to_mnist`` reads as nothing are left out. Built once per process."""
     masks = _glyph_masks(text)
-    side = max(max(m.shape) for _, _, m in masks) if masks else 0
-    batch = np.zeros((len(masks), side, side), bool)
-    for k, (_, _, m) in enumerate(masks):
-        batch[k, :m.shape[0], :m.shape[1]] = m
     out = []
-    for (font, char, _), skel in zip(masks, thin(batch)):
+    for (font, char, _), skel in zip(masks, thin(_stacked(masks))):
         paths = tuple(smooth(p, 4) / GLYPH_GRID for p in trace(skel, GLYPH_SPUR * GLYPH_GRID))
         if not paths:
             continue
