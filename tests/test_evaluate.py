@@ -45,14 +45,15 @@ def test_negatives_are_summed_up_over_all_unseen_and_seen_kinds():
     assert summarize_negatives(per_kind) == {"all": 0.68, "held_out": 0.5, "seen": 0.95}   # 340 of 500
 
 
-def test_held_out_symbols_are_counted_one_by_one():
-    """evaluate_symbols: every held-out symbol, drawn as its kind draws it, and its share rejected."""
-    from training.evaluate import evaluate_symbols
-    from training.negatives import SYMBOLS
+def test_glyphs_are_counted_one_by_one():
+    """evaluate_glyphs: every symbol (or pictogram), drawn as its kind draws it, and its share rejected."""
+    from training.evaluate import evaluate_glyphs
+    from training.negatives import PICTOGRAMS, SYMBOLS
     always = Model([np.zeros((784, CLASSES + 1), np.float32)],
                    [np.r_[np.zeros(CLASSES), 9.0].astype(np.float32)], 0.0, 1.0, {})   # "not a digit"
     never = Model([np.zeros((784, CLASSES + 1), np.float32)],
                   [np.r_[9.0, np.zeros(CLASSES)].astype(np.float32)], 0.0, 1.0, {})   # "0"
-    shares = evaluate_symbols(always, 3, seed=1)
+    shares = evaluate_glyphs(always, SYMBOLS, 3, seed=1)
     assert list(shares) == list(SYMBOLS) and set(shares.values()) == {1.0}
-    assert max(evaluate_symbols(never, 3, seed=1).values()) < 1.0      # only parts side by side
+    assert max(evaluate_glyphs(never, SYMBOLS, 3, seed=1).values()) < 1.0      # only parts side by side
+    assert list(evaluate_glyphs(always, PICTOGRAMS[:2], 1, seed=1)) == list(PICTOGRAMS[:2])

@@ -97,7 +97,7 @@ def test_bad_layers_are_refused(capsys):
     ["--lr", "nan"], ["--lr", "inf"], ["--lr", "0"], ["--lr", "-1"], ["--lr", "1e6"], ["--momentum", "nan"],
     ["--momentum", "1"], ["--weight-decay", "nan"], ["--validation", "1"], ["--validation", "nan"],
     ["--layers", "784", "0", "10"], ["--layers", "784", "-5", "10"], ["--seed", "-1"], ["--epochs", "0"],
-    ["--batch-size", "0"], ["--patience", "-2"], ["--schedule", "linear"],
+    ["--batch-size", "0"], ["--patience", "-2"], ["--schedule", "linear"], ["--hold-out", "faces"],
 ])
 def test_bad_flags_are_refused_before_any_work(flags, capsys):
     with pytest.raises(SystemExit) as e:
@@ -269,3 +269,40 @@ def test_extra_not_a_digit_rows_train_the_not_a_digit_class_only(tmp_path, data_
     err = capsys.readouterr().err
     assert "my-digits.csv: line 3, column 1: label value 10 outside 0-9" in err, err
     assert "--negatives 0" in err and "Traceback" not in err and not out.exists()
+
+
+def test_held_out_kinds_stay_out_of_training_and_the_file_says_which(tmp_path, data_files, capsys, monkeypatch):
+    """--hold-out: the kinds named are not made for training; the model file records them, and
+    evaluate marks them as kinds the model never saw. Holding out every kind is refused."""
+    from training.evaluate import LEGACY_HELD_OUT, unseen_kinds
+    from training.negatives import HELD_OUT, KINDS
+
+    train_csv, test_csv = data_files
+    asked = []
+
+    def few_negatives(n, kinds, seed, digits):
+        asked.append(kinds)
+        images = np.zeros((n, 28, 28), np.uint8)
+        images[:, 20:26, 2:26] = 255
+        return images, np.zeros(n, np.uint8)
+    monkeypatch.setattr("training.negatives.make_negatives_cached", few_negatives)
+    flags = [*DIGITS_ONLY]
+    flags[flags.index("--negatives") + 1] = "30"
+    out = tmp_path / "m.npz"
+    common = ["--train", str(train_csv), "--test", str(test_csv), "--epochs", "1", "--out", str(out),
+              "--quiet", *flags, "--layers", "784", "16", "11"]
+    assert train_main(common) == 0
+    assert asked[-1] == tuple(k for k in KINDS if k not in HELD_OUT) and "stray_mark" in HELD_OUT
+    assert unseen_kinds(load_model(out)) == HELD_OUT
+    assert train_main([*common, "--hold-out", "stray_mark", "pictograms"]) == 0
+    assert "pictograms" not in asked[-1] and "signs" in asked[-1]
+    assert unseen_kinds(load_model(out)) == ("stray_mark", "pictograms")
+    model = load_model(out)
+    del model.meta["hyperparameters"]["hold_out"]                      # a file from before the flag
+    assert unseen_kinds(model) == LEGACY_HELD_OUT
+
+    out.unlink()
+    capsys.readouterr()
+    assert train_main([*common, "--hold-out", *KINDS]) == 2
+    err = capsys.readouterr().err
+    assert "--hold-out keeps every kind" in err and not out.exists()

@@ -94,25 +94,37 @@ class Evaluation:
         }
 
 
+#: What models trained before ``--hold-out`` existed kept out of training (they saw the pictograms
+#: as part of the signs).
+LEGACY_HELD_OUT = ("symbols", "stray_mark")
+
+
+def unseen_kinds(model: Model) -> tuple[str, ...]:
+    """The kinds of not-a-digit drawing ``model`` was never trained on, as its file records them
+    (``training.train --hold-out``)."""
+    return tuple(model.meta.get("hyperparameters", {}).get("hold_out", LEGACY_HELD_OUT))
+
+
 def evaluate_negatives(model: Model, digits: Dataset, per_kind: int, seed: int) -> dict[str, dict]:
     """Reject rate per kind of generated non-digit (training/negatives.py), made from ``digits``
-    (the test set's) with a seed training never uses: {kind: {"n", "rejected", "held_out"}}."""
-    from training.negatives import HELD_OUT, KINDS, make_negatives_cached
+    (the test set's) with a seed training never uses: {kind: {"n", "rejected", "held_out"}},
+    held_out: a kind the model was never trained on (``unseen_kinds``)."""
+    from training.negatives import KINDS, make_negatives_cached
 
     images, kinds = make_negatives_cached(per_kind * len(KINDS), KINDS, seed=seed, digits=digits)
     ev = evaluate(model, Dataset(images, np.full(len(images), NOT_DIGIT, np.uint8)))
     return {kind: {"n": int((kinds == k).sum()), "rejected": round(float(ev.rejected[kinds == k].mean()), 6),
-                   "held_out": kind in HELD_OUT}
+                   "held_out": kind in unseen_kinds(model)}
             for k, kind in enumerate(KINDS)}
 
 
-def evaluate_symbols(model: Model, per_char: int, seed: int) -> dict[str, float]:
-    """Share rejected of each held-out symbol (training.negatives.SYMBOLS, drawn as the symbols
-    kind draws them, ``per_char`` of each) -> {char: share}."""
-    from training.negatives import SYMBOLS, glyph_examples
+def evaluate_glyphs(model: Model, chars: str, per_char: int, seed: int) -> dict[str, float]:
+    """Share rejected of each glyph of ``chars`` (training.negatives.SYMBOLS or PICTOGRAMS, drawn
+    as the glyph kinds draw them, ``per_char`` of each) -> {char: share}."""
+    from training.negatives import glyph_examples
 
     out = {}
-    for char in SYMBOLS:
+    for char in chars:
         images = glyph_examples(char, per_char, np.random.default_rng([seed, ord(char)]))
         ev = evaluate(model, Dataset(images, np.full(len(images), NOT_DIGIT, np.uint8)))
         out[char] = round(float(ev.rejected.mean()), 6)
@@ -193,9 +205,13 @@ def main(argv: Optional[list[str]] = None) -> int:
             figures["negatives_summary"] = summary = summarize_negatives(figures["negatives"])
             print(f"  {'all kinds':20s} {100 * summary['all']:6.2f}%   (unseen kinds {100 * summary['held_out']:.2f}%, "
                   f"seen {100 * summary['seen']:.2f}%)")
-            figures["symbols"] = symbols = evaluate_symbols(model, args.negatives // 5, args.seed)
-            print(f"held-out symbols one by one ({args.negatives // 5} of each), called 'not a digit':")
-            print("  " + "  ".join(f"{c} {100 * r:.0f}%" for c, r in sorted(symbols.items(), key=lambda cr: cr[1])))
+            from training.negatives import PICTOGRAMS, SYMBOLS
+
+            for name, chars in (("symbols", SYMBOLS), ("pictograms", PICTOGRAMS)):
+                figures[name] = shares = evaluate_glyphs(model, chars, args.negatives // 5, args.seed)
+                print(f"{name}{' (a kind training never saw)' if name in unseen_kinds(model) else ''} one by one "
+                      f"({args.negatives // 5} of each), called 'not a digit':")
+                print("  " + "  ".join(f"{c} {100 * r:.0f}%" for c, r in sorted(shares.items(), key=lambda cr: cr[1])))
     args.out_dir.mkdir(parents=True, exist_ok=True)
     plot_confusion(ev, args.out_dir / "confusion.png")
     plot_worst(ev, data.images, args.out_dir / "worst.png")

@@ -33,6 +33,7 @@ from training.augment import AugmentConfig, augment
 from training.data import DataError, Dataset, load_dataset
 from training.evaluate import evaluate
 from training.fetch import load_mnist
+from training.negatives import HELD_OUT, KINDS
 from training.plots import plot_history
 from tools.paths import DATA_DIR, SHIPPED_MODEL
 
@@ -83,7 +84,7 @@ class TrainConfig:
         f"layer sizes from input to output: {PIXELS}, any hidden sizes (ReLU), then {CLASSES + 1} "
         f"(digits and 'not a digit', with --negatives) or {CLASSES} (digits only, --negatives 0)",
         type=_positive_int, nargs="+"))
-    epochs: int = field(default=80, metadata=_flag("passes over the training set", type=_positive_int))
+    epochs: int = field(default=90, metadata=_flag("passes over the training set", type=_positive_int))
     batch_size: int = field(default=64, metadata=_flag("examples per gradient step", type=_positive_int))
     lr: float = field(default=0.02, metadata=_flag(
         "learning rate (gradients are averaged over the batch)", type=_finite(0, 100, low_open=True)))
@@ -101,6 +102,10 @@ class TrainConfig:
     negatives: int = field(default=20000, metadata=_flag(
         "drawings that are not digits (letters, shapes, scribbles, two digits...: training/negatives.py) "
         "added to training as an 11th class (0: a digits-only model)", type=_natural))
+    hold_out: list[str] = field(default_factory=lambda: list(HELD_OUT), metadata=_flag(
+        "kinds of not-a-digit drawing kept out of training, to measure how rejection generalises to "
+        "kinds it never saw (training/negatives.py; the model file records them for evaluate)",
+        nargs="*", choices=KINDS, metavar="KIND"))
     drawn: float = field(default=0.5, metadata=_flag(
         "fraction of the training digits added again as drawn with a round pen (training/drawn.py)",
         type=_finite(0, 1, high_open=False)))
@@ -239,7 +244,7 @@ def training_set(cfg: TrainConfig, digits: Dataset) -> Dataset:
     the pad, plus (cfg.negatives) drawings that are not digits, labelled NOT_DIGIT.
     Generated from the training digits only, with the run's seed; cached (training/negatives.py).
     The three are made side by side in two processes (each alone is the same bytes either way)."""
-    from training.negatives import TRAIN_KINDS, as_drawn_cached, as_inked_cached, make_negatives_cached
+    from training.negatives import as_drawn_cached, as_inked_cached, make_negatives_cached
 
     jobs: list[tuple[Callable, tuple, np.ndarray]] = []     # (make, its arguments, labels)
     if cfg.drawn > 0:
@@ -249,7 +254,8 @@ def training_set(cfg: TrainConfig, digits: Dataset) -> Dataset:
         n = int(round(cfg.inked * len(digits)))
         jobs.append((as_inked_cached, (digits.images[-n:], cfg.seed), digits.labels[-n:]))
     if cfg.negatives > 0:
-        jobs.append((make_negatives_cached, (cfg.negatives, TRAIN_KINDS, cfg.seed, digits),
+        kinds = tuple(k for k in KINDS if k not in cfg.hold_out)
+        jobs.append((make_negatives_cached, (cfg.negatives, kinds, cfg.seed, digits),
                      np.full(cfg.negatives, NOT_DIGIT, np.uint8)))
     if not jobs:
         return digits
@@ -410,6 +416,10 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(f"error: --layers must start with {PIXELS} and end with {outputs} "
               f"({'digits and not a digit' if cfg.negatives else 'digits; with --negatives 0'}), "
               f"got {cfg.layers}", file=sys.stderr)
+        return 2
+    if cfg.negatives and not set(KINDS) - set(cfg.hold_out):
+        print(f"error: --hold-out keeps every kind of not-a-digit drawing out of training "
+              f"({' '.join(KINDS)}); leave at least one in, or use --negatives 0", file=sys.stderr)
         return 2
     problem = check_outputs(args)
     if problem:
