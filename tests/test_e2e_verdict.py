@@ -1,5 +1,5 @@
-"""Not a digit: the page says so (and why) for letters, scribbles and two digits, reads every digit,
-and lets a person choose the pen (Chromium, e2e, drawn with the mouse)."""
+"""Not a digit: the page says so (and why) for letters, symbols, a smiley, scribbles and two
+digits, reads every digit, and lets a person choose the pen (Chromium, e2e, drawn with the mouse)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,12 @@ LETTER_K = [[(0.3, 0.15), (0.3, 0.85)], [(0.72, 0.15), (0.32, 0.55), (0.75, 0.86
 SCRIBBLE = [[(0.2, 0.3), (0.8, 0.35), (0.25, 0.45), (0.78, 0.5), (0.22, 0.62), (0.8, 0.7), (0.3, 0.8)]]
 HASH = [[(0.38, 0.15), (0.3, 0.85)], [(0.65, 0.15), (0.57, 0.85)], [(0.15, 0.38), (0.85, 0.38)],
         [(0.12, 0.65), (0.82, 0.65)]]
+DOLLAR = [[(0.65, 0.3), (0.5, 0.22), (0.35, 0.3), (0.38, 0.45), (0.6, 0.55), (0.65, 0.7), (0.5, 0.78),
+           (0.33, 0.7)], [(0.5, 0.1), (0.5, 0.9)]]
+QUESTION = [[(0.3, 0.3), (0.4, 0.15), (0.6, 0.15), (0.68, 0.3), (0.5, 0.45), (0.5, 0.62)], [(0.5, 0.8), (0.51, 0.82)]]
+SMILEY = [[(0.5 + 0.35 * np.cos(t * np.pi / 10), 0.5 + 0.35 * np.sin(t * np.pi / 10)) for t in range(21)],
+          [(0.38, 0.38), (0.39, 0.4)], [(0.62, 0.38), (0.63, 0.4)],
+          [(0.5 + 0.2 * np.cos(t * np.pi / 10), 0.55 + 0.12 * np.sin(t * np.pi / 10)) for t in range(11)]]
 TWELVE = transform(DIGITS[1], 0.5, -0.2) + transform(DIGITS[2], 0.5, 0.2)
 SEVEN_AND_MARK = transform(DIGITS[7], 0.6, -0.15) + [[(0.82, 0.35), (0.9, 0.65)]]   # a stroke beside it
 
@@ -29,6 +35,9 @@ def verdict(app: App) -> str:
     pytest.param(LETTER_K, "Not a digit", id="letter-K"),
     pytest.param(HASH, "Not a digit", id="hash"),
     pytest.param(SCRIBBLE, "Not a digit", id="scribble"),
+    pytest.param(DOLLAR, "Not a digit", id="dollar"),
+    pytest.param(QUESTION, "Not a digit", id="question-mark"),
+    pytest.param(SMILEY, "Not a digit", id="smiley"),
     pytest.param(TWELVE, "One digit at a time", id="twelve"),
     pytest.param(SEVEN_AND_MARK, "One digit at a time", id="seven-and-a-mark"),
 ])
