@@ -113,8 +113,9 @@ def evaluate_negatives(model: Model, digits: Dataset, per_kind: int, seed: int) 
 
     images, kinds = make_negatives_cached(per_kind * len(KINDS), KINDS, seed=seed, digits=digits)
     ev = evaluate(model, Dataset(images, np.full(len(images), NOT_DIGIT, np.uint8)))
+    unseen = unseen_kinds(model)
     return {kind: {"n": int((kinds == k).sum()), "rejected": round(float(ev.rejected[kinds == k].mean()), 6),
-                   "held_out": kind in unseen_kinds(model)}
+                   "held_out": kind in unseen}
             for k, kind in enumerate(KINDS)}
 
 
