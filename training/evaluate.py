@@ -210,7 +210,7 @@ def main(argv: Optional[list[str]] = None) -> int:
 
             for name, chars in (("symbols", SYMBOLS), ("pictograms", PICTOGRAMS)):
                 figures[name] = shares = evaluate_glyphs(model, chars, args.negatives // 5, args.seed)
-                print(f"{name}{' (a kind training never saw)' if name in unseen_kinds(model) else ''} one by one "
+                print(f"{name}{' (a kind training never saw)' if figures['negatives'][name]['held_out'] else ''} one by one "
                       f"({args.negatives // 5} of each), called 'not a digit':")
                 print("  " + "  ".join(f"{c} {100 * r:.0f}%" for c, r in sorted(shares.items(), key=lambda cr: cr[1])))
     args.out_dir.mkdir(parents=True, exist_ok=True)

@@ -494,20 +494,9 @@ def _pen(rng: np.random.Generator, drawings: list[Strokes], size=(0.3, 0.95), th
     return render_many(placed, widths, CANVAS)
 
 
-def _letters(rng, n, digits):
-    return _pen(rng, _glyph_drawings(rng, n, LETTERS))
-
-
-def _symbols(rng, n, digits):
-    return _pen(rng, _glyph_drawings(rng, n, SYMBOLS))
-
-
-def _signs(rng, n, digits):
-    return _pen(rng, _glyph_drawings(rng, n, SIGNS))
-
-
-def _pictograms(rng, n, digits):
-    return _pen(rng, _glyph_drawings(rng, n, PICTOGRAMS))
+def _glyph_kind(text: str, rng, n, digits):
+    """A glyph kind (letters, symbols, signs, pictograms): n glyphs of ``text`` drawn with the pen."""
+    return _pen(rng, _glyph_drawings(rng, n, text))
 
 
 def _shapes(rng, n, digits):
@@ -703,9 +692,10 @@ def _stray_mark(rng, n, digits):
 
 
 GENERATORS: dict[str, Callable] = {
-    "letters": _letters, "symbols": _symbols, "shapes": _shapes, "scribbles": _scribbles,
-    "two_digits": _two_digits, "digit_and_letter": _digit_and_letter, "stray_mark": _stray_mark,
-    "blobs": _blobs, "signs": _signs, "pictograms": _pictograms,
+    "letters": functools.partial(_glyph_kind, LETTERS), "symbols": functools.partial(_glyph_kind, SYMBOLS),
+    "shapes": _shapes, "scribbles": _scribbles, "two_digits": _two_digits,
+    "digit_and_letter": _digit_and_letter, "stray_mark": _stray_mark, "blobs": _blobs,
+    "signs": functools.partial(_glyph_kind, SIGNS), "pictograms": functools.partial(_glyph_kind, PICTOGRAMS),
 }
 
 
@@ -770,9 +760,9 @@ def generate(kind: str, n: int, rng: np.random.Generator, digits=None,
 
 
 def glyph_examples(char: str, n: int, rng: np.random.Generator) -> np.ndarray:
-    """n drawings of the one glyph ``char`` made as the glyph kinds (letters, symbols, signs)
-    make theirs -> (n, 28, 28) uint8: for figures glyph by glyph."""
-    return _readable(lambda m: _pen(rng, _glyph_drawings(rng, m, char)), n, repr(char))
+    """n drawings of the one glyph ``char`` made as the glyph kinds (letters, symbols, signs,
+    pictograms) make theirs -> (n, 28, 28) uint8: for figures glyph by glyph."""
+    return _readable(lambda m: _glyph_kind(char, rng, m, None), n, repr(char))
 
 
 def _readable(make: Callable[[int], list], n: int, name: str, pads: list | None = None) -> np.ndarray:
