@@ -241,6 +241,14 @@ def test_extra_csv_files_are_added_to_the_training_set(tmp_path, data_files, cap
     assert "bad.csv" in capsys.readouterr().err
 
 
+def bar_negatives(n, kinds, seed, digits):
+    """A quick stand-in for training.negatives.make_negatives_cached: n bars along the bottom (no
+    digit's place), all of kind 0."""
+    images = np.zeros((n, 28, 28), np.uint8)
+    images[:, 20:26, 2:26] = 255
+    return images, np.zeros(n, np.uint8)
+
+
 def test_extra_not_a_digit_rows_train_the_not_a_digit_class_only(tmp_path, data_files, capsys, monkeypatch):
     """The page exports 'not a digit' as label 10: --extra feeds it to a model with that class (the
     default), and refuses it, naming the file and line, for a digits-only one (--negatives 0)."""
@@ -250,11 +258,7 @@ def test_extra_not_a_digit_rows_train_the_not_a_digit_class_only(tmp_path, data_
     labels[[1, 5]] = 10
     extra = write_csv(tmp_path / "my-digits.csv", Dataset(mine.images, labels))
 
-    def few_negatives(n, kinds, seed, digits):      # quick stand-ins for training/negatives.py's
-        images = np.zeros((n, 28, 28), np.uint8)
-        images[:, 20:26, 2:26] = 255                # a bar along the bottom: no digit's place
-        return images, np.zeros(n, np.uint8)
-    monkeypatch.setattr("training.negatives.make_negatives_cached", few_negatives)
+    monkeypatch.setattr("training.negatives.make_negatives_cached", bar_negatives)
     with_not_digit = [*DIGITS_ONLY]
     with_not_digit[with_not_digit.index("--negatives") + 1] = "30"
     out = tmp_path / "m.npz"
@@ -282,9 +286,7 @@ def test_held_out_kinds_stay_out_of_training_and_the_file_says_which(tmp_path, d
 
     def few_negatives(n, kinds, seed, digits):
         asked.append(kinds)
-        images = np.zeros((n, 28, 28), np.uint8)
-        images[:, 20:26, 2:26] = 255
-        return images, np.zeros(n, np.uint8)
+        return bar_negatives(n, kinds, seed, digits)
     monkeypatch.setattr("training.negatives.make_negatives_cached", few_negatives)
     flags = [*DIGITS_ONLY]
     flags[flags.index("--negatives") + 1] = "30"
