@@ -88,3 +88,26 @@ def test_the_pen_size_is_chosen_and_kept(chromium_browser, server):
         assert float(app.page.get_by_test_id("brush").input_value()) == pytest.approx(0.09)
     finally:
         context.close()
+
+
+def test_a_small_digit_with_the_thick_pen_says_draw_it_larger(chromium_browser, server):
+    """The issue's small digit that the thick pen made a blob: the page says "Draw it larger"
+    (not the empty-pad prompt), and the same small 7 drawn with a thin pen reads "7"."""
+    context = chromium_browser.new_context(viewport={"width": 1000, "height": 800})
+    try:
+        app = App(context, server.url).open()
+        brush = app.page.get_by_test_id("brush")
+        small = transform(DIGITS[7], 0.12)
+        brush.fill("0.1")                                   # the thickest pen the slider allows
+        app.clear()
+        app.draw(small)
+        app.screenshot("not-digit-too-small.png")
+        assert verdict(app) == "not-digit" and app.prediction() not in "0123456789"
+        assert app.page.locator(".confidence").text_content() == "Draw it larger"
+        assert app.page.get_by_test_id("announce").text_content() == "Draw it larger."
+        brush.fill("0.02")
+        app.clear()
+        app.draw(small)
+        assert verdict(app) == "digit" and app.prediction() == "7"
+    finally:
+        context.close()

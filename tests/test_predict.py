@@ -6,10 +6,10 @@ from hypothesis import given, strategies as st
 
 from digitnet.network import Model, predict_proba
 from digitnet.predict import VIEWS, predict_drawing, read_proba, shifted
-from digitnet.sizes import CLASSES, SIDE
+from digitnet.sizes import CANVAS, CLASSES, SIDE
 from training.data import Dataset
 from training.evaluate import evaluate
-from training.strokes import DIGITS, render
+from training.strokes import DIGITS, render, transform
 
 
 def random_model(seed: int = 0, outputs: int = CLASSES + 1) -> Model:
@@ -55,3 +55,17 @@ def test_the_page_and_evaluate_read_the_same_way():
     image = np.round(prediction.image * 255).astype(np.uint8)[None]
     ev = evaluate(model, Dataset(image, np.array([3], np.uint8)))
     assert np.allclose(ev.probs, read_proba(model, image.astype(np.float32) / 255))
+
+
+def test_a_small_drawing_with_a_thick_pen_is_too_small_to_read():
+    """"Draw it larger" comes before the network: the same small 7 is read with a thin pen, and is
+    ink too short for its own stroke width with the thickest pen; a tap is nothing to read."""
+    model = random_model(3)
+    small = transform(DIGITS[7], 0.12)
+    thick, thin = 0.1 * CANVAS, 0.02 * CANVAS              # the page's thickest pen, and a thin one
+    said = predict_drawing(model, render(small, CANVAS, thick), thick)
+    assert (said.verdict, said.reason, said.digit) == ("not-digit", "too-small", None)
+    assert not said.image.any() and not said.probs.any() and said.not_digit == 0
+    said = predict_drawing(model, render(small, CANVAS, thin), thin)
+    assert said.reason != "too-small" and said.image.any() and np.isclose(said.probs.sum() + said.not_digit, 1)
+    assert predict_drawing(model, render([[(0.5, 0.5)]], CANVAS, thick), thick) is None
