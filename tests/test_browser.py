@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import numpy as np
 
 from digitnet import browser, preprocess
 from digitnet.browser import LAYOUT, RESULT_LENGTH, Session
-from digitnet.modelfile import load_model
+from digitnet.modelfile import load_model, save_model
+from digitnet.network import Model
 from digitnet.predict import LIVE, VIEWS, predict_drawing
 from digitnet.sizes import CANVAS, CLASSES, PIXELS, SIDE
 from tools.paths import SHIPPED_MODEL
-from training.strokes import DIGITS, render
+from training.strokes import DIGITS, render, transform
 
 
 def session() -> Session:
@@ -103,3 +105,22 @@ def test_warm_up_reads_practice_drawings_and_changes_nothing():
     pads = browser.practice_pads()
     assert all(p.shape == (CANVAS, CANVAS) and p.dtype == np.uint8 for p in pads)
     assert all(predict_drawing(s.model, p) is not None for p in pads)   # each one is read, not skipped
+
+
+def test_an_old_ten_class_model_loads_and_only_ever_reads_digits():
+    """A file from before "not a digit" (10 outputs) loads in the worker's Session and gives a
+    digit verdict even for two digits side by side, which the 11-class model rejects."""
+    rng = np.random.default_rng(0)
+    old = Model([rng.normal(0, 0.05, (PIXELS, 32)).astype(np.float32), rng.normal(0, 0.3, (32, CLASSES)).astype(np.float32)],
+                [np.zeros(32, np.float32), np.zeros(CLASSES, np.float32)], 0.1, 0.3, {})
+    buffer = io.BytesIO()
+    save_model(buffer, old)
+    s = Session()
+    answer = json.loads(s.load_model(buffer.getvalue(), "old.npz"))
+    assert answer["ok"] and answer["layers"] == [PIXELS, 32, CLASSES]
+    twelve = render(transform(DIGITS[1], 0.5, -0.2) + transform(DIGITS[2], 0.5, 0.2), size=CANVAS, width=8)
+    out = s.predict(twelve.tobytes(), CANVAS, CANVAS)
+    assert browser.VERDICTS[int(out[slice(*LAYOUT["verdict"])][0])] == "digit"
+    assert out[slice(*LAYOUT["not_digit"])][0] == 0 and np.isclose(out[slice(*LAYOUT["probs"])].sum(), 1)
+    shipped = session().predict(twelve.tobytes(), CANVAS, CANVAS)
+    assert browser.VERDICTS[int(shipped[slice(*LAYOUT["verdict"])][0])] == "not-digit"
