@@ -10,7 +10,7 @@ the q-th percentile of the training digits' own distances. Prints, for each laye
 rejected of MNIST's test digits, of the robustness bench's redrawn digits, and of the pictograms
 (60 drawings each, one plain reading each).
 
-Result (README, "More pictures did not close the gap"): at most 2 points more pictograms, and only
+Result (README, "More pictures did not close the gap"): about 2 points more pictograms at most, and only
 while rejecting several times more real digits: the gear, the pawn and the alembic lie among
 the 0s, 8s and 2s in every layer.
 
@@ -20,6 +20,7 @@ the 0s, 8s and 2s in every layer.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import numpy as np
 
@@ -29,6 +30,7 @@ from digitnet.network import Model, forward, normalize, softmax
 from digitnet.predict import NOT_DIGIT_AT
 from digitnet.preprocess import to_mnist
 from digitnet.sizes import CLASSES, NOT_DIGIT, SIDE
+from tools.paths import DATA_DIR
 from training import negatives
 from training.drawn import as_drawn_cached
 from training.fetch import load_mnist
@@ -47,10 +49,10 @@ def activations(model: Model, images: np.ndarray) -> list[np.ndarray]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", required=True, help="a model trained with the pictograms held out")
-    parser.add_argument("--mnist", default="data/mnist")
+    parser.add_argument("--mnist", type=Path, default=DATA_DIR, help="folder of mnist_train.csv and mnist_test.csv")
     args = parser.parse_args()
     model, mnist = load_model(args.model), args.mnist
-    train, test = load_mnist(f"{mnist}/mnist_train.csv"), load_mnist(f"{mnist}/mnist_test.csv")
+    train, test = load_mnist(mnist / "mnist_train.csv"), load_mnist(mnist / "mnist_test.csv")
 
     fit = np.concatenate([train.images[:FIT_MNIST], as_drawn_cached(train.images[:FIT_DRAWN], 1)])
     fit_labels = np.concatenate([train.labels[:FIT_MNIST], train.labels[:FIT_DRAWN]]).astype(int)
