@@ -9,6 +9,7 @@ import numpy as np
 
 from digitnet import browser, preprocess
 from digitnet.browser import LAYOUT, RESULT_LENGTH, Session
+from digitnet.learn import init_params
 from digitnet.modelfile import load_model, save_model
 from digitnet.network import Model
 from digitnet.predict import LIVE, VIEWS, predict_drawing
@@ -110,9 +111,7 @@ def test_warm_up_reads_practice_drawings_and_changes_nothing():
 def test_an_old_ten_class_model_loads_and_only_ever_reads_digits():
     """A file from before "not a digit" (10 outputs) loads in the worker's Session and gives a
     digit verdict even for two digits side by side, which the 11-class model rejects."""
-    rng = np.random.default_rng(0)
-    old = Model([rng.normal(0, 0.05, (PIXELS, 32)).astype(np.float32), rng.normal(0, 0.3, (32, CLASSES)).astype(np.float32)],
-                [np.zeros(32, np.float32), np.zeros(CLASSES, np.float32)], 0.1, 0.3, {})
+    old = Model(*init_params([PIXELS, 32, CLASSES], np.random.default_rng(0)), 0.1, 0.3, {})
     buffer = io.BytesIO()
     save_model(buffer, old)
     s = Session()
