@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Optional, Sequence
@@ -34,7 +35,13 @@ def fmt(x: Optional[float], spec: str, suffix: str = "", scale: float = 1.0) -> 
 
 
 def write_json(path: Path, data: Any) -> None:
-    """Write ``data`` as indented JSON, creating the directory (bench/results/ is git-ignored)."""
+    """Write ``data`` as indented JSON, creating the directory (bench/results/ is git-ignored).
+
+    A dict also gets when it was written (``run_at``, UTC) and, if it has none, the machine
+    (``machine_info``): ``python -m bench.report`` shows both beside each benchmark's figures."""
+    if isinstance(data, dict):
+        data = {"run_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), **data}
+        data.setdefault("machine", machine_info())
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2))
 
