@@ -1,0 +1,124 @@
+"""bench.report: docs/results.md from the benchmarks' JSON files, rendered from small fake ones."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from bench import report
+
+MACHINE = {"cores": 2, "usable_cores": 2, "cpu": "Test CPU", "python": "3.11.2", "numpy": "2.0.2",
+           "load_average_1min_at_start": 0.5}
+
+EVAL = {"test_error": 0.0054, "n": 10000, "errors": 54, "digit_reject_rate": 0.0014,
+        "per_digit_accuracy": {str(d): 0.99 for d in range(10)},
+        "negatives": {"letters": {"n": 500, "rejected": 0.956, "held_out": False},
+                      "stray_mark": {"n": 500, "rejected": 0.974, "held_out": True}},
+        "negatives_summary": {"all": 0.965, "held_out": 0.974, "seen": 0.956},
+        "pictograms": {"☺": 0.42, "⚙": 0.0}}
+
+ROBUSTNESS = {"run_at": "2026-12-07T03:10:00+00:00", "machine": MACHINE, "n": 20,
+              "model": "static/model/model.npz",
+              "rows": [{"variant": "centred, full size", "ours_accuracy": 0.95, "ours_rejected": 0.05,
+                        "naive_accuracy": 0.9, "ours_ms_per_pad": 1.25},
+                       {"variant": "tiny (1/5), anywhere", "ours_accuracy": 0.9, "ours_rejected": 0.0,
+                        "naive_accuracy": 0.15, "ours_ms_per_pad": 1.5}],
+              "mean_ours": 0.925, "mean_rejected": 0.025, "mean_naive": 0.525}
+
+SERVE = {"run_at": "2026-12-07T03:20:00+00:00", "machine": MACHINE, "header_timeout_s": 10, "problems": [],
+         "page": {"clients": 500, "requests_ok": 4000, "requests_planned": 4000, "failed": 0, "p50_ms": 20.0,
+                  "p95_ms": 128.4, "server_threads_peak": 65},
+         "runtime": {"clients": 100, "requests_ok": 100, "requests_planned": 100, "failed": 0, "p50_ms": 90.0,
+                     "p95_ms": 181.0, "server_threads_peak": 65},
+         "slow": {"clients": 100, "requests_ok": 400, "requests_planned": 400, "failed": 0, "p50_ms": 10.0,
+                  "p95_ms": 40.0, "server_threads_peak": 65, "stalled": 300, "stalled_dropped": 300,
+                  "dropped_after_max_s": 10.4}}
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, Path]:
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "robustness.json").write_text(json.dumps(ROBUSTNESS))
+    (results / "serve_bench.json").write_text(json.dumps(SERVE))
+    (results / "page.json").write_text("{ cut short")
+    eval_json = tmp_path / "eval.json"
+    eval_json.write_text(json.dumps(EVAL))
+    return {"results": results, "eval": eval_json, "out": tmp_path / "docs" / "results.md"}
+
+
+def section(text: str, title: str) -> str:
+    """The part of the page under '## title', up to the next section."""
+    return text.split(f"## {title}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_renders_figures_from_the_json_files(files):
+    not_run = report.write_report(files["out"], files["results"], files["eval"])
+    text = files["out"].read_text()
+
+    model = section(text, "The shipped model")
+    assert "0.54% (54 of 10000)" in model and "0.14%" in model
+    assert "stray_mark (never seen in training) | 500 | 97.4%" in model
+    assert "machine not recorded" in model                  # training.evaluate records no machine
+    assert "![The shipped model](results-rejection.png)" in model
+
+    robust = section(text, "Robustness to how people draw")
+    assert "Run 2026-12-07 03:10 UTC on 2 cores (Test CPU)" in robust
+    assert "| tiny (1/5), anywhere | 90.00% | 0.00% | 15.00% | 1.50 |" in robust
+    assert "**92.50%**" in robust and "52.50%" in robust
+    assert "![Robustness to how people draw](results-robustness.png)" in robust
+
+    serve = section(text, "The server under load")
+    assert "| page loads | 500 | 4000 / 4000 | 0 | 20 ms | 128 ms | 65 |" in serve
+    assert "300 of 300 stalled clients dropped" in serve
+
+    for name in ("results-rejection.png", "results-robustness.png"):
+        assert (files["out"].parent / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not (files["out"].parent / "results-training.png").exists()   # no training run, no plot
+    assert not_run == ["Training: ours against PyTorch", "Teaching in the page"]
+
+
+def test_missing_files_are_not_run_and_broken_ones_named(files):
+    report.write_report(files["out"], files["results"], files["eval"])
+    text = files["out"].read_text()
+    for title in ("Training: ours against PyTorch", "Teaching in the page"):
+        assert section(text, title).count("**Not run**") == 1
+    assert "**Not run**" not in section(text, "The shipped model")
+    assert "**Could not be read** (JSONDecodeError" in section(text, "The page: boot and prediction")
+    listed = section(text, "Not run").strip()
+    assert listed == "No results yet for: Training: ours against PyTorch, Teaching in the page."
+
+
+def test_nothing_run_still_makes_a_page(tmp_path):
+    out = tmp_path / "results.md"
+    assert report.main(["--results", str(tmp_path / "none"), "--eval", str(tmp_path / "none.json"),
+                        "--out", str(out)]) == 0
+    assert out.read_text().count("**Not run**") == 6
+    assert list(tmp_path.iterdir()) == [out]
+
+
+def test_written_whole_or_not_at_all(files, monkeypatch):
+    files["out"].parent.mkdir()
+    files["out"].write_text("the page as it was\n")
+
+    def disk_full(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(report, "save_plot", lambda plot, folder: None)   # only the page is written
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        report.write_report(files["out"], files["results"], files["eval"])
+    assert files["out"].read_text() == "the page as it was\n"
+    assert [p.name for p in files["out"].parent.iterdir()] == ["results.md"]   # no half-written file left
+
+
+def test_the_bench_writer_records_when_and_where(tmp_path):
+    from bench.common import write_json
+
+    write_json(tmp_path / "r.json", {"rows": []})
+    d = json.loads((tmp_path / "r.json").read_text())
+    assert d["run_at"].endswith("+00:00") and d["machine"]["cores"] >= 1
+    assert report.when_and_where(d, tmp_path / "r.json").startswith("Run ")
