@@ -26,6 +26,7 @@ from tools.paths import ARTIFACTS, BENCH_RESULTS, ROOT
 
 DEFAULT_OUT = ROOT / "docs" / "results.md"
 DEFAULT_EVAL = ARTIFACTS / "eval.json"
+DEFAULT_ROBUSTNESS_N = 2000      # bench.robustness_bench --n
 
 
 # ----------------------------------------------------------------------------- cells
@@ -132,7 +133,11 @@ def robustness_section(d: dict) -> tuple[list[str], list[Plot]]:
     body.append(["**mean**", f"**{pct(d.get('mean_ours'))}**", f"**{pct(d.get('mean_rejected'))}**",
                  pct(d.get("mean_naive")), ""])
     model = Path(str(d.get("model", "?"))).name
-    lines = [f"{d.get('n', '—')} MNIST test digits drawn each way, read by `{model}`:",
+    n = d.get("n")
+    quick = (f" A quick run: the bench's default is {DEFAULT_ROBUSTNESS_N} digits, so each figure here "
+             f"moves in steps of {100 / n:.2g} points." if isinstance(n, int) and 0 < n < DEFAULT_ROBUSTNESS_N
+             else "")
+    lines = [f"{n if n is not None else '—'} MNIST test digits drawn each way, read by `{model}`.{quick}",
              "", table(["drawn", "ours", "ours: called \"not a digit\"", "naive (whole pad scaled down)",
                         "ours ms per pad"], body)]
 
@@ -145,7 +150,7 @@ def robustness_section(d: dict) -> tuple[list[str], list[Plot]]:
         ax.set_yticks(list(y), names)
         ax.set_xlim(0, 100)
         ax.set_xlabel("read right (%)")
-        ax.legend(loc="lower left")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
         ax.set_title("Digits drawn the ways people draw")
     return lines, [Plot("results-robustness.png", draw)] if rows else []
 

@@ -67,6 +67,7 @@ def test_renders_figures_from_the_json_files(files):
 
     robust = section(text, "Robustness to how people draw")
     assert "Run 2026-12-07 03:10 UTC on 2 cores (Test CPU)" in robust
+    assert "20 MNIST test digits drawn each way" in robust and "A quick run" in robust
     assert "| tiny (1/5), anywhere | 90.00% | 0.00% | 15.00% | 1.50 |" in robust
     assert "**92.50%**" in robust and "52.50%" in robust
     assert "![Robustness to how people draw](results-robustness.png)" in robust
