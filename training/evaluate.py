@@ -21,6 +21,7 @@ from digitnet.sizes import CLASSES, NOT_DIGIT
 from training.data import DataError, Dataset
 from training.fetch import load_mnist
 from training.plots import plot_confusion, plot_worst
+from tools.cli import output_dir, output_file, whole_number
 from tools.paths import ARTIFACTS, DATA_DIR, SHIPPED_MODEL
 
 DEFAULT_TEST = DATA_DIR / "mnist_test.csv"
@@ -167,12 +168,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", type=Path, default=SHIPPED_MODEL, help="model file (.npz) to evaluate")
     p.add_argument("--test", type=Path, default=DEFAULT_TEST,
                    help="test set: CSV (label,784 pixels) or IDX images file; the default is fetched if missing")
-    p.add_argument("--json", type=Path, help="also write the figures as JSON here (test_error as a fraction)")
-    p.add_argument("--negatives", type=int, default=500,
+    p.add_argument("--json", type=output_file(make_parent=True),
+                   help="also write the figures as JSON here (test_error as a fraction)")
+    p.add_argument("--negatives", type=whole_number(0), default=500,
                    help="for a model with a 'not a digit' output: this many generated non-digits of each "
                         "kind (made from the test digits) are checked too (0: none)")
-    p.add_argument("--seed", type=int, default=12345, help="seed of those non-digits (training uses others)")
-    p.add_argument("--out-dir", type=Path, default=ARTIFACTS / "evaluate",
+    p.add_argument("--seed", type=whole_number(0), default=12345,
+                   help="seed of those non-digits (training uses others)")
+    p.add_argument("--out-dir", type=output_dir, default=ARTIFACTS / "evaluate",
                    help="folder for confusion.png and worst.png")
     return p
 
@@ -208,10 +211,11 @@ def main(argv: Optional[list[str]] = None) -> int:
                   f"seen {100 * summary['seen']:.2f}%)")
             from training.negatives import PICTOGRAMS, SYMBOLS
 
+            per_glyph = max(1, args.negatives // 5)     # each glyph drawn at least once
             for name, chars in (("symbols", SYMBOLS), ("pictograms", PICTOGRAMS)):
-                figures[name] = shares = evaluate_glyphs(model, chars, args.negatives // 5, args.seed)
+                figures[name] = shares = evaluate_glyphs(model, chars, per_glyph, args.seed)
                 print(f"{name}{' (a kind training never saw)' if figures['negatives'][name]['held_out'] else ''} one by one "
-                      f"({args.negatives // 5} of each), called 'not a digit':")
+                      f"({per_glyph} of each), called 'not a digit':")
                 print("  " + "  ".join(f"{c} {100 * r:.0f}%" for c, r in sorted(shares.items(), key=lambda cr: cr[1])))
     args.out_dir.mkdir(parents=True, exist_ok=True)
     plot_confusion(ev, args.out_dir / "confusion.png")

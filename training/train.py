@@ -35,42 +35,12 @@ from training.evaluate import evaluate
 from training.fetch import load_mnist
 from training.negatives import HELD_OUT, KINDS
 from training.plots import plot_history
+from tools.cli import file_problem, number, whole_number
 from tools.paths import DATA_DIR, SHIPPED_MODEL
 
 
 # ------------------------------------------------------------ hyperparameters
 # Declared once: the CLI's flags are built from these fields (help, type, choices in metadata).
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text}")
-    return value
-
-
-def _natural(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 0, got {text}")
-    return value
-
-
-def _finite(low: float, high: float = math.inf, low_open: bool = False, high_open: bool = True):
-    """An argparse type: a finite float in [low, high] (ends open as asked)."""
-    def check(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a number: {text}") from None
-        too_low = value <= low if low_open else value < low
-        too_high = value >= high if high_open else value > high
-        if not math.isfinite(value) or too_low or too_high:
-            lo, hi = "(" if low_open else "[", ")" if high_open else "]"
-            raise argparse.ArgumentTypeError(f"must be a finite number in {lo}{low}, {high}{hi}, got {text}")
-        return value
-    check.__name__ = "number"
-    return check
-
 
 def _flag(help: str, **argparse_kwargs: Any) -> dict:
     return {"help": help, **argparse_kwargs}
@@ -83,14 +53,14 @@ class TrainConfig:
     layers: list[int] = field(default_factory=lambda: [PIXELS, 512, 128, CLASSES + 1], metadata=_flag(
         f"layer sizes from input to output: {PIXELS}, any hidden sizes (ReLU), then {CLASSES + 1} "
         f"(digits and 'not a digit', with --negatives) or {CLASSES} (digits only, --negatives 0)",
-        type=_positive_int, nargs="+"))
-    epochs: int = field(default=90, metadata=_flag("passes over the training set", type=_positive_int))
-    batch_size: int = field(default=64, metadata=_flag("examples per gradient step", type=_positive_int))
+        type=whole_number(1), nargs="+"))
+    epochs: int = field(default=90, metadata=_flag("passes over the training set", type=whole_number(1)))
+    batch_size: int = field(default=64, metadata=_flag("examples per gradient step", type=whole_number(1)))
     lr: float = field(default=0.02, metadata=_flag(
-        "learning rate (gradients are averaged over the batch)", type=_finite(0, 100, low_open=True)))
-    momentum: float = field(default=0.9, metadata=_flag("SGD momentum (0 for plain SGD)", type=_finite(0, 1)))
+        "learning rate (gradients are averaged over the batch)", type=number(0, 100, low_open=True)))
+    momentum: float = field(default=0.9, metadata=_flag("SGD momentum (0 for plain SGD)", type=number(0, 1)))
     weight_decay: float = field(default=1e-5, metadata=_flag("L2 penalty on weights (not biases)",
-                                                             type=_finite(0, 1)))
+                                                             type=number(0, 1)))
     schedule: str = field(default="cosine", metadata=_flag(
         "learning-rate schedule: constant; cosine decay to 0; step (/10 at 50%% and 75%%)",
         choices=["constant", "cosine", "step"]))
@@ -98,30 +68,30 @@ class TrainConfig:
         "train on MNIST as it is, without random shifts, rotations, scaling and stroke changes"))
     elastic: float = field(default=0.75, metadata=_flag(
         "elastic distortion (Simard 2003) with augmentation: RMS displacement in pixels (0: off)",
-        type=_finite(0, 5)))
+        type=number(0, 5)))
     negatives: int = field(default=20000, metadata=_flag(
         "drawings that are not digits (letters, shapes, scribbles, two digits...: training/negatives.py) "
-        "added to training as an 11th class (0: a digits-only model)", type=_natural))
+        "added to training as an 11th class (0: a digits-only model)", type=whole_number(0)))
     hold_out: list[str] = field(default_factory=lambda: list(HELD_OUT), metadata=_flag(
         "kinds of not-a-digit drawing kept out of training, to measure how rejection generalises to "
         "kinds it never saw (training/negatives.py; the model file records them for evaluate)",
         nargs="*", choices=KINDS, metavar="KIND"))
     drawn: float = field(default=0.5, metadata=_flag(
         "fraction of the training digits added again as drawn with a round pen (training/drawn.py)",
-        type=_finite(0, 1, high_open=False)))
+        type=number(0, 1, high_open=False)))
     inked: float = field(default=1.0, metadata=_flag(
         "fraction of the training digits added again as their own ink upscaled on the pad, at any "
         "size and place, thicker or thinner, read back by the page's preprocessing (training/drawn.py)",
-        type=_finite(0, 1, high_open=False)))
+        type=number(0, 1, high_open=False)))
     store: str = field(default="float16", metadata=_flag(
         "how the model file stores the weights (float16 halves the file; CPython and the page "
         "compute with the same rounded weights)", choices=["float16", "float32"]))
     validation: float = field(default=0.0, metadata=_flag(
-        "fraction of the training set held out for validation (keeps the best epoch)", type=_finite(0, 1)))
+        "fraction of the training set held out for validation (keeps the best epoch)", type=number(0, 1)))
     patience: int = field(default=0, metadata=_flag(
         "stop after this many epochs without validation improvement (0: never; needs --validation)",
-        type=_natural))
-    seed: int = field(default=0, metadata=_flag("random seed: same seed, same weights", type=_natural))
+        type=whole_number(0)))
+    seed: int = field(default=0, metadata=_flag("random seed: same seed, same weights", type=whole_number(0)))
 
 
 def add_config_flags(parser: argparse.ArgumentParser, defaults: TrainConfig = TrainConfig()) -> None:
@@ -385,15 +355,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 def check_outputs(args: argparse.Namespace) -> Optional[str]:
     """What is wrong with the output paths, before any work starts (None if nothing)."""
-    if args.out.suffix != ".npz":
-        return f"--out {args.out}: a model file must end in .npz"
-    for flag, path in (("--out", args.out), ("--log", args.log), ("--plot", args.plot)):
-        if path is None:
-            continue
-        if path.is_dir():
-            return f"{flag} {path}: is a folder, a file name is needed"
-        if not path.parent.is_dir():
-            return f"{flag} {path}: the folder {path.parent} does not exist"
+    for flag, path, suffix in (("--out", args.out, ".npz"), ("--log", args.log, None),
+                               ("--plot", args.plot, None)):
+        problem = path and file_problem(path, suffix)
+        if problem:
+            return f"{flag} {problem}"
+    return None
+
+
+def check_validation(fraction: float, examples: int) -> Optional[str]:
+    """What is wrong with holding out ``fraction`` of ``examples`` for validation (None if nothing):
+    it must leave at least one example to train on and, when asked for, hold out at least one."""
+    held_out = int(round(fraction * examples))     # as split_validation counts them
+    if fraction > 0 and held_out == 0:
+        return f"--validation {fraction:g}: holds out none of the {examples} training examples"
+    if held_out >= examples:
+        return (f"--validation {fraction:g}: holds out all {examples} training examples, "
+                f"none are left to train on")
     return None
 
 
@@ -456,6 +434,10 @@ def main(argv: Optional[list[str]] = None) -> int:
         data = training_set(cfg, train_set)
     except DataError as e:
         print(f"error: {e}", file=sys.stderr)
+        return 2
+    problem = check_validation(cfg.validation, len(data.labels))
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
         return 2
     print(f"training {cfg.layers} on {len(data.labels)} images ({len(train_set.labels)} MNIST digits"
           f"{f', {len(data.labels) - len(train_set.labels)} generated' if len(data) > len(train_set) else ''}), "
