@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
@@ -16,83 +15,15 @@ import numpy as np
 
 from digitnet.modelfile import ModelFileError, load_model
 from digitnet.network import Model
-from digitnet.predict import NOT_DIGIT_AT, VIEWS, parts_apart, read_proba
 from digitnet.sizes import CLASSES, NOT_DIGIT
 from training.data import DataError, Dataset
+from training.evaluation import Evaluation, evaluate  # Evaluation re-exported: bench and tests import it here
 from training.fetch import load_mnist
 from training.plots import plot_confusion, plot_worst
 from tools.cli import output_dir, output_file, whole_number
 from tools.paths import ARTIFACTS, DATA_DIR, SHIPPED_MODEL
 
 DEFAULT_TEST = DATA_DIR / "mnist_test.csv"
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    """probs: (N, K) float32, K = CLASSES or CLASSES + 1 (the model's NOT_DIGIT output); labels: (N,)
-    int, NOT_DIGIT for drawings that are not digits; apart: (N,) bool, the image is parts side by
-    side (``digitnet.predict.parts_apart``; None: no image is); confusion[true, predicted] counts
-    (K', K'), K' = CLASSES + 1 when either the model or the labels know "not a digit"."""
-
-    probs: np.ndarray
-    labels: np.ndarray
-    apart: Optional[np.ndarray] = None
-
-    @property
-    def predicted(self) -> np.ndarray:
-        """The page's verdict (``digitnet.predict.verdict``) as a class: for a model with the
-        NOT_DIGIT output, NOT_DIGIT when the image is parts side by side or that output is over
-        NOT_DIGIT_AT, else the most probable digit; for a 10-class model the most probable one."""
-        if self.probs.shape[1] <= CLASSES:
-            return self.probs.argmax(axis=1)
-        apart = self.apart if self.apart is not None else np.zeros(len(self.probs), bool)
-        rejected = apart | (self.probs[:, NOT_DIGIT] > NOT_DIGIT_AT)
-        return np.where(rejected, NOT_DIGIT, self.probs[:, :CLASSES].argmax(axis=1))
-
-    @property
-    def error(self) -> float:
-        """Fraction of images whose predicted class is not the label: the test error
-        (a digit the model calls "not a digit" is an error)."""
-        return float((self.predicted != self.labels).mean())
-
-    @property
-    def rejected(self) -> np.ndarray:
-        """(N,) bool: the model called it "not a digit"."""
-        return self.predicted == NOT_DIGIT
-
-    @property
-    def digit_reject_rate(self) -> float | None:
-        """Share of the real digits called "not a digit" (None if there are none)."""
-        digits = self.labels < CLASSES
-        return float(self.rejected[digits].mean()) if digits.any() else None
-
-    @property
-    def confusion(self) -> np.ndarray:
-        k = CLASSES + 1 if self.probs.shape[1] > CLASSES or (self.labels == NOT_DIGIT).any() else CLASSES
-        m = np.zeros((k, k), np.int64)
-        np.add.at(m, (self.labels, self.predicted), 1)
-        return m
-
-    @property
-    def per_digit_accuracy(self) -> np.ndarray:
-        m = self.confusion[:CLASSES]
-        return np.diag(m) / np.maximum(m.sum(axis=1), 1)
-
-    def worst(self, k: int) -> np.ndarray:
-        """Indices of the k mistakes made with the highest confidence."""
-        wrong = np.flatnonzero(self.predicted != self.labels)
-        confidence = self.probs[wrong, self.predicted[wrong]]
-        return wrong[np.argsort(-confidence)[:k]]
-
-    def to_json(self) -> dict:
-        return {
-            "test_error": round(self.error, 6),
-            "n": int(len(self.labels)),
-            "errors": int((self.predicted != self.labels).sum()),
-            "per_digit_accuracy": {str(d): round(float(a), 6) for d, a in enumerate(self.per_digit_accuracy)},
-            "digit_reject_rate": None if self.digit_reject_rate is None else round(self.digit_reject_rate, 6),
-            "confusion": self.confusion.tolist(),
-        }
 
 
 #: What models trained before ``--hold-out`` existed kept out of training (they saw the pictograms
@@ -142,23 +73,6 @@ def summarize_negatives(per_kind: dict[str, dict]) -> dict[str, float]:
     rows = list(per_kind.values())
     return {"all": share(rows), "held_out": share([r for r in rows if r["held_out"]]),
             "seen": share([r for r in rows if not r["held_out"]])}
-
-
-def evaluate(model: Model, data: Dataset, batch: int = 2000,
-             apart: Optional[np.ndarray] = None, views=VIEWS) -> Evaluation:
-    """Run the model on every image of ``data`` (images uint8 (N, 28, 28)), ``batch`` at a time,
-    and give its verdict as the page does (``digitnet.predict.read_proba`` over ``views``);
-    ``apart``: ``parts_apart(data.images)`` if the caller has it already (training evaluates the
-    same test set every epoch, with one view: nine would add 3 minutes to a training run).
-
-    The one way the project measures a model: training's per-epoch test error too."""
-    probs = np.concatenate([
-        read_proba(model, data.images[i:i + batch].astype(np.float32) / np.float32(255), views)
-        for i in range(0, len(data.labels), batch)
-    ])
-    if apart is None and probs.shape[1] > CLASSES:
-        apart = parts_apart(data.images)
-    return Evaluation(probs, data.labels.astype(np.int64), apart)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Optional, Protocol, Sequence
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from training.evaluate import Evaluation
-    from training.train import EpochStats
+from training.evaluation import Evaluation
+
+
+class EpochErrors(Protocol):
+    """What ``plot_history`` reads of each epoch's record (``training.train.EpochStats`` has it)."""
+
+    epoch: int
+    train_error: float
+    test_error: Optional[float]
+    val_error: Optional[float]
 
 
 def pyplot():
@@ -20,7 +27,8 @@ def pyplot():
     return plt
 
 
-def plot_history(history: list["EpochStats"], batch_losses: list[tuple[int, int, float]], path: Path) -> None:
+def plot_history(history: Sequence[EpochErrors], batch_losses: list[tuple[int, int, float]],
+                 path: Path) -> None:
     """PNG with the loss of every batch and the per-epoch test error."""
     plt = pyplot()
 
@@ -55,7 +63,7 @@ def plot_history(history: list["EpochStats"], batch_losses: list[tuple[int, int,
     plt.close(fig)
 
 
-def plot_confusion(ev: "Evaluation", path: Path) -> None:
+def plot_confusion(ev: Evaluation, path: Path) -> None:
     """PNG of the confusion matrix, mistakes coloured, counts written in."""
     plt = pyplot()
 
@@ -81,7 +89,7 @@ def plot_confusion(ev: "Evaluation", path: Path) -> None:
     plt.close(fig)
 
 
-def plot_worst(ev: "Evaluation", images: np.ndarray, path: Path, k: int = 36) -> None:
+def plot_worst(ev: Evaluation, images: np.ndarray, path: Path, k: int = 36) -> None:
     """PNG grid of the k most confident mistakes (true -> predicted, confidence)."""
     plt = pyplot()
 

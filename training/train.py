@@ -31,7 +31,7 @@ from digitnet.sizes import CLASSES, NOT_DIGIT, PIXELS
 from training import ahead
 from training.augment import AugmentConfig, augment
 from training.data import DataError, Dataset, load_dataset
-from training.evaluate import evaluate
+from training.evaluation import evaluate
 from training.fetch import load_mnist
 from training.negatives import HELD_OUT, KINDS
 from training.plots import plot_history
@@ -214,7 +214,8 @@ def training_set(cfg: TrainConfig, digits: Dataset) -> Dataset:
     the pad, plus (cfg.negatives) drawings that are not digits, labelled NOT_DIGIT.
     Generated from the training digits only, with the run's seed; cached (training/negatives.py).
     The three are made side by side in two processes (each alone is the same bytes either way)."""
-    from training.negatives import as_drawn_cached, as_inked_cached, make_negatives_cached
+    from training.drawn import as_drawn_cached, as_inked_cached
+    from training.negatives import make_negatives_cached
 
     jobs: list[tuple[Callable, tuple, np.ndarray]] = []     # (make, its arguments, labels)
     if cfg.drawn > 0:
