@@ -6,7 +6,7 @@ import pytest
 
 from digitnet.preprocess import to_mnist
 from digitnet.sizes import CANVAS
-from training import drawn, negatives as neg
+from training import cache, drawn, negatives as neg
 from training.drawn import as_drawn
 from training.fetch import load_mnist
 from training.negatives import (EXCLUDED_LETTERS, EXCLUDED_SYMBOLS, HELD_OUT, KINDS, LETTERS, SHAPES,
@@ -58,7 +58,7 @@ def test_signs_and_pictograms_are_new_drawable_shapes_clear_of_digits_and_symbol
 
 def test_a_face_without_a_glyph_draws_nothing_for_it():
     """A char a DejaVu face lacks is skipped there, not drawn as the face's "missing glyph" box."""
-    faces = {font for font, _, _ in neg._glyph_masks("⚓")}
+    faces = {font for font, _, _ in neg.glyph_masks("⚓")}
     assert "DejaVuSans.ttf" in faces and "DejaVuSerif.ttf" not in faces
 
 
@@ -126,41 +126,41 @@ def test_make_negatives_refuses_bad_requests(digits):
 # -------------------------------------------------------------------------------- cache
 
 def test_cached_makes_once_then_loads_and_rebuilds_a_damaged_file(tmp_path, monkeypatch):
-    monkeypatch.setattr(neg, "CACHE_DIR", tmp_path / "generated")
+    monkeypatch.setattr(cache, "CACHE_DIR", tmp_path / "generated")
     calls = []
 
     def make():
         calls.append(1)
         return {"images": np.arange(12, dtype=np.uint8).reshape(3, 2, 2), "kinds": np.array([1, 2, 3])}
 
-    first = neg.cached("test", {"n": 3}, make)
-    path = neg.cache_path("test", {"n": 3})
+    first = cache.cached("test", {"n": 3}, make)
+    path = cache.cache_path("test", {"n": 3})
     assert path.parent == tmp_path / "generated" and path.is_file() and len(path.stem) == 64
-    second = neg.cached("test", {"n": 3}, make)
+    second = cache.cached("test", {"n": 3}, make)
     assert len(calls) == 1 and set(second) == {"images", "kinds"}
     assert all(np.array_equal(first[k], second[k]) for k in first)
-    neg.cached("test", {"n": 4}, make)                          # other params: another file
-    assert len(calls) == 2 and neg.cache_path("test", {"n": 4}) != path
+    cache.cached("test", {"n": 4}, make)                        # other params: another file
+    assert len(calls) == 2 and cache.cache_path("test", {"n": 4}) != path
     for damage in (b"", b"not a zip at all", path.read_bytes()[:100]):
         path.write_bytes(damage)
-        again = neg.cached("test", {"n": 3}, make)
+        again = cache.cached("test", {"n": 3}, make)
         assert np.array_equal(again["images"], first["images"])
-        assert neg.cached("test", {"n": 3}, make) and path.stat().st_size > 100
+        assert cache.cached("test", {"n": 3}, make) and path.stat().st_size > 100
     assert len(calls) == 5
     assert [p.name for p in path.parent.iterdir() if p.name.endswith(".part")] == []
 
 
 def test_cached_negatives_and_drawn_give_what_they_wrap(tmp_path, monkeypatch, digits):
-    monkeypatch.setattr(neg, "CACHE_DIR", tmp_path)
+    monkeypatch.setattr(cache, "CACHE_DIR", tmp_path)
     images, kinds = neg.make_negatives_cached(14, KINDS, 1, digits)
     again = neg.make_negatives_cached(14, KINDS, 1, digits)
     made = make_negatives(14, KINDS, 1, digits)
     assert np.array_equal(images, made[0]) and np.array_equal(kinds, made[1])
     assert np.array_equal(again[0], images)
-    redrawn = neg.as_drawn_cached(digits[:10], 2)
+    redrawn = drawn.as_drawn_cached(digits[:10], 2)
     assert np.array_equal(redrawn, as_drawn(digits[:10], 2))
     assert np.array_equal(drawn.as_drawn_cached(digits[:10], 2), redrawn)      # the same file
-    inked = neg.as_inked_cached(digits[:10], 2)
+    inked = drawn.as_inked_cached(digits[:10], 2)
     assert np.array_equal(inked, drawn.as_inked(digits[:10], 2))
     assert np.array_equal(drawn.as_inked_cached(digits[:10], 2), inked)
     assert len(list(tmp_path.glob("*.npz"))) == 3

@@ -1,9 +1,9 @@
 """MNIST digits as people draw them on the page: skeletons redrawn with a round pen.
 
 MNIST's digits were written with a ballpoint pen on paper, scanned and blurred into 28x28 grey
-levels; on the page people draw with a round pen of constant width (anti-aliased, 2.1-14 px on the
-CANVAS x CANVAS pad), at any size and anywhere. ``as_drawn`` turns each MNIST digit into such a
-drawing and reads it back exactly as the page does:
+levels; on the page people draw with a round pen of constant width (anti-aliased,
+``PEN_MIN``-``PEN_MAX`` of the CANVAS x CANVAS pad), at any size and anywhere. ``as_drawn`` turns
+each MNIST digit into such a drawing and reads it back exactly as the page does:
 
 1. ``skeletons``: upsample 2x (bilinear, 56x56: smoother centre lines than 28x28), threshold at
    half ink, and ``thin`` to one pixel (Guo and Hall's parallel thinning, a 256-entry lookup
@@ -17,17 +17,21 @@ drawing and reads it back exactly as the page does:
 4. ``digitnet.preprocess.to_mnist``, the page's own preprocessing -> 28x28, stored as uint8.
 
 A digit whose skeleton comes out empty, or that the page would read as nothing, keeps its
-original image. Reproducible: the same images and seed give the same bytes. About 1 ms a digit
-(60000 in 50-65 s here); the shipped 10-class model reads 97.5% of MNIST's test digits right
-after ``as_drawn`` (99.15% before; 8s suffer most, 92.9%).
+original image. Reproducible: the same images and seed give the same bytes. ``as_inked`` is the
+other trip to the page: the digit's own ink, upscaled. ``as_drawn_cached`` and ``as_inked_cached``
+keep what they make in ``training.cache``.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
+from digitnet import preprocess, sizes
 from digitnet.preprocess import bounding_box, frame, grey_filter, to_mnist
 from digitnet.sizes import CANVAS, SIDE
+from training import cache, strokes
 from training.strokes import jitter, place, render_many
 
 CHUNK = 2048            # digits skeletonised, traced and drawn at a time (bounds memory)
@@ -205,10 +209,10 @@ def as_drawn(images: np.ndarray, seed: int) -> np.ndarray:
 
 
 def as_drawn_cached(images: np.ndarray, seed: int) -> np.ndarray:
-    """``as_drawn`` through the cache of ``training.negatives.cached`` (.cache/generated/): the
-    same images, seed and generating code load what an earlier call made."""
-    from training.negatives import as_drawn_cached as through_cache   # it imports this module
-    return through_cache(images, seed)
+    """``as_drawn`` through ``training.cache.cached``: the same images, seed and generating code
+    load what an earlier call made."""
+    params = {"images": cache.digest(np.asarray(images, np.uint8)), "seed": seed}
+    return cache.cached("as_drawn", params, lambda: {"images": as_drawn(images, seed)}, sources())["images"]
 
 
 def _as_drawn(images: np.ndarray, seed: int, pads: list | None = None) -> np.ndarray:
@@ -320,9 +324,15 @@ def as_inked(images: np.ndarray, seed: int) -> np.ndarray:
 
 
 def as_inked_cached(images: np.ndarray, seed: int) -> np.ndarray:
-    """``as_inked`` through the cache of ``training.negatives.cached``."""
-    from training.negatives import as_inked_cached as through_cache   # it imports this module
-    return through_cache(images, seed)
+    """``as_inked`` through ``training.cache.cached``, as ``as_drawn_cached``."""
+    params = {"images": cache.digest(np.asarray(images, np.uint8)), "seed": seed}
+    return cache.cached("as_inked", params, lambda: {"images": as_inked(images, seed)}, sources())["images"]
+
+
+def sources() -> tuple[Path, ...]:
+    """The code the digits drawn here depend on, for the cache's key: this module, the pen
+    (``training.strokes``) and the page's preprocessing."""
+    return (Path(__file__), *cache.module_files(strokes, preprocess, sizes))
 
 
 def _random_draws(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
