@@ -1,10 +1,12 @@
-"""Small helpers shared by the benchmarks: the machine, ratios, a plain-text table and the JSON results file."""
+"""Small helpers shared by the benchmarks: the machine, medians and ratios, a plain-text table and the
+JSON results file."""
 
 from __future__ import annotations
 
 import json
 import os
 import platform
+import statistics
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -19,9 +21,16 @@ def format_table(head: Sequence[str], body: Sequence[Sequence[Any]]) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
 
     def line(cells: Sequence[str]) -> str:
-        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+        cells = [c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))]
+        return "  ".join(cells).rstrip()
 
     return "\n".join([line(rows[0]), "  ".join("-" * w for w in widths), *(line(r) for r in rows[1:])])
+
+
+def median(values: Sequence[Optional[float]]) -> Optional[float]:
+    """The median of the values that are not None; None when there are none."""
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
 
 
 def ratio(a: Optional[float], b: Optional[float]) -> Optional[float]:

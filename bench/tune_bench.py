@@ -65,11 +65,12 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from bench.common import fmt, format_table, machine_info, ratio, write_json
-from bench.page_bench import BOOT_TIMEOUT_MS, GOAL_LONG_TASK_MS, INIT_JS, VIEWPORT, at_least, drawings, median
+from bench.common import fmt, format_table, machine_info, median, ratio, write_json
+from bench.browser import BOOT_TIMEOUT_MS, GOAL_LONG_TASK_MS, INIT_JS, VIEWPORT, drawings
 from digitnet.browser import Session
 from digitnet.modelfile import load_model
 from digitnet.network import predict_proba
+from tools.cli import whole_number
 from tools.harness import CHROMIUM, CHROMIUM_ARGS, Server
 from tools.paths import BENCH_RESULTS, DATA_DIR, ROOT, SHIPPED_MODEL, STATIC
 from training.data import parse_csv
@@ -456,12 +457,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Teach the page 20 drawings in headless Chromium, fine-tune, and measure: the time (Python "
                     "compute vs overhead, against the same fine-tune in CPython), main-thread long tasks, MNIST "
                     "test error before and after, and how many new triangles read as the taught 4.")
-    p.add_argument("--runs", type=at_least(1), default=None, metavar="N",
+    p.add_argument("--runs", type=whole_number(at_least=1), default=None, metavar="N",
                    help=f"runs, each in a fresh browser context (default {DEFAULT_RUNS}, {QUICK_RUNS} with --quick)")
-    p.add_argument("--cpython-repeats", type=at_least(1), default=None, metavar="N",
+    p.add_argument("--cpython-repeats", type=whole_number(at_least=1), default=None, metavar="N",
                    help=f"CPython fine-tunes per run, median taken (default {DEFAULT_CPYTHON_REPEATS}, "
                         f"{QUICK_CPYTHON_REPEATS} with --quick)")
-    p.add_argument("--cpython-threads", type=at_least(1), default=DEFAULT_CPYTHON_THREADS, metavar="N",
+    p.add_argument("--cpython-threads", type=whole_number(at_least=1), default=DEFAULT_CPYTHON_THREADS, metavar="N",
                    help=f"BLAS threads of the CPython fine-tune (default {DEFAULT_CPYTHON_THREADS}: like the page, "
                         "whose WebAssembly runs on one thread)")
     p.add_argument("--cpython-child", type=Path, default=None, help=argparse.SUPPRESS)   # internal: see cpython_runs

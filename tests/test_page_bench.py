@@ -30,8 +30,8 @@ GOAL_IDS = ["ready_cold", "ready_warm", "throttled_ready_cold", "throttled_wire_
             "long_task_cold", "pad_usable_cold", "cls_boot_cold"]
 VISIT_KEYS = {"ready_ms", "pad_handlers_ms", "pad_usable_ms", "offline_ms", "long_tasks", "long_task_count",
               "long_task_max_ms", "layout_shifts", "cls_boot", "cls_visit", "transfer_bytes", "wire_bytes",
-              "encoded_bytes", "decoded_bytes", "requests", "timing_entries", "cache", "revalidated", "network",
-              "service_worker", "sw_requests", "sw_fetches_boot", "sw_fetches_after_ready",
+              "encoded_bytes", "decoded_bytes", "requests", "timing_entries", "cache", "revalidated",
+              "network", "service_worker", "sw_requests", "sw_fetches_boot", "sw_fetches_after_ready",
               "sw_transfer_after_ready_bytes", "unmatched_requests", "non_local_requests", "failed_requests",
               "errors", "worker_timings", "request_detail"}
 
@@ -44,8 +44,8 @@ def command(*args: str) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def bench(tmp_path_factory):
     out = tmp_path_factory.mktemp("page_bench") / "page.json"
-    proc = command("--runs", "1", "--predictions", str(PREDICTIONS), "--throttle-runs", "1", "--down", str(DOWN),
-                   "--json", str(out))
+    proc = command("--runs", "1", "--predictions", str(PREDICTIONS), "--throttle-runs", "1",
+                   "--down", str(DOWN), "--json", str(out))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc.stdout, json.loads(out.read_text())
 
@@ -77,7 +77,8 @@ def test_prints_every_table_and_every_goal(bench):
         line = next(line for line in lines if line.startswith(g["goal"] + " "))
         assert ("NOT met" in line) == (not g["met"]), line
     assert f"{sum(g['met'] for g in data['goals'])} of {len(GOAL_IDS)} goals met." in printed
-    assert data["machine"]["load_average_1min_at_start"] >= 0 and len(data["machine"]["load_average_1min_per_run"]) == 1
+    assert (data["machine"]["load_average_1min_at_start"] >= 0
+            and len(data["machine"]["load_average_1min_per_run"]) == 1)
 
 
 def test_every_visit_was_measured_and_stayed_local(bench):
@@ -138,14 +139,15 @@ def test_both_pages_get_the_same_caching_rule(bench):
     _, data = bench
     for page in PAGES:
         detail = data["runs"][0][page]["cold"]["request_detail"]
-        runtime = [d for d in detail if d["path"].startswith("/static/pyodide/") and d["path"].count("/") >= 4]
+        runtime = [d for d in detail
+                   if d["path"].startswith("/static/pyodide/") and d["path"].count("/") >= 4]
         assert any(d["path"].endswith("/pyodide.asm.wasm") for d in runtime), page   # in a subfolder
         for d in detail:
             versioned = d in runtime
             assert ("immutable" in d["cache_control"]) == versioned, (page, d)
             assert ("no-cache" in d["cache_control"]) == (not versioned), (page, d)
-    assert all(d["path"].startswith("/static/pyodide/stock/") for d in data["runs"][0]["bare"]["cold"]["request_detail"]
-               if "pyodide" in d["path"])
+    assert all(d["path"].startswith("/static/pyodide/stock/")
+               for d in data["runs"][0]["bare"]["cold"]["request_detail"] if "pyodide" in d["path"])
 
 
 def test_throttled_visits_were_throttled(bench):
@@ -211,7 +213,7 @@ def test_prediction_round_trips(bench):
         rt, py = s["round_trip"], s["python"]
         assert rt["n"] == py["n"] == PREDICTIONS
         assert 0 < rt["p50_ms"] <= rt["p95_ms"] <= rt["max_ms"], page
-        assert 0 <= py["p50_ms"] <= rt["p50_ms"], page                        # Python is part of the round trip
+        assert 0 <= py["p50_ms"] <= rt["p50_ms"], page              # Python is part of the round trip
         for total, python in zip(raw["round_trip_ms"], raw["python_ms"]):
             assert python <= total + 0.2, page                                # (0.1 ms timer resolution)
 
@@ -222,7 +224,8 @@ def test_live_readings_come_while_drawing_with_the_mouse(bench):
     assert len(raw["round_trip_ms"]) == len(raw["python_ms"]) >= 20      # pen-down predictions, one view each
     assert "live" not in data["runs"][0]["bare"]
     s = data["predictions"]["ours_live"]
-    assert s["round_trip"]["n"] == len(raw["round_trip_ms"]) and 0 < s["round_trip"]["p50_ms"] <= s["round_trip"]["max_ms"]
+    assert (s["round_trip"]["n"] == len(raw["round_trip_ms"])
+            and 0 < s["round_trip"]["p50_ms"] <= s["round_trip"]["max_ms"])
     for total, python in zip(raw["round_trip_ms"], raw["python_ms"]):
         assert 0 <= python <= total + 0.2
 
