@@ -20,8 +20,9 @@ host but 127.0.0.1 unresolvable), a fresh browser context (empty IndexedDB), the
    slice, finish_tuning, timed in ``static/js/worker.js``) and the rest (overhead: fetching and
    checking the replay sample, the pauses between slices, copying the model's bytes, messages, the
    IndexedDB save). An init script records main-thread long tasks (``PerformanceObserver``
-   ``longtask``, buffered, from navigation start: page_bench's ``INIT_JS``) and the click and "done"
-   times by itself; the tasks that overlap click -> done count;
+   ``longtask``, buffered, from navigation start: the benches' ``bench/pages/probe/init.js``) and
+   another the click and "done" times by itself (``tune_init.js``); the tasks that overlap
+   click -> done count;
 4. the same new triangles and digits are read again;
 5. **Export my model (.npz)** and **Export drawings (CSV)** are clicked and the downloads kept.
 
@@ -46,6 +47,10 @@ by at most 0.3 points (the worst run); at least 8 of the 10 new triangles read a
 (the worst run). Exit status 1 when something went wrong (a page error, the shipped model changed),
 not when a goal is missed. The last run's exported files are kept beside the JSON
 (``<json stem>-my-model.npz``, ``<json stem>-my-digits.csv``).
+
+Where it lives: this file holds the CPython side, the summary, the tables and the command line;
+``bench.tune_page`` drives the page (what it draws and teaches, what it reads back), running the
+scripts in ``bench/pages/probe/``.
 """
 
 from __future__ import annotations
@@ -65,8 +70,9 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from bench.browser import GOAL_LONG_TASK_MS, VIEWPORT
 from bench.common import fmt, format_table, machine_info, median, ratio, write_json
-from bench.browser import BOOT_TIMEOUT_MS, GOAL_LONG_TASK_MS, INIT_JS, VIEWPORT, drawings
+from bench.tune_page import N_NEW, N_TAUGHT, TRIANGLE_LABEL, run_page
 from digitnet.browser import Session
 from digitnet.modelfile import load_model
 from digitnet.network import predict_proba
@@ -76,89 +82,18 @@ from tools.paths import BENCH_RESULTS, DATA_DIR, ROOT, SHIPPED_MODEL, STATIC
 from training.data import parse_csv
 from training.evaluate import evaluate
 from training.fetch import load_mnist
-from training.strokes import transform
 
 DEFAULT_JSON = BENCH_RESULTS / "tune.json"
 DEFAULT_RUNS, DEFAULT_CPYTHON_REPEATS = 3, 3
 QUICK_RUNS, QUICK_CPYTHON_REPEATS = 1, 1
-TUNE_TIMEOUT_MS = 180_000
 WORKER_JS = STATIC / "js" / "worker.js"
 REPLAY = STATIC / "model" / "replay.npz"
 THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 DEFAULT_CPYTHON_THREADS = 1
 
-TRIANGLE = [[(0.5, 0.18), (0.82, 0.8), (0.18, 0.8), (0.5, 0.18)]]   # a made-up glyph...
-TRIANGLE_LABEL = 4                                                  # ...taught as a 4
-N_TAUGHT, N_NEW = 10, 10                 # taught: 10 triangles + 10 digits; read: 10 new of each
-SEED_TAUGHT, SEED_NEW = 1, 2             # tests/test_e2e_teach.py's seeds
-
 GOAL_TOTAL_MS = 5000.0
 GOAL_FORGET_POINTS = 0.3
 GOAL_PERSONAL_MIN = 8                    # of N_NEW new triangles read as 4 after tuning
-
-# ----------------------------------------------------------------------------- in the page
-
-# After page_bench's INIT_JS (long tasks, ready): the click on fine-tune and the end of tuning,
-# seen by the bench itself; ``finished`` resolves with the end state (no polling in the page).
-TUNE_INIT_JS = r"""
-(() => {
-  const b = (window.__tune = { clickedAt: null, doneAt: null, state: null });
-  let finish;
-  b.finished = new Promise((resolve) => { finish = resolve; });
-  document.addEventListener("click", (e) => {
-    if (e.target instanceof Element && e.target.closest('[data-testid="fine-tune"]')) b.clickedAt = performance.now();
-  }, true);
-  new MutationObserver(() => {
-    const state = document.documentElement.dataset.tuning;
-    if (b.clickedAt !== null && b.doneAt === null && (state === "done" || state === "error")) {
-      [b.doneAt, b.state] = [performance.now(), state];
-      finish(state);
-    }
-  }).observe(document, { subtree: true, attributes: true, attributeFilter: ["data-tuning"] });
-})();
-"""
-
-# Draw each drawing, wait for its result, note what the page shows; leave an empty pad.
-READ_JS = """async (drawings) => {
-  const out = [];
-  for (const strokes of drawings) {
-    digitApp.setStrokes(strokes);
-    await digitApp.whenIdle();
-    out.push({ shown: document.querySelector('[data-testid="prediction"]').textContent.trim(),
-               verdict: digitApp.lastVerdict ? digitApp.lastVerdict.verdict : null,
-               image: digitApp.lastImage ? Array.from(digitApp.lastImage) : null });
-  }
-  digitApp.clear();
-  await digitApp.whenIdle();
-  return out;
-}"""
-
-DRAW_JS = "async (strokes) => { digitApp.setStrokes(strokes); await digitApp.whenIdle(); }"
-COUNT_JS = "(n) => document.querySelector('[data-testid=my-count]').dataset.count === String(n)"
-WAIT_TUNED_JS = """async (ms) => Promise.race([window.__tune.finished,
-                                          new Promise((resolve) => setTimeout(() => resolve("timeout"), ms))])"""
-TIMINGS_JS = """() => ({ tune: digitApp.tuneTimings, clickedAt: window.__tune.clickedAt, doneAt: window.__tune.doneAt,
-                      state: window.__tune.state, longTaskSupported: window.__bench.longTaskSupported,
-                      longTasks: window.__bench.takeLongTasks().slice(),
-                      text: document.querySelector('.tune-text').textContent.trim(),
-                      model: document.documentElement.dataset.model })"""
-
-
-def triangles(n: int, seed: int) -> list[list[list[list[float]]]]:
-    """n triangles at random sizes (0.55-1 of the pad) and places, as tests/test_e2e_teach.py draws them."""
-    rng = np.random.default_rng(seed)
-    out = []
-    for _ in range(n):
-        scale = float(rng.uniform(0.55, 1.0))
-        dx, dy = (float(v) for v in rng.uniform(-0.2, 0.2, 2) * (1 - scale))
-        out.append([[[x, y] for x, y in s] for s in transform(TRIANGLE, scale, dx, dy)])
-    return out
-
-
-def taught_set() -> list[tuple[list, int]]:
-    """What each run teaches: (strokes, label), the triangles then the digits 0-9."""
-    return ([(s, TRIANGLE_LABEL) for s in triangles(N_TAUGHT, SEED_TAUGHT)]
-            + [(s, i % 10) for i, s in enumerate(drawings(N_TAUGHT, SEED_TAUGHT))])
 
 
 def worker_slice(source: str) -> int:
@@ -169,92 +104,12 @@ def worker_slice(source: str) -> int:
     return int(m.group(1))
 
 
-def long_tasks_between(tasks: Sequence[dict], start: float, end: float) -> list[dict]:
-    """The tasks ({start, duration} ms) that overlap [start, end]: running at the click counts too."""
-    return [{"start_ms": t["start"], "duration_ms": t["duration"]} for t in tasks
-            if t["start"] <= end and t["start"] + t["duration"] >= start]
-
-
-def hits(readings: Sequence[dict], label: int) -> int:
-    """How many readings showed ``label`` as the big digit."""
-    return sum(r["shown"] == str(label) for r in readings)
-
-
-def digit_hits(readings: Sequence[dict]) -> int:
-    """How many of the new digits (0-9 in turn) read right."""
-    return sum(r["shown"] == str(i % 10) for i, r in enumerate(readings))
-
-
-def save_download(page, locator: str, path: Path) -> bytes:
-    with page.expect_download() as download:
-        page.locator(locator).click()
-    download.value.save_as(path)
-    return path.read_bytes()
-
-
-def run_page(browser, url: str, folder: Path) -> dict:
-    """One run in a fresh context: read, teach, fine-tune, read again, export. Raw figures, plus the
-    exported files' bytes under "model_bytes" and "csv_bytes" (not for the JSON)."""
-    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
-    context.add_init_script(INIT_JS)
-    context.add_init_script(TUNE_INIT_JS)
-    errors: list[str] = []
-    try:
-        page = context.new_page()
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("console", lambda m: m.type == "error" and errors.append(m.text))
-        with page.expect_console_message(lambda m: m.text in ("__bench:ready", "__bench:error"),
-                                         timeout=BOOT_TIMEOUT_MS):
-            page.goto(url, timeout=BOOT_TIMEOUT_MS)
-        if page.evaluate("() => document.documentElement.dataset.state") != "ready":
-            raise RuntimeError(f"the page did not get ready: {errors}")
-        new_triangles, new_digits = triangles(N_NEW, SEED_NEW), drawings(N_NEW, SEED_NEW)
-        before = {"triangles": page.evaluate(READ_JS, new_triangles), "digits": page.evaluate(READ_JS, new_digits)}
-
-        taught = taught_set()
-        for i, (strokes, label) in enumerate(taught):
-            page.evaluate(DRAW_JS, strokes)
-            page.get_by_test_id(f"teach-{label}").click()
-            page.wait_for_function(COUNT_JS, arg=i + 1)
-
-        page.get_by_test_id("fine-tune").click()
-        state = page.evaluate(WAIT_TUNED_JS, TUNE_TIMEOUT_MS)
-        t = page.evaluate(TIMINGS_JS)
-        if state != "done" or not t["tune"] or t["tune"]["outcome"] != "tuned":
-            raise RuntimeError(f"fine-tuning did not finish ({state}): {t['text']} {errors}")
-        after = {"triangles": page.evaluate(READ_JS, new_triangles), "digits": page.evaluate(READ_JS, new_digits)}
-        model = save_download(page, ".export-model", folder / "my-model.npz")
-        csv = save_download(page, ".export-csv", folder / "my-digits.csv")
-    finally:
-        context.close()
-    tasks = long_tasks_between(t["longTasks"], t["clickedAt"], t["doneAt"])
-    return {
-        "taught": len(taught),
-        "tune": t["tune"],
-        "click_to_done_ms": t["doneAt"] - t["clickedAt"],
-        "tune_text": t["text"],
-        "data_model": t["model"],
-        "long_tasks_measured": t["longTaskSupported"],
-        "long_tasks": tasks,
-        "long_task_max_ms": max((x["duration_ms"] for x in tasks), default=0.0) if t["longTaskSupported"] else None,
-        "before": {k: [r["shown"] for r in v] for k, v in before.items()},
-        "after": {k: [r["shown"] for r in v] for k, v in after.items()},
-        "triangles_before": hits(before["triangles"], TRIANGLE_LABEL),
-        "triangles_after": hits(after["triangles"], TRIANGLE_LABEL),
-        "digits_before": digit_hits(before["digits"]),
-        "digits_after": digit_hits(after["digits"]),
-        "triangle_images": [r["image"] for r in after["triangles"]],
-        "model_sha256": hashlib.sha256(model).hexdigest(),
-        "model_size": len(model),
-        "errors": errors,
-        "model_bytes": model,
-        "csv_bytes": csv,
-    }
 
 
 # ----------------------------------------------------------------------------- in CPython
 
-def cpython_tune(shipped: bytes, images: np.ndarray, labels: np.ndarray, replay: bytes, slice_steps: int) -> dict:
+def cpython_tune(shipped: bytes, images: np.ndarray, labels: np.ndarray, replay: bytes,
+                 slice_steps: int) -> dict:
     """The page's fine-tune in CPython: the worker's calls, in its slices; ms of Python only."""
     s = Session()
     if not json.loads(s.load_model(shipped, "model.npz"))["ok"]:
@@ -279,8 +134,9 @@ def cpython_child(folder: Path, repeats: int) -> None:
     (folder / "cpython.npz").write_bytes(runs[0]["model_bytes"])
     (folder / "cpython.json").write_text(json.dumps({
         "drawings": int(len(data.labels)), "python_ms": statistics.median(r["python_ms"] for r in runs),
-        "python_ms_runs": [r["python_ms"] for r in runs], "calls": runs[0]["calls"], "slice_steps": slice_steps,
-        "same_bytes_each_time": len(shas) == 1, "model_sha256": hashlib.sha256(runs[0]["model_bytes"]).hexdigest(),
+        "python_ms_runs": [r["python_ms"] for r in runs], "calls": runs[0]["calls"],
+        "slice_steps": slice_steps, "same_bytes_each_time": len(shas) == 1,
+        "model_sha256": hashlib.sha256(runs[0]["model_bytes"]).hexdigest(),
         "blas_threads": {v: os.environ.get(v) for v in THREAD_VARS}}))
 
 
@@ -292,8 +148,8 @@ def cpython_runs(shipped: bytes, csv: bytes, folder: Path, repeats: int, threads
     (folder / "my-digits.csv").write_bytes(csv)
     env = {**os.environ, **{v: str(threads) for v in THREAD_VARS}}
     proc = subprocess.run([sys.executable, "-m", "bench.tune_bench", "--cpython-child", str(folder),
-                           "--cpython-repeats", str(repeats)], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=900)
+                           "--cpython-repeats", str(repeats)], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=900)
     if proc.returncode:
         raise RuntimeError(f"the CPython fine-tune failed: {proc.stderr.strip()[-2000:]}")
     return {**json.loads((folder / "cpython.json").read_text()),
@@ -310,7 +166,8 @@ def mnist_figures(shipped: bytes, page_model: bytes, cpython_model: bytes, test,
     cpython_reads = int((predict_proba(models["cpython"], images).argmax(1) == TRIANGLE_LABEL).sum())
     page_reads = int((predict_proba(models["page"], images).argmax(1) == TRIANGLE_LABEL).sum())
     return {
-        "shipped_error": ev["shipped"].error, "personal_error": ev["page"].error, "cpython_error": ev["cpython"].error,
+        "shipped_error": ev["shipped"].error, "personal_error": ev["page"].error,
+        "cpython_error": ev["cpython"].error,
         "diff_points": 100 * (ev["page"].error - ev["shipped"].error),
         "cpython_diff_points": 100 * (ev["cpython"].error - ev["shipped"].error),
         "page_cpython_agreement": float((ev["page"].predicted == ev["cpython"].predicted).mean()),
@@ -323,8 +180,9 @@ def mnist_figures(shipped: bytes, page_model: bytes, cpython_model: bytes, test,
 
 # ----------------------------------------------------------------------------- summary
 
-def goal(key: str, name: str, value: Optional[float], limit: float, unit: str, per_run: Sequence[Optional[float]],
-         at_least_: bool = False, compared: str = "", note: str = "") -> dict:
+def goal(key: str, name: str, value: Optional[float], limit: float, unit: str,
+         per_run: Sequence[Optional[float]], at_least_: bool = False, compared: str = "",
+         note: str = "") -> dict:
     """A goal: value <= limit (or >= with at_least_); per_run: the same figure run by run."""
     runs = [v for v in per_run if v is not None]
     met = value is not None and (value >= limit if at_least_ else value <= limit)
@@ -385,15 +243,16 @@ def summarise(runs: Sequence[dict]) -> dict:
         goal("long_task", "longest main-thread long task, click -> done", row["long_task_worst_ms"],
              GOAL_LONG_TASK_MS, "ms", [p["long_task_max_ms"] for p in page],
              note=f"worst of {n} run(s); 0: none over 50 ms ({row['long_tasks']} in all)"),
-        goal("forgetting", "MNIST test error, personal - shipped", row["diff_points_worst"], GOAL_FORGET_POINTS,
-             "points", [m["diff_points"] for m in mnist],
+        goal("forgetting", "MNIST test error, personal - shipped", row["diff_points_worst"],
+             GOAL_FORGET_POINTS, "points", [m["diff_points"] for m in mnist],
              compared=f"CPython-tuned {row['cpython_diff_points_worst']:+.2f} points",
              note=f"worst run; shipped {100 * row['shipped_error']:.2f}%, personal "
                   f"{100 * row['personal_error']:.2f}%"),
         goal("personal", f"new triangles read as {TRIANGLE_LABEL} after tuning (of {N_NEW})",
              row["triangles_after_worst"], GOAL_PERSONAL_MIN, "", [p["triangles_after"] for p in page],
              at_least_=True,
-             compared=f"before {row['triangles_before_worst']}; CPython-tuned {row['cpython_triangles_after_worst']}",
+             compared=f"before {row['triangles_before_worst']}; "
+                      f"CPython-tuned {row['cpython_triangles_after_worst']}",
              note="worst run (fewest)"),
     ]
     return {"rows": row, "ratios": ratios, "goals": goals}
@@ -412,11 +271,13 @@ def show(value: Optional[float], unit: str) -> str:
 def format_report(summary: dict, runs: Sequence[dict]) -> str:
     row, ratios = summary["rows"], summary["ratios"]
     per_run = format_table(
-        ["run", "load", "total ms", "Python ms", "overhead ms", "CPython ms", "page/CPython", "longest task ms",
-         "MNIST shipped", "personal", "diff points", "triangles as 4", "new digits right"],
+        ["run", "load", "total ms", "Python ms", "overhead ms", "CPython ms", "page/CPython",
+         "longest task ms", "MNIST shipped", "personal", "diff points", "triangles as 4", "new digits right"],
         [[str(r["run"]), fmt(r["load_average_1min"], ".1f"), fmt(p["tune"]["total"], ".0f"),
-          fmt(p["tune"]["python"], ".0f"), fmt(p["tune"]["overhead"], ".0f"), fmt(r["cpython"]["python_ms"], ".0f"),
-          fmt(ratio(p["tune"]["total"], r["cpython"]["python_ms"]), ".1f", "x"), fmt(p["long_task_max_ms"], ".0f"),
+          fmt(p["tune"]["python"], ".0f"), fmt(p["tune"]["overhead"], ".0f"),
+          fmt(r["cpython"]["python_ms"], ".0f"),
+          fmt(ratio(p["tune"]["total"], r["cpython"]["python_ms"]), ".1f", "x"),
+          fmt(p["long_task_max_ms"], ".0f"),
           fmt(m["shipped_error"], ".2f", "%", scale=0.01), fmt(m["personal_error"], ".2f", "%", scale=0.01),
           f"{m['diff_points']:+.2f}", f"{p['triangles_before']} -> {p['triangles_after']}",
           f"{p['digits_before']} -> {p['digits_after']}"]
@@ -424,29 +285,32 @@ def format_report(summary: dict, runs: Sequence[dict]) -> str:
     steps, calls = row["steps"], row["python_calls"]
     where = format_table(
         ["where the time goes (median ms)", "page", "CPython"],
-        [[f"Python: start_tuning", fmt(row["start_ms"], ".0f"), ""],
-         [f"Python: tune_step, {steps:g} SGD steps in {calls - 2:g} slices", fmt(row["step_slices_ms"], ".0f"), ""],
-         ["Python: finish_tuning (the model file)", fmt(row["finish_ms"], ".0f"), ""],
-         ["Python compute, all calls", fmt(row["python_ms"], ".0f"), fmt(row["cpython_python_ms"], ".0f")],
-         ["worker, besides Python (replay fetch + sha256, pauses, copying)", fmt(row["worker_other_ms"], ".0f"), ""],
-         ["  of which the replay sample", fmt(row["replay_ms"], ".0f"), ""],
-         ["page: drawings from IndexedDB, messages", fmt(row["page_other_ms"], ".0f"), ""],
-         ["page: the model saved in IndexedDB", fmt(row["save_ms"], ".0f"), ""],
-         ["total, click -> done", fmt(row["total_ms"], ".0f"), ""],
-         ["overhead (total - Python)", fmt(row["overhead_ms"], ".0f"), ""]])
+        [[label, fmt(row[key], ".0f"), fmt(row[cpython], ".0f") if cpython else ""]
+         for label, key, cpython in (
+            ("Python: start_tuning", "start_ms", None),
+            (f"Python: tune_step, {steps:g} SGD steps in {calls - 2:g} slices", "step_slices_ms", None),
+            ("Python: finish_tuning (the model file)", "finish_ms", None),
+            ("Python compute, all calls", "python_ms", "cpython_python_ms"),
+            ("worker, besides Python (replay fetch + sha256, pauses, copying)", "worker_other_ms", None),
+            ("  of which the replay sample", "replay_ms", None),
+            ("page: drawings from IndexedDB, messages", "page_other_ms", None),
+            ("page: the model saved in IndexedDB", "save_ms", None),
+            ("total, click -> done", "total_ms", None),
+            ("overhead (total - Python)", "overhead_ms", None))])
     goals = format_table(
         ["goal", "measured", "limit", "met?", "runs (best-worst)", "compared", "note"],
         [[g["goal"], show(g["value"], g["unit"]), f"{g['op']} {show(g['limit'], g['unit'])}",
           "met" if g["met"] else "—" if g["value"] is None else "NOT met",
-          "—" if g["best_run"] is None else f"{show(g['best_run'], g['unit'])} - {show(g['worst_run'], g['unit'])}",
+          "—" if g["best_run"] is None
+          else f"{show(g['best_run'], g['unit'])} - {show(g['worst_run'], g['unit'])}",
           g["compared"], g["note"]] for g in summary["goals"]])
     met = sum(g["met"] for g in summary["goals"])
     return "\n".join([
         f"Per run ({len(runs)}; {N_TAUGHT} triangles as {TRIANGLE_LABEL} + {N_TAUGHT} digits taught; "
         f"{N_NEW} new triangles and {N_NEW} new digits read before -> after):", per_run, "", where, "",
         f"page / CPython: total {fmt(ratios['total_vs_cpython'], '.1f', 'x')}, Python compute "
-        f"{fmt(ratios['python_vs_cpython'], '.1f', 'x')}; Python is {fmt(ratios['python_share'], '.0%')} of the "
-        f"page's total", "", "goals:", goals, f"{met} of {len(summary['goals'])} goals met."])
+        f"{fmt(ratios['python_vs_cpython'], '.1f', 'x')}; Python is {fmt(ratios['python_share'], '.0%')} "
+        f"of the page's total", "", "goals:", goals, f"{met} of {len(summary['goals'])} goals met."])
 
 
 # ----------------------------------------------------------------------------- main
@@ -454,22 +318,62 @@ def format_report(summary: dict, runs: Sequence[dict]) -> str:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m bench.tune_bench",
-        description="Teach the page 20 drawings in headless Chromium, fine-tune, and measure: the time (Python "
-                    "compute vs overhead, against the same fine-tune in CPython), main-thread long tasks, MNIST "
-                    "test error before and after, and how many new triangles read as the taught 4.")
+        description="Teach the page 20 drawings in headless Chromium, fine-tune, and measure: the time "
+                    "(Python compute vs overhead, against the same fine-tune in CPython), main-thread long "
+                    "tasks, MNIST test error before and after, and how many new triangles read as the taught "
+                    "4.")
     p.add_argument("--runs", type=whole_number(at_least=1), default=None, metavar="N",
-                   help=f"runs, each in a fresh browser context (default {DEFAULT_RUNS}, {QUICK_RUNS} with --quick)")
+                   help=f"runs, each in a fresh browser context (default {DEFAULT_RUNS}, {QUICK_RUNS} with "
+                        f"--quick)")
     p.add_argument("--cpython-repeats", type=whole_number(at_least=1), default=None, metavar="N",
                    help=f"CPython fine-tunes per run, median taken (default {DEFAULT_CPYTHON_REPEATS}, "
                         f"{QUICK_CPYTHON_REPEATS} with --quick)")
-    p.add_argument("--cpython-threads", type=whole_number(at_least=1), default=DEFAULT_CPYTHON_THREADS, metavar="N",
-                   help=f"BLAS threads of the CPython fine-tune (default {DEFAULT_CPYTHON_THREADS}: like the page, "
-                        "whose WebAssembly runs on one thread)")
-    p.add_argument("--cpython-child", type=Path, default=None, help=argparse.SUPPRESS)   # internal: see cpython_runs
+    p.add_argument("--cpython-threads", type=whole_number(at_least=1), default=DEFAULT_CPYTHON_THREADS,
+                   metavar="N",
+                   help=f"BLAS threads of the CPython fine-tune (default {DEFAULT_CPYTHON_THREADS}: like the "
+                        "page, whose WebAssembly runs on one thread)")
+    p.add_argument("--cpython-child", type=Path, default=None,
+                   help=argparse.SUPPRESS)                            # internal: see cpython_runs
     p.add_argument("--json", type=Path, default=DEFAULT_JSON, metavar="PATH",
                    help="where to write every figure (default: bench/results/tune.json)")
     p.add_argument("--quick", action="store_true", help="smoke test: 1 run, 1 CPython repeat")
     return p
+
+
+def one_run(i: int, browser, url: str, folder: Path, exports: dict[str, Path], repeats: int, threads: int,
+            test, problems: list[str]) -> dict:
+    """Run i (0-based): the page, then the CPython fine-tune and the MNIST figures; the exported files
+    are written to ``exports`` (the last run's are kept), problems appended to ``problems``."""
+    load = round(os.getloadavg()[0], 2)
+    shipped = SHIPPED_MODEL.read_bytes()
+    folder.mkdir()
+    page = run_page(browser, url, folder)
+    if SHIPPED_MODEL.read_bytes() != shipped:
+        problems.append(f"run {i + 1}: static/model/model.npz changed during the run")
+    problems += [f"run {i + 1}: page error: {e}" for e in page["errors"]]
+    exported = {"my-model.npz": page.pop("model_bytes"), "my-digits.csv": page.pop("csv_bytes")}
+    for name, data in exported.items():       # the last run's, for python -m training.evaluate
+        exports[name].write_bytes(data)
+    cpy = cpython_runs(shipped, exported["my-digits.csv"], folder, repeats, threads)
+    mnist = mnist_figures(shipped, exported["my-model.npz"], cpy.pop("model_bytes"), test,
+                          page.pop("triangle_images"))
+    return {"run": i + 1, "load_average_1min": load, "shipped_sha256": hashlib.sha256(shipped).hexdigest(),
+            "page": page, "cpython": cpy, "mnist": mnist}
+
+
+METHODS = {
+    "total": "digitApp.tuneTimings.total: capture-phase click on fine-tune -> <html data-tuning='done'> "
+             "(static/js/automation.js); the bench's own init script times the same (click_to_done_ms)",
+    "python": "digitApp.tuneTimings.python: sum of performance.now() around each Python call in the "
+              "worker",
+    "long_tasks": "PerformanceObserver longtask, buffered, from navigation start (the benches' init script, "
+                  "bench/pages/probe/init.js); tasks overlapping click -> done",
+    "forgetting": "training.evaluate.evaluate on MNIST test (10000) of the exported .npz and the shipped "
+                  "model; difference in percentage points",
+    "personalisation": "the big digit shown for each new triangle (digitApp.setStrokes, whenIdle)",
+    "cpython": "digitnet.browser.Session start_tuning / tune_step(TUNE_SLICE) / finish_tuning on the "
+               "exported CSV's images and labels, from the shipped model's bytes; time.perf_counter",
+}
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -495,10 +399,12 @@ def main(argv: Optional[list[str]] = None) -> int:
     test = load_mnist(DATA_DIR / "mnist_test.csv")
     machine = machine_info()
     print(f"machine: {machine['cpu']}, {machine['usable_cores']} usable cores, load average "
-          f"{machine['load_average_1min_at_start']}; {n_runs} run(s), {repeats} CPython fine-tune(s) each", flush=True)
+          f"{machine['load_average_1min_at_start']}; {n_runs} run(s), {repeats} CPython fine-tune(s) each",
+          flush=True)
     runs: list[dict] = []
     problems: list[str] = []
-    exports = {name: args.json.with_name(f"{args.json.stem}-{name}") for name in ("my-model.npz", "my-digits.csv")}
+    exports = {name: args.json.with_name(f"{args.json.stem}-{name}")
+               for name in ("my-model.npz", "my-digits.csv")}
     args.json.parent.mkdir(parents=True, exist_ok=True)
     server = Server()
     try:
@@ -506,28 +412,16 @@ def main(argv: Optional[list[str]] = None) -> int:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
             try:
                 for i in range(n_runs):
-                    load = round(os.getloadavg()[0], 2)
-                    shipped = SHIPPED_MODEL.read_bytes()
-                    folder = Path(tmp) / f"run{i + 1}"
-                    folder.mkdir()
-                    page = run_page(browser, server.url, folder)
-                    if SHIPPED_MODEL.read_bytes() != shipped:
-                        problems.append(f"run {i + 1}: static/model/model.npz changed during the run")
-                    problems += [f"run {i + 1}: page error: {e}" for e in page["errors"]]
-                    exported = {"my-model.npz": page.pop("model_bytes"), "my-digits.csv": page.pop("csv_bytes")}
-                    for name, data in exported.items():       # the last run's, for python -m training.evaluate
-                        exports[name].write_bytes(data)
-                    cpy = cpython_runs(shipped, exported["my-digits.csv"], folder, repeats, args.cpython_threads)
-                    mnist = mnist_figures(shipped, exported["my-model.npz"], cpy.pop("model_bytes"), test,
-                                          page.pop("triangle_images"))
-                    runs.append({"run": i + 1, "load_average_1min": load,
-                                 "shipped_sha256": hashlib.sha256(shipped).hexdigest(),
-                                 "page": page, "cpython": cpy, "mnist": mnist})
+                    run = one_run(i, browser, server.url, Path(tmp) / f"run{i + 1}", exports, repeats,
+                                  args.cpython_threads, test, problems)
+                    runs.append(run)
+                    page, cpy, mnist = run["page"], run["cpython"], run["mnist"]
                     print(f"run {i + 1}/{n_runs}: fine-tune {page['tune']['total']:.0f} ms (Python "
-                          f"{page['tune']['python']:.0f} ms; CPython {cpy['python_ms']:.0f} ms), longest task "
-                          f"{fmt(page['long_task_max_ms'], '.0f')} ms, MNIST {mnist['diff_points']:+.2f} points, "
-                          f"triangles as 4: {page['triangles_before']} -> {page['triangles_after']} (load {load})",
-                          flush=True)
+                          f"{page['tune']['python']:.0f} ms; CPython {cpy['python_ms']:.0f} ms), longest "
+                          f"task {fmt(page['long_task_max_ms'], '.0f')} ms, "
+                          f"MNIST {mnist['diff_points']:+.2f} points, triangles as 4: "
+                          f"{page['triangles_before']} -> {page['triangles_after']} "
+                          f"(load {run['load_average_1min']})", flush=True)
             finally:
                 browser.close()
     finally:
@@ -546,18 +440,7 @@ def main(argv: Optional[list[str]] = None) -> int:
                    "new_triangles": N_NEW, "new_digits": N_NEW, "triangle_label": TRIANGLE_LABEL,
                    "tune_slice": slice_steps, "chromium": CHROMIUM, "chromium_args": CHROMIUM_ARGS,
                    "viewport": VIEWPORT},
-        "methods": {
-            "total": "digitApp.tuneTimings.total: capture-phase click on fine-tune -> <html data-tuning='done'> "
-                     "(static/js/automation.js); the bench's own init script times the same (click_to_done_ms)",
-            "python": "digitApp.tuneTimings.python: sum of performance.now() around each Python call in the worker",
-            "long_tasks": "PerformanceObserver longtask, buffered, from navigation start (page_bench's INIT_JS); "
-                          "tasks overlapping click -> done",
-            "forgetting": "training.evaluate.evaluate on MNIST test (10000) of the exported .npz and the shipped "
-                          "model; difference in percentage points",
-            "personalisation": "the big digit shown for each new triangle (digitApp.setStrokes, whenIdle)",
-            "cpython": "digitnet.browser.Session start_tuning / tune_step(TUNE_SLICE) / finish_tuning on the "
-                       "exported CSV's images and labels, from the shipped model's bytes; time.perf_counter",
-        },
+        "methods": METHODS,
         **summary,
         "exported": {name: str(path) for name, path in exports.items()},
         "problems": problems,

@@ -1,6 +1,7 @@
-"""bench.tune_bench: its helpers with made-up figures (goals, table, the CPython side), then the bench
-for real in its short mode (one run: teach 20 drawings in Chromium, fine-tune, export, evaluate),
-checking that the JSON it writes is complete and follows from what was measured.
+"""bench.tune_bench and bench.tune_page: their helpers with made-up figures (goals, table, the CPython
+side, what is drawn and counted in the page), then the bench for real in its short mode (one run:
+teach 20 drawings in Chromium, fine-tune, export, evaluate), checking that the JSON it writes is
+complete and follows from what was measured.
 
 No timing goal is asserted (the numbers depend on the machine): only that every figure was taken,
 that the parts add up, and that the page's fine-tune and CPython's are the same computation.
@@ -17,6 +18,7 @@ import numpy as np
 import pytest
 
 from bench import tune_bench as tb
+from bench import tune_page as tp
 from digitnet.modelfile import load_model
 from digitnet.tune import TuneConfig
 from synthetic_data import synthetic
@@ -28,14 +30,18 @@ GOAL_IDS = ["total", "long_task", "forgetting", "personal"]
 # ----------------------------------------------------------------------------- helpers, made-up figures
 
 def fake_run(i, total=3000.0, python=2800.0, cpython=200.0, long_task=0.0, diff=0.1, after=9, before=1):
-    calls = [{"step": 0, "ms": 50.0}] + [{"step": 5 * k, "ms": 225.0} for k in range(1, 13)] + [{"step": 60, "ms": 50.0}]
+    calls = ([{"step": 0, "ms": 50.0}] + [{"step": 5 * k, "ms": 225.0} for k in range(1, 13)]
+             + [{"step": 60, "ms": 50.0}])
     shipped = 0.0083
     return {
         "run": i, "load_average_1min": 2.0,
         "page": {"tune": {"outcome": "tuned", "total": total, "python": python, "overhead": total - python,
-                          "worker": python + 100.0, "replay": 30.0, "save": 40.0, "steps": 60, "calls": calls},
-                 "long_task_max_ms": long_task, "long_tasks": [] if not long_task else [{"duration_ms": long_task}],
-                 "triangles_before": before, "triangles_after": after, "digits_before": 9, "digits_after": 10},
+                          "worker": python + 100.0, "replay": 30.0, "save": 40.0, "steps": 60,
+                          "calls": calls},
+                 "long_task_max_ms": long_task,
+                 "long_tasks": [] if not long_task else [{"duration_ms": long_task}],
+                 "triangles_before": before, "triangles_after": after, "digits_before": 9,
+                 "digits_after": 10},
         "cpython": {"python_ms": cpython},
         "mnist": {"shipped_error": shipped, "personal_error": shipped + diff / 100, "cpython_error": shipped,
                   "diff_points": diff, "cpython_diff_points": 0.05, "cpython_model_reads_triangles": after},
@@ -43,13 +49,13 @@ def fake_run(i, total=3000.0, python=2800.0, cpython=200.0, long_task=0.0, diff=
 
 
 def test_triangles_and_what_is_taught():
-    a, b = tb.triangles(10, 2), tb.triangles(10, 2)
-    assert a == b and a != tb.triangles(10, 1)                         # reproducible, seeded
+    a, b = tp.triangles(10, 2), tp.triangles(10, 2)
+    assert a == b and a != tp.triangles(10, 1)                         # reproducible, seeded
     for strokes in a:
         assert len(strokes) == 1 and len(strokes[0]) == 4 and strokes[0][0] == strokes[0][-1]   # closed
         assert all(0 <= v <= 1 for p in strokes[0] for v in p)
-    taught = tb.taught_set()
-    assert [label for _, label in taught] == [4] * tb.N_TAUGHT + [i % 10 for i in range(tb.N_TAUGHT)]
+    taught = tp.taught_set()
+    assert [label for _, label in taught] == [4] * tp.N_TAUGHT + [i % 10 for i in range(tp.N_TAUGHT)]
     assert len({json.dumps(s) for s, _ in taught}) == len(taught)      # twenty different drawings
 
 
@@ -61,18 +67,19 @@ def test_worker_slice_is_read_from_the_worker():
 
 
 def test_long_tasks_overlapping_the_fine_tune_count():
-    tasks = [{"start": 10.0, "duration": 60.0}, {"start": 95.0, "duration": 70.0}, {"start": 150.0, "duration": 55.0},
-             {"start": 400.0, "duration": 80.0}, {"start": 501.0, "duration": 90.0}]
-    got = tb.long_tasks_between(tasks, 100.0, 500.0)
+    tasks = [{"start": 10.0, "duration": 60.0}, {"start": 95.0, "duration": 70.0},
+             {"start": 150.0, "duration": 55.0}, {"start": 400.0, "duration": 80.0},
+             {"start": 501.0, "duration": 90.0}]
+    got = tp.long_tasks_between(tasks, 100.0, 500.0)
     assert [t["start_ms"] for t in got] == [95.0, 150.0, 400.0]        # running at the click counts too
     assert got[0] == {"start_ms": 95.0, "duration_ms": 70.0}
-    assert tb.long_tasks_between([], 0, 1) == []
+    assert tp.long_tasks_between([], 0, 1) == []
 
 
 def test_what_the_page_showed_is_counted():
     shown = [{"shown": s} for s in ["4", "0", "4", "✗", "", "4"]]
-    assert tb.hits(shown, 4) == 3 and tb.hits(shown, 0) == 1
-    assert tb.digit_hits([{"shown": s} for s in ["0", "1", "7", "3", "✗"]]) == 3
+    assert tp.hits(shown, 4) == 3 and tp.hits(shown, 0) == 1
+    assert tp.digit_hits([{"shown": s} for s in ["0", "1", "7", "3", "✗"]]) == 3
 
 
 def test_goal_limits_both_ways():
@@ -173,7 +180,8 @@ def test_the_page_taught_tuned_and_timed_every_part(bench):
     assert page["tune_text"].startswith("Learned from 20 drawings")
     assert t["outcome"] == "tuned" and t["steps"] == TuneConfig().steps
     assert len(t["calls"]) == t["steps"] // data["config"]["tune_slice"] + 2
-    assert [c["step"] for c in t["calls"][:-1]] == list(range(0, t["steps"] + 1, data["config"]["tune_slice"]))
+    assert [c["step"] for c in t["calls"][:-1]] == list(range(0, t["steps"] + 1,
+                                                              data["config"]["tune_slice"]))
     assert sum(c["ms"] for c in t["calls"]) == pytest.approx(t["python"], abs=0.1)   # python: the calls' sum
     assert 0 < t["python"] < t["worker"] < t["total"] and 0 < t["replay"] < t["worker"] - t["python"]
     assert t["overhead"] == pytest.approx(t["total"] - t["python"]) and t["save"] > 0
