@@ -149,7 +149,9 @@ def chromium_browser():
 
 @pytest.fixture(scope="session")
 def server():
-    s = Server()
+    """The page served from the repository, or from the folder DIGIT_WEB_ROOT names (another copy
+    of the page, e.g. an older one, to see a test fail on it)."""
+    s = Server(Path(os.environ["DIGIT_WEB_ROOT"])) if os.environ.get("DIGIT_WEB_ROOT") else Server()
     yield s
     s.stop()
 

@@ -6,14 +6,15 @@ import io
 import json
 
 import numpy as np
+import pytest
 
-from digitnet import browser, preprocess
+from digitnet import browser, csvfile, modelfile, preprocess
 from digitnet.browser import LAYOUT, RESULT_LENGTH, Session
 from digitnet.learn import init_params
 from digitnet.modelfile import load_model, save_model
 from digitnet.network import Model
 from digitnet.predict import LIVE, VIEWS, predict_drawing
-from digitnet.sizes import CANVAS, CLASSES, PIXELS, SIDE
+from digitnet.sizes import CANVAS, CLASSES, NOT_DIGIT, PIXELS, SIDE
 from tools.paths import SHIPPED_MODEL
 from training.strokes import DIGITS, render, transform
 
@@ -27,7 +28,10 @@ def session() -> Session:
 
 def test_describe_gives_the_page_its_sizes_and_the_result_layout():
     info = json.loads(browser.describe())
-    assert info["sizes"] == {"side": SIDE, "pixels": PIXELS, "classes": CLASSES, "canvas": CANVAS}
+    assert info["sizes"] == {"side": SIDE, "pixels": PIXELS, "classes": CLASSES, "not_digit": NOT_DIGIT,
+                             "canvas": CANVAS}
+    assert info["limits"] == {"import_rows": csvfile.IMPORT_ROWS, "import_bytes": csvfile.IMPORT_BYTES,
+                              "model_bytes": modelfile.MAX_BYTES}
     assert info["layout"]["probs"] == [0, CLASSES] and info["layout"]["image"][1] - info["layout"]["image"][0] == PIXELS
     assert set(info["layout"]) == {"probs", "not_digit", "verdict", "reason", "image"}
     assert info["verdicts"] == ["empty", "digit", "not-digit"] and "side-by-side" in info["reasons"]
@@ -123,3 +127,32 @@ def test_an_old_ten_class_model_loads_and_only_ever_reads_digits():
     assert out[slice(*LAYOUT["not_digit"])][0] == 0 and np.isclose(out[slice(*LAYOUT["probs"])].sum(), 1)
     shipped = session().predict(twelve.tobytes(), CANVAS, CANVAS)
     assert browser.VERDICTS[int(shipped[slice(*LAYOUT["verdict"])][0])] == "not-digit"
+
+
+def test_an_import_is_read_in_slices_as_the_cli_reads_it():
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (7, PIXELS)).astype(np.uint8)
+    labels = np.array([0, 10, 3, 9, 4, 10, 1], np.uint8)
+    text = csvfile.csv_text(images, labels).encode()
+    s = Session()
+    assert json.loads(s.start_import(text, "mine.csv")) == {"ok": True, "rows": 7}
+    steps = [json.loads(s.import_step(3)) for _ in range(3)]
+    assert [(p["row"], p["done"]) for p in steps] == [(3, False), (6, False), (7, True)]
+    out = s.finish_import()
+    assert out.dtype == np.uint8 and np.array_equal(out[:7], labels)
+    assert np.array_equal(out[7:].reshape(7, PIXELS), images)
+    assert Session.export_csv(images.tobytes(), labels.tobytes()).encode() == text
+
+
+def test_an_import_refused_says_what_the_cli_says():
+    bad = (csvfile.HEADER + "\n" + " 3 ," + ",".join(["0"] * PIXELS) + "\n").encode()
+    s = Session()
+    answer = json.loads(s.start_import(bad, "bad.csv"))
+    assert answer == {"ok": True, "rows": 1}
+    refused = json.loads(s.import_step(100))
+    with pytest.raises(csvfile.DataError) as cli:
+        csvfile.parse_csv(bad, "bad.csv", not_digit=True)
+    assert refused == {"ok": False, "error": str(cli.value)} and "line 2, column 1" in refused["error"]
+    too_many = (csvfile.HEADER + "\n" + ("0," * PIXELS + "0\n") * (csvfile.IMPORT_ROWS + 1)).encode()
+    answer = json.loads(s.start_import(too_many, "many.csv"))
+    assert not answer["ok"] and f"more than the {csvfile.IMPORT_ROWS}" in answer["error"]

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from digitnet import csvfile
 from training import data, fetch
 from tools import wheels
 from training.data import DataError, Dataset, load_csv, load_dataset, load_idx
@@ -93,7 +94,7 @@ def test_csv_without_final_newline_and_with_trailing_blank_lines(tmp_path):
 
 
 def test_csv_parsed_in_several_chunks(tmp_path, monkeypatch):
-    monkeypatch.setattr(data, "_CHUNK_LINES", 3)
+    monkeypatch.setattr(csvfile, "SLICE_LINES", 3)
     images, labels = make_digits(11)
     path = write_csv(tmp_path / "d.csv", csv_lines(images, labels), "\r\n")
     assert_same(load_csv(path), images, labels)
@@ -327,7 +328,7 @@ def test_label_10_not_a_digit_only_when_asked(tmp_path, cache_dir, monkeypatch):
 
 
 def test_bad_csv_first_bad_line_wins_across_chunks(tmp_path, monkeypatch):
-    monkeypatch.setattr(data, "_CHUNK_LINES", 2)
+    monkeypatch.setattr(csvfile, "SLICE_LINES", 2)
     lines = lines_with(1, set_field(4, "300"))                  # range error, line 3
     lines[4] = lines[4] + ",0"                                  # shape error, line 5
     path = write_csv(tmp_path / "two.csv", lines)

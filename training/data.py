@@ -3,13 +3,10 @@
 Formats
 -------
 CSV
-    A header line (line 1), then one line per image: ``label,p1,...,p784``,
-    the label 0-9 and 784 pixels 0-255, row-major, as plain digits. ``\\n`` or
-    ``\\r\\n`` line ends. This is what ``python -m training.fetch`` puts in
-    ``data/mnist``. The page's export (its drawings, for ``training.train
-    --extra``) is the same format, with label 10 (``NOT_DIGIT``) for a drawing
-    that is not a digit: read only when asked (``not_digit=True``), for a model
-    with that class; MNIST's files hold digits only.
+    The drawings CSV of ``digitnet.csvfile`` (the page's import reads it with the same code):
+    a header line, then ``label,p1,...,p784`` per image. This is what ``python -m
+    training.fetch`` puts in ``data/mnist``, and what the page exports (label 10, ``NOT_DIGIT``,
+    for a drawing that is not a digit: read only when asked, ``not_digit=True``).
 IDX
     LeCun's binary format: ``*-images-idx3-ubyte`` (magic 2051, dims N, 28,
     28) and ``*-labels-idx1-ubyte`` (magic 2049, dim N), big-endian, plain or
@@ -22,17 +19,14 @@ or record (IDX; 0-based) -- never a traceback, never a silently dropped row.
 A file with no records (a CSV with only its header, an IDX file whose count is
 0) is refused too: there is nothing to train or test on.
 
-Speed: the CSV is checked and parsed without a Python loop per value (about a
-second or two for MNIST's 60000 training rows); only when something is wrong
-is the first bad line examined field by field to say what. ``load_dataset``
-then caches the arrays in ``CACHE_DIR`` (``<repo>/.cache/datasets/``, git-ignored)
+``load_dataset`` caches the arrays in ``CACHE_DIR`` (``<repo>/.cache/datasets/``, git-ignored)
 as ``<sha256 of the CSV's bytes>.npz``: the same bytes, wherever they are and
 however often touched, load from the cache; any change to them is another key.
 Nothing is ever written beside the user's files (a ``X.npz`` next to ``X.csv``
 is theirs, perhaps a model). The cache is written atomically; a cache file that
 is unreadable, damaged or from another cache version is ignored and rewritten,
 never an error, and a cache that cannot be written (read-only, disk full) is
-skipped. A later load hashes the CSV (about 0.1 s for MNIST's training set) and
+skipped. A later load hashes the CSV and
 reads the arrays, a fraction of the parse.
 """
 
@@ -41,31 +35,24 @@ from __future__ import annotations
 import gzip
 import hashlib
 import re
-import warnings
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from digitnet import csvfile
 from digitnet.atomic import write_atomically
-from digitnet.sizes import NOT_DIGIT, PIXELS, SIDE
+from digitnet.csvfile import DataError
+from digitnet.sizes import NOT_DIGIT, SIDE
 from tools.paths import ROOT
 
-COLUMNS = 1 + PIXELS            # label + pixels per CSV line
 IMAGES_MAGIC = 2051             # IDX: ubyte, 3 dims
 LABELS_MAGIC = 2049             # IDX: ubyte, 1 dim
 CACHE_VERSION = 2               # bump when the cache layout changes
 CACHE_DIR = ROOT / ".cache" / "datasets"    # <sha256 of a CSV's bytes>.npz
-_CHUNK_LINES = 4096             # CSV lines parsed per NumPy call (bounds memory)
-_CSV_CHARS = b"0123456789,"     # all a CSV data line may contain
 _IMAGES_RE = re.compile(r"images([.-])idx3")
 _LABELS_RE = re.compile(r"labels([.-])idx1")
-
-
-class DataError(ValueError):
-    """Input data that cannot be used; the one-line message names the file and
-    the line or record, and says what is wrong."""
 
 
 @dataclass(frozen=True)
@@ -139,145 +126,16 @@ def _read_bytes(path: Path) -> bytes:
 # -------------------------------------------------------------------------- CSV
 
 def load_csv(path: str | Path, not_digit: bool = False) -> Dataset:
-    """Parse an MNIST CSV (see module docstring); no cache. Raises ``DataError``."""
+    """Parse an MNIST CSV (see ``digitnet.csvfile``); no cache. Raises ``DataError``."""
     path = Path(path)
     return parse_csv(_read_bytes(path), str(path), not_digit)
 
 
 def parse_csv(data: bytes, name: str, not_digit: bool = False) -> Dataset:
-    """Parse the bytes of an MNIST CSV file; ``name`` is used in error messages;
-    ``not_digit``: label 10 (``NOT_DIGIT``) is allowed too.
-
-    Returns images (N, 28, 28) uint8 and labels (N,) uint8. Raises
-    ``DataError`` naming the first bad line (1-based, header = line 1).
-    """
-    if data.startswith(b"\xef\xbb\xbf"):                    # UTF-8 byte-order mark
-        data = data[3:]
-    if not data.strip():
-        raise DataError(f"{name}: file is empty")
-    header, _, body = data.partition(b"\n")
-    _check_header(header.removesuffix(b"\r"), name)
-    lines = body.split(b"\n")
-    while lines and not lines[-1].strip():                  # blank lines at the end
-        lines.pop()
-    if not lines:
-        raise DataError(f"{name}: no data rows after the header (line 1)")
-    images = np.empty((len(lines), PIXELS), dtype=np.uint8)
-    labels = np.empty(len(lines), dtype=np.uint8)
-    for start in range(0, len(lines), _CHUNK_LINES):
-        stop = min(start + _CHUNK_LINES, len(lines))
-        values = _parse_chunk(lines[start:stop], start + 2, name, NOT_DIGIT if not_digit else 9)
-        labels[start:stop] = values[:, 0]
-        images[start:stop] = values[:, 1:]
+    """The bytes of a CSV file -> Dataset, read by ``digitnet.csvfile`` (the page's reader too);
+    ``name`` is used in messages; ``not_digit``: label 10 (``NOT_DIGIT``) is allowed too."""
+    images, labels = csvfile.parse_csv(data, name, not_digit)
     return Dataset(images.reshape(-1, SIDE, SIDE), labels)
-
-
-def _check_header(header: bytes, name: str) -> None:
-    """Line 1 must be a header (not a data row) with 785 columns."""
-    fields = header.split(b",")
-    if fields[0].strip().lstrip(b"+-").isdigit():           # a label: this is data
-        raise DataError(f"{name}: line 1: missing header (found a data row; expected "
-                        f"a header line such as 'label,1x1,...,28x28')")
-    if len(fields) != COLUMNS:
-        raise DataError(f"{name}: line 1: header has {len(fields)} columns, "
-                        f"expected {COLUMNS} (label + {PIXELS} pixels)")
-
-
-def _parse_chunk(lines: list[bytes], first_lineno: int, name: str, max_label: int) -> np.ndarray:
-    """CSV data lines (k of them, the first is line ``first_lineno`` of the file)
-    -> (k, 785) int64 values, all in range (labels up to ``max_label``); ``DataError``
-    on the first bad line."""
-    values = _parse_fast(lines)
-    if values is None:                      # something is off: go line by line
-        lines = [line.removesuffix(b"\r") for line in lines]
-        bad = next((i for i, line in enumerate(lines) if not _well_formed(line)),
-                   len(lines))
-        values = _parse_lines(lines[:bad])
-        _check_range(values, lines, first_lineno, name, max_label)
-        if bad < len(lines):
-            raise DataError(_diagnose(lines[bad], first_lineno + bad, name, max_label))
-        return values
-    _check_range(values, lines, first_lineno, name, max_label)
-    return values
-
-
-def _parse_fast(lines: list[bytes]) -> np.ndarray | None:
-    """(k, 785) int64 values of k CSV lines, or None if they are not all
-    well-formed (digits and commas, 785 non-empty fields, optional final CR).
-
-    Vectorised: a few C-speed passes over the text, no per-value Python."""
-    text = b",".join(lines)
-    leftover = text.translate(None, _CSV_CHARS)
-    if leftover and not (leftover == b"\r" * len(lines)
-                         and all(line.endswith(b"\r") for line in lines)
-                         and not any(line.endswith(b",\r") for line in lines)):
-        return None                         # (NumPy reads ",\r" at the end as 0)
-    if any(line.count(b",") != COLUMNS - 1 for line in lines):
-        return None
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")      # an empty field stops the parse early
-        try:
-            values = np.fromstring(text, dtype=np.int64, sep=",")
-        except (DeprecationWarning, ValueError):
-            return None
-    if values.size != len(lines) * COLUMNS:  # an empty field at the very end
-        return None
-    return values.reshape(len(lines), COLUMNS)
-
-
-def _well_formed(line: bytes) -> bool:
-    """Digits and commas only, exactly 784 commas, no empty field."""
-    return (line.count(b",") == COLUMNS - 1
-            and not line.translate(None, _CSV_CHARS)
-            and not line.startswith(b",") and not line.endswith(b",")
-            and b",," not in line)
-
-
-def _parse_lines(lines: list[bytes]) -> np.ndarray:
-    """Well-formed CSV lines (k of them) -> (k, 785) int64 values."""
-    values = np.fromstring(b",".join(lines), dtype=np.int64, sep=",")
-    return values.reshape(len(lines), COLUMNS)
-
-
-def _check_range(values: np.ndarray, lines: list[bytes], first_lineno: int,
-                 name: str, max_label: int) -> None:
-    """Labels 0-``max_label`` and pixels 0-255 in ``values`` (k, 785), the parsed ``lines``."""
-    bad = (values[:, 0] > max_label) | (values[:, 1:] > 255).any(axis=1)
-    if bad.any():
-        first = int(np.argmax(bad))
-        raise DataError(_diagnose(lines[first].removesuffix(b"\r"), first_lineno + first,
-                                  name, max_label))
-
-
-def _diagnose(line: bytes, lineno: int, name: str, max_label: int = 9) -> str:
-    """What is wrong with one CSV data line, as a one-line message."""
-    where = f"{name}: line {lineno}"
-    fields = line.split(b",")
-    if not line.strip():
-        return f"{where}: blank line, expected {COLUMNS} columns (label + {PIXELS} pixels)"
-    if len(fields) != COLUMNS:
-        return (f"{where}: found {len(fields)} columns, expected {COLUMNS} "
-                f"(label + {PIXELS} pixels)")
-    for column, field in enumerate(fields, start=1):
-        what = "label" if column == 1 else f"pixel {column - 1}"
-        limit = max_label if column == 1 else 255
-        text = field.decode("utf-8", "replace")
-        if not field:
-            return f"{where}, column {column}: empty {what} value"
-        if re.fullmatch(rb"-?[0-9]+", field):
-            value = int(field)
-            if column == 1 and value == NOT_DIGIT and limit < NOT_DIGIT:
-                return (f"{where}, column 1: label value {NOT_DIGIT} outside 0-9 ({NOT_DIGIT} is "
-                        f"'not a digit': only a model with that class learns it, not one trained "
-                        f"with --negatives 0)")
-            if value > limit or value < 0:
-                return f"{where}, column {column}: {what} value {value} outside 0-{limit}"
-            if field.startswith(b"-"):
-                return f"{where}, column {column}: {what} value {text!r} is not plain digits"
-        else:
-            shown = text if len(text) <= 20 else text[:20] + "..."
-            return f"{where}, column {column}: non-numeric {what} value {shown!r}"
-    return f"{where}: malformed line"                       # not reached
 
 
 def _load_csv_cached(path: Path, not_digit: bool = False) -> Dataset:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 import digitnet
-from digitnet import preprocess
+from digitnet import csvfile, modelfile, preprocess
 from digitnet.learn import input_gradient
 from digitnet.modelfile import ModelFileError, load_model, save_model
 from digitnet.network import Model, normalize
@@ -48,7 +48,9 @@ def describe() -> str:
     return json.dumps({
         "versions": {"python": sys.version.split()[0], "numpy": np.__version__,
                      "digitnet": digitnet.__version__, "preprocessing": preprocess.VERSION},
-        "sizes": {"side": SIDE, "pixels": PIXELS, "classes": CLASSES, "canvas": CANVAS},
+        "sizes": {"side": SIDE, "pixels": PIXELS, "classes": CLASSES, "not_digit": NOT_DIGIT, "canvas": CANVAS},
+        "limits": {"import_rows": csvfile.IMPORT_ROWS, "import_bytes": csvfile.IMPORT_BYTES,
+                   "model_bytes": modelfile.MAX_BYTES},
         "layout": {name: list(span) for name, span in LAYOUT.items()},
         "verdicts": list(VERDICTS), "reasons": list(REASONS),
     })
@@ -72,6 +74,7 @@ class Session:
     def __init__(self) -> None:
         self.model: Model | None = None
         self.tuning: FineTune | None = None
+        self.reading: csvfile.CsvReader | None = None
         self.warm_ups = 0
 
     def load_model(self, data: Any, name: str) -> str:
@@ -175,3 +178,40 @@ class Session:
 
     def cancel_tuning(self) -> None:
         self.tuning = None
+
+    def start_import(self, data: Any, name: str) -> str:
+        """Begin reading a drawings CSV's bytes (``digitnet.csvfile``, as the CLIs read it; label 10
+        allowed, at most ``IMPORT_ROWS`` rows) -> JSON ``{"ok": true, "rows"}`` or
+        ``{"ok": false, "error": "<name>: line ..."}``."""
+        self.reading = None
+        try:
+            reader = csvfile.CsvReader(_bytes(data), name, not_digit=True, max_rows=csvfile.IMPORT_ROWS)
+        except csvfile.DataError as e:
+            return json.dumps({"ok": False, "error": str(e)})
+        self.reading = reader
+        return json.dumps({"ok": True, "rows": reader.rows})
+
+    def import_step(self, lines: int) -> str:
+        """Read up to ``lines`` more rows -> JSON ``{"ok", "done", "row", "rows"}`` (or the error)."""
+        if self.reading is None:
+            raise RuntimeError("no import is under way")
+        try:
+            done = self.reading.read(lines)
+        except csvfile.DataError as e:
+            self.reading = None
+            return json.dumps({"ok": False, "error": str(e)})
+        return json.dumps({"ok": True, "done": done, "row": self.reading.row, "rows": self.reading.rows})
+
+    @staticmethod
+    def export_csv(images: Any, labels: Any) -> str:
+        """Drawings (``images``: N*PIXELS bytes, ``labels``: N bytes) -> the CSV's text, as
+        ``training.train --extra`` and the import read it."""
+        ys = np.frombuffer(_bytes(labels), dtype=np.uint8)
+        return csvfile.csv_text(np.frombuffer(_bytes(images), dtype=np.uint8).reshape(len(ys), PIXELS), ys)
+
+    def finish_import(self) -> np.ndarray:
+        """The rows read -> uint8 (N + N * PIXELS,): the N labels, then the N images row by row."""
+        if self.reading is None or self.reading.row < self.reading.rows:
+            raise RuntimeError("no finished import")
+        reader, self.reading = self.reading, None
+        return np.concatenate([reader.labels, reader.images.ravel()])

@@ -12,13 +12,16 @@
 // Events (CustomEvent, detail as shown):
 //   "status" {stage, message}            loading stage
 //   "progress" {file, loaded, total}     bytes of the boot's downloads so far (total 0: unknown)
-//   "model-loaded" {url, model, ms}      a loadModel() finished
 //   "info"   {versions, sizes}           the Python code is loaded: sizes from digitnet.sizes
 //   "ready"  {versions, model, timings, files, ms}
 //   "result" {probs|null, image|null, verdict, reason, notDigit, live, version, roundTrip, pythonMs}
 //                                        live: read while the pen was down (one view; else all nine)
-//   "error"  {stage, message}            anything that went wrong, in plain words
-//   "model-error" {message}              a loadModel() after ready failed; the old model stays
+//   "error"  {stage, message}            loading failed, in plain words
+//   "tune-progress" {step, steps, loss, pythonMs}, "tuned" {bytes, ms, pythonMs, replayMs, finishMs}
+//                                        along a tune() (automation.js times them)
+// Requests (loadModel, loadModelBytes, why, tune, importCsv) carry an id; each returns a promise
+// settled by the worker's answer with that id, so two requests never take each other's answer. A
+// request that fails (a model refused, a fine-tuning that failed) rejects; the app goes on.
 
 /** Loading fails if nothing at all arrives from the worker for this long (automation may set
  * window.digitAppConfig = {stallMs} before the page's scripts run, to test it quickly). */
@@ -38,6 +41,8 @@ export class Predictor extends EventTarget {
     this.watchdog = 0;
     this.lastHeard = null; // what the worker said last: {stage, message} or {file, loaded}
   }
+
+  #pending = new Map(); // id -> {okTypes, progress, resolve, reject}: requests awaiting their answer
 
   /** Start loading: runtime, NumPy, digitnet, then the model at modelUrl (same origin). */
   start(modelUrl) {
@@ -88,37 +93,31 @@ export class Predictor extends EventTarget {
 
   /** Replace the model with the file at url (same origin). Resolves when it is in use. */
   loadModel(url) {
-    return new Promise((resolve, reject) => {
-      const done = (e) => {
-        if (e.type === "model-loaded") resolve(e.detail);
-        else reject(new Error(e.detail.message));
-        for (const type of ["model-loaded", "model-error", "error"]) this.removeEventListener(type, done);
-      };
-      for (const type of ["model-loaded", "model-error", "error"]) this.addEventListener(type, done);
-      this.worker.postMessage({ type: "load-model", url: new URL(url, document.baseURI).href });
-    });
+    return this.#ask("load-model", { url: new URL(url, document.baseURI).href }, [], ["model"]);
   }
 
-  /** Use a model file's bytes (a personal model kept on the device). Resolves when it is in use. */
+  /** Use a model file's bytes (a personal model kept on the device). Resolves when it is in use. The
+   * worker gets a copy: the caller's bytes stay whole (it may export them). */
   loadModelBytes(bytes, name) {
-    return this.#ask("load-model-bytes", { bytes, name }, ["model-loaded"], ["model-error", "error"]);
+    const copy = bytes.slice();
+    return this.#ask("load-model-bytes", { bytes: copy, name }, [copy.buffer], ["model"]);
   }
 
   /** Which pixels pushed the answer: Float32Array(784) (gradient x input) or null. */
   why(pixels, width, height, pen) {
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      const done = (e) => {
-        if (e.type === "why" && e.detail.id !== id) return;
-        this.removeEventListener("why", done);
-        this.removeEventListener("why-error", done);
-        if (e.type === "why") resolve(e.detail.why);
-        else reject(new Error(e.detail.message));
-      };
-      this.addEventListener("why", done);
-      this.addEventListener("why-error", done);
-      this.worker.postMessage({ type: "why", id, pixels, width, height, pen }, [pixels.buffer]);
-    });
+    return this.#ask("why", { pixels, width, height, pen }, [pixels.buffer], ["why"]).then((d) => d.why);
+  }
+
+  /** Read a drawings CSV's bytes in the worker (digitnet.csvfile, as the CLIs read it): resolves
+   * {labels: Uint8Array(N), images: Uint8Array(N*784)}; rejects with the message naming the file, line
+   * and column. onProgress({row, rows}) as it reads. The bytes are the worker's from now on. */
+  importCsv(bytes, name, onProgress) {
+    return this.#ask("import-csv", { bytes, name }, [bytes.buffer], ["imported"], { "import-progress": onProgress });
+  }
+
+  /** Drawings (Uint8Array(N*784) images, Uint8Array(N) labels) -> the CSV's text (digitnet.csvfile). */
+  exportCsv(images, labels) {
+    return this.#ask("export-csv", { images, labels }, [images.buffer, labels.buffer], ["csv"]).then((d) => d.text);
   }
 
   /**
@@ -128,26 +127,43 @@ export class Predictor extends EventTarget {
    * the reason (the model in use is then unchanged).
    */
   tune(images, labels, steps) {
-    return this.#ask("tune", { images, labels, steps }, ["tuned", "tune-cancelled"], ["tune-error", "error"])
-      .then((detail) => (detail && detail.bytes ? detail : null));
+    const progress = (p) => this.#emit("tune-progress", p);
+    return this.#ask("tune", { images, labels, steps }, [images.buffer, labels.buffer], ["tuned", "tune-cancelled"],
+      { "tune-progress": progress })
+      .then((detail) => {
+        if (detail.type === "tuned") this.#emit("tuned", detail);
+        return detail.type === "tuned" ? detail : null;
+      });
   }
 
   cancelTune() {
     this.worker.postMessage({ type: "tune-cancel" });
   }
 
-  #ask(type, body, okTypes, failTypes) {
+  /** Send a request with a fresh id; resolves with the worker's answer of one of okTypes with that id,
+   * rejects with its error (or when loading fails). progress: {type: handler} for messages along the way.
+   * transfer: buffers the worker takes over (the caller must not use them afterwards). */
+  #ask(type, body, transfer, okTypes, progress = {}) {
+    const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      const all = [...okTypes, ...failTypes];
-      const done = (e) => {
-        for (const t of all) this.removeEventListener(t, done);
-        if (okTypes.includes(e.type)) resolve(e.detail);
-        else reject(new Error(e.detail.message));
-      };
-      for (const t of all) this.addEventListener(t, done);
-      const transfer = Object.values(body).filter((v) => v && v.buffer instanceof ArrayBuffer).map((v) => v.buffer);
-      this.worker.postMessage({ type, ...body }, transfer);
+      this.#pending.set(id, { okTypes, progress, resolve, reject });
+      this.worker.postMessage({ type, id, ...body }, transfer);
     });
+  }
+
+  /** A message answering an #ask: settle it (or report its progress). -> whether it was one. */
+  #answer(msg) {
+    const asked = msg.id !== undefined && this.#pending.get(msg.id);
+    if (!asked) return false;
+    if (asked.progress[msg.type]) {
+      asked.progress[msg.type](msg);
+      return true;
+    }
+    if (msg.type !== "error" && !asked.okTypes.includes(msg.type)) return false;
+    this.#pending.delete(msg.id);
+    if (msg.type === "error") asked.reject(new Error(msg.message));
+    else asked.resolve(msg);
+    return true;
   }
 
   /** The drawing changed: predict it (now, or as soon as possible). */
@@ -179,11 +195,14 @@ export class Predictor extends EventTarget {
     clearTimeout(this.watchdog);
     this.state = "error";
     this.inFlight = null;
+    for (const { reject } of this.#pending.values()) reject(new Error(message));
+    this.#pending.clear();
     this.#emit("error", { stage, message });
   }
 
   #onMessage(msg) {
     if (this.state === "loading") this.#arm();
+    if (msg.type !== "result" && this.#answer(msg)) return;
     switch (msg.type) {
       case "status":
         if (this.state !== "loading") break;
@@ -197,16 +216,13 @@ export class Predictor extends EventTarget {
         this.#emit("progress", { file: msg.file, loaded: msg.loaded, total: msg.total });
         break;
       case "info":
-        this.#emit("info", { versions: msg.versions, sizes: msg.sizes });
+        this.#emit("info", { versions: msg.versions, sizes: msg.sizes, limits: msg.limits });
         break;
       case "ready":
         clearTimeout(this.watchdog);
         this.state = "ready";
         this.#emit("ready", { ...msg, ms: performance.now() - this.started });
         this.#pump();
-        break;
-      case "model":
-        this.#emit("model-loaded", msg);
         break;
       case "result": {
         const sent = this.inFlight;
@@ -225,26 +241,11 @@ export class Predictor extends EventTarget {
         this.#pump();
         break;
       }
-      case "why":
-        this.#emit("why", { id: msg.id, why: msg.why });
-        break;
-      case "tune-progress":
-        this.#emit("tune-progress", { step: msg.step, steps: msg.steps, loss: msg.loss, pythonMs: msg.pythonMs });
-        break;
-      case "tuned":
-        this.#emit("tuned", { bytes: msg.bytes, ms: msg.ms, pythonMs: msg.pythonMs, replayMs: msg.replayMs,
-          finishMs: msg.finishMs });
-        break;
-      case "tune-cancelled":
-        this.#emit("tune-cancelled", null);
-        break;
-      case "error":
-        if (msg.request === "tune" || msg.request === "why") {
-          this.#emit(`${msg.request}-error`, { message: msg.message }); // not fatal: the app goes on
-        } else if ((msg.request === "load-model" || msg.request === "load-model-bytes") && this.state === "ready") {
-          this.#emit("model-error", { message: msg.message }); // the model in use stays
-        } else {
+      case "error": // loading or a reading failed (an answer to no pending request is only logged)
+        if (msg.request === undefined || msg.request === "init" || msg.request === "predict") {
           this.#fail(msg.stage, msg.message);
+        } else {
+          console.warn(`the Python worker refused a ${msg.request} request`, msg.message);
         }
         break;
       default:

@@ -94,6 +94,38 @@ export class Store {
       (tx) => promised(tx.objectStore("drawings").add({ created: Date.now(), ...drawing })));
   }
 
+  /** Keep several drawings in one transaction: all of them, or (on failure) none. -> their ids. */
+  addDrawings(drawings) {
+    return this.#run(["drawings"], "readwrite", "The drawings could not be kept", (tx) => {
+      const store = tx.objectStore("drawings");
+      return Promise.all(drawings.map((d) => promised(store.add({ created: Date.now(), ...d }))));
+    });
+  }
+
+  /** How many drawings are kept. */
+  count() {
+    return this.#run(["drawings"], "readonly", "Your drawings could not be counted",
+      (tx) => promised(tx.objectStore("drawings").count()));
+  }
+
+  /** The n newest drawings, newest first (a cursor: the others are not read). */
+  newest(n) {
+    return this.#run(["drawings"], "readonly", "Your drawings could not be read", (tx) => new Promise((resolve, reject) => {
+      const found = [];
+      const request = tx.objectStore("drawings").openCursor(null, "prev");
+      request.onerror = () => reject(request.error);
+      request.onsuccess = () => {
+        const cursor = request.result;
+        if (!cursor || found.length >= n) {
+          resolve(found);
+          return;
+        }
+        found.push(cursor.value);
+        cursor.continue();
+      };
+    }));
+  }
+
   /** All drawings, oldest first: [{id, label, image, strokes, created}]. */
   drawings() {
     return this.#run(["drawings"], "readonly", "Your drawings could not be read",
@@ -136,8 +168,20 @@ export class MemoryStore {
     return id;
   }
 
+  async addDrawings(drawings) {
+    return Promise.all(drawings.map((d) => this.addDrawing(d)));
+  }
+
   async drawings() {
     return this.#drawings.slice();
+  }
+
+  async count() {
+    return this.#drawings.length;
+  }
+
+  async newest(n) {
+    return this.#drawings.slice(-n).reverse();
   }
 
   async deleteDrawing(id) {

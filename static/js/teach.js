@@ -13,13 +13,15 @@
 // stays saved). A failed fine-tuning leaves the model in use as it was (data-tuning="error").
 
 import { MemoryStore, Store } from "./store.js";
-import { NOT_DIGIT_LABEL, csvFromDrawings, drawingsFromCsv } from "./teach-data.js";
+import { formatBytes } from "./model.js";
 
 const html = document.documentElement;
 const PERSONAL_NAME = "your personal model";
 const IN_TAB = "kept in this tab for now (marked \u201cnot saved\u201d; Learn and Export use it)";
 const tabOnly = (what, n) => `${what} in this tab only: ${n === 1 ? "it" : "they"} will be gone when the tab closes.`;
 const drawingsWord = (n) => `${n} drawing${n === 1 ? "" : "s"}`;
+const GALLERY_PAGE = 48; // drawings the gallery shows at first, and adds per "Show more"
+const KEEP_BATCH = 250; // imported drawings kept per IndexedDB transaction
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -58,6 +60,11 @@ export function installTeaching({ pad, predictor, sizes, shippedModelUrl }) {
   const exportModel = $(".export-model");
   const importCsv = $("#import-csv");
   const message = $(".teach-message");
+  const more = $(".gallery-more");
+  more.addEventListener("click", () => {
+    galleryShown += GALLERY_PAGE;
+    refreshGallery();
+  });
 
   let opened = false; // the device's storage tried (after the model is ready)
   let device = null; // Store (IndexedDB), or null when the browser gives none
@@ -65,7 +72,12 @@ export function installTeaching({ pad, predictor, sizes, shippedModelUrl }) {
   let personalBytes = null; // the personal model in use (its file's bytes), for export
   let personalSaved = false; // the device holds a personal model (loaded on the next visit)
   let lastImage = null; // the 28x28 image (Float32Array) the network saw for the shown result
-  let busy = false;
+  let busy = 0; // operations under way that change the drawings or the model: teach, import, delete, learn, reset
+  let limits = null; // digitnet's limits (the worker's info): import_rows, import_bytes
+  let galleryShown = GALLERY_PAGE;
+  let shape = null; // digitnet.sizes (the worker's info): pixels, side, not_digit
+  predictor.addEventListener("info", (e) => { ({ limits, sizes: shape } = e.detail); });
+  const labelWords = (label) => (label === shape.not_digit ? "not a digit" : String(label));
 
   /** The card's message; warning: something is or may be lost, or failed (shown as such). */
   const say = (text, warning = false) => {
@@ -75,9 +87,30 @@ export function installTeaching({ pad, predictor, sizes, shippedModelUrl }) {
   const canTeach = () => lastImage !== null && !busy && opened;
   function refreshButtons() {
     for (const b of [...teachButtons, none]) b.disabled = !canTeach();
-    fineTune.disabled = busy || !opened || Number(count.dataset.count) === 0 || predictor.state !== "ready";
-    reset.disabled = busy || html.dataset.model !== "personal";
-    exportModel.disabled = busy || html.dataset.model !== "personal";
+    fineTune.disabled = Boolean(busy) || !opened || Number(count.dataset.count) === 0 || predictor.state !== "ready";
+    reset.disabled = Boolean(busy) || (html.dataset.model !== "personal" && !personalSaved);
+    exportModel.disabled = Boolean(busy) || html.dataset.model !== "personal";
+    importCsv.disabled = Boolean(busy);
+  }
+
+  /** Run work (async) as one operation that changes the drawings or the model: the buttons that start
+   * another are disabled at once, in the same task as the click, and again when it ends. */
+  async function exclusive(work) {
+    busy += 1;
+    refreshButtons();
+    try {
+      return await work();
+    } finally {
+      busy -= 1;
+      refreshButtons();
+    }
+  }
+
+  /** Drawings -> {images: Uint8Array(N * pixels), labels: Uint8Array(N)}, as the worker takes them. */
+  function packed(drawings) {
+    const images = new Uint8Array(drawings.length * shape.pixels);
+    drawings.forEach((d, i) => images.set(d.image, i * shape.pixels));
+    return { images, labels: Uint8Array.from(drawings, (d) => d.label) };
   }
 
   /** Every drawing, oldest first: the device's, then (marked unsaved) those kept in this tab. */
@@ -131,27 +164,38 @@ export function installTeaching({ pad, predictor, sizes, shippedModelUrl }) {
 
   const savedNow = (n) => (n ? ` ${n === 1 ? "The drawing" : `The ${drawingsWord(n)}`} kept in this tab ${n === 1 ? "is" : "are"} saved now.` : "");
 
+  /** The newest n drawings, oldest of them first (only those are read from the device). */
+  async function newestDrawings(n) {
+    const kept = device ? await device.newest(n) : [];
+    const inTab = (await memory.newest(n)).map((d) => ({ ...d, unsaved: true }));
+    return [...kept, ...inTab].sort((a, b) => b.created - a.created).slice(0, n).reverse();
+  }
+
   async function refreshGallery() {
     let drawings;
+    let total;
     try {
-      drawings = await allDrawings();
+      total = (device ? await device.count() : 0) + memory.size;
+      drawings = await newestDrawings(galleryShown);
     } catch (err) {
       say(err.message, true);
       refreshButtons();
       return;
     }
-    count.dataset.count = String(drawings.length);
-    count.textContent = String(drawings.length);
+    count.dataset.count = String(total);
+    count.textContent = String(total);
+    more.hidden = total <= drawings.length;
+    more.textContent = `Show ${Math.min(GALLERY_PAGE, total - drawings.length)} more (${drawings.length} of ${total} shown)`;
     gallery.replaceChildren(...drawings.map((d) => {
-      const canvas = el("canvas", { width: "28", height: "28", "aria-hidden": "true" });
+      const canvas = el("canvas", { width: String(shape.side), height: String(shape.side), "aria-hidden": "true" });
       const ctx = canvas.getContext("2d");
-      const img = ctx.createImageData(28, 28);
+      const img = ctx.createImageData(shape.side, shape.side);
       d.image.forEach((v, i) => { img.data.set([v, v, v, 255], 4 * i); });
       ctx.putImageData(img, 0, 0);
-      const label = d.label === NOT_DIGIT_LABEL ? "not a digit" : String(d.label);
+      const label = labelWords(d.label);
       const del = el("button", { type: "button", class: "gallery-delete",
         "aria-label": `Delete this drawing of ${label}${d.unsaved ? " (not saved)" : ""}` }, "×");
-      del.addEventListener("click", async () => {
+      del.addEventListener("click", () => exclusive(async () => {
         try {
           if (d.unsaved) {
             await memory.deleteDrawing(d.id);
@@ -164,7 +208,7 @@ export function installTeaching({ pad, predictor, sizes, shippedModelUrl }) {
           say(err.message, true);
         }
         await refreshGallery();
-      });
+      }));
       const item = el("li", { class: d.unsaved ? "gallery-item unsaved" : "gallery-item" }, canvas, el("span", { text: label }));
       if (d.unsaved) item.append(el("span", { class: "gallery-note", text: "not saved" }));
       item.append(del);
@@ -173,24 +217,21 @@ export function installTeaching({ pad, predictor, sizes, shippedModelUrl }) {
     refreshButtons();
   }
 
-  async function teach(label) {
+  function teach(label) {
     if (!canTeach()) return;
     const image = Uint8Array.from(lastImage, (v) => Math.round(Math.min(1, Math.max(0, v)) * 255));
-    const as = label === NOT_DIGIT_LABEL ? "not a digit" : `a ${label}`;
-    busy = true; // one drawing at a time: a second press waits for the pad to clear
-    try {
+    const as = label === shape.not_digit ? "not a digit" : `a ${label}`;
+    exclusive(async () => { // one drawing at a time: a second press waits for the pad to clear
       const saved = await savePending();
       const { onDevice, error } = await keep({ label, image, strokes: pad.strokes.map((s) => s.map((p) => p.slice())) });
       if (onDevice) say(`Kept as ${as}.${savedNow(saved)}`);
       else say(error ? notSaved(error, `this drawing (${as})`) : tabOnly(`Kept as ${as}`, 1), true);
       pad.clear();
-    } finally {
-      busy = false;
-    }
-    await refreshGallery();
+      await refreshGallery();
+    });
   }
   teachButtons.forEach((b, d) => b.addEventListener("click", () => teach(d)));
-  none.addEventListener("click", () => teach(NOT_DIGIT_LABEL));
+  none.addEventListener("click", () => teach(shape.not_digit));
 
   /** Keep the personal model in use on the device; if it cannot, say so (it stays in use). */
   async function savePersonal(bytes) {
@@ -209,7 +250,11 @@ export function installTeaching({ pad, predictor, sizes, shippedModelUrl }) {
     }
   }
 
-  fineTune.addEventListener("click", async () => {
+  fineTune.addEventListener("click", () => {
+    if (busy || fineTune.disabled) return;
+    exclusive(learn);
+  });
+  async function learn() {
     let drawings;
     try {
       drawings = await allDrawings();
@@ -218,16 +263,13 @@ export function installTeaching({ pad, predictor, sizes, shippedModelUrl }) {
       return;
     }
     if (!drawings.length) return;
-    busy = true;
     html.dataset.tuning = "running";
     bar.hidden = cancel.hidden = false;
     bar.value = 0;
     tuneText.textContent = "Learning…";
     tuneText.classList.remove("warning");
     refreshButtons();
-    const images = new Uint8Array(drawings.length * 784);
-    drawings.forEach((d, i) => images.set(d.image, i * 784));
-    const labels = Uint8Array.from(drawings, (d) => d.label);
+    const { images, labels } = packed(drawings);
     const progress = (e) => {
       bar.value = e.detail.steps ? e.detail.step / e.detail.steps : 0;
       tuneText.textContent = `Learning: step ${e.detail.step} of ${e.detail.steps}` +
@@ -255,31 +297,34 @@ export function installTeaching({ pad, predictor, sizes, shippedModelUrl }) {
       tuneText.classList.add("warning");
     } finally {
       predictor.removeEventListener("tune-progress", progress);
-      busy = false;
       bar.hidden = cancel.hidden = true;
-      refreshButtons();
     }
-  });
+  }
   cancel.addEventListener("click", () => predictor.cancelTune());
 
-  reset.addEventListener("click", async () => {
-    try {
-      await predictor.loadModel(shippedModelUrl);
-      html.dataset.model = "shipped";
-      personalBytes = null;
-      predictor.request();
-      if (device) await device.forgetPersonalModel();
-      personalSaved = false;
-      say("Back to the shipped model.");
-    } catch (err) {
-      say(err.message, true);
-    }
-    refreshButtons();
+  reset.addEventListener("click", () => {
+    if (busy || reset.disabled) return;
+    exclusive(async () => {
+      try {
+        if (html.dataset.model === "personal") {
+          await predictor.loadModel(shippedModelUrl);
+          html.dataset.model = "shipped";
+          personalBytes = null;
+          predictor.request();
+        }
+        if (device) await device.forgetPersonalModel();
+        personalSaved = false;
+        say("Back to the shipped model.");
+      } catch (err) {
+        say(err.message, true);
+      }
+    });
   });
 
   exportCsv.addEventListener("click", async () => {
     try {
-      download("my-digits.csv", csvFromDrawings(await allDrawings()), "text/csv");
+      const { images, labels } = packed(await allDrawings());
+      download("my-digits.csv", await predictor.exportCsv(images, labels), "text/csv");
     } catch (err) {
       say(err.message, true);
     }
@@ -287,28 +332,57 @@ export function installTeaching({ pad, predictor, sizes, shippedModelUrl }) {
   exportModel.addEventListener("click", () => {
     if (personalBytes) download("my-model.npz", personalBytes, "application/octet-stream");
   });
-  importCsv.addEventListener("change", async () => {
+  /** Keep imported drawings, KEEP_BATCH per transaction (a task each, so the page stays responsive);
+   * a batch the device refuses is kept in this tab. -> {inTab, error} as keep() says them. */
+  async function keepAll(drawings) {
+    let inTab = 0;
+    let error = null;
+    for (let i = 0; i < drawings.length; i += KEEP_BATCH) {
+      const batch = drawings.slice(i, i + KEEP_BATCH);
+      if (device && !error) {
+        try {
+          await device.addDrawings(batch);
+          continue;
+        } catch (err) {
+          error = err;
+        }
+      }
+      await memory.addDrawings(batch);
+      inTab += batch.length;
+    }
+    return { inTab, error };
+  }
+
+  importCsv.addEventListener("change", () => {
     const file = importCsv.files[0];
     importCsv.value = "";
-    if (!file) return;
-    try {
-      const drawings = drawingsFromCsv(await file.text(), file.name);
-      const saved = await savePending();
-      let inTab = 0;
-      let error = null;
-      for (const d of drawings) {
-        const kept = await keep(d);
-        if (!kept.onDevice) inTab += 1;
-        error ||= kept.error;
-      }
-      const done = `Imported ${drawingsWord(drawings.length)} from ${file.name}`;
-      if (!inTab) say(`${done}.${savedNow(saved)}`);
-      else if (!error) say(tabOnly(done, drawings.length), true);
-      else say(`${done}. ${notSaved(error, inTab === drawings.length ? "they" : `${inTab} of them`, true)}`, true);
-    } catch (err) {
-      say(err.message, true);
+    if (!file || busy) return;
+    if (limits && file.size > limits.import_bytes) { // refused before it is read
+      say(`${file.name} is ${formatBytes(file.size)}, more than the ${formatBytes(limits.import_bytes)} ` +
+        `(${limits.import_rows} drawings) that can be imported at once: split it into smaller files.`, true);
+      return;
     }
-    await refreshGallery();
+    exclusive(async () => {
+      say(`Reading ${file.name}…`);
+      try {
+        const bytes = new Uint8Array(await file.arrayBuffer());
+        const { labels, images } = await predictor.importCsv(bytes, file.name,
+          ({ row, rows }) => say(`Reading ${file.name}: ${row} of ${drawingsWord(rows)}…`));
+        const now = Date.now();
+        const { pixels } = shape;
+        const drawings = Array.from(labels, (label, i) =>
+          ({ label, image: images.slice(i * pixels, (i + 1) * pixels), strokes: [], created: now + i / labels.length }));
+        const saved = await savePending();
+        const { inTab, error } = await keepAll(drawings);
+        const done = `Imported ${drawingsWord(drawings.length)} from ${file.name}`;
+        if (!inTab) say(`${done}.${savedNow(saved)}`);
+        else if (!error) say(tabOnly(done, drawings.length), true);
+        else say(`${done}. ${notSaved(error, inTab === drawings.length ? "they" : `${inTab} of them`, true)}`, true);
+      } catch (err) {
+        say(err.message, true);
+      }
+      await refreshGallery();
+    });
   });
 
   // Why: the gradient of the answer times the image, drawn over the preview.
@@ -327,7 +401,7 @@ export function installTeaching({ pad, predictor, sizes, shippedModelUrl }) {
     if (ticket !== whyFor || !values || !why.checked) return;
     const preview = document.querySelector('[data-testid="preview"]');
     const ctx = preview.getContext("2d");
-    const img = ctx.getImageData(0, 0, 28, 28);
+    const img = ctx.getImageData(0, 0, shape.side, shape.side);
     const top = values.reduce((m, v) => Math.max(m, Math.abs(v)), 1e-12);
     values.forEach((v, i) => {
       const a = Math.min(1, Math.abs(v) / top);
@@ -355,6 +429,21 @@ export function installTeaching({ pad, predictor, sizes, shippedModelUrl }) {
     if (why.checked && lastImage) showWhy();
   });
 
+  /** The saved personal model cannot be read: remove it, so the message is said once. If even that
+   * fails, "Back to the shipped model" stays enabled to try again. */
+  async function forgetBroken(err) {
+    const why = `Your saved personal model could not be read (${err.message})`;
+    try {
+      await device.forgetPersonalModel();
+      personalSaved = false;
+      say(`${why}, so it was removed; the shipped model is reading. Your drawings are kept: ` +
+        "Learn my handwriting makes a new one.", true);
+    } catch (removeErr) {
+      say(`${why}; the shipped model is reading. It could not be removed (${removeErr.message}): ` +
+        "Back to the shipped model tries again.", true);
+    }
+  }
+
   predictor.addEventListener("ready", async () => {
     try {
       device = await Store.open();
@@ -380,7 +469,7 @@ export function installTeaching({ pad, predictor, sizes, shippedModelUrl }) {
         html.dataset.model = "personal";
         predictor.request();
       } catch (err) {
-        say(`Your personal model could not be loaded (${err.message}); using the shipped one.`, true);
+        await forgetBroken(err);
       }
     }
     await refreshGallery();
