@@ -95,7 +95,6 @@ def evaluate_section(d: dict) -> tuple[list[str], list[Plot]]:
         lines += ["", "Accuracy per digit:", "",
                   table(list(per_digit), [[pct(a, 1) for a in per_digit.values()]])]
     negatives = d.get("negatives") or {}
-    plots = []
     if negatives:
         summary = d.get("negatives_summary") or {}
         body = [[kind + (" (never seen in training)" if r.get("held_out") else ""), r.get("n", "—"),
@@ -104,25 +103,16 @@ def evaluate_section(d: dict) -> tuple[list[str], list[Plot]]:
         body.append(["**all kinds**", total, pct(summary.get("all"), 1)])
         lines += ["", "Drawings that are not digits, made from the test digits with a seed training never "
                       "uses, called \"not a digit\":", "", table(["kind", "n", "rejected"], body)]
-
-        def draw(fig, negatives=negatives):
-            ax = fig.add_subplot()
-            kinds = list(negatives)
-            shares = [100 * negatives[k].get("rejected", 0) for k in kinds]
-            colours = ["tab:orange" if negatives[k].get("held_out") else "tab:blue" for k in kinds]
-            ax.barh(kinds[::-1], shares[::-1], color=colours[::-1])
-            ax.set_xlim(0, 100)
-            ax.set_xlabel("called \"not a digit\" (%); orange: a kind never seen in training")
-            ax.set_title("Drawings that are not digits, rejected by the shipped model")
-        plots.append(Plot("results-rejection.png", draw))
     for name in ("symbols", "pictograms"):
         shares = d.get(name) or {}
         if shares:
-            worst = sorted(shares.items(), key=lambda cs: cs[1])[:8]
-            lines += ["", f"{name.capitalize()} one by one: the {len(worst)} least often rejected "
-                          f"of {len(shares)}: "
-                      + ", ".join(f"`{c}` {pct(s, 0)}" for c, s in worst) + "."]
-    return lines, plots
+            missed = sorted(((c, s) for c, s in shares.items() if s < 1), key=lambda cs: cs[1])
+            cells = [f"`{c}` {pct(s, 0)}" for c, s in missed]
+            if len(missed) < len(shares):
+                cells.append(f"the other {len(shares) - len(missed)} at 100%" if missed else "all at 100%")
+            lines += ["", f"{name.capitalize()} one by one ({len(shares)}), called \"not a digit\": "
+                      + ", ".join(cells) + "."]
+    return lines, []
 
 
 def robustness_section(d: dict) -> tuple[list[str], list[Plot]]:
