@@ -226,3 +226,67 @@ def test_a_model_download_too_large_is_refused_from_its_content_length(chromium_
     finally:
         context.close()
         server.stop()
+
+
+def parity_files() -> dict[str, bytes]:
+    """Twenty drawings CSV files, good and bad, by name."""
+    rng = np.random.default_rng(3)
+    row = lambda label, pixels=None: ",".join([label] + [str(v) for v in (  # noqa: E731
+        pixels if pixels is not None else rng.integers(0, 256, csvfile.PIXELS))])
+    head = csvfile.HEADER
+    three = "\n".join([head, row("1"), row("10"), row("7")]) + "\n"
+    zeros = ["0"] * csvfile.PIXELS
+    return {
+        "good.csv": three.encode(),
+        "crlf.csv": three.replace("\n", "\r\n").encode(),
+        "bom.csv": b"\xef\xbb\xbf" + three.encode(),
+        "blank-end.csv": (three + "\n\n").encode(),
+        "one.csv": f"{head}\n{row('0')}".encode(),
+        "not-digits.csv": "\n".join([head, row("10"), row("10")]).encode(),
+        "exported.csv": csvfile.csv_text(np.zeros((2, csvfile.PIXELS), np.uint8), np.array([3, 10])).encode(),
+        "header-only.csv": f"{head}\n".encode(),
+        "empty.csv": b"",
+        "cr-only.csv": three.replace("\n", "\r").encode(),
+        "spaced-label.csv": f"{head}\n{row(' 3 ')}\n".encode(),
+        "label-11.csv": f"{head}\n{row('11')}\n".encode(),
+        "pixel-256.csv": f"{head}\n{row('2', ['256'] + zeros[1:])}\n".encode(),
+        "short.csv": f"{head}\n{row('2', zeros[:-1])}\n".encode(),
+        "long.csv": f"{head}\n{row('2', zeros + ['0'])}\n".encode(),
+        "letter.csv": f"{head}\n{row('2', zeros[:5] + ['x'] + zeros[6:])}\n".encode(),
+        "no-header.csv": f"{row('2')}\n{row('3')}\n".encode(),
+        "negative.csv": f"{head}\n{row('2', ['-1'] + zeros[1:])}\n".encode(),
+        "empty-field.csv": f"{head}\n{row('2', [''] + zeros[1:])}\n".encode(),
+        "blank-middle.csv": "\n".join([head, row("1"), "", row("2")]).encode(),
+    }
+
+
+def cli_verdict(path) -> str:
+    """What the CLIs' loader (training.train --extra) says of a file, in the page's words."""
+    from training.data import DataError, load_dataset
+    try:
+        n = len(load_dataset(path.name, cache=False, not_digit=True))
+    except DataError as e:
+        return str(e)
+    return f"Imported {n} drawing{'s' if n != 1 else ''} from {path.name}."
+
+
+def test_the_page_and_the_cli_accept_and_refuse_the_same_files(context, server, tmp_path, monkeypatch):
+    files = parity_files()
+    assert len(files) == 20
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    monkeypatch.chdir(tmp_path)                     # the CLI names the file as the page does
+    expected = {name: cli_verdict(tmp_path / name) for name in files}
+    assert sum(v.startswith("Imported") for v in expected.values()) == 7
+    app = App(context, server.url).open()
+    app.page.wait_for_function("() => document.documentElement.dataset.storage === 'device'")
+    shown = {}
+    for name in files:
+        app.page.evaluate("() => { document.querySelector('.teach-message').textContent = ''; }")
+        app.page.locator("#import-csv").set_input_files(str(tmp_path / name))
+        app.page.wait_for_function("""() => {
+            const text = document.querySelector('.teach-message').textContent;
+            return text && !text.startsWith('Reading') && !document.querySelector('#import-csv').disabled;
+        }""")
+        shown[name] = message(app)
+    assert shown == expected
