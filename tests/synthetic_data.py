@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
+from digitnet.csvfile import csv_text
 from training.data import Dataset
 
 
@@ -16,3 +19,9 @@ def synthetic(n: int, seed: int, noise: int = 40) -> Dataset:
         r, c = 3 + (d // 5) * 12, 2 + (d % 5) * 5
         images[i, r:r + 6, c:c + 4] = 255
     return Dataset(images, labels)
+
+
+def write_csv(path: Path, data: Dataset) -> Path:
+    """``data`` as a drawings CSV at ``path`` (``digitnet.csvfile``'s format)."""
+    path.write_text(csv_text(data.images.reshape(len(data), -1), data.labels))
+    return path

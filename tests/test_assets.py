@@ -332,11 +332,9 @@ def test_nothing_rebuilt_when_nothing_changed(built, tmp_path, monkeypatch, real
         raise AssertionError("precompile_archives was called")
 
     monkeypatch.setattr(precompile, "precompile_archives", no_compiling)
-    # Leftovers go: an old tag folder, an interrupted build, the old flat layout's files; nothing else.
+    # Leftovers go: another tag folder, an interrupted build; nothing else.
     (dest / "0.27.7-0123456789").mkdir()
     (dest / ".build-x").mkdir()
-    (dest / "pyodide.asm.wasm").write_bytes(b"old layout")
-    (dest / "micropip-0.9.0-py3-none-any.whl").write_bytes(b"old layout")
     (dest / "notes.txt").write_text("not ours to remove")
     assert assets.build_runtime(real_stock, dest, compress=(), cache=None) == (tag, False)
     assert sorted(p.name for p in dest.iterdir()) == sorted([tag, assets.RUNTIME_MJS, assets.BUILD_JSON, "notes.txt"])

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import csv
 import io
 import subprocess
 import sys
@@ -15,10 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from digitnet.modelfile import save_model
-from synthetic_data import synthetic
+from synthetic_data import synthetic, write_csv
 from tools.cli import number, output_dir, output_file, whole_number
 from tools.paths import ROOT
-from training.data import Dataset
 from training.evaluate import main as evaluate_main
 from training.negatives import KINDS
 from training.train import TrainConfig, main as train_main, train
@@ -26,15 +24,6 @@ from training.train import TrainConfig, main as train_main, train
 TRAIN_ROWS = 40
 DIGITS_ONLY = ["--negatives", "0", "--drawn", "0", "--inked", "0", "--elastic", "0"]
 PROPERTY = settings(max_examples=20, deadline=None, database=None)
-
-
-def write_csv(path, data: Dataset):
-    with open(path, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["label"] + [f"p{i}" for i in range(784)])
-        for img, lab in zip(data.images, data.labels):
-            w.writerow([int(lab)] + img.ravel().tolist())
-    return path
 
 
 @pytest.fixture(scope="module")

@@ -8,22 +8,13 @@ import pytest
 
 from digitnet.modelfile import load_model, save_model
 from training import augment as aug
-from synthetic_data import synthetic
+from synthetic_data import synthetic, write_csv
 from training.data import Dataset
 from training.evaluate import main as evaluate_main
 from training.train import TrainConfig, build_parser, learning_rate, main as train_main, train
 
 
 DIGITS_ONLY = ["--negatives", "0", "--drawn", "0", "--inked", "0", "--elastic", "0"]  # synthetic blobs: no drawings, no wobble
-
-
-def write_csv(path, data: Dataset):
-    with open(path, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["label"] + [f"p{i}" for i in range(784)])
-        for img, lab in zip(data.images, data.labels):
-            w.writerow([int(lab)] + img.ravel().tolist())
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -278,7 +269,7 @@ def test_extra_not_a_digit_rows_train_the_not_a_digit_class_only(tmp_path, data_
 def test_held_out_kinds_stay_out_of_training_and_the_file_says_which(tmp_path, data_files, capsys, monkeypatch):
     """--hold-out: the kinds named are not made for training; the model file records them, and
     evaluate marks them as kinds the model never saw. Holding out every kind is refused."""
-    from training.evaluate import LEGACY_HELD_OUT, unseen_kinds
+    from training.evaluate import UNRECORDED_HELD_OUT, unseen_kinds
     from training.negatives import HELD_OUT, KINDS
 
     train_csv, test_csv = data_files
@@ -301,7 +292,7 @@ def test_held_out_kinds_stay_out_of_training_and_the_file_says_which(tmp_path, d
     assert unseen_kinds(load_model(out)) == ("stray_mark", "pictograms")
     model = load_model(out)
     del model.meta["hyperparameters"]["hold_out"]                      # a file from before the flag
-    assert unseen_kinds(model) == LEGACY_HELD_OUT
+    assert unseen_kinds(model) == UNRECORDED_HELD_OUT
 
     out.unlink()
     capsys.readouterr()

@@ -410,7 +410,7 @@ def build_runtime(stock: Path = DEST / STOCK, dest: Path = DEST, *, npm_lock: Pa
              if f.is_file() and not f.name.endswith((".br", ".gz"))}
     write_if_changed(dest / RUNTIME_MJS, runtime_module(tag, page, preload, sizes))
     write_if_changed(dest / BUILD_JSON, _json_bytes(state))
-    _prune(dest, keep=tag, legacy=[*RUNTIME_FILES, *(fn for fn, _ in package_entries(lock))])
+    _prune(dest, keep=tag)
     return tag, built
 
 
@@ -451,20 +451,15 @@ def _build(stock: Path, dest: Path, lock: dict, kinds: tuple[str, ...], cache: P
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _prune(dest: Path, keep: str, legacy: Iterable[str] = ()) -> list[str]:
-    """Remove other tag folders, leftovers of a build (.build-*, .old-*) and ``legacy`` files; -> names removed.
+def _prune(dest: Path, keep: str) -> list[str]:
+    """Remove other tag folders and leftovers of a build (.build-*, .old-*); -> names removed.
 
-    ``legacy``: file names directly in ``dest`` from before the stock/ and tag folders (the
-    runtime and wheels used to sit there). Only called under ``_exclusive``: no other build
-    is running in ``dest``.
+    Only called under ``_exclusive``: no other build is running in ``dest``.
     """
     removed = []
     for p in dest.iterdir():
         if p.is_dir() and p.name != keep and (TAG_RE.match(p.name) or p.name.startswith((".build-", ".old-"))):
             shutil.rmtree(p, ignore_errors=True)
-            removed.append(p.name)
-        elif p.is_file() and p.name in set(legacy):
-            p.unlink(missing_ok=True)
             removed.append(p.name)
     return removed
 

@@ -26,15 +26,14 @@ from tools.paths import ARTIFACTS, DATA_DIR, SHIPPED_MODEL
 DEFAULT_TEST = DATA_DIR / "mnist_test.csv"
 
 
-#: What models trained before ``--hold-out`` existed kept out of training (they saw the pictograms
-#: as part of the signs).
-LEGACY_HELD_OUT = ("symbols", "stray_mark")
+#: The kinds a model file that records no ``hold_out`` was kept from.
+UNRECORDED_HELD_OUT = ("symbols", "stray_mark")
 
 
 def unseen_kinds(model: Model) -> tuple[str, ...]:
     """The kinds of not-a-digit drawing ``model`` was never trained on, as its file records them
     (``training.train --hold-out``)."""
-    return tuple(model.meta.get("hyperparameters", {}).get("hold_out", LEGACY_HELD_OUT))
+    return tuple(model.meta.get("hyperparameters", {}).get("hold_out", UNRECORDED_HELD_OUT))
 
 
 def evaluate_negatives(model: Model, digits: Dataset, per_kind: int, seed: int) -> dict[str, dict]:

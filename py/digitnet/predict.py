@@ -13,9 +13,8 @@ guess. ``training.evaluate`` counts rejections by the same ``verdict``.
 
 The network reads each image in ``VIEWS`` ways (``read_proba``): as it is and moved one pixel
 in each of the eight directions, and the nine probability vectors are averaged (test-time
-augmentation). A digit the network half-reads one way is usually read right the other eight:
-MNIST test error 0.72% -> 0.58%, robustness bench 98.15% -> 98.36% with the same weights
-(README). Computed from the ink pixels (``first_layer_views``), the nine readings take about
+augmentation). A digit the network half-reads one way is usually read right the other eight,
+with the same weights (docs/results.md). Computed from the ink pixels (``first_layer_views``), the nine readings take about
 three times as long as one; the page reads each pen move with one view (``LIVE``, the bars
 follow the pen) and reads the finished drawing, once the pen lifts, with all nine: that reading is
 the verdict, the one ``training.evaluate`` and the benchmarks measure.

@@ -9,7 +9,7 @@ a replay sample of MNIST, so the network learns the new style without forgetting
         loss = tune.step(5)           # the worker runs a few steps, reports progress, repeats
     personal = tune.model             # a new Model; the one passed in is left as it was
 
-Three choices make it cheap and gentle (measured: bench/tune_bench.py and the README):
+Three choices make it cheap and gentle (measured by bench/tune_bench.py: docs/results.md):
 
 * Only the layers above the first ``frozen`` learn. The first layer (784 x 512) holds 85% of the
   weights and most of the arithmetic; kept fixed, its output h = a_k(x) for an image never
