@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from digitnet.sizes import CANVAS
+from digitnet.sizes import CANVAS, PEN_MAX, PEN_MIN
 
 Stroke = list[tuple[float, float]]
 
@@ -68,8 +68,6 @@ def render(strokes: list[Stroke], size: int = 280, width: float = 20.0) -> np.nd
 # round, anti-aliased pen as ``render`` (ink = clip(width/2 - distance + 0.5, 0, 1)), computed only
 # near each segment and vectorised over all segments of all drawings.
 
-#: The page's pen diameter, as a fraction of the pad's side: 0.015-0.1 (2.1-14 px at CANVAS = 140).
-PEN_MIN, PEN_MAX = 0.015, 0.1
 _PATCH_ENTRIES = 1 << 21  # pixels of segment neighbourhoods evaluated at a time (bounds memory)
 _DRAWINGS_AT_ONCE = 256   # pads rendered into one float buffer (bounds memory)
 

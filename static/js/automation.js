@@ -8,6 +8,8 @@
 //                  read while the pen was down, one view; the settled reading uses nine)
 //   predictTimes   round trip (ms) of every prediction, request sent -> answer received
 //   timings        {runtime, numpy, code, model, total} ms in the worker, plus ready (ms since page start)
+//   workerBlocked  [[start, end], ...]: when the worker's event loop was blocked during the boot (ms since
+//                  the epoch): it could post no progress then
 //   sizes          {side, pixels, classes, canvas} from the worker (digitnet.sizes), once it has them
 //   tuneTimings    the last fine-tuning, once <html data-tuning> has left "running" (null before):
 //                  {outcome: "tuned"|"cancelled"|"error", total, python, overhead, worker, replay,
@@ -57,6 +59,7 @@ export class Automation {
     predictor.addEventListener("info", (e) => { hooks.sizes = e.detail.sizes; });
     predictor.addEventListener("ready", (e) => {
       hooks.timings = { ...e.detail.timings, ready: Math.round(e.detail.ms) };
+      hooks.workerBlocked = e.detail.blocked;
     });
     predictor.addEventListener("result", (e) => hooks.predictTimes.push(e.detail.roundTrip));
     this.#timeTuning(predictor);

@@ -7,6 +7,7 @@ import { Predictor } from "./model.js";
 import { View } from "./ui.js";
 import { Automation } from "./automation.js";
 import { installTeaching } from "./teach.js";
+import { PEN } from "../pkg/digitnet.mjs";
 
 const DEFAULT_MODEL = "static/model/model.npz";
 const html = document.documentElement;
@@ -126,6 +127,8 @@ document.querySelector('[data-testid="clear"]').addEventListener("click", () => 
 
 const brush = document.querySelector('[data-testid="brush"]');
 const BRUSH_KEY = "digit-app.brush";
+Object.assign(brush, { min: String(PEN.min), max: String(PEN.max), step: String(PEN.step) });
+brush.value = String(PEN.default);
 try {
   const saved = Number(localStorage.getItem(BRUSH_KEY));
   if (saved >= Number(brush.min) && saved <= Number(brush.max)) brush.value = String(saved);
@@ -209,7 +212,7 @@ function checkedModelPath(value) {
 
 // ---- teaching (static/js/teach.js): the card under the pad and the prediction ----
 
-installTeaching({ pad, predictor, sizes: () => sizes, shippedModelUrl: DEFAULT_MODEL });
+installTeaching({ pad, predictor, view, sizes: () => sizes, shippedModelUrl: DEFAULT_MODEL });
 
 let modelPath = DEFAULT_MODEL;
 const requested = new URLSearchParams(location.search).get("model");

@@ -7,8 +7,10 @@
 // gets, so a drawing gives the same model input on every screen. That size
 // (digitnet.sizes.CANVAS) comes from the Python worker once it is ready.
 
-/** Default pen diameter as a fraction of the pad side (the page's slider goes from 0.015 to 0.1). */
-export const BRUSH = 1 / 14;
+import { PEN } from "../pkg/digitnet.mjs";
+
+/** Default pen diameter as a fraction of the pad side (digitnet.sizes.PEN_DEFAULT). */
+export const BRUSH = PEN.default;
 
 /** Trace one stroke on ctx (already styled), scaled to `size` pixels: quadratic smoothing through midpoints. */
 function traceStroke(ctx, points, size) {

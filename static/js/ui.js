@@ -157,6 +157,29 @@ export class View {
     this.preview.putImageData(img, 0, 0);
   }
 
+  /** Colour the preview by which pixels pushed the answer (values: Float32Array, one per pixel):
+   * red up, blue down, each as strong as its share of the largest. */
+  paintWhy(values) {
+    const side = this.preview.canvas.width;
+    const img = this.preview.getImageData(0, 0, side, side);
+    const top = values.reduce((m, v) => Math.max(m, Math.abs(v)), 1e-12);
+    values.forEach((v, i) => {
+      const a = Math.min(1, Math.abs(v) / top);
+      const [r, g, b] = v > 0 ? [255, 60, 60] : [70, 120, 255];
+      const j = 4 * i;
+      img.data[j] = Math.round(img.data[j] * (1 - a) + r * a);
+      img.data[j + 1] = Math.round(img.data[j + 1] * (1 - a) + g * a);
+      img.data[j + 2] = Math.round(img.data[j + 2] * (1 - a) + b * a);
+    });
+    this.preview.putImageData(img, 0, 0);
+    this.preview.canvas.dataset.why = "shown";
+  }
+
+  /** The plain preview again (the next result redraws it). */
+  hideWhy() {
+    delete this.preview.canvas.dataset.why;
+  }
+
   /** Tell screen readers a settled result: after `delay` ms (a pen lifted between two strokes of
    * one digit says nothing), in words ("Looks like an 8, 97% sure.", "Not a digit."). */
   announceResult(result, delay = 0) {

@@ -16,7 +16,9 @@
 //   {type: "info", versions, sizes, limits}  once digitnet is imported (before the model loads);
 //                                          sizes: {side, pixels, classes, not_digit, canvas} from
 //                                          digitnet.sizes; limits: what the import and a model file may be
-//   {type: "ready", versions, model, timings, files}   files: URLs this worker downloaded
+//   {type: "ready", versions, model, timings, files, blocked}
+//                                          files: URLs this worker downloaded; blocked: when its event
+//                                          loop was blocked during the boot (watchBlocked)
 //   {type: "model", id, url, model, ms}    answer to "load-model" and "load-model-bytes"
 //   {type: "result", id, probs: Float32Array, image: Float32Array, notDigit, verdict, reason, live, ms}
 //                                          verdict "digit" | "not-digit"; reason (digitnet.predict.REASONS)
@@ -237,8 +239,25 @@ function sameOrigin(url) {
 
 // ---- boot ----
 
+/** While the boot runs, the spans in which this worker's event loop was blocked for more than
+ * BLOCKED_MS (a synchronous call, such as Python starting): it can post nothing then, so the page's
+ * progress may pause. [[start, end], ...] in ms since the epoch (performance.timeOrigin based), so the
+ * page can compare them with its own clock. */
+const BLOCKED_MS = 200;
+function watchBlocked() {
+  const spans = [];
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    if (now - last > BLOCKED_MS) spans.push([performance.timeOrigin + last, performance.timeOrigin + now]);
+    last = now;
+  }, 50);
+  return { spans, stop: () => clearInterval(timer) };
+}
+
 async function init(msg) {
   downloads.booting = true;
+  blocked = watchBlocked();
   // What Pyodide fetches (pyodide.asm.js is imported, not fetched) and our wheel: known sizes.
   const sizes = runtime.SIZES || {};
   for (const url of runtime.PRELOAD || []) {
@@ -253,8 +272,10 @@ async function init(msg) {
     throw err;
   } finally {
     downloads.booting = false;
+    blocked.stop();
   }
 }
+let blocked = null;
 
 async function boot({ baseUrl, modelUrl }) {
   const t0 = performance.now();
@@ -281,7 +302,8 @@ async function boot({ baseUrl, modelUrl }) {
   mark("model", t);
   timings.total = Math.round(performance.now() - t0);
   const files = performance.getEntriesByType("resource").map((e) => e.name);
-  post({ type: "ready", versions: info.versions, model, timings, files });
+  blocked.stop();
+  post({ type: "ready", versions: info.versions, model, timings, files, blocked: blocked.spans });
   warmUp(WARM_UP_ROUNDS);
 }
 

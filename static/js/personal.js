@@ -1,0 +1,299 @@
+// Your drawings and your personal model: where they are kept, and the worker calls that read, learn
+// from and write them. No DOM here: teach.js shows what this does; every call that changes something
+// answers with what to tell the person, {text, warning} (warning: something is or may be lost, or
+// failed).
+//
+// Nothing taught is lost: when the device cannot keep something (no IndexedDB, as in some private
+// windows; or the quota is full), it is kept in this tab instead, and the words say so and why; a
+// drawing kept in the tab is "unsaved" and saved as soon as the device takes it. A personal model that
+// cannot be saved stays in use for the tab (the one saved before stays saved).
+
+import { formatBytes } from "./model.js";
+import { MemoryStore, Store } from "./store.js";
+
+const PERSONAL_NAME = "your personal model";
+const KEEP_BATCH = 250; // imported drawings kept per IndexedDB transaction (a task each)
+const IN_TAB = "kept in this tab for now (marked \u201cnot saved\u201d; Learn and Export use it)";
+
+export const drawingsWord = (n) => `${n} drawing${n === 1 ? "" : "s"}`;
+const tabOnly = (what, n) =>
+  `${what} in this tab only: ${n === 1 ? "it" : "they"} will be gone when the tab closes.`;
+const savedNow = (n) =>
+  n ? ` ${n === 1 ? "The drawing" : `The ${drawingsWord(n)}`} kept in this tab ${n === 1 ? "is" : "are"} saved now.` : "";
+const ok = (text) => ({ text, warning: false });
+const warn = (text) => ({ text, warning: true });
+
+/** Why `what` ("this drawing", "2 of them") could not be saved on the device (error: a StoreError),
+ * and that it is kept in this tab until the device takes it, in plain words. */
+function notSaved(error, what, plural = false) {
+  const why =
+    error.kind === "full"
+      ? `Storage is full, so ${what} could not be saved on this device.`
+      : `${what[0].toUpperCase()}${what.slice(1)} could not be saved on this device (${error.why}).`;
+  return (
+    `${why} ${plural ? "They are" : "It is"} ${IN_TAB} and saved once there is room: ` +
+    "delete drawings you no longer need, or export them before you close the tab."
+  );
+}
+
+export class Personal {
+  /** predictor: model.js's Predictor; shippedModelUrl: the model to go back to. */
+  constructor(predictor, shippedModelUrl) {
+    this.predictor = predictor;
+    this.shippedModelUrl = shippedModelUrl;
+    this.device = null; // Store (IndexedDB), or null when the browser gives none
+    this.memory = new MemoryStore(); // drawings the device could not keep: this tab only
+    this.personalBytes = null; // the personal model in use (its file's bytes), for export
+    this.personalSaved = false; // the device holds a personal model (loaded on the next visit)
+    this.shape = null; // digitnet.sizes and limits, from the worker's info
+    this.limits = null;
+    predictor.addEventListener("info", (e) => {
+      this.shape = e.detail.sizes;
+      this.limits = e.detail.limits;
+    });
+  }
+
+  /** "not a digit" for that label, else the digit. */
+  labelWords(label) {
+    return label === this.shape.not_digit ? "not a digit" : String(label);
+  }
+
+  /** Open the device's storage, and use the personal model it keeps. -> {storage: "device"|"memory",
+   * personal: boolean (the personal model reads), said: [{text, warning}]}. */
+  async open() {
+    const said = [];
+    try {
+      this.device = await Store.open();
+    } catch (err) {
+      this.device = null; // teaching goes on, kept in this tab
+      said.push(warn(`Your drawings and personal model will not be kept after this tab closes: ${err.why}. ` +
+        "Until then, teaching, learning and export work as usual."));
+    }
+    let bytes = null;
+    try {
+      bytes = this.device && (await this.device.personalModel());
+    } catch (err) {
+      said.push(warn(`${err.message}; using the shipped model.`));
+    }
+    let personal = false;
+    if (bytes) {
+      this.personalSaved = true;
+      try {
+        await this.predictor.loadModelBytes(bytes, PERSONAL_NAME);
+        this.personalBytes = bytes;
+        personal = true;
+      } catch (err) {
+        said.push(await this.#forgetBroken(err));
+      }
+    }
+    return { storage: this.device ? "device" : "memory", personal, said };
+  }
+
+  /** The saved personal model cannot be read: remove it, so it is said once. If even that fails,
+   * "Back to the shipped model" (reset) tries again. */
+  async #forgetBroken(err) {
+    const why = `Your saved personal model could not be read (${err.message})`;
+    try {
+      await this.device.forgetPersonalModel();
+      this.personalSaved = false;
+      return warn(`${why}, so it was removed; the shipped model is reading. Your drawings are kept: ` +
+        "Learn my handwriting makes a new one.");
+    } catch (removeErr) {
+      return warn(`${why}; the shipped model is reading. It could not be removed (${removeErr.message}): ` +
+        "Back to the shipped model tries again.");
+    }
+  }
+
+  // ---- the drawings ----
+
+  /** How many drawings there are, on the device and in this tab. */
+  async count() {
+    return (this.device ? await this.device.count() : 0) + this.memory.size;
+  }
+
+  /** The newest n drawings, oldest of them first (only those are read from the device). */
+  async newest(n) {
+    const kept = this.device ? await this.device.newest(n) : [];
+    const inTab = (await this.memory.newest(n)).map((d) => ({ ...d, unsaved: true }));
+    return [...kept, ...inTab].sort((a, b) => b.created - a.created).slice(0, n).reverse();
+  }
+
+  /** Every drawing, oldest first: the device's, then (marked unsaved) those kept in this tab. */
+  async all() {
+    const kept = this.device ? await this.device.drawings() : [];
+    const inTab = (await this.memory.drawings()).map((d) => ({ ...d, unsaved: true }));
+    return [...kept, ...inTab].sort((a, b) => a.created - b.created);
+  }
+
+  /** Drawings -> {images: Uint8Array(N * pixels), labels: Uint8Array(N)}, as the worker takes them. */
+  packed(drawings) {
+    const { pixels } = this.shape;
+    const images = new Uint8Array(drawings.length * pixels);
+    drawings.forEach((d, i) => images.set(d.image, i * pixels));
+    return { images, labels: Uint8Array.from(drawings, (d) => d.label) };
+  }
+
+  /** Keep a drawing ({label, image: Float32Array of the network's 0-1 image, strokes}). */
+  async teach(label, image, strokes) {
+    const bytes = Uint8Array.from(image, (v) => Math.round(Math.min(1, Math.max(0, v)) * 255));
+    const as = label === this.shape.not_digit ? "not a digit" : `a ${label}`;
+    const saved = await this.#savePending();
+    const { onDevice, error } = await this.#keep({ label, image: bytes, strokes });
+    if (onDevice) return ok(`Kept as ${as}.${savedNow(saved)}`);
+    return warn(error ? notSaved(error, `this drawing (${as})`) : tabOnly(`Kept as ${as}`, 1));
+  }
+
+  /** Delete a drawing (one of newest()'s); -> what to say, or null. */
+  async remove(drawing) {
+    if (drawing.unsaved) {
+      await this.memory.deleteDrawing(drawing.id);
+      return null;
+    }
+    await this.device.deleteDrawing(drawing.id);
+    const saved = await this.#savePending(); // there may be room now
+    return saved ? ok(`Deleted.${savedNow(saved)}`) : null;
+  }
+
+  /** Keep a drawing on the device, or in this tab when the device cannot. -> {onDevice, error}: error
+   * is why the device did not take it (a StoreError; null when there is no device, or it did). */
+  async #keep(drawing) {
+    const d = { created: Date.now(), ...drawing };
+    if (this.device) {
+      try {
+        await this.device.addDrawing(d);
+        return { onDevice: true, error: null };
+      } catch (err) {
+        await this.memory.addDrawing(d);
+        return { onDevice: false, error: err };
+      }
+    }
+    await this.memory.addDrawing(d);
+    return { onDevice: false, error: null };
+  }
+
+  /** Keep many drawings, KEEP_BATCH per transaction; a batch the device refuses is kept in this tab.
+   * -> {inTab, error} as #keep says them. */
+  async #keepAll(drawings) {
+    let inTab = 0;
+    let error = null;
+    for (let i = 0; i < drawings.length; i += KEEP_BATCH) {
+      const batch = drawings.slice(i, i + KEEP_BATCH);
+      if (this.device && !error) {
+        try {
+          await this.device.addDrawings(batch);
+          continue;
+        } catch (err) {
+          error = err;
+        }
+      }
+      await this.memory.addDrawings(batch);
+      inTab += batch.length;
+    }
+    return { inTab, error };
+  }
+
+  /** Move the drawings kept in this tab to the device, oldest first, while it takes them. -> how many. */
+  async #savePending() {
+    let saved = 0;
+    if (!this.device) return saved;
+    for (const { id, ...d } of await this.memory.drawings()) {
+      try {
+        await this.device.addDrawing(d);
+      } catch {
+        break;
+      }
+      await this.memory.deleteDrawing(id);
+      saved += 1;
+    }
+    return saved;
+  }
+
+  // ---- files ----
+
+  /** Why a file cannot be imported before it is read (too large), or null. */
+  refuseImport(file) {
+    if (!this.limits || file.size <= this.limits.import_bytes) return null;
+    return warn(`${file.name} is ${formatBytes(file.size)}, more than the ${formatBytes(this.limits.import_bytes)} ` +
+      `(${this.limits.import_rows} drawings) that can be imported at once: split it into smaller files.`);
+  }
+
+  /** Read a drawings CSV in the worker (digitnet.csvfile) and keep its drawings. onProgress(text) as
+   * it reads. -> what to say; a refused file rejects with the reason (file, line, column). */
+  async importFile(file, onProgress) {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    const { labels, images } = await this.predictor.importCsv(bytes, file.name, ({ row, rows }) =>
+      onProgress(`Reading ${file.name}: ${row} of ${drawingsWord(rows)}…`));
+    const now = Date.now();
+    const { pixels } = this.shape;
+    const drawings = Array.from(labels, (label, i) => ({
+      label, image: images.slice(i * pixels, (i + 1) * pixels), strokes: [], created: now + i / labels.length,
+    }));
+    const saved = await this.#savePending();
+    const { inTab, error } = await this.#keepAll(drawings);
+    const done = `Imported ${drawingsWord(drawings.length)} from ${file.name}`;
+    if (!inTab) return ok(`${done}.${savedNow(saved)}`);
+    if (!error) return warn(tabOnly(done, drawings.length));
+    return warn(`${done}. ${notSaved(error, inTab === drawings.length ? "they" : `${inTab} of them`, true)}`);
+  }
+
+  /** Every drawing as the CSV's text (written by digitnet.csvfile in the worker). */
+  async csv() {
+    const { images, labels } = this.packed(await this.all());
+    return this.predictor.exportCsv(images, labels);
+  }
+
+  // ---- the personal model ----
+
+  /** Fine-tune the model in use on every drawing. onProgress({step, steps, loss}). -> {drawings, result}:
+   * result null when cancelled, else the worker's (bytes, ms), and then the personal model reads
+   * (saved if the device takes it: `said` tells when it does not); rejects when it failed (the model in
+   * use is unchanged). */
+  async learn(onProgress) {
+    const drawings = await this.all();
+    if (!drawings.length) return { drawings: 0, result: null, said: null };
+    const { images, labels } = this.packed(drawings);
+    const progress = (e) => onProgress(e.detail);
+    this.predictor.addEventListener("tune-progress", progress);
+    try {
+      const result = await this.predictor.tune(images, labels);
+      if (!result) return { drawings: drawings.length, result: null, said: null };
+      this.personalBytes = result.bytes; // the worker uses the new model from now on, saved or not
+      return { drawings: drawings.length, result, said: await this.#savePersonal(result.bytes) };
+    } finally {
+      this.predictor.removeEventListener("tune-progress", progress);
+    }
+  }
+
+  cancelLearning() {
+    this.predictor.cancelTune();
+  }
+
+  /** Keep the personal model in use on the device; -> what to say if it cannot (it stays in use). */
+  async #savePersonal(bytes) {
+    if (!this.device) return warn(`${tabOnly("Your personal model is in use", 1)} Export my model (.npz) to keep it.`);
+    try {
+      await this.device.savePersonalModel(bytes);
+      this.personalSaved = true;
+      return null;
+    } catch (err) {
+      const next = this.personalSaved ? "goes back to the personal model saved before" : "uses the shipped model";
+      const full = err.kind === "full";
+      return warn(`${full ? "Storage is full: your" : "Your"} new personal model is in use, but it could ` +
+        `not be saved on this device${full ? "" : ` (${err.why})`}, so it will not survive a ` +
+        `reload: the next visit ${next}. Export my model (.npz) to keep it.`);
+    }
+  }
+
+  /** The shipped model reads from now on. */
+  async useShipped() {
+    await this.predictor.loadModel(this.shippedModelUrl);
+    this.personalBytes = null;
+  }
+
+  /** Remove the saved personal model (the shipped one reads). */
+  async forgetPersonal() {
+    if (this.device) await this.device.forgetPersonalModel();
+    this.personalSaved = false;
+    return ok("Back to the shipped model.");
+  }
+}
