@@ -15,27 +15,31 @@ const RUNTIME = new URL("./static/pyodide/", self.location).pathname; // its <ta
 
 self.addEventListener("install", () => self.skipWaiting());
 self.addEventListener("activate", (event) => {
-  event.waitUntil((async () => {
-    for (const name of await caches.keys()) if (name !== CACHE) await caches.delete(name);
-    await self.clients.claim();
-  })());
+  event.waitUntil(
+    (async () => {
+      for (const name of await caches.keys()) if (name !== CACHE) await caches.delete(name);
+      await self.clients.claim();
+    })(),
+  );
 });
 
 self.addEventListener("message", (event) => {
   const { type, urls } = event.data || {};
   if (type !== "cache") return;
-  event.waitUntil((async () => {
-    try {
-      const sameOrigin = [...new Set(urls)].filter((u) => new URL(u).origin === self.location.origin);
-      const cache = await caches.open(CACHE);
-      const missing = [];
-      for (const url of sameOrigin) if (!(await cache.match(url))) missing.push(url);
-      await cache.addAll(missing);
-      event.source.postMessage({ type: "cached", count: sameOrigin.length });
-    } catch (err) {
-      event.source.postMessage({ type: "cache-failed", message: String((err && err.message) || err) });
-    }
-  })());
+  event.waitUntil(
+    (async () => {
+      try {
+        const sameOrigin = [...new Set(urls)].filter((u) => new URL(u).origin === self.location.origin);
+        const cache = await caches.open(CACHE);
+        const missing = [];
+        for (const url of sameOrigin) if (!(await cache.match(url))) missing.push(url);
+        await cache.addAll(missing);
+        event.source.postMessage({ type: "cached", count: sameOrigin.length });
+      } catch (err) {
+        event.source.postMessage({ type: "cache-failed", message: String(err?.message || err) });
+      }
+    })(),
+  );
 });
 
 self.addEventListener("fetch", (event) => {
@@ -56,8 +60,9 @@ async function networkFirst(request, refresh) {
     return response;
   } catch (err) {
     // Offline: the cached copy (a page URL may differ only by its ?query).
-    const cached = await caches.match(request) ||
-      (request.mode === "navigate" && await caches.match(request, { ignoreSearch: true }));
+    const cached =
+      (await caches.match(request)) ||
+      (request.mode === "navigate" && (await caches.match(request, { ignoreSearch: true })));
     if (cached) return cached;
     throw err;
   }

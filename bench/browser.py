@@ -12,12 +12,12 @@ import numpy as np
 from training.strokes import DIGITS, transform
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
-PROBE_DIR = PAGES_DIR / "probe"      # scripts run in the page: init scripts, page.evaluate functions
-BARE_DIR = PAGES_DIR / "bare"        # page_bench's bare page: HTML, its JS, its Python
+PROBE_DIR = PAGES_DIR / "probe"  # scripts run in the page: init scripts, page.evaluate functions
+BARE_DIR = PAGES_DIR / "bare"  # page_bench's bare page: HTML, its JS, its Python
 
 BOOT_TIMEOUT_MS = 120_000
 VIEWPORT = {"width": 1100, "height": 820}
-GOAL_LONG_TASK_MS = 50.0             # a main-thread task longer than this breaks the goal
+GOAL_LONG_TASK_MS = 50.0  # a main-thread task longer than this breaks the goal
 
 
 def probe(name: str) -> str:

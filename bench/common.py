@@ -7,10 +7,11 @@ import json
 import os
 import platform
 import statistics
-from datetime import datetime, timezone
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -27,18 +28,18 @@ def format_table(head: Sequence[str], body: Sequence[Sequence[Any]]) -> str:
     return "\n".join([line(rows[0]), "  ".join("-" * w for w in widths), *(line(r) for r in rows[1:])])
 
 
-def median(values: Sequence[Optional[float]]) -> Optional[float]:
+def median(values: Sequence[float | None]) -> float | None:
     """The median of the values that are not None; None when there are none."""
     values = [v for v in values if v is not None]
     return statistics.median(values) if values else None
 
 
-def ratio(a: Optional[float], b: Optional[float]) -> Optional[float]:
+def ratio(a: float | None, b: float | None) -> float | None:
     """a / b, or None when either is missing (or b is 0): how the benches compare side by side."""
     return a / b if a is not None and b else None
 
 
-def fmt(x: Optional[float], spec: str, suffix: str = "", scale: float = 1.0) -> str:
+def fmt(x: float | None, spec: str, suffix: str = "", scale: float = 1.0) -> str:
     """A table cell: x / scale formatted by spec, plus suffix; a dash when x is missing."""
     return "—" if x is None else f"{x / scale:{spec}}{suffix}"
 
@@ -49,7 +50,7 @@ def write_json(path: Path, data: Any) -> None:
     A dict also gets when it was written (``run_at``, UTC) and, if it has none, the machine
     (``machine_info``): ``python -m bench.report`` shows both beside each benchmark's figures."""
     if isinstance(data, dict):
-        data = {"run_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), **data}
+        data = {"run_at": datetime.now(UTC).isoformat(timespec="seconds"), **data}
         data.setdefault("machine", machine_info())
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2))
@@ -78,7 +79,14 @@ def machine_info() -> dict[str, Any]:
         torch_version = metadata.version("torch")
     except metadata.PackageNotFoundError:
         torch_version = None
-    return {"cores": os.cpu_count(), "usable_cores": usable, "cpu": cpu,
-            "python": platform.python_version(), "numpy": np.__version__, "numpy_blas": blas,
-            "torch": torch_version, "platform": platform.platform(),
-            "load_average_1min_at_start": round(os.getloadavg()[0], 2)}
+    return {
+        "cores": os.cpu_count(),
+        "usable_cores": usable,
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "numpy_blas": blas,
+        "torch": torch_version,
+        "platform": platform.platform(),
+        "load_average_1min_at_start": round(os.getloadavg()[0], 2),
+    }

@@ -106,10 +106,10 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
-from bench.common import machine_info, write_json
 from bench.browser import VIEWPORT, drawings
+from bench.common import machine_info, write_json
 from bench.page_report import GOAL_LINK, PAGES, format_report, summarise
 from bench.page_visit import SETTLE_MS, THROTTLE_FLOOR, bare_web_root, run_page, run_throttled
 from digitnet.sizes import CANVAS
@@ -126,34 +126,73 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m bench.page_bench",
         description="Boot time (also on a throttled link), bytes, long tasks, layout shift and prediction "
-                    "latency of the page in headless Chromium, against a bare page that only boots the "
-                    "stock Pyodide and NumPy in a module worker; prints every goal of 'Fast start' (met or "
-                    "not).")
-    p.add_argument("--runs", type=whole_number(at_least=1), default=None, metavar="N",
-                   help=f"how many times to measure each page without throttling, each time with a fresh "
-                        f"browser and profile (a cold and a warm visit, then the predictions); the table "
-                        f"shows medians (default {DEFAULT_RUNS}, {QUICK_RUNS} with --quick)")
-    p.add_argument("--predictions", type=whole_number(at_least=1), default=None, metavar="N",
-                   help=f"predictions per run on the warm page, each a different drawing, for the round-trip "
-                        f"times (default {DEFAULT_PREDICTIONS}, {QUICK_PREDICTIONS} with --quick)")
-    p.add_argument("--throttle-runs", type=whole_number(at_least=0), default=None, metavar="N",
-                   help=f"cold visits of each page on the throttled link (default {DEFAULT_THROTTLE_RUNS}: "
-                        f"a bare visit takes ~90 s there; 0 with --quick or --no-throttle)")
-    p.add_argument("--no-throttle", action="store_true",
-                   help="skip the throttled runs (same as --throttle-runs 0)")
-    p.add_argument("--down", type=whole_number(at_least=1), default=GOAL_LINK["down_bps"],
-                   metavar="BYTES_PER_S",
-                   help=f"throttled download speed (default {GOAL_LINK['down_bps']} = 1.6 Mbps, the goal's)")
-    p.add_argument("--up", type=whole_number(at_least=1), default=GOAL_LINK["up_bps"], metavar="BYTES_PER_S",
-                   help=f"throttled upload speed (default {GOAL_LINK['up_bps']} = 750 kbps, the goal's)")
-    p.add_argument("--latency", type=whole_number(at_least=0), default=GOAL_LINK["latency_ms"], metavar="MS",
-                   help=f"throttled latency (default {GOAL_LINK['latency_ms']} ms, the goal's)")
-    p.add_argument("--json", type=Path, default=DEFAULT_JSON, metavar="PATH",
-                   help="where to write every per-run value, the medians, ratios and goals "
-                        "(default: bench/results/page.json)")
-    p.add_argument("--quick", action="store_true",
-                   help=f"smoke test: {QUICK_RUNS} run, {QUICK_PREDICTIONS} predictions, no throttled runs "
-                        "(unless --runs, --predictions or --throttle-runs say otherwise)")
+        "latency of the page in headless Chromium, against a bare page that only boots the "
+        "stock Pyodide and NumPy in a module worker; prints every goal of 'Fast start' (met or "
+        "not).",
+    )
+    p.add_argument(
+        "--runs",
+        type=whole_number(at_least=1),
+        default=None,
+        metavar="N",
+        help=f"how many times to measure each page without throttling, each time with a fresh "
+        f"browser and profile (a cold and a warm visit, then the predictions); the table "
+        f"shows medians (default {DEFAULT_RUNS}, {QUICK_RUNS} with --quick)",
+    )
+    p.add_argument(
+        "--predictions",
+        type=whole_number(at_least=1),
+        default=None,
+        metavar="N",
+        help=f"predictions per run on the warm page, each a different drawing, for the round-trip "
+        f"times (default {DEFAULT_PREDICTIONS}, {QUICK_PREDICTIONS} with --quick)",
+    )
+    p.add_argument(
+        "--throttle-runs",
+        type=whole_number(at_least=0),
+        default=None,
+        metavar="N",
+        help=f"cold visits of each page on the throttled link (default {DEFAULT_THROTTLE_RUNS}: "
+        f"a bare visit takes ~90 s there; 0 with --quick or --no-throttle)",
+    )
+    p.add_argument(
+        "--no-throttle", action="store_true", help="skip the throttled runs (same as --throttle-runs 0)"
+    )
+    p.add_argument(
+        "--down",
+        type=whole_number(at_least=1),
+        default=GOAL_LINK["down_bps"],
+        metavar="BYTES_PER_S",
+        help=f"throttled download speed (default {GOAL_LINK['down_bps']} = 1.6 Mbps, the goal's)",
+    )
+    p.add_argument(
+        "--up",
+        type=whole_number(at_least=1),
+        default=GOAL_LINK["up_bps"],
+        metavar="BYTES_PER_S",
+        help=f"throttled upload speed (default {GOAL_LINK['up_bps']} = 750 kbps, the goal's)",
+    )
+    p.add_argument(
+        "--latency",
+        type=whole_number(at_least=0),
+        default=GOAL_LINK["latency_ms"],
+        metavar="MS",
+        help=f"throttled latency (default {GOAL_LINK['latency_ms']} ms, the goal's)",
+    )
+    p.add_argument(
+        "--json",
+        type=Path,
+        default=DEFAULT_JSON,
+        metavar="PATH",
+        help="where to write every per-run value, the medians, ratios and goals "
+        "(default: bench/results/page.json)",
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"smoke test: {QUICK_RUNS} run, {QUICK_PREDICTIONS} predictions, no throttled runs "
+        "(unless --runs, --predictions or --throttle-runs say otherwise)",
+    )
     return p
 
 
@@ -161,8 +200,9 @@ def load() -> float:
     return round(os.getloadavg()[0], 2)
 
 
-def measure(pw, servers: dict[str, Server], n_runs: int, n_predictions: int, n_throttled: int, link: dict,
-            loads: list) -> tuple[list[dict], list[dict]]:
+def measure(
+    pw, servers: dict[str, Server], n_runs: int, n_predictions: int, n_throttled: int, link: dict, loads: list
+) -> tuple[list[dict], list[dict]]:
     """The unthrottled runs, then the throttled ones (which page goes first alternates);
     -> (runs, throttled runs). Appends the load average after the unthrottled runs to loads."""
     shapes = drawings(n_predictions)
@@ -173,10 +213,13 @@ def measure(pw, servers: dict[str, Server], n_runs: int, n_predictions: int, n_t
         run: dict[str, Any] = {"run": i + 1, "order": list(order), "load_average_1min": load()}
         for page in order:
             r = run[page] = run_page(pw, servers[page].url, n_predictions, shapes if page == "ours" else None)
-            print(f"run {i + 1}/{n_runs} {page}: ready cold {r['cold']['ready_ms']:.0f} ms, "
-                  f"warm {r['warm']['ready_ms']:.0f} ms; round trip p50 "
-                  f"{r['predictions']['round_trip']['p50_ms']:.2f} ms "
-                  f"(load {run['load_average_1min']})", flush=True)
+            print(
+                f"run {i + 1}/{n_runs} {page}: ready cold {r['cold']['ready_ms']:.0f} ms, "
+                f"warm {r['warm']['ready_ms']:.0f} ms; round trip p50 "
+                f"{r['predictions']['round_trip']['p50_ms']:.2f} ms "
+                f"(load {run['load_average_1min']})",
+                flush=True,
+            )
         runs.append(run)
     loads.append(("after unthrottled runs", load()))
     for i in range(n_throttled):
@@ -184,10 +227,13 @@ def measure(pw, servers: dict[str, Server], n_runs: int, n_predictions: int, n_t
         run = {"run": i + 1, "order": list(order), "link": link, "load_average_1min": load()}
         for page in order:
             r = run[page] = run_throttled(pw, servers[page].url, link)
-            print(f"throttled run {i + 1}/{n_throttled} {page}: ready cold {r['cold']['ready_ms']:.0f} ms "
-                  f"(link floor {r['cold']['link_floor_ms']:.0f} ms), "
-                  f"{r['cold']['wire_bytes'] / 1e6:.2f} MB on the wire "
-                  f"(load {run['load_average_1min']})", flush=True)
+            print(
+                f"throttled run {i + 1}/{n_throttled} {page}: ready cold {r['cold']['ready_ms']:.0f} ms "
+                f"(link floor {r['cold']['link_floor_ms']:.0f} ms), "
+                f"{r['cold']['wire_bytes'] / 1e6:.2f} MB on the wire "
+                f"(load {run['load_average_1min']})",
+                flush=True,
+            )
         throttled.append(run)
     return runs, throttled
 
@@ -197,68 +243,92 @@ def print_notes(summary: dict, machine: dict, loads: list, throttled: list[dict]
     for key in ("ours_cold", "ours_warm"):
         r = summary["rows"][key]
         if r["sw_fetches_after_ready"]:
-            print(f"{key.replace('_', ', ')}: after ready the service worker fetched "
-                  f"{r['sw_fetches_after_ready']:g} files ({r['sw_transfer_after_ready_bytes'] / 1e6:.2f} MB "
-                  f"over HTTP, counted in wire bytes) to cache them for offline use; done at "
-                  f"{r['offline_ms']:.0f} ms")
-    print("wire = Resource Timing transferSize (headers + body as sent, compressed where Content-Encoding "
-          "applied) of everything the visit fetched over HTTP (page, worker, service worker); decoded = "
-          "decodedBodySize; cache/304/net/SW = HTTP cache, revalidated, downloaded, answered by the service "
-          "worker. Goals are judged on medians (ratios: of the medians); 'runs' shows the same figure's best "
-          "and worst run.")
-    per_throttled = (f", per throttled run {machine['load_average_1min_per_throttled_run']}"
-                     if throttled else "")
-    print("Load average (1 min): " + ", ".join(f"{k} {v}" for k, v in loads) +
-          f"; per run {machine['load_average_1min_per_run']}" + per_throttled + ".")
+            print(
+                f"{key.replace('_', ', ')}: after ready the service worker fetched "
+                f"{r['sw_fetches_after_ready']:g} files ({r['sw_transfer_after_ready_bytes'] / 1e6:.2f} MB "
+                f"over HTTP, counted in wire bytes) to cache them for offline use; done at "
+                f"{r['offline_ms']:.0f} ms"
+            )
+    print(
+        "wire = Resource Timing transferSize (headers + body as sent, compressed where Content-Encoding "
+        "applied) of everything the visit fetched over HTTP (page, worker, service worker); decoded = "
+        "decodedBodySize; cache/304/net/SW = HTTP cache, revalidated, downloaded, answered by the service "
+        "worker. Goals are judged on medians (ratios: of the medians); 'runs' shows the same figure's best "
+        "and worst run."
+    )
+    per_throttled = (
+        f", per throttled run {machine['load_average_1min_per_throttled_run']}" if throttled else ""
+    )
+    print(
+        "Load average (1 min): "
+        + ", ".join(f"{k} {v}" for k, v in loads)
+        + f"; per run {machine['load_average_1min_per_run']}"
+        + per_throttled
+        + "."
+    )
 
 
 METHODS = {
-    "ready": "MutationObserver on <html data-state> (init script), performance.now() from navigation "
-             "start",
+    "ready": "MutationObserver on <html data-state> (init script), performance.now() from navigation start",
     "pad_usable": "first requestAnimationFrame with the pad in the DOM, checkVisibility(), non-zero box "
-                  "and a pointerdown listener added (wrapped EventTarget.prototype.addEventListener)",
+    "and a pointerdown listener added (wrapped EventTarget.prototype.addEventListener)",
     "long_tasks": "PerformanceObserver longtask, buffered, installed by add_init_script; up to ready + "
-                  f"{SETTLE_MS} ms (or the end of the offline caching)",
+    f"{SETTLE_MS} ms (or the end of the offline caching)",
     "cls": "PerformanceObserver layout-shift, buffered, installed by add_init_script; sum of value over "
-           "entries without hadRecentInput starting before ready (cls_boot) / before the visit's end",
+    "entries without hadRecentInput starting before ready (cls_boot) / before the visit's end",
     "bytes": "Resource Timing transferSize (wire) / encodedBodySize / decodedBodySize of the page, its "
-             "worker and the service worker (Worker.evaluate); requests counted with Playwright context "
-             "events; Cache-Control and Content-Encoding from each response",
+    "worker and the service worker (Worker.evaluate); requests counted with Playwright context "
+    "events; Cache-Control and Content-Encoding from each response",
     "throttling": "CDP Network.emulateNetworkConditions on the tab (new_cdp_session) before navigation; "
-                  f"checked: ready >= {THROTTLE_FLOOR} x transfer bytes / download speed",
+    f"checked: ready >= {THROTTLE_FLOOR} x transfer bytes / download speed",
     "round_trip": "ours: digitApp.predictTimes (postMessage -> result); bare: the same in its page",
     "python_ms": "the 'ms' field of the worker's result messages (Worker wrapped by the init script)",
     "caching": "tools.serve: static/pyodide/<folder>/ immutable (ours: <tag>/, bare: stock/), the rest "
-               "no-cache; pre-compressed .br/.gz siblings sent with Content-Encoding (stock/ has none)",
+    "no-cache; pre-compressed .br/.gz siblings sent with Content-Encoding (stock/ has none)",
 }
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.no_throttle and args.throttle_runs:
         parser.error("--no-throttle and --throttle-runs N contradict each other")
     n_runs = args.runs or (QUICK_RUNS if args.quick else DEFAULT_RUNS)
     n_predictions = args.predictions or (QUICK_PREDICTIONS if args.quick else DEFAULT_PREDICTIONS)
-    n_throttled = (args.throttle_runs if args.throttle_runs is not None
-                   else 0 if args.quick or args.no_throttle else DEFAULT_THROTTLE_RUNS)
+    n_throttled = (
+        args.throttle_runs
+        if args.throttle_runs is not None
+        else 0
+        if args.quick or args.no_throttle
+        else DEFAULT_THROTTLE_RUNS
+    )
     link = {"down_bps": args.down, "up_bps": args.up, "latency_ms": args.latency}
     if not os.access(CHROMIUM, os.X_OK):
-        print(f"error: {CHROMIUM} is missing (bash scripts/setup.sh --test installs Debian's chromium)",
-              file=sys.stderr)
+        print(
+            f"error: {CHROMIUM} is missing (bash scripts/setup.sh --test installs Debian's chromium)",
+            file=sys.stderr,
+        )
         return 2
-    if not (ROOT / "static" / "pyodide" / "runtime.mjs").is_file() or \
-            not (ROOT / "static" / "pyodide" / "stock" / "pyodide.mjs").is_file():
-        print("error: static/pyodide/ (runtime.mjs, stock/) is missing: run bash scripts/setup.sh "
-              "(or python -m tools.assets)", file=sys.stderr)
+    if (
+        not (ROOT / "static" / "pyodide" / "runtime.mjs").is_file()
+        or not (ROOT / "static" / "pyodide" / "stock" / "pyodide.mjs").is_file()
+    ):
+        print(
+            "error: static/pyodide/ (runtime.mjs, stock/) is missing: run bash scripts/setup.sh "
+            "(or python -m tools.assets)",
+            file=sys.stderr,
+        )
         return 2
     from playwright.sync_api import sync_playwright
 
     machine = machine_info()
     loads = [("start", load())]
-    print(f"machine: {machine['cpu']}, {machine['usable_cores']} usable cores, "
-          f"load average {machine['load_average_1min_at_start']}; {n_runs} run(s), {n_predictions} "
-          f"predictions each; {n_throttled} throttled run(s)", flush=True)
+    print(
+        f"machine: {machine['cpu']}, {machine['usable_cores']} usable cores, "
+        f"load average {machine['load_average_1min_at_start']}; {n_runs} run(s), {n_predictions} "
+        f"predictions each; {n_throttled} throttled run(s)",
+        flush=True,
+    )
     with tempfile.TemporaryDirectory(prefix="page-bench-") as tmp:
         servers: dict[str, Server] = {}
         try:
@@ -281,23 +351,41 @@ def main(argv: Optional[list[str]] = None) -> int:
     print()
     print(report)
     print_notes(summary, machine, loads, throttled)
-    problems = [f"{k}: {n} {what}" for rows in (summary["rows"], summary["throttled_rows"])
-                for k, row in rows.items()
-                for what in ("non_local", "failed", "errors", "not_throttled") for n in [row[what]] if n]
+    problems = [
+        f"{k}: {n} {what}"
+        for rows in (summary["rows"], summary["throttled_rows"])
+        for k, row in rows.items()
+        for what in ("non_local", "failed", "errors", "not_throttled")
+        for n in [row[what]]
+        if n
+    ]
     for p in problems:
         print(f"problem: {p}", file=sys.stderr)
-    write_json(args.json, {
-        "machine": machine,
-        "config": {"runs": n_runs, "predictions": n_predictions, "throttle_runs": n_throttled, "link": link,
-                   "goal_link": GOAL_LINK, "quick": args.quick, "settle_ms": SETTLE_MS, "chromium": CHROMIUM,
-                   "chromium_args": CHROMIUM_ARGS, "viewport": VIEWPORT, "bare_predict_side": CANVAS},
-        "methods": METHODS,
-        **summary,
-        "problems": problems,
-        "runs": runs,
-        "throttled_runs": throttled,
-        "table": report,
-    })
+    write_json(
+        args.json,
+        {
+            "machine": machine,
+            "config": {
+                "runs": n_runs,
+                "predictions": n_predictions,
+                "throttle_runs": n_throttled,
+                "link": link,
+                "goal_link": GOAL_LINK,
+                "quick": args.quick,
+                "settle_ms": SETTLE_MS,
+                "chromium": CHROMIUM,
+                "chromium_args": CHROMIUM_ARGS,
+                "viewport": VIEWPORT,
+                "bare_predict_side": CANVAS,
+            },
+            "methods": METHODS,
+            **summary,
+            "problems": problems,
+            "runs": runs,
+            "throttled_runs": throttled,
+            "table": report,
+        },
+    )
     print(f"results written to {args.json}")
     return 1 if problems else 0
 

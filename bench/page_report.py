@@ -3,7 +3,7 @@ runs), ratios ours/bare, the goals of "Fast start" judged on them, and the table
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 from bench.browser import GOAL_LONG_TASK_MS
 from bench.common import fmt, format_table, median, ratio
@@ -28,11 +28,32 @@ GOAL_CLS = 0.02
 # The worker's timings, in this order when present (other keys it reports follow, sorted).
 STAGE_ORDER = ("runtime", "numpy", "code", "model", "total", "ready")
 
-ROW_KEYS = ("ready_ms", "pad_handlers_ms", "pad_usable_ms", "dom_content_loaded_ms",
-            "first_contentful_paint_ms", "offline_ms", "long_task_count", "long_task_max_ms", "cls_boot",
-            "cls_visit", "transfer_bytes", "wire_bytes", "encoded_bytes", "decoded_bytes", "requests",
-            "cache", "revalidated", "network", "service_worker", "sw_requests", "sw_fetches_boot",
-            "sw_fetches_after_ready", "sw_transfer_after_ready_bytes", "link_floor_ms")
+ROW_KEYS = (
+    "ready_ms",
+    "pad_handlers_ms",
+    "pad_usable_ms",
+    "dom_content_loaded_ms",
+    "first_contentful_paint_ms",
+    "offline_ms",
+    "long_task_count",
+    "long_task_max_ms",
+    "cls_boot",
+    "cls_visit",
+    "transfer_bytes",
+    "wire_bytes",
+    "encoded_bytes",
+    "decoded_bytes",
+    "requests",
+    "cache",
+    "revalidated",
+    "network",
+    "service_worker",
+    "sw_requests",
+    "sw_fetches_boot",
+    "sw_fetches_after_ready",
+    "sw_transfer_after_ready_bytes",
+    "link_floor_ms",
+)
 
 
 def summarise_visits(visits: Sequence[dict]) -> dict:
@@ -41,27 +62,31 @@ def summarise_visits(visits: Sequence[dict]) -> dict:
     row = {k: median([v.get(k) for v in visits]) for k in ROW_KEYS}
     worst = [v["long_task_max_ms"] for v in visits if v["long_task_max_ms"] is not None]
     cls = [v["cls_boot"] for v in visits if v["cls_boot"] is not None]
-    row.update({
-        "runs": len(visits),
-        "ready_ms_min": min(v["ready_ms"] for v in visits),
-        "ready_ms_max": max(v["ready_ms"] for v in visits),
-        "long_task_worst_ms": max(worst) if worst else None,
-        "cls_boot_worst": max(cls) if cls else None,
-        "non_local": sum(len(v["non_local_requests"]) for v in visits),
-        "failed": sum(len(v["failed_requests"]) for v in visits),
-        "unmatched": sum(len(v["unmatched_requests"]) for v in visits),
-        "errors": sum(len(v["errors"]) for v in visits),
-        "not_throttled": sum(not v.get("throttle_applied", True) for v in visits),
-    })
+    row.update(
+        {
+            "runs": len(visits),
+            "ready_ms_min": min(v["ready_ms"] for v in visits),
+            "ready_ms_max": max(v["ready_ms"] for v in visits),
+            "long_task_worst_ms": max(worst) if worst else None,
+            "cls_boot_worst": max(cls) if cls else None,
+            "non_local": sum(len(v["non_local_requests"]) for v in visits),
+            "failed": sum(len(v["failed_requests"]) for v in visits),
+            "unmatched": sum(len(v["unmatched_requests"]) for v in visits),
+            "errors": sum(len(v["errors"]) for v in visits),
+            "not_throttled": sum(not v.get("throttle_applied", True) for v in visits),
+        }
+    )
     return row
 
 
 def summarise_predictions(preds: Sequence[dict]) -> dict:
     """Pooled over runs."""
     pooled = {k: [x for p in preds for x in p[f"{k}_ms"]] for k in ("round_trip", "python", "messaging")}
-    return {**{k: stats(v) for k, v in pooled.items()},
-            "long_tasks": sum(len(p["long_tasks"]) for p in preds),
-            "long_task_max_ms": max((t["duration_ms"] for p in preds for t in p["long_tasks"]), default=0.0)}
+    return {
+        **{k: stats(v) for k, v in pooled.items()},
+        "long_tasks": sum(len(p["long_tasks"]) for p in preds),
+        "long_task_max_ms": max((t["duration_ms"] for p in preds for t in p["long_tasks"]), default=0.0),
+    }
 
 
 def stage_names(visits: Sequence[dict]) -> list[str]:
@@ -74,95 +99,193 @@ def stage_medians(visits: Sequence[dict]) -> dict:
     return {k: median([(v["worker_timings"] or {}).get(k) for v in visits]) for k in stage_names(visits)}
 
 
-def goal(key: str, name: str, value: Optional[float], limit: float, unit: str,
-         per_run: Sequence[Optional[float]], ours: Optional[float] = None, bare: Optional[float] = None,
-         of: str = "", note: str = "") -> dict:
+def goal(
+    key: str,
+    name: str,
+    value: float | None,
+    limit: float,
+    unit: str,
+    per_run: Sequence[float | None],
+    ours: float | None = None,
+    bare: float | None = None,
+    of: str = "",
+    note: str = "",
+) -> dict:
     """A goal: value <= limit. value is a median (unit "ms" or "" for a plain number), or for unit "x"
     the ratio ours/bare of medians whose own unit is ``of`` ("ms" or "B"); per_run: the same figure run
     by run."""
     runs = [v for v in per_run if v is not None]
     if unit != "x":
         ours, of = value, unit
-    return {"id": key, "goal": name, "value": value, "limit": limit, "unit": unit,
-            "met": value is not None and value <= limit, "ours": ours, "bare": bare, "of": of,
-            "per_run": list(per_run), "best_run": min(runs) if runs else None,
-            "worst_run": max(runs) if runs else None, "note": note}
+    return {
+        "id": key,
+        "goal": name,
+        "value": value,
+        "limit": limit,
+        "unit": unit,
+        "met": value is not None and value <= limit,
+        "ours": ours,
+        "bare": bare,
+        "of": of,
+        "per_run": list(per_run),
+        "best_run": min(runs) if runs else None,
+        "worst_run": max(runs) if runs else None,
+        "note": note,
+    }
 
 
-def latency_goals(key: str, what: str, pooled: Optional[dict], per_run: Sequence[dict],
-                  bare: dict) -> list[dict]:
+def latency_goals(
+    key: str, what: str, pooled: dict | None, per_run: Sequence[dict], bare: dict
+) -> list[dict]:
     """The three prediction-latency goals for one kind of reading (pooled over runs; None: not
     measured)."""
-    get = lambda s, k, q: s[k][q] if s else None                                 # noqa: E731
-    return [goal(f"{name}_{key}", f"{label}, {what}", get(pooled, k, q), limit, "ms",
-                 [get(p, k, q) for p in per_run], bare=bare[k][q], note="pooled over runs")
-            for name, label, k, q, limit in (
-                ("round_trip_p50", "prediction round trip p50", "round_trip", "p50_ms", GOAL_P50_MS),
-                ("round_trip_p95", "prediction round trip p95", "round_trip", "p95_ms", GOAL_P95_MS),
-                ("python_p95", "Python in the worker p95", "python", "p95_ms", GOAL_PYTHON_P95_MS))]
+    get = lambda s, k, q: s[k][q] if s else None  # noqa: E731
+    return [
+        goal(
+            f"{name}_{key}",
+            f"{label}, {what}",
+            get(pooled, k, q),
+            limit,
+            "ms",
+            [get(p, k, q) for p in per_run],
+            bare=bare[k][q],
+            note="pooled over runs",
+        )
+        for name, label, k, q, limit in (
+            ("round_trip_p50", "prediction round trip p50", "round_trip", "p50_ms", GOAL_P50_MS),
+            ("round_trip_p95", "prediction round trip p95", "round_trip", "p95_ms", GOAL_P95_MS),
+            ("python_p95", "Python in the worker p95", "python", "p95_ms", GOAL_PYTHON_P95_MS),
+        )
+    ]
 
 
-def paired(runs: Sequence[dict], visit_kind: str, key: str) -> list[Optional[float]]:
+def paired(runs: Sequence[dict], visit_kind: str, key: str) -> list[float | None]:
     """ours / bare of one figure, run by run (each run measures both pages back to back)."""
     return [ratio(r["ours"][visit_kind][key], r["bare"][visit_kind][key]) for r in runs]
 
 
 def summarise(runs: Sequence[dict], throttled: Sequence[dict], link: dict) -> dict:
     rows = {f"{p}_{v}": summarise_visits([r[p][v] for r in runs]) for v in VISITS for p in PAGES}
-    trows = ({f"{p}_cold": summarise_visits([r[p]["cold"] for r in throttled]) for p in PAGES}
-             if throttled else {})
+    trows = (
+        {f"{p}_cold": summarise_visits([r[p]["cold"] for r in throttled]) for p in PAGES} if throttled else {}
+    )
     preds = {p: summarise_predictions([r[p]["predictions"] for r in runs]) for p in PAGES}
     lives = [r["ours"]["live"] for r in runs if r["ours"].get("live")]
     preds["ours_live"] = summarise_predictions(lives) if lives else None
-    ratios = {f"ready_{v}": ratio(rows[f"ours_{v}"]["ready_ms"], rows[f"bare_{v}"]["ready_ms"])
-              for v in VISITS}
+    ratios = {
+        f"ready_{v}": ratio(rows[f"ours_{v}"]["ready_ms"], rows[f"bare_{v}"]["ready_ms"]) for v in VISITS
+    }
     ratios["wire_cold"] = ratio(rows["ours_cold"]["wire_bytes"], rows["bare_cold"]["wire_bytes"])
-    get = lambda rs, k: rs.get(k) if rs else None                                  # noqa: E731
-    ratios["throttled_ready_cold"] = ratio(get(trows.get("ours_cold"), "ready_ms"),
-                                           get(trows.get("bare_cold"), "ready_ms"))
-    ratios["throttled_wire_cold"] = ratio(get(trows.get("ours_cold"), "wire_bytes"),
-                                          get(trows.get("bare_cold"), "wire_bytes"))
+    get = lambda rs, k: rs.get(k) if rs else None  # noqa: E731
+    ratios["throttled_ready_cold"] = ratio(
+        get(trows.get("ours_cold"), "ready_ms"), get(trows.get("bare_cold"), "ready_ms")
+    )
+    ratios["throttled_wire_cold"] = ratio(
+        get(trows.get("ours_cold"), "wire_bytes"), get(trows.get("bare_cold"), "wire_bytes")
+    )
     ours_cold = [r["ours"]["cold"] for r in runs]
     per_pred = [r["ours"]["predictions"] for r in runs]
     oc, tc, bc, tbc = rows["ours_cold"], trows.get("ours_cold"), rows["bare_cold"], trows.get("bare_cold")
-    link_text = (f"{link['down_bps'] * 8 / 1e6:g} Mbps down, {link['up_bps'] * 8 / 1e3:g} kbps up, "
-                 f"{link['latency_ms']:g} ms")
+    link_text = (
+        f"{link['down_bps'] * 8 / 1e6:g} Mbps down, {link['up_bps'] * 8 / 1e3:g} kbps up, "
+        f"{link['latency_ms']:g} ms"
+    )
     link_note = f"{len(throttled)} run{'s' if len(throttled) != 1 else ''}"
     if link != GOAL_LINK:
         link_note += "; NOT the goal's link"
     goals = [
-        goal("ready_cold", "ready, cold visit (ours/bare)", ratios["ready_cold"], GOAL_READY_COLD_RATIO, "x",
-             paired(runs, "cold", "ready_ms"), oc["ready_ms"], bc["ready_ms"], "ms"),
-        goal("ready_warm", "ready, warm visit (ours/bare)", ratios["ready_warm"], GOAL_READY_WARM_RATIO, "x",
-             paired(runs, "warm", "ready_ms"), rows["ours_warm"]["ready_ms"], rows["bare_warm"]["ready_ms"],
-             "ms"),
-        goal("throttled_ready_cold", f"ready, cold, throttled {link_text} (ours/bare)",
-             ratios["throttled_ready_cold"], GOAL_THROTTLED_READY_RATIO, "x",
-             paired(throttled, "cold", "ready_ms"), get(tc, "ready_ms"), get(tbc, "ready_ms"), "ms",
-             link_note),
-        goal("throttled_wire_cold", "bytes on the wire, cold, throttled (ours/bare)",
-             ratios["throttled_wire_cold"], GOAL_THROTTLED_WIRE_RATIO, "x",
-             paired(throttled, "cold", "wire_bytes"), get(tc, "wire_bytes"), get(tbc, "wire_bytes"), "B",
-             link_note),
+        goal(
+            "ready_cold",
+            "ready, cold visit (ours/bare)",
+            ratios["ready_cold"],
+            GOAL_READY_COLD_RATIO,
+            "x",
+            paired(runs, "cold", "ready_ms"),
+            oc["ready_ms"],
+            bc["ready_ms"],
+            "ms",
+        ),
+        goal(
+            "ready_warm",
+            "ready, warm visit (ours/bare)",
+            ratios["ready_warm"],
+            GOAL_READY_WARM_RATIO,
+            "x",
+            paired(runs, "warm", "ready_ms"),
+            rows["ours_warm"]["ready_ms"],
+            rows["bare_warm"]["ready_ms"],
+            "ms",
+        ),
+        goal(
+            "throttled_ready_cold",
+            f"ready, cold, throttled {link_text} (ours/bare)",
+            ratios["throttled_ready_cold"],
+            GOAL_THROTTLED_READY_RATIO,
+            "x",
+            paired(throttled, "cold", "ready_ms"),
+            get(tc, "ready_ms"),
+            get(tbc, "ready_ms"),
+            "ms",
+            link_note,
+        ),
+        goal(
+            "throttled_wire_cold",
+            "bytes on the wire, cold, throttled (ours/bare)",
+            ratios["throttled_wire_cold"],
+            GOAL_THROTTLED_WIRE_RATIO,
+            "x",
+            paired(throttled, "cold", "wire_bytes"),
+            get(tc, "wire_bytes"),
+            get(tbc, "wire_bytes"),
+            "B",
+            link_note,
+        ),
         *latency_goals("live", "while drawing (one view)", preds["ours_live"], lives, preds["bare"]),
         *latency_goals("settled", "pen up (nine views)", preds["ours"], per_pred, preds["bare"]),
-        goal("long_task_cold", "longest main-thread long task, cold", oc["long_task_max_ms"],
-             GOAL_LONG_TASK_MS, "ms", [v["long_task_max_ms"] for v in ours_cold], bare=bc["long_task_max_ms"],
-             note="0: none over 50 ms"),
-        goal("pad_usable_cold", "pad usable, cold", oc["pad_usable_ms"], GOAL_PAD_MS, "ms",
-             [v["pad_usable_ms"] for v in ours_cold]),
-        goal("cls_boot_cold", "cumulative layout shift until ready, cold", oc["cls_boot"], GOAL_CLS, "",
-             [v["cls_boot"] for v in ours_cold], bare=bc["cls_boot"]),
+        goal(
+            "long_task_cold",
+            "longest main-thread long task, cold",
+            oc["long_task_max_ms"],
+            GOAL_LONG_TASK_MS,
+            "ms",
+            [v["long_task_max_ms"] for v in ours_cold],
+            bare=bc["long_task_max_ms"],
+            note="0: none over 50 ms",
+        ),
+        goal(
+            "pad_usable_cold",
+            "pad usable, cold",
+            oc["pad_usable_ms"],
+            GOAL_PAD_MS,
+            "ms",
+            [v["pad_usable_ms"] for v in ours_cold],
+        ),
+        goal(
+            "cls_boot_cold",
+            "cumulative layout shift until ready, cold",
+            oc["cls_boot"],
+            GOAL_CLS,
+            "",
+            [v["cls_boot"] for v in ours_cold],
+            bare=bc["cls_boot"],
+        ),
     ]
     stages = {f"{p}_{v}": stage_medians([r[p][v] for r in runs]) for p in PAGES for v in VISITS}
     if throttled:
-        stages.update({f"{p}_cold_throttled": stage_medians([r[p]["cold"] for r in throttled])
-                       for p in PAGES})
-    return {"rows": rows, "throttled_rows": trows, "predictions": preds, "ratios": ratios, "goals": goals,
-            "worker_stages_median_ms": stages}
+        stages.update(
+            {f"{p}_cold_throttled": stage_medians([r[p]["cold"] for r in throttled]) for p in PAGES}
+        )
+    return {
+        "rows": rows,
+        "throttled_rows": trows,
+        "predictions": preds,
+        "ratios": ratios,
+        "goals": goals,
+        "worker_stages_median_ms": stages,
+    }
 
 
-def show(value: Optional[float], unit: str) -> str:
+def show(value: float | None, unit: str) -> str:
     if value is None:
         return "—"
     if unit == "x":
@@ -190,31 +313,87 @@ def format_report(summary: dict, n_runs: int, n_throttled: int, link: dict) -> s
     rows, trows = summary["rows"], summary["throttled_rows"]
     preds, ratios = summary["predictions"], summary["ratios"]
     boot = format_table(
-        ["page, visit", "ready ms", "min-max", "pad usable ms", "CLS", "long tasks", "longest ms", "wire MB",
-         "decoded MB", "requests", "cache/304/net/SW", "non-local", "offline ms"],
-        [[f"{p}, {v}", fmt(r["ready_ms"], ".0f"), f"{r['ready_ms_min']:.0f}-{r['ready_ms_max']:.0f}",
-          fmt(r["pad_usable_ms"], ".0f"), fmt(r["cls_boot"], ".3f"), fmt(r["long_task_count"], "g"),
-          fmt(r["long_task_max_ms"], ".0f"), fmt(r["wire_bytes"], ".2f", scale=1e6),
-          fmt(r["decoded_bytes"], ".2f", scale=1e6), fmt(r["requests"], "g"),
-          f"{r['cache']:g}/{r['revalidated']:g}/{r['network']:g}/{r['service_worker']:g}",
-          str(r["non_local"]), fmt(r["offline_ms"], ".0f")]
-         for v in VISITS for p in PAGES for r in [rows[f"{p}_{v}"]]])
+        [
+            "page, visit",
+            "ready ms",
+            "min-max",
+            "pad usable ms",
+            "CLS",
+            "long tasks",
+            "longest ms",
+            "wire MB",
+            "decoded MB",
+            "requests",
+            "cache/304/net/SW",
+            "non-local",
+            "offline ms",
+        ],
+        [
+            [
+                f"{p}, {v}",
+                fmt(r["ready_ms"], ".0f"),
+                f"{r['ready_ms_min']:.0f}-{r['ready_ms_max']:.0f}",
+                fmt(r["pad_usable_ms"], ".0f"),
+                fmt(r["cls_boot"], ".3f"),
+                fmt(r["long_task_count"], "g"),
+                fmt(r["long_task_max_ms"], ".0f"),
+                fmt(r["wire_bytes"], ".2f", scale=1e6),
+                fmt(r["decoded_bytes"], ".2f", scale=1e6),
+                fmt(r["requests"], "g"),
+                f"{r['cache']:g}/{r['revalidated']:g}/{r['network']:g}/{r['service_worker']:g}",
+                str(r["non_local"]),
+                fmt(r["offline_ms"], ".0f"),
+            ]
+            for v in VISITS
+            for p in PAGES
+            for r in [rows[f"{p}_{v}"]]
+        ],
+    )
     lines = [f"Boot, no throttling (medians of {n_runs} run(s); times from navigation start):", boot, ""]
-    link_text = (f"{link['down_bps']} B/s = {link['down_bps'] * 8 / 1e6:g} Mbps down, "
-                 f"{link['up_bps'] * 8 / 1e3:g} kbps up, {link['latency_ms']:g} ms latency")
+    link_text = (
+        f"{link['down_bps']} B/s = {link['down_bps'] * 8 / 1e6:g} Mbps down, "
+        f"{link['up_bps'] * 8 / 1e3:g} kbps up, {link['latency_ms']:g} ms latency"
+    )
     if trows:
-        lines += [f"Boot, throttled link ({link_text}; medians of {n_throttled} run(s), cold visits):",
-                  format_table(
-                      ["page, visit", "ready ms", "min-max", "link floor ms", "pad usable ms", "CLS",
-                       "long tasks", "longest ms", "wire MB", "requests", "non-local", "offline ms"],
-                      [[f"{p}, cold", fmt(r["ready_ms"], ".0f"),
-                        f"{r['ready_ms_min']:.0f}-{r['ready_ms_max']:.0f}", fmt(r["link_floor_ms"], ".0f"),
-                        fmt(r["pad_usable_ms"], ".0f"), fmt(r["cls_boot"], ".3f"),
-                        fmt(r["long_task_count"], "g"), fmt(r["long_task_max_ms"], ".0f"),
-                        fmt(r["wire_bytes"], ".2f", scale=1e6), fmt(r["requests"], "g"), str(r["non_local"]),
-                        fmt(r["offline_ms"], ".0f")]
-                       for p in PAGES for r in [trows[f"{p}_cold"]]]),
-                  "(link floor: the bytes fetched before ready at the link's download speed)", ""]
+        lines += [
+            f"Boot, throttled link ({link_text}; medians of {n_throttled} run(s), cold visits):",
+            format_table(
+                [
+                    "page, visit",
+                    "ready ms",
+                    "min-max",
+                    "link floor ms",
+                    "pad usable ms",
+                    "CLS",
+                    "long tasks",
+                    "longest ms",
+                    "wire MB",
+                    "requests",
+                    "non-local",
+                    "offline ms",
+                ],
+                [
+                    [
+                        f"{p}, cold",
+                        fmt(r["ready_ms"], ".0f"),
+                        f"{r['ready_ms_min']:.0f}-{r['ready_ms_max']:.0f}",
+                        fmt(r["link_floor_ms"], ".0f"),
+                        fmt(r["pad_usable_ms"], ".0f"),
+                        fmt(r["cls_boot"], ".3f"),
+                        fmt(r["long_task_count"], "g"),
+                        fmt(r["long_task_max_ms"], ".0f"),
+                        fmt(r["wire_bytes"], ".2f", scale=1e6),
+                        fmt(r["requests"], "g"),
+                        str(r["non_local"]),
+                        fmt(r["offline_ms"], ".0f"),
+                    ]
+                    for p in PAGES
+                    for r in [trows[f"{p}_cold"]]
+                ],
+            ),
+            "(link floor: the bytes fetched before ready at the link's download speed)",
+            "",
+        ]
     else:
         lines += ["Boot, throttled link: not measured (--no-throttle, --quick or --throttle-runs 0).", ""]
     lines.append(
@@ -222,37 +401,92 @@ def format_report(summary: dict, n_runs: int, n_throttled: int, link: dict) -> s
         f"warm {fmt(ratios['ready_warm'], '.2f', 'x')}; "
         f"wire bytes cold {fmt(ratios['wire_cold'], '.2f', 'x')}; throttled: ready cold "
         f"{fmt(ratios['throttled_ready_cold'], '.2f', 'x')}, wire bytes cold "
-        f"{fmt(ratios['throttled_wire_cold'], '.2f', 'x')}")
+        f"{fmt(ratios['throttled_wire_cold'], '.2f', 'x')}"
+    )
 
     stages = summary["worker_stages_median_ms"]
-    keys = [k for k in ("ours_cold", "ours_warm", "ours_cold_throttled", "bare_cold", "bare_warm",
-                        "bare_cold_throttled") if k in stages]
+    keys = [
+        k
+        for k in (
+            "ours_cold",
+            "ours_warm",
+            "ours_cold_throttled",
+            "bare_cold",
+            "bare_warm",
+            "bare_cold_throttled",
+        )
+        if k in stages
+    ]
     seen = {name for k in keys for name in stages[k]}
     names = [n for n in STAGE_ORDER if n in seen] + sorted(seen - set(STAGE_ORDER))
-    lines += ["", "In the worker: its own timings, median ms (ours: digitApp.timings, ready = since the page "
-              "made the worker; bare: numpy = loadPackage + import numpy):",
-              format_table(["worker stages", *names],
-                           [[k.replace("_", ", "), *(fmt(stages[k].get(n), ".0f") for n in names)]
-                            for k in keys])]
+    lines += [
+        "",
+        "In the worker: its own timings, median ms (ours: digitApp.timings, ready = since the page "
+        "made the worker; bare: numpy = loadPackage + import numpy):",
+        format_table(
+            ["worker stages", *names],
+            [[k.replace("_", ", "), *(fmt(stages[k].get(n), ".0f") for n in names)] for k in keys],
+        ),
+    ]
 
-    labels = {"ours": "ours, pen up (nine views)", "ours_live": "ours, while drawing (one view)",
-              "bare": "bare (np.frombuffer().sum())"}
-    lines += ["", format_table(
-        ["worker round trip", "n", "p50 ms", "p95 ms", "max ms", "Python p50", "Python p95", "messaging p50",
-         "long tasks"],
-        [[labels[p], str(s["round_trip"]["n"]), fmt(s["round_trip"]["p50_ms"], ".2f"),
-          fmt(s["round_trip"]["p95_ms"], ".2f"), fmt(s["round_trip"]["max_ms"], ".2f"),
-          fmt(s["python"]["p50_ms"], ".2f"), fmt(s["python"]["p95_ms"], ".2f"),
-          fmt(s["messaging"]["p50_ms"], ".2f"), str(s["long_tasks"])]
-         for p in ("ours_live", *PAGES) for s in [preds.get(p)] if s])]
+    labels = {
+        "ours": "ours, pen up (nine views)",
+        "ours_live": "ours, while drawing (one view)",
+        "bare": "bare (np.frombuffer().sum())",
+    }
+    lines += [
+        "",
+        format_table(
+            [
+                "worker round trip",
+                "n",
+                "p50 ms",
+                "p95 ms",
+                "max ms",
+                "Python p50",
+                "Python p95",
+                "messaging p50",
+                "long tasks",
+            ],
+            [
+                [
+                    labels[p],
+                    str(s["round_trip"]["n"]),
+                    fmt(s["round_trip"]["p50_ms"], ".2f"),
+                    fmt(s["round_trip"]["p95_ms"], ".2f"),
+                    fmt(s["round_trip"]["max_ms"], ".2f"),
+                    fmt(s["python"]["p50_ms"], ".2f"),
+                    fmt(s["python"]["p95_ms"], ".2f"),
+                    fmt(s["messaging"]["p50_ms"], ".2f"),
+                    str(s["long_tasks"]),
+                ]
+                for p in ("ours_live", *PAGES)
+                for s in [preds.get(p)]
+                if s
+            ],
+        ),
+    ]
 
-    lines += ["", "goals:", format_table(
-        ["goal", "ours", "bare", "value", "limit", "met?", "runs (best-worst)", "note"],
-        [[g["goal"], show(g["ours"], g["of"]), show(g["bare"], g["of"]), show(g["value"], g["unit"]),
-          f"<= {show(g['limit'], g['unit'])}", verdict(g), best_worst(g),
-          g["note"] if g["value"] is not None else "not measured"]
-         for g in summary["goals"]])]
+    lines += [
+        "",
+        "goals:",
+        format_table(
+            ["goal", "ours", "bare", "value", "limit", "met?", "runs (best-worst)", "note"],
+            [
+                [
+                    g["goal"],
+                    show(g["ours"], g["of"]),
+                    show(g["bare"], g["of"]),
+                    show(g["value"], g["unit"]),
+                    f"<= {show(g['limit'], g['unit'])}",
+                    verdict(g),
+                    best_worst(g),
+                    g["note"] if g["value"] is not None else "not measured",
+                ]
+                for g in summary["goals"]
+            ],
+        ),
+    ]
     met = sum(g["met"] for g in summary["goals"])
     lines.append(f"{met} of {len(summary['goals'])} goals met.")
     return "\n".join(lines)
-

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -21,10 +22,10 @@ from digitnet.sizes import CANVAS
 from tools.harness import CHROMIUM, CHROMIUM_ARGS, link_or_copy
 from tools.paths import ROOT
 
-SETTLE_MS = 1000          # after ready: the page's first result, the cache written to disk
-THROTTLE_FLOOR = 0.8      # a throttled visit may not get ready faster than 80% of its bytes / link speed
-LIVE_DRAWINGS = 10        # drawn with the mouse for the live readings (pen down: one view each)
-LIVE_MOVE_MS = 16         # between moves: about one per frame, as a hand on a 60 Hz screen
+SETTLE_MS = 1000  # after ready: the page's first result, the cache written to disk
+THROTTLE_FLOOR = 0.8  # a throttled visit may not get ready faster than 80% of its bytes / link speed
+LIVE_DRAWINGS = 10  # drawn with the mouse for the live readings (pen down: one view each)
+LIVE_MOVE_MS = 16  # between moves: about one per frame, as a hand on a 60 Hz screen
 
 READ_JS = probe("read.js")
 ENTRIES_JS = probe("entries.js")
@@ -35,8 +36,12 @@ HAS_SERVICE_WORKER_JS = "async () => (await navigator.serviceWorker.getRegistrat
 MARK_JS = "() => [digitApp.predictTimes.length, __bench.workerMs.length, performance.now()]"
 
 # The bare page's files -> where they go in its web root.
-BARE_FILES = {"index.html": "index.html", "main.js": "static/bare/main.js",
-              "worker.js": "static/bare/worker.js", "total.py": "static/bare/total.py"}
+BARE_FILES = {
+    "index.html": "index.html",
+    "main.js": "static/bare/main.js",
+    "worker.js": "static/bare/worker.js",
+    "total.py": "static/bare/total.py",
+}
 
 
 def bare_web_root(parent: Path) -> Path:
@@ -48,8 +53,11 @@ def bare_web_root(parent: Path) -> Path:
     for name, dest in BARE_FILES.items():
         shutil.copyfile(BARE_DIR / name, root / dest)
     # In a subfolder, as ours is in static/pyodide/<tag>/: the same (immutable) caching rule.
-    shutil.copytree(ROOT / "static" / "pyodide" / "stock", root / "static" / "pyodide" / "stock",
-                    copy_function=link_or_copy)
+    shutil.copytree(
+        ROOT / "static" / "pyodide" / "stock",
+        root / "static" / "pyodide" / "stock",
+        copy_function=link_or_copy,
+    )
     return root
 
 
@@ -60,7 +68,7 @@ class Requests:
         self.all: list = []
         self.finished: list = []
         self.failed: list = []
-        context.on("request", lambda r: self.all.append(r))          # (Playwright wants a function)
+        context.on("request", lambda r: self.all.append(r))  # (Playwright wants a function)
         context.on("requestfinished", lambda r: self.finished.append(r))
         context.on("requestfailed", lambda r: self.failed.append(r))
 
@@ -83,13 +91,20 @@ def source(transfer: int) -> str:
 def throttle(context, page, link: dict) -> None:
     """Emulate link on the tab (CDP): its requests and its dedicated worker's share it."""
     cdp = context.new_cdp_session(page)
-    cdp.send("Network.emulateNetworkConditions", {
-        "offline": False, "latency": link["latency_ms"],
-        "downloadThroughput": link["down_bps"], "uploadThroughput": link["up_bps"]})
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {
+            "offline": False,
+            "latency": link["latency_ms"],
+            "downloadThroughput": link["down_bps"],
+            "uploadThroughput": link["up_bps"],
+        },
+    )
 
 
-def visit(context, requests: Requests, url: str, link: Optional[dict] = None,
-          timeout_ms: int = BOOT_TIMEOUT_MS) -> tuple[Any, dict]:
+def visit(
+    context, requests: Requests, url: str, link: dict | None = None, timeout_ms: int = BOOT_TIMEOUT_MS
+) -> tuple[Any, dict]:
     """Open url in a new tab of context (on link, if given) and let it settle;
     -> (the page, its measurements).
 
@@ -103,8 +118,9 @@ def visit(context, requests: Requests, url: str, link: Optional[dict] = None,
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("console", lambda m: m.type == "error" and errors.append(m.text))
-    with page.expect_console_message(lambda m: m.text in ("__bench:ready", "__bench:error"),
-                                     timeout=timeout_ms):
+    with page.expect_console_message(
+        lambda m: m.text in ("__bench:ready", "__bench:error"), timeout=timeout_ms
+    ):
         page.goto(url, timeout=timeout_ms)
     page.wait_for_timeout(SETTLE_MS)
     if page.evaluate(HAS_SERVICE_WORKER_JS):
@@ -116,11 +132,12 @@ def visit(context, requests: Requests, url: str, link: Optional[dict] = None,
 
     # What the page and its worker loaded; what a service worker fetched (for them, or to cache them).
     loaded = page.evaluate(ENTRIES_JS) + [e for w in page.workers for e in w.evaluate(ENTRIES_JS)]
-    sw_fetched = [e for w in context.service_workers for e in w.evaluate(ENTRIES_JS)
-                  if e["start"] >= b["timeOrigin"]]
+    sw_fetched = [
+        e for w in context.service_workers for e in w.evaluate(ENTRIES_JS) if e["start"] >= b["timeOrigin"]
+    ]
     boot_sw = [e for e in sw_fetched if e["start"] <= ready_at]
     after_sw = [e for e in sw_fetched if e["start"] > ready_at]
-    fetched = [e for e in loaded if not e["viaServiceWorker"]] + boot_sw    # over HTTP for the page
+    fetched = [e for e in loaded if not e["viaServiceWorker"]] + boot_sw  # over HTTP for the page
 
     by_url: dict[str, list[dict]] = {}
     for e in loaded:
@@ -128,21 +145,31 @@ def visit(context, requests: Requests, url: str, link: Optional[dict] = None,
     detail, unmatched = [], []
     for r in requests.finished:
         if urlsplit(r.url).scheme in ("data", "blob") or r.service_worker:
-            continue                                     # a service worker's own fetches: see sw_fetched
+            continue  # a service worker's own fetches: see sw_fetched
         if not by_url.get(r.url):
             unmatched.append(r.url)
             continue
         e = by_url[r.url].pop(0)
         response = r.response()
         headers = response.headers
-        detail.append({"path": urlsplit(r.url).path, "type": r.resource_type, "status": response.status,
-                       "transfer": e["transfer"], "encoded": e["encoded"], "decoded": e["decoded"],
-                       "cache_control": headers.get("cache-control"),
-                       "content_encoding": headers.get("content-encoding"),
-                       "source": "service worker" if response.from_service_worker else source(e["transfer"])})
+        detail.append(
+            {
+                "path": urlsplit(r.url).path,
+                "type": r.resource_type,
+                "status": response.status,
+                "transfer": e["transfer"],
+                "encoded": e["encoded"],
+                "decoded": e["decoded"],
+                "cache_control": headers.get("cache-control"),
+                "content_encoding": headers.get("content-encoding"),
+                "source": "service worker" if response.from_service_worker else source(e["transfer"]),
+            }
+        )
     tasks = [{"start_ms": t["start"], "duration_ms": t["duration"]} for t in b["longTasks"]]
-    shifts = [{"start_ms": s["start"], "value": s["value"], "had_recent_input": s["input"]}
-              for s in b["layoutShifts"]]
+    shifts = [
+        {"start_ms": s["start"], "value": s["value"], "had_recent_input": s["input"]}
+        for s in b["layoutShifts"]
+    ]
     counted = [s for s in shifts if not s["had_recent_input"]]
     ours = [r for r in requests.all if urlsplit(r.url).scheme not in ("data", "blob")]
     transfer = sum(e["transfer"] for e in fetched)
@@ -158,12 +185,14 @@ def visit(context, requests: Requests, url: str, link: Optional[dict] = None,
         "long_tasks_measured": b["longTaskSupported"],
         "long_tasks": tasks,
         "long_task_count": len(tasks) if b["longTaskSupported"] else None,
-        "long_task_max_ms": (max((t["duration_ms"] for t in tasks), default=0.0)
-                             if b["longTaskSupported"] else None),
+        "long_task_max_ms": (
+            max((t["duration_ms"] for t in tasks), default=0.0) if b["longTaskSupported"] else None
+        ),
         "layout_shifts_measured": b["layoutShiftSupported"],
         "layout_shifts": shifts,
         "cls_boot": sum(s["value"] for s in counted if s["start_ms"] <= b["readyAt"])
-        if b["layoutShiftSupported"] else None,
+        if b["layoutShiftSupported"]
+        else None,
         "cls_visit": sum(s["value"] for s in counted) if b["layoutShiftSupported"] else None,
         "transfer_bytes": transfer,
         "wire_bytes": transfer + after,
@@ -192,11 +221,16 @@ def stats(values: Sequence[float]) -> dict:
     a = np.asarray(values, dtype=float)
     if a.size == 0:
         return {"n": 0, "p50_ms": None, "p95_ms": None, "max_ms": None, "mean_ms": None}
-    return {"n": int(a.size), "p50_ms": float(np.percentile(a, 50)), "p95_ms": float(np.percentile(a, 95)),
-            "max_ms": float(a.max()), "mean_ms": float(a.mean())}
+    return {
+        "n": int(a.size),
+        "p50_ms": float(np.percentile(a, 50)),
+        "p95_ms": float(np.percentile(a, 95)),
+        "max_ms": float(a.max()),
+        "mean_ms": float(a.mean()),
+    }
 
 
-def predict(page, n: int, shapes: Optional[list]) -> dict:
+def predict(page, n: int, shapes: list | None) -> dict:
     """n predictions, one after the other; raw times plus their stats."""
     return reading_times(page.evaluate(PREDICT_JS, {"drawings": shapes, "n": n, "side": CANVAS}))
 
@@ -205,14 +239,21 @@ def reading_times(got: dict) -> dict:
     """What PREDICT_JS or LIVE_JS returned -> raw times (round trip, Python, messaging) plus their stats."""
     rt, py = got["roundTrip"], got["python"]
     messaging = [a - b for a, b in zip(rt, py)] if len(rt) == len(py) else []
-    return {"round_trip_ms": rt, "python_ms": py, "messaging_ms": messaging,
-            "round_trip": stats(rt), "python": stats(py), "messaging": stats(messaging),
-            "long_tasks": [{"start_ms": t["start"], "duration_ms": t["duration"]} for t in got["longTasks"]]}
+    return {
+        "round_trip_ms": rt,
+        "python_ms": py,
+        "messaging_ms": messaging,
+        "round_trip": stats(rt),
+        "python": stats(py),
+        "messaging": stats(messaging),
+        "long_tasks": [{"start_ms": t["start"], "duration_ms": t["duration"]} for t in got["longTasks"]],
+    }
 
 
 def new_context(pw, profile: str):
-    context = pw.chromium.launch_persistent_context(profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                                    headless=True, viewport=VIEWPORT)
+    context = pw.chromium.launch_persistent_context(
+        profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True, viewport=VIEWPORT
+    )
     context.add_init_script(INIT_JS)
     return context
 
@@ -221,14 +262,14 @@ def predict_live(page, shapes: list) -> dict:
     """The shapes drawn with the mouse, a move at a time: the predictions made while the pen is down
     (one view each, ``digitnet.predict.LIVE``); raw times plus their stats, like ``predict``."""
     box = page.locator('[data-testid="pad"]').bounding_box()
-    at = lambda x, y: (box["x"] + x * box["width"], box["y"] + y * box["height"])   # noqa: E731
+    at = lambda x, y: (box["x"] + x * box["width"], box["y"] + y * box["height"])  # noqa: E731
     mark = page.evaluate(MARK_JS)
     for drawing in shapes:
         page.evaluate("() => digitApp.clear()")
         for stroke in drawing:
             page.mouse.move(*at(*stroke[0]))
             page.mouse.down()
-            for x, y in stroke[1:]:                     # a move to each point of the stroke (~330 in all)
+            for x, y in stroke[1:]:  # a move to each point of the stroke (~330 in all)
                 page.mouse.move(*at(x, y))
                 page.wait_for_timeout(LIVE_MOVE_MS)
             page.mouse.up()
@@ -236,7 +277,7 @@ def predict_live(page, shapes: list) -> dict:
     return reading_times(page.evaluate(LIVE_JS, mark))
 
 
-def run_page(pw, url: str, n_predictions: int, shapes: Optional[list]) -> dict:
+def run_page(pw, url: str, n_predictions: int, shapes: list | None) -> dict:
     """A fresh browser and profile: the cold visit, the warm visit, then predictions on the warm page
     (ours: also drawn with the mouse, for the live readings)."""
     with tempfile.TemporaryDirectory(prefix="page-bench-profile-") as profile:
@@ -271,4 +312,3 @@ def run_throttled(pw, url: str, link: dict) -> dict:
             return {"cold": cold}
         finally:
             context.close()
-

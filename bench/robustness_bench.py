@@ -17,19 +17,19 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Optional
 
 import numpy as np
 
+from bench import common
 from digitnet.modelfile import load_model
 from digitnet.network import Model
 from digitnet.predict import parts_apart, read_proba
 from digitnet.preprocess import grey_filter, resize_area, to_mnist
 from digitnet.sizes import CANVAS, NOT_DIGIT
-from bench import common
 from tools.paths import BENCH_RESULTS, DATA_DIR, SHIPPED_MODEL
-from training.evaluate import Evaluation
+from training.evaluation import Evaluation
 from training.fetch import load_mnist
 
 PAD = CANVAS  # the page's model canvas
@@ -53,7 +53,7 @@ def draw(digit: np.ndarray, size: int, top: int, left: int, stroke: int = 0) -> 
     big = upscale(digit.astype(np.float32) / 255, size)
     big = np.where(big > 0.35, 1.0, big / 0.35).astype(np.float32)  # a pen's solid ink
     pad = np.zeros((PAD, PAD), np.float32)
-    pad[top:top + size, left:left + size] = big
+    pad[top : top + size, left : left + size] = big
     if stroke > 0:
         pad = grey_filter(pad, 2 * stroke + 1, np.maximum)
     elif stroke < 0:
@@ -63,6 +63,7 @@ def draw(digit: np.ndarray, size: int, top: int, left: int, stroke: int = 0) -> 
 
 def variants(rng: np.random.Generator) -> dict[str, Callable[[np.ndarray], np.ndarray]]:
     """Name -> function drawing one digit on a pad (random placement where it says so)."""
+
     def anywhere(size: int) -> tuple[int, int]:
         return tuple(rng.integers(0, PAD - size + 1, 2))  # type: ignore[return-value]
 
@@ -88,10 +89,14 @@ def pen_variants(images: np.ndarray) -> dict[str, list[np.ndarray]]:
     from training.drawn import digit_strokes
     from training.strokes import PEN_MAX, PEN_MIN, render_many
 
-    drawings = [[0.5 + (np.asarray(stroke) / 28 - 0.5) * 0.8 for stroke in strokes]
-                for strokes in digit_strokes(images)]
-    return {f"drawn, page's {what} pen ({pen})": list(render_many(drawings, pen * PAD, size=PAD))
-            for what, pen in (("thinnest", PEN_MIN), ("thickest", PEN_MAX))}
+    drawings = [
+        [0.5 + (np.asarray(stroke) / 28 - 0.5) * 0.8 for stroke in strokes]
+        for strokes in digit_strokes(images)
+    ]
+    return {
+        f"drawn, page's {what} pen ({pen})": list(render_many(drawings, pen * PAD, size=PAD))
+        for what, pen in (("thinnest", PEN_MIN), ("thickest", PEN_MAX))
+    }
 
 
 def naive(pad: np.ndarray) -> np.ndarray:
@@ -99,8 +104,12 @@ def naive(pad: np.ndarray) -> np.ndarray:
     return resize_area(pad.astype(np.float32) / 255, (28, 28))
 
 
-def accuracy(model: Model, pads: list[np.ndarray], labels: np.ndarray,
-             pipeline: Callable[[np.ndarray], Optional[np.ndarray]]) -> tuple[float, float, float]:
+def accuracy(
+    model: Model,
+    pads: list[np.ndarray],
+    labels: np.ndarray,
+    pipeline: Callable[[np.ndarray], np.ndarray | None],
+) -> tuple[float, float, float]:
     """(accuracy, share called "not a digit", mean ms per pad of the pipeline): a pad read as empty
     or as not a digit (the page's verdict, ``digitnet.predict.verdict``) counts as wrong."""
     start = time.perf_counter()
@@ -113,37 +122,55 @@ def accuracy(model: Model, pads: list[np.ndarray], labels: np.ndarray,
     return float(((predicted == labels) & ok).mean()), float(((predicted == NOT_DIGIT) & ok).mean()), ms
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.robustness_bench", description=__doc__.split("\n\n")[0])
     p.add_argument("--model", type=Path, default=SHIPPED_MODEL, help="model file")
     p.add_argument("--n", type=int, default=2000, help="number of MNIST test digits per variant")
     p.add_argument("--seed", type=int, default=0, help="seed for the random placements")
-    p.add_argument("--json", type=Path, default=BENCH_RESULTS / "robustness.json",
-                   help="where to write the results")
+    p.add_argument(
+        "--json", type=Path, default=BENCH_RESULTS / "robustness.json", help="where to write the results"
+    )
     args = p.parse_args(argv)
     model = load_model(args.model)
     test = load_mnist(DATA_DIR / "mnist_test.csv")
-    images, labels = test.images[:args.n], test.labels[:args.n].astype(np.int64)
+    images, labels = test.images[: args.n], test.labels[: args.n].astype(np.int64)
     rng = np.random.default_rng(args.seed)
     rows = []
     print(f"{args.n} MNIST test digits re-drawn on a {PAD}x{PAD} pad; model {args.model.name}\n")
     print(f"{'variant':36s} {'ours':>8s} {'rejected':>9s} {'naive':>8s} {'ours ms/pad':>12s}")
-    drawn = {name: (lambda pads: lambda _: pads)(pads) for name, pads in pen_variants(images).items()}
+    drawn = {name: (lambda _, pads=pads: pads) for name, pads in pen_variants(images).items()}
     for name, make in {**variants(rng), **drawn}.items():
         pads = [make(d) for d in images] if name not in drawn else make(None)
         ours, rejected, ms = accuracy(model, pads, labels, to_mnist)
         base, _, _ = accuracy(model, pads, labels, naive)
-        rows.append({"variant": name, "ours_accuracy": ours, "ours_rejected": rejected, "naive_accuracy": base,
-                     "ours_ms_per_pad": ms})
-        print(f"{name:36s} {100 * ours:7.2f}% {100 * rejected:8.2f}% {100 * base:7.2f}% {ms:12.2f}", flush=True)
+        rows.append(
+            {
+                "variant": name,
+                "ours_accuracy": ours,
+                "ours_rejected": rejected,
+                "naive_accuracy": base,
+                "ours_ms_per_pad": ms,
+            }
+        )
+        print(
+            f"{name:36s} {100 * ours:7.2f}% {100 * rejected:8.2f}% {100 * base:7.2f}% {ms:12.2f}", flush=True
+        )
     mean_ours = float(np.mean([r["ours_accuracy"] for r in rows]))
     mean_naive = float(np.mean([r["naive_accuracy"] for r in rows]))
     mean_rejected = float(np.mean([r["ours_rejected"] for r in rows]))
     print(f"{'mean':36s} {100 * mean_ours:7.2f}% {100 * mean_rejected:8.2f}% {100 * mean_naive:7.2f}%")
     print(f"\nerror ratio naive/ours: {(1 - mean_naive) / max(1 - mean_ours, 1e-9):.1f}x")
-    common.write_json(args.json, {"n": args.n, "model": str(args.model), "rows": rows,
-                                  "mean_ours": mean_ours, "mean_rejected": mean_rejected,
-                                  "mean_naive": mean_naive})
+    common.write_json(
+        args.json,
+        {
+            "n": args.n,
+            "model": str(args.model),
+            "rows": rows,
+            "mean_ours": mean_ours,
+            "mean_rejected": mean_rejected,
+            "mean_naive": mean_naive,
+        },
+    )
     print(f"written to {args.json}")
     return 0
 

@@ -10,8 +10,8 @@ functions it evaluates.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -19,10 +19,10 @@ from bench.browser import BOOT_TIMEOUT_MS, INIT_JS, VIEWPORT, drawings, probe
 from training.strokes import transform
 
 TUNE_TIMEOUT_MS = 180_000
-TRIANGLE = [[(0.5, 0.18), (0.82, 0.8), (0.18, 0.8), (0.5, 0.18)]]   # a made-up glyph...
-TRIANGLE_LABEL = 4                                                  # ...taught as a 4
-N_TAUGHT, N_NEW = 10, 10                 # taught: 10 triangles + 10 digits; read: 10 new of each
-SEED_TAUGHT, SEED_NEW = 1, 2             # tests/test_e2e_teach.py's seeds
+TRIANGLE = [[(0.5, 0.18), (0.82, 0.8), (0.18, 0.8), (0.5, 0.18)]]  # a made-up glyph...
+TRIANGLE_LABEL = 4  # ...taught as a 4
+N_TAUGHT, N_NEW = 10, 10  # taught: 10 triangles + 10 digits; read: 10 new of each
+SEED_TAUGHT, SEED_NEW = 1, 2  # tests/test_e2e_teach.py's seeds
 
 TUNE_INIT_JS = probe("tune_init.js")
 READ_JS = probe("tune_read.js")
@@ -45,15 +45,18 @@ def triangles(n: int, seed: int) -> list[list[list[list[float]]]]:
 
 def taught_set() -> list[tuple[list, int]]:
     """What each run teaches: (strokes, label), the triangles then the digits 0-9."""
-    return ([(s, TRIANGLE_LABEL) for s in triangles(N_TAUGHT, SEED_TAUGHT)]
-            + [(s, i % 10) for i, s in enumerate(drawings(N_TAUGHT, SEED_TAUGHT))])
-
+    return [(s, TRIANGLE_LABEL) for s in triangles(N_TAUGHT, SEED_TAUGHT)] + [
+        (s, i % 10) for i, s in enumerate(drawings(N_TAUGHT, SEED_TAUGHT))
+    ]
 
 
 def long_tasks_between(tasks: Sequence[dict], start: float, end: float) -> list[dict]:
     """The tasks ({start, duration} ms) that overlap [start, end]: running at the click counts too."""
-    return [{"start_ms": t["start"], "duration_ms": t["duration"]} for t in tasks
-            if t["start"] <= end and t["start"] + t["duration"] >= start]
+    return [
+        {"start_ms": t["start"], "duration_ms": t["duration"]}
+        for t in tasks
+        if t["start"] <= end and t["start"] + t["duration"] >= start
+    ]
 
 
 def hits(readings: Sequence[dict], label: int) -> int:
@@ -84,14 +87,17 @@ def run_page(browser, url: str, folder: Path) -> dict:
         page = context.new_page()
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.on("console", lambda m: m.type == "error" and errors.append(m.text))
-        with page.expect_console_message(lambda m: m.text in ("__bench:ready", "__bench:error"),
-                                         timeout=BOOT_TIMEOUT_MS):
+        with page.expect_console_message(
+            lambda m: m.text in ("__bench:ready", "__bench:error"), timeout=BOOT_TIMEOUT_MS
+        ):
             page.goto(url, timeout=BOOT_TIMEOUT_MS)
         if page.evaluate("() => document.documentElement.dataset.state") != "ready":
             raise RuntimeError(f"the page did not get ready: {errors}")
         new_triangles, new_digits = triangles(N_NEW, SEED_NEW), drawings(N_NEW, SEED_NEW)
-        before = {"triangles": page.evaluate(READ_JS, new_triangles),
-                  "digits": page.evaluate(READ_JS, new_digits)}
+        before = {
+            "triangles": page.evaluate(READ_JS, new_triangles),
+            "digits": page.evaluate(READ_JS, new_digits),
+        }
 
         taught = taught_set()
         for i, (strokes, label) in enumerate(taught):
@@ -104,8 +110,10 @@ def run_page(browser, url: str, folder: Path) -> dict:
         t = page.evaluate(TIMINGS_JS)
         if state != "done" or not t["tune"] or t["tune"]["outcome"] != "tuned":
             raise RuntimeError(f"fine-tuning did not finish ({state}): {t['text']} {errors}")
-        after = {"triangles": page.evaluate(READ_JS, new_triangles),
-                 "digits": page.evaluate(READ_JS, new_digits)}
+        after = {
+            "triangles": page.evaluate(READ_JS, new_triangles),
+            "digits": page.evaluate(READ_JS, new_digits),
+        }
         model = save_download(page, ".export-model", folder / "my-model.npz")
         csv = save_download(page, ".export-csv", folder / "my-digits.csv")
     finally:
@@ -119,8 +127,9 @@ def run_page(browser, url: str, folder: Path) -> dict:
         "data_model": t["model"],
         "long_tasks_measured": t["longTaskSupported"],
         "long_tasks": tasks,
-        "long_task_max_ms": (max((x["duration_ms"] for x in tasks), default=0.0)
-                             if t["longTaskSupported"] else None),
+        "long_task_max_ms": (
+            max((x["duration_ms"] for x in tasks), default=0.0) if t["longTaskSupported"] else None
+        ),
         "before": {k: [r["shown"] for r in v] for k, v in before.items()},
         "after": {k: [r["shown"] for r in v] for k, v in after.items()},
         "triangles_before": hits(before["triangles"], TRIANGLE_LABEL),
@@ -134,4 +143,3 @@ def run_page(browser, url: str, folder: Path) -> dict:
         "model_bytes": model,
         "csv_bytes": csv,
     }
-

@@ -38,7 +38,7 @@ class App:
         self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
         self.boot_seconds: float | None = None
 
-    def open(self, query: str = "", wait: bool = True) -> "App":
+    def open(self, query: str = "", wait: bool = True) -> App:
         t = time.perf_counter()
         self.page.goto(self.url + query)
         if wait:
@@ -49,7 +49,8 @@ class App:
     def wait_settled(self) -> str:
         """Wait until the page leaves 'loading'; -> 'ready' or 'error'."""
         self.page.wait_for_function(
-            "() => document.documentElement.dataset.state !== 'loading'", timeout=BOOT_TIMEOUT_MS,
+            "() => document.documentElement.dataset.state !== 'loading'",
+            timeout=BOOT_TIMEOUT_MS,
         )
         return self.state
 
@@ -67,7 +68,9 @@ class App:
 
         Between given points the mouse moves in steps of about ``spacing`` CSS pixels.
         """
-        self.page.get_by_test_id("pad").scroll_into_view_if_needed()   # a button clicked below may have scrolled it away
+        self.page.get_by_test_id(
+            "pad"
+        ).scroll_into_view_if_needed()  # a button clicked below may have scrolled it away
         box = self.pad_box()
         mouse = self.page.mouse
 
@@ -133,11 +136,15 @@ class App:
 @pytest.fixture(scope="session")
 def chromium_browser():
     if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(f"{CHROMIUM} is missing: the end-to-end tests need Debian's chromium "
-                    "(bash scripts/setup.sh --test installs it)", pytrace=False)
+        pytest.fail(
+            f"{CHROMIUM} is missing: the end-to-end tests need Debian's chromium "
+            "(bash scripts/setup.sh --test installs it)",
+            pytrace=False,
+        )
     if not (ROOT / "static" / "pyodide" / "runtime.mjs").is_file():
-        pytest.fail("static/pyodide/ is missing: run bash scripts/setup.sh (or python -m tools.assets)",
-                    pytrace=False)
+        pytest.fail(
+            "static/pyodide/ is missing: run bash scripts/setup.sh (or python -m tools.assets)", pytrace=False
+        )
     package.ensure()  # the page must run the py/digitnet/ these tests see, never a stale wheel
     from playwright.sync_api import sync_playwright
 

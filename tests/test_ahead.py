@@ -21,7 +21,7 @@ def test_leaving_early_stops_the_child():
     before = set(multiprocessing.active_children())
     stream = ahead.epochs(lambda e: np.zeros(8, np.float32), 1000, (8,))
     next(stream)
-    children = set(multiprocessing.active_children()) - before      # the one making the epochs
+    children = set(multiprocessing.active_children()) - before  # the one making the epochs
     assert len(children) == 1
     stream.close()
     assert not any(c.is_alive() for c in children)
@@ -53,5 +53,7 @@ def test_training_with_a_child_equals_training_in_one_process(monkeypatch):
     with_child, _ = train(cfg, data, progress=False)
     monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
     alone, _ = train(cfg, data, progress=False)
-    assert all(np.array_equal(a, b) for a, b in zip(with_child.weights + with_child.biases,
-                                                    alone.weights + alone.biases))
+    assert all(
+        np.array_equal(a, b)
+        for a, b in zip(with_child.weights + with_child.biases, alone.weights + alone.biases)
+    )

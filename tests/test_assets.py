@@ -105,6 +105,7 @@ def test_hash_comparison_ignores_case(served):
 
 # --- the stock install, with a fake npm package and a fake PyPI wheel in the cache ---
 
+
 def make_env(tmp_path: Path, wheel_files: dict[str, bytes]) -> tuple[Path, Path, Path]:
     npm = tmp_path / "node_modules" / "pyodide"
     npm.mkdir(parents=True)
@@ -167,12 +168,19 @@ def test_main_exits_2_without_npm_package(tmp_path, monkeypatch, capsys):
 
 # --- pure helpers ---
 
-@pytest.mark.parametrize("name, expected", [
-    ("micropip-0.9.0-py3-none-any.whl", "micropip-0.9.0-cp312-none-any.whl"),
-    ("attrs-21.4.0-py2.py3-none-any.whl", "attrs-21.4.0-cp312-none-any.whl"),
-    ("numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl", "numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl"),
-    ("digitnet-1.0.0-py3-none-any.whl", "digitnet-1.0.0-cp312-none-any.whl"),
-])
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("micropip-0.9.0-py3-none-any.whl", "micropip-0.9.0-cp312-none-any.whl"),
+        ("attrs-21.4.0-py2.py3-none-any.whl", "attrs-21.4.0-cp312-none-any.whl"),
+        (
+            "numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl",
+            "numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl",
+        ),
+        ("digitnet-1.0.0-py3-none-any.whl", "digitnet-1.0.0-cp312-none-any.whl"),
+    ],
+)
 def test_compiled_wheel_name(name, expected):
     assert precompile.compiled_wheel_name(name) == expected
 
@@ -184,14 +192,17 @@ def test_compiled_wheel_name_refuses(name):
 
 
 def test_page_lock_refuses_a_missing_dependency(tmp_path):
-    lock = {"info": {"version": assets.PYODIDE_VERSION},
-            "packages": {"micropip": {"file_name": "m.whl", "sha256": "0", "depends": ["packaging"]}}}
+    lock = {
+        "info": {"version": assets.PYODIDE_VERSION},
+        "packages": {"micropip": {"file_name": "m.whl", "sha256": "0", "depends": ["packaging"]}},
+    }
     (tmp_path / "m.whl").write_bytes(b"m")
     with pytest.raises(AssetError, match="'micropip' depends on \\['packaging'\\]"):
         assets.page_lock(lock, {"micropip": tmp_path / "m.whl"}, ["micropip"])
 
 
 # --- the real thing: the stock Pyodide 0.27.7 files, Node, Pyodide's own Python ---
+
 
 def _real_inputs_missing() -> str | None:
     if not shutil.which("node"):
@@ -233,19 +244,33 @@ def test_layout_and_runtime_module(built):
     dest, tag = built
     assert assets.TAG_RE.match(tag) and tag.startswith(assets.PYODIDE_VERSION + "-")
     names = sorted(p.name for p in (dest / tag).iterdir())
-    assert names == sorted([*assets.COPIED, "python_stdlib.zip", "pyodide-lock.json",
-                            "numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl",
-                            "micropip-0.9.0-cp312-none-any.whl", "packaging-24.2-cp312-none-any.whl"])
+    assert names == sorted(
+        [
+            *assets.COPIED,
+            "python_stdlib.zip",
+            "pyodide-lock.json",
+            "numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl",
+            "micropip-0.9.0-cp312-none-any.whl",
+            "packaging-24.2-cp312-none-any.whl",
+        ]
+    )
     mjs = (dest / assets.RUNTIME_MJS).read_text()
     assert f'export {{ loadPyodide }} from "./{tag}/pyodide.mjs";' in mjs
     assert f'export const INDEX_URL = new URL("./{tag}/", import.meta.url).href;' in mjs
     # It is a module Node can import, and says what a browser would compute.
     out = subprocess.run(
-        ["node", "--input-type=module", "-e",
-         f"const m = await import({json.dumps((dest / assets.RUNTIME_MJS).as_uri())});"
-         "console.log(JSON.stringify({f: typeof m.loadPyodide, i: m.INDEX_URL, t: m.TAG, "
-         "n: m.LOCK.packages.numpy.file_name, p: m.PRELOAD}));"],
-        capture_output=True, text=True, check=True).stdout
+        [
+            "node",
+            "--input-type=module",
+            "-e",
+            f"const m = await import({json.dumps((dest / assets.RUNTIME_MJS).as_uri())});"
+            "console.log(JSON.stringify({f: typeof m.loadPyodide, i: m.INDEX_URL, t: m.TAG, "
+            "n: m.LOCK.packages.numpy.file_name, p: m.PRELOAD}));",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     got = json.loads(out)
     assert got["f"] == "function" and got["t"] == tag and got["i"] == (dest / tag).as_uri() + "/"
     assert got["n"] in [Path(u).name for u in got["p"]]
@@ -262,7 +287,9 @@ def test_page_lock_sha256_are_the_files(built, real_stock):
     for name, entry in lock["packages"].items():
         assert sha((dest / tag / entry["file_name"]).read_bytes()) == entry["sha256"]
         assert entry["sha256"] != stock_lock["packages"][name]["sha256"]  # really rewritten
-        stock_entry = {k: v for k, v in stock_lock["packages"][name].items() if k not in ("file_name", "sha256")}
+        stock_entry = {
+            k: v for k, v in stock_lock["packages"][name].items() if k not in ("file_name", "sha256")
+        }
         assert {k: v for k, v in entry.items() if k not in ("file_name", "sha256")} == stock_entry
 
 
@@ -286,7 +313,9 @@ def test_archives_hold_pyc_not_py_and_a_true_record(built):
         for path, digest, size in rows:
             if path != f"{info}/RECORD":
                 data = files[path]
-                want = "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+                want = (
+                    "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+                )
                 assert (digest, int(size)) == (want, len(data)), path
         tag_line = [ln for ln in files[f"{info}/WHEEL"].decode().splitlines() if ln.startswith("Tag:")]
         assert tag_line == ["Tag: " + "-".join(wheel.name[:-4].split("-")[-3:])]
@@ -316,7 +345,9 @@ def test_tampered_stock_file_is_refused(real_stock, tmp_path, capsys):
     data[1000] ^= 1
     wheel.write_bytes(bytes(data))
     with pytest.raises(AssetError) as e:
-        assets.build_runtime(stock, tmp_path / "out", npm_lock=assets.NPM_DIR / "pyodide-lock.json", compress=())
+        assets.build_runtime(
+            stock, tmp_path / "out", npm_lock=assets.NPM_DIR / "pyodide-lock.json", compress=()
+        )
     msg = str(e.value)
     assert wheel.name in msg and "sha256 mismatch" in msg and "\n" not in msg
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
@@ -337,7 +368,9 @@ def test_nothing_rebuilt_when_nothing_changed(built, tmp_path, monkeypatch, real
     (dest / ".build-x").mkdir()
     (dest / "notes.txt").write_text("not ours to remove")
     assert assets.build_runtime(real_stock, dest, compress=(), cache=None) == (tag, False)
-    assert sorted(p.name for p in dest.iterdir()) == sorted([tag, assets.RUNTIME_MJS, assets.BUILD_JSON, "notes.txt"])
+    assert sorted(p.name for p in dest.iterdir()) == sorted(
+        [tag, assets.RUNTIME_MJS, assets.BUILD_JSON, "notes.txt"]
+    )
     # A lost runtime.mjs is written again, without a rebuild.
     (dest / assets.RUNTIME_MJS).unlink()
     assert assets.build_runtime(real_stock, dest, compress=(), cache=None) == (tag, False)
@@ -360,7 +393,9 @@ def test_compression_is_deterministic_and_decodes(built, tmp_path):
         (tmp_path / run).mkdir()
         for name in ("pyodide-lock.json", "pyodide.mjs"):
             shutil.copyfile(dest / tag / name, tmp_path / run / name)
-        precompile.compress_files([tmp_path / run / "pyodide-lock.json", tmp_path / run / "pyodide.mjs"], ("br", "gz"))
+        precompile.compress_files(
+            [tmp_path / run / "pyodide-lock.json", tmp_path / run / "pyodide.mjs"], ("br", "gz")
+        )
     for name in ("pyodide-lock.json", "pyodide.mjs"):
         original = (dest / tag / name).read_bytes()
         for kind in ("br", "gz"):
@@ -369,9 +404,16 @@ def test_compression_is_deterministic_and_decodes(built, tmp_path):
             assert len(a) < len(original)
         assert gzip.decompress((tmp_path / "a" / f"{name}.gz").read_bytes()) == original
         decoded = subprocess.run(
-            ["node", "-e", "process.stdout.write(require('zlib').brotliDecompressSync("
-                           "require('fs').readFileSync(process.argv[1])))", str(tmp_path / "a" / f"{name}.br")],
-            capture_output=True, check=True).stdout
+            [
+                "node",
+                "-e",
+                "process.stdout.write(require('zlib').brotliDecompressSync("
+                "require('fs').readFileSync(process.argv[1])))",
+                str(tmp_path / "a" / f"{name}.br"),
+            ],
+            capture_output=True,
+            check=True,
+        ).stdout
         assert decoded == original
 
 
@@ -391,7 +433,10 @@ def _tiny_wheel(path: Path, source: str) -> Path:
 
 @real
 def test_precompile_wheel_then_pyodide_imports_the_pyc(built, tmp_path):
-    """One Node boot of the built folder: the stdlib, NumPy, micropip and a wheel of our own all come from .pyc."""
+    """One Node boot of the built folder.
+
+    The stdlib, NumPy, micropip and a wheel of our own all come from .pyc.
+    """
     dest, tag = built
     src = _tiny_wheel(tmp_path / "tinypkg-1.0-py3-none-any.whl", "def answer():\n    return 42\n")
     out = precompile.precompile_wheel(src, tmp_path / "out")
@@ -406,10 +451,14 @@ await pyodide_js.loadPackage(["micropip", {json.dumps(str(out))}])
 import micropip, numpy, packaging.version, tinypkg
 mods = ["json", "_pyodide._base", "numpy", "numpy.linalg", "micropip", "packaging.version", "tinypkg"]
 json.dumps({{"answer": tinypkg.answer(), "sum": float(numpy.linalg.inv(numpy.eye(3)).sum()),
-            "mods": {{m: [type(sys.modules[m].__loader__).__name__, sys.modules[m].__spec__.origin] for m in mods}}}})
+            "mods": {{m: [type(sys.modules[m].__loader__).__name__, \
+sys.modules[m].__spec__.origin] for m in mods}}}})
 """
-    proc = subprocess.run(["node", str(Path(precompile.__file__).with_name("nodeboot.mjs")), str(dest / tag), code],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        ["node", str(Path(precompile.__file__).with_name("nodeboot.mjs")), str(dest / tag), code],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     check = json.loads(json.loads(proc.stdout)["check"])
     assert check["answer"] == 42 and check["sum"] == 3.0

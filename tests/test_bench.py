@@ -5,10 +5,11 @@ import json
 
 import numpy as np
 import pytest
-
-from bench import common, train_bench as tb
-from digitnet.learn import init_params
 from synthetic_data import synthetic
+
+from bench import common
+from bench import train_bench as tb
+from digitnet.learn import init_params
 from training.train import TrainConfig, train
 
 
@@ -16,7 +17,9 @@ from training.train import TrainConfig, train
 def torch_installed():
     """The parity tests need PyTorch: scripts/setup.sh --test installs it (requirements-bench.txt)."""
     if importlib.util.find_spec("torch") is None:
-        pytest.fail("PyTorch is not installed: run bash scripts/setup.sh --test (installs requirements-bench.txt)")
+        pytest.fail(
+            "PyTorch is not installed: run bash scripts/setup.sh --test (installs requirements-bench.txt)"
+        )
 
 
 def history(errors, seconds):
@@ -30,7 +33,7 @@ def history(errors, seconds):
 def test_time_to_reach_first_epoch_at_or_below_threshold():
     h = history([0.05, 0.021, 0.019, 0.016, 0.015], [2.0, 1.0, 1.0, 3.0, 1.0])
     assert tb.time_to_reach(h, 0.020) == (4.0, 3)
-    assert tb.time_to_reach(h, 0.016) == (7.0, 4)          # equal to the threshold counts
+    assert tb.time_to_reach(h, 0.016) == (7.0, 4)  # equal to the threshold counts
     assert tb.time_to_reach(h, 0.010) is None
     assert tb.time_to_reach([], 0.02) is None
     # a later dip above the threshold again does not matter: the first hit counts
@@ -42,19 +45,37 @@ def test_median_and_ratio():
     assert tb.median_epoch_seconds(history([0.1] * 4, [5.0, 1.0, 2.0, 3.0])) == 2.5
     assert tb.median_epoch_seconds([]) is None
     assert common.ratio(3.0, 2.0) == 1.5
-    assert common.ratio(None, 2.0) is None and common.ratio(3.0, None) is None and common.ratio(3.0, 0.0) is None
+    assert (
+        common.ratio(None, 2.0) is None and common.ratio(3.0, None) is None and common.ratio(3.0, 0.0) is None
+    )
     assert common.fmt(None, ".2f") == "—" and common.fmt(1500.0, ".1f", " MB", scale=1e3) == "1.5 MB"
 
 
 def results():
     return [
-        {"key": "ours", "label": "ours (NumPy)", "peak_rss_mb": 200.0,
-         "history": history([0.03, 0.019, 0.015], [2.0, 2.0, 2.0])},
-        {"key": "torch", "label": "PyTorch CPU (same settings)", "peak_rss_mb": 450.0,
-         "history": history([0.03, 0.018, 0.016], [1.0, 1.0, 1.0])},
-        {"key": "baseline", "label": "baseline", "peak_rss_mb": 190.0,
-         "history": history([0.04, 0.03], [1.0, 1.0])},
-        {"key": "torch_defaults", "label": "PyTorch CPU (its defaults)", "error": "worker exited with status 1"},
+        {
+            "key": "ours",
+            "label": "ours (NumPy)",
+            "peak_rss_mb": 200.0,
+            "history": history([0.03, 0.019, 0.015], [2.0, 2.0, 2.0]),
+        },
+        {
+            "key": "torch",
+            "label": "PyTorch CPU (same settings)",
+            "peak_rss_mb": 450.0,
+            "history": history([0.03, 0.018, 0.016], [1.0, 1.0, 1.0]),
+        },
+        {
+            "key": "baseline",
+            "label": "baseline",
+            "peak_rss_mb": 190.0,
+            "history": history([0.04, 0.03], [1.0, 1.0]),
+        },
+        {
+            "key": "torch_defaults",
+            "label": "PyTorch CPU (its defaults)",
+            "error": "worker exited with status 1",
+        },
     ]
 
 
@@ -67,7 +88,7 @@ def test_summarise_rows_and_ratios():
     assert torch_row["seconds_to_0.016"] == 3.0
     assert ours["sec_per_epoch_vs_torch"] == 2.0 and ours["to_1.6_vs_torch"] == 2.0
     assert torch_row["sec_per_epoch_vs_torch"] == 1.0 and torch_row["to_1.6_vs_torch"] == 1.0
-    assert base["seconds_to_0.016"] is None and base["to_1.6_vs_torch"] is None   # never reached
+    assert base["seconds_to_0.016"] is None and base["to_1.6_vs_torch"] is None  # never reached
     assert base["final_test_error"] == 0.03 and base["best_test_error"] == 0.03
     assert rows["torch_defaults"]["error"] and rows["torch_defaults"]["sec_per_epoch"] is None
 
@@ -85,15 +106,15 @@ def test_format_table():
     ours = next(l for l in lines if l.startswith("ours (NumPy)"))
     assert "4.0 s (ep 2)" in ours and "6.0 s (ep 3)" in ours and "1.50%" in ours and "2.00x" in ours
     base = next(l for l in lines if l.startswith("baseline"))
-    assert base.count("—") == 3                                 # to 2.0%, to 1.6%, ratio to 1.6%
+    assert base.count("—") == 3  # to 2.0%, to 1.6%, ratio to 1.6%
     assert "FAILED: worker exited with status 1" in table
-    assert len({len(l) for l in lines[:2]}) == 1               # header and rule line up
+    assert len({len(l) for l in lines[:2]}) == 1  # header and rule line up
 
 
 def test_run_specs_share_settings_and_baseline_is_the_rust_reference():
     specs = {s.key: s for s in tb.run_specs(12, lr=0.05, schedule="cosine", weight_decay=1e-4)}
     assert list(specs) == ["ours", "torch", "baseline", "torch_defaults"]
-    assert specs["ours"].cfg == specs["torch"].cfg                 # same hyperparameters, same seed
+    assert specs["ours"].cfg == specs["torch"].cfg  # same hyperparameters, same seed
     ours = specs["ours"].cfg
     assert (ours.layers, ours.batch_size, ours.momentum, ours.augment) == ([784, 256, 10], 64, 0.9, False)
     base = specs["baseline"].cfg
@@ -107,7 +128,9 @@ def test_run_specs_share_settings_and_baseline_is_the_rust_reference():
 
 def test_missing_torch_prints_install_hint_and_exits_2(monkeypatch, capsys):
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a))
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a)
+    )
     monkeypatch.setattr(tb, "spawn", lambda *a: pytest.fail("must not run anything"))
     assert tb.main(["--quick"]) == 2
     assert "pip install -r requirements-bench.txt" in capsys.readouterr().err
@@ -127,7 +150,7 @@ def test_main_prints_table_and_writes_json(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(tb, "spawn", fake_spawn)
     out = tmp_path / "r" / "bench.json"
     code = tb.main(["--quick", "--json", str(out)])
-    assert code == 1                                              # one run failed
+    assert code == 1  # one run failed
     assert [k for _, k in calls] == ["ours", "torch", "baseline", "torch_defaults"]
     assert "--quick" in calls[0][0]
     printed = capsys.readouterr().out
@@ -141,9 +164,18 @@ def test_main_prints_table_and_writes_json(monkeypatch, tmp_path, capsys):
 @pytest.mark.parametrize("weight_decay", [0.0, 1e-3])
 def test_torch_steps_equal_ours_at_constant_lr(weight_decay):
     """Same initial weights, same shuffles, same normalisation, constant lr: the same parameters."""
-    cfg = TrainConfig(layers=[784, 16, 12, 10], epochs=3, batch_size=32, lr=0.05, momentum=0.9,
-                      weight_decay=weight_decay, schedule="constant", augment=False, seed=3)
-    data, test = synthetic(300, 1), synthetic(100, 2)            # 300 = 9 full batches + one of 12
+    cfg = TrainConfig(
+        layers=[784, 16, 12, 10],
+        epochs=3,
+        batch_size=32,
+        lr=0.05,
+        momentum=0.9,
+        weight_decay=weight_decay,
+        schedule="constant",
+        augment=False,
+        seed=3,
+    )
+    data, test = synthetic(300, 1), synthetic(100, 2)  # 300 = 9 full batches + one of 12
     model, ours_hist = train(cfg, data, test, progress=False)
     weights, biases, torch_hist = tb.train_torch(cfg, data, test, threads=1)
     for ours_p, torch_p in zip(model.weights + model.biases, weights + biases):
@@ -158,16 +190,36 @@ def test_torch_steps_equal_ours_at_constant_lr(weight_decay):
 @pytest.mark.usefixtures("torch_installed")
 def test_torch_defaults_run_and_schedules_differ_after_the_first_change():
     data, test = synthetic(300, 1), synthetic(100, 2)
-    cfg = TrainConfig(layers=[784, 16, 10], epochs=2, batch_size=50, lr=0.1, momentum=0.9, weight_decay=0.0,
-                      schedule="constant", augment=False, seed=0)
+    cfg = TrainConfig(
+        layers=[784, 16, 10],
+        epochs=2,
+        batch_size=50,
+        lr=0.1,
+        momentum=0.9,
+        weight_decay=0.0,
+        schedule="constant",
+        augment=False,
+        seed=0,
+    )
     w, b, hist = tb.train_torch(cfg, data, test, torch_defaults=True, threads=1)
     assert len(hist) == 2 and all(h["seconds"] > 0 and 0 <= h["test_error"] <= 1 for h in hist)
-    assert abs(w[0]).max() < 0.5                                  # torch's uniform(+-1/sqrt(784)) init, trained a little
+    assert abs(w[0]).max() < 0.5  # torch's uniform(+-1/sqrt(784)) init, trained a little
     # under a schedule torch.optim.SGD rescales the whole velocity when lr changes: equal until then
-    cos = TrainConfig(layers=[784, 16, 10], epochs=3, batch_size=50, lr=0.05, momentum=0.9, weight_decay=0.0,
-                      schedule="cosine", augment=False, seed=0)
+    cos = TrainConfig(
+        layers=[784, 16, 10],
+        epochs=3,
+        batch_size=50,
+        lr=0.05,
+        momentum=0.9,
+        weight_decay=0.0,
+        schedule="cosine",
+        augment=False,
+        seed=0,
+    )
     model, ours_hist = train(cos, data, test, progress=False)
     w, b, torch_hist = tb.train_torch(cos, data, test, threads=1)
-    assert torch_hist[0]["train_loss"] == pytest.approx(ours_hist[0].train_loss, abs=1e-5)  # lr still constant
+    assert torch_hist[0]["train_loss"] == pytest.approx(
+        ours_hist[0].train_loss, abs=1e-5
+    )  # lr still constant
     diff = max(abs(p - q).max() for p, q in zip(model.weights + model.biases, w + b))
-    assert diff > 1e-4                                            # the lr changed twice since
+    assert diff > 1e-4  # the lr changed twice since

@@ -28,17 +28,28 @@ def session() -> Session:
 
 def test_describe_gives_the_page_its_sizes_and_the_result_layout():
     info = json.loads(browser.describe())
-    assert info["sizes"] == {"side": SIDE, "pixels": PIXELS, "classes": CLASSES, "not_digit": NOT_DIGIT,
-                             "canvas": CANVAS}
-    assert info["limits"] == {"import_rows": csvfile.IMPORT_ROWS, "import_bytes": csvfile.IMPORT_BYTES,
-                              "model_bytes": modelfile.MAX_BYTES}
-    assert info["layout"]["probs"] == [0, CLASSES] and info["layout"]["image"][1] - info["layout"]["image"][0] == PIXELS
+    assert info["sizes"] == {
+        "side": SIDE,
+        "pixels": PIXELS,
+        "classes": CLASSES,
+        "not_digit": NOT_DIGIT,
+        "canvas": CANVAS,
+    }
+    assert info["limits"] == {
+        "import_rows": csvfile.IMPORT_ROWS,
+        "import_bytes": csvfile.IMPORT_BYTES,
+        "model_bytes": modelfile.MAX_BYTES,
+    }
+    assert (
+        info["layout"]["probs"] == [0, CLASSES]
+        and info["layout"]["image"][1] - info["layout"]["image"][0] == PIXELS
+    )
     assert set(info["layout"]) == {"probs", "not_digit", "verdict", "reason", "image"}
     assert info["verdicts"] == ["empty", "digit", "not-digit"] and "side-by-side" in info["reasons"]
     assert info["versions"]["preprocessing"] == preprocess.VERSION and info["versions"]["numpy"]
     spans = sorted(LAYOUT.values())
     assert spans[0][0] == 0 and spans[-1][1] == RESULT_LENGTH
-    assert all(a[1] == b[0] for a, b in zip(spans, spans[1:]))         # back to back, no gap
+    assert all(a[1] == b[0] for a, b in zip(spans, spans[1:]))  # back to back, no gap
 
 
 def test_predict_is_predict_drawing_in_one_buffer():
@@ -68,6 +79,7 @@ def test_live_is_one_quick_reading_and_settled_all_nine_views():
 
 def test_predict_takes_what_pyodide_passes():
     """In Pyodide a Uint8Array arrives as a JsProxy with to_bytes(); a memoryview works too."""
+
     class FakeJsProxy:
         def __init__(self, data: bytes):
             self.data = data
@@ -109,7 +121,7 @@ def test_warm_up_reads_practice_drawings_and_changes_nothing():
     assert np.array_equal(s.predict(pad, CANVAS, CANVAS), before)
     pads = browser.practice_pads()
     assert all(p.shape == (CANVAS, CANVAS) and p.dtype == np.uint8 for p in pads)
-    assert all(predict_drawing(s.model, p) is not None for p in pads)   # each one is read, not skipped
+    assert all(predict_drawing(s.model, p) is not None for p in pads)  # each one is read, not skipped
 
 
 def test_an_old_ten_class_model_loads_and_only_ever_reads_digits():

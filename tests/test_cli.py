@@ -12,14 +12,15 @@ import sys
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from synthetic_data import synthetic, write_csv
 
 from digitnet.modelfile import save_model
-from synthetic_data import synthetic, write_csv
 from tools.cli import number, output_dir, output_file, whole_number
 from tools.paths import ROOT
 from training.evaluate import main as evaluate_main
 from training.negatives import KINDS
-from training.train import TrainConfig, main as train_main, train
+from training.train import TrainConfig, train
+from training.train import main as train_main
 
 TRAIN_ROWS = 40
 DIGITS_ONLY = ["--negatives", "0", "--drawn", "0", "--inked", "0", "--elastic", "0"]
@@ -31,15 +32,21 @@ def files(tmp_path_factory):
     """Tiny inputs, and the kinds of path a flag may wrongly be given, by name."""
     d = tmp_path_factory.mktemp("cli")
     model = d / "model.npz"
-    save_model(model, train(TrainConfig(layers=[784, 4, 10], epochs=1, augment=False),
-                            synthetic(60, 3), progress=False)[0])
+    save_model(
+        model,
+        train(TrainConfig(layers=[784, 4, 10], epochs=1, augment=False), synthetic(60, 3), progress=False)[0],
+    )
     (d / "folder").mkdir()
     (d / "empty.csv").write_text("")
     (d / "header.csv").write_text("label," + ",".join(f"p{i}" for i in range(784)) + "\n")
     (d / "junk").write_bytes(b"\x00\x01not data")
     (d / "a_file").write_text("a file, not a folder")
-    return {"dir": d, "train": write_csv(d / "train.csv", synthetic(TRAIN_ROWS, 1)),
-            "test": write_csv(d / "test.csv", synthetic(20, 2)), "model": model}
+    return {
+        "dir": d,
+        "train": write_csv(d / "train.csv", synthetic(TRAIN_ROWS, 1)),
+        "test": write_csv(d / "test.csv", synthetic(20, 2)),
+        "model": model,
+    }
 
 
 def run(main, argv: list[str]) -> tuple[int, str]:
@@ -56,13 +63,33 @@ def run(main, argv: list[str]) -> tuple[int, str]:
 
 def train_base(files) -> list[str]:
     """Flags of a quick run on the tiny data; a flag under test given after them wins."""
-    return ["--train", str(files["train"]), "--test", str(files["test"]), "--layers", "784", "4", "10",
-            "--epochs", "1", "--out", str(files["dir"] / "m.npz"), "--quiet", *DIGITS_ONLY]
+    return [
+        "--train",
+        str(files["train"]),
+        "--test",
+        str(files["test"]),
+        "--layers",
+        "784",
+        "4",
+        "10",
+        "--epochs",
+        "1",
+        "--out",
+        str(files["dir"] / "m.npz"),
+        "--quiet",
+        *DIGITS_ONLY,
+    ]
 
 
 def evaluate_base(files) -> list[str]:
-    return ["--model", str(files["model"]), "--test", str(files["test"]),
-            "--out-dir", str(files["dir"] / "ev")]
+    return [
+        "--model",
+        str(files["model"]),
+        "--test",
+        str(files["test"]),
+        "--out-dir",
+        str(files["dir"] / "ev"),
+    ]
 
 
 def assert_refused(code: int, err: str, *named: str) -> None:
@@ -74,9 +101,11 @@ def assert_refused(code: int, err: str, *named: str) -> None:
 
 # ------------------------------------------------------------------ the real commands
 
+
 def command(module: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", module, *args], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
 
 
 def assert_one_line_refusal(proc: subprocess.CompletedProcess, flag: str) -> None:
@@ -112,6 +141,7 @@ def test_train_refuses_a_validation_share_that_leaves_nothing_to_train_on(files)
 
 
 # ------------------------------------------------------------------ the value types
+
 
 def refuses(kind, text: str) -> bool:
     try:
@@ -158,17 +188,23 @@ def _parses(kind, text: str) -> bool:
 
 def not_whole(at_least: int):
     """Text that is not a whole number >= at_least."""
-    return st.one_of(st.integers(max_value=at_least - 1).map(str),
-                     st.sampled_from(["", "1.5", "2.0", "1e3", "ten", "0x10", "nan"]),
-                     ARGV_TEXT.filter(lambda t: not _parses(int, t)))
+    return st.one_of(
+        st.integers(max_value=at_least - 1).map(str),
+        st.sampled_from(["", "1.5", "2.0", "1e3", "ten", "0x10", "nan"]),
+        ARGV_TEXT.filter(lambda t: not _parses(int, t)),
+    )
 
 
 def not_within(low: float, high: float, low_open: bool = False, high_open: bool = True):
     """Text that is not a finite number in the range (its ends open or closed as given)."""
     below = st.floats(max_value=low).filter(lambda v: v <= low if low_open else v < low)
     above = st.floats(min_value=high).filter(lambda v: v >= high if high_open else v > high)
-    return st.one_of(below.map(repr), above.map(repr), st.sampled_from(["nan", "inf", "-inf", "1e999", ""]),
-                     ARGV_TEXT.filter(lambda t: not _parses(float, t)))
+    return st.one_of(
+        below.map(repr),
+        above.map(repr),
+        st.sampled_from(["nan", "inf", "-inf", "1e999", ""]),
+        ARGV_TEXT.filter(lambda t: not _parses(float, t)),
+    )
 
 
 def not_one_of(choices):
@@ -185,14 +221,18 @@ def path_named(flag: str, *names: str):
     return st.sampled_from(names).map(lambda name: (flag, name))
 
 
-LEAVES_NONE = st.one_of(st.floats(min_value=1 - 0.49 / TRAIN_ROWS, max_value=1, exclude_max=True),
-                        st.floats(min_value=0, max_value=0.49 / TRAIN_ROWS, exclude_min=True))
-BAD_LAYERS = st.one_of(      # sizes that are not 784, ..., 10 (the base run's --negatives 0), or not sizes
+LEAVES_NONE = st.one_of(
+    st.floats(min_value=1 - 0.49 / TRAIN_ROWS, max_value=1, exclude_max=True),
+    st.floats(min_value=0, max_value=0.49 / TRAIN_ROWS, exclude_min=True),
+)
+BAD_LAYERS = st.one_of(  # sizes that are not 784, ..., 10 (the base run's --negatives 0), or not sizes
     st.lists(st.integers(min_value=1, max_value=1000), max_size=4)
     .filter(lambda sizes: not (len(sizes) >= 2 and sizes[0] == 784 and sizes[-1] == 10))
     .map(lambda sizes: list(map(str, sizes))),
-    st.tuples(not_whole(1).filter(lambda t: not t.startswith("-") or _parses(int, t)),
-              st.integers(0, 2)).map(lambda bad: ["784", "8", "10"][:bad[1]] + [bad[0]] + ["10"]))
+    st.tuples(not_whole(1).filter(lambda t: not t.startswith("-") or _parses(int, t)), st.integers(0, 2)).map(
+        lambda bad: ["784", "8", "10"][: bad[1]] + [bad[0]] + ["10"]
+    ),
+)
 
 EVERY_KIND_HELD_OUT = ["--negatives", "5", "--layers", "784", "4", "11", "--hold-out", *KINDS]
 
@@ -206,8 +246,9 @@ TRAIN_FLAGS = {
     "--no-augment": valued("--no-augment", ARGV_TEXT.filter(bool)),
     "--elastic": valued("--elastic", not_within(0, 5)),
     "--negatives": valued("--negatives", not_whole(0)),
-    "--hold-out": st.one_of(not_one_of(KINDS).map(lambda kind: ["--hold-out", "letters", kind]),
-                            st.just(EVERY_KIND_HELD_OUT)),
+    "--hold-out": st.one_of(
+        not_one_of(KINDS).map(lambda kind: ["--hold-out", "letters", kind]), st.just(EVERY_KIND_HELD_OUT)
+    ),
     "--drawn": valued("--drawn", not_within(0, 1, high_open=False)),
     "--inked": valued("--inked", not_within(0, 1, high_open=False)),
     "--store": valued("--store", not_one_of(["float16", "float32"])),
@@ -248,6 +289,7 @@ def test_every_flag_is_covered():
 
     def flags(parser):
         return {s for a in parser._actions for s in a.option_strings if s.startswith("--") and s != "--help"}
+
     assert flags(train_parser()) == set(TRAIN_FLAGS)
     assert flags(evaluate_parser()) == set(EVALUATE_FLAGS)
 
@@ -272,7 +314,6 @@ def test_evaluate_refuses_any_bad_value(flag, files, data):
     assert_refused(code, err, flag, *bad[1:])
 
 
-
 def test_evaluate_with_fewer_negatives_than_glyph_rounds(files, tmp_path, monkeypatch):
     """--negatives 1 (less than one of each symbol and pictogram) still draws each glyph once
     (drawing them is slow, so a stand-in records how many it was asked for)."""
@@ -281,13 +322,27 @@ def test_evaluate_with_fewer_negatives_than_glyph_rounds(files, tmp_path, monkey
     def glyphs(model, chars, per_char, seed):
         asked.append(per_char)
         return {char: 0.0 for char in chars}
+
     per_kind = {kind: {"n": 1, "rejected": 0.0, "held_out": False} for kind in KINDS}
     monkeypatch.setattr("training.evaluate.evaluate_glyphs", glyphs)
     monkeypatch.setattr("training.evaluate.evaluate_negatives", lambda *args: per_kind)
     model = tmp_path / "rejects.npz"
-    save_model(model, train(TrainConfig(layers=[784, 4, 11], epochs=1, augment=False),
-                            synthetic(60, 3), progress=False)[0])
-    code, err = run(evaluate_main, ["--model", str(model), "--test", str(files["test"]),
-                                    "--out-dir", str(tmp_path / "ev"), "--negatives", "1"])
+    save_model(
+        model,
+        train(TrainConfig(layers=[784, 4, 11], epochs=1, augment=False), synthetic(60, 3), progress=False)[0],
+    )
+    code, err = run(
+        evaluate_main,
+        [
+            "--model",
+            str(model),
+            "--test",
+            str(files["test"]),
+            "--out-dir",
+            str(tmp_path / "ev"),
+            "--negatives",
+            "1",
+        ],
+    )
     assert code == 0, err
     assert asked == [1, 1]

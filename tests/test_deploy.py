@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import App
+
 from tools import site
 from tools.serve import CSP, SECURITY_HEADERS
 
@@ -27,17 +27,20 @@ ONE = [[(0.5, 0.2), (0.5, 0.8)]]
 def nginx_conf(root: Path, port: int, work: Path) -> str:
     """The config of docs/deploy.md, with the process's own files (pid, logs, temp paths) in ``work``."""
     user = "user root;\n" if os.geteuid() == 0 else ""  # as root, workers would otherwise be 'nobody'
-    temp = "\n".join(f"    {kind}_temp_path {work / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    temp = "\n".join(
+        f"    {kind}_temp_path {work / kind};"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
     # tools.serve's security headers (CSP, nosniff, no-referrer, COOP, CORP), on errors too ('always').
     headers = "\n".join(f'        add_header {name} "{value}" always;' for name, value in SECURITY_HEADERS)
     return f"""{user}daemon off;
 worker_processes 1;
-pid {work / 'nginx.pid'};
-error_log {work / 'error.log'} warn;
+pid {work / "nginx.pid"};
+error_log {work / "error.log"} warn;
 events {{ worker_connections 256; }}
 
 http {{
-    access_log {work / 'access.log'};
+    access_log {work / "access.log"};
 {temp}
 
     types {{
@@ -89,22 +92,31 @@ class Nginx:
 
     def __init__(self, root: Path, work: Path):
         if not os.access(NGINX, os.X_OK):
-            pytest.fail(f"{NGINX} is missing: the deploy test needs Debian's nginx "
-                        "(bash scripts/setup.sh --test installs it)", pytrace=False)
+            pytest.fail(
+                f"{NGINX} is missing: the deploy test needs Debian's nginx "
+                "(bash scripts/setup.sh --test installs it)",
+                pytrace=False,
+            )
         work.mkdir(parents=True, exist_ok=True)
         self.proc = None
         for _ in range(5):  # the port was free a moment ago; another process may take it first
             self.port = free_port()
             conf = work / "nginx.conf"
             conf.write_text(nginx_conf(root, self.port, work))
-            self.proc = subprocess.Popen([NGINX, "-p", str(work), "-e", str(work / "error.log"), "-c", str(conf)],
-                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            self.proc = subprocess.Popen(
+                [NGINX, "-p", str(work), "-e", str(work / "error.log"), "-c", str(conf)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
             if self._wait_listening():
                 self.url = f"http://127.0.0.1:{self.port}/"
                 return
             self.stop()
-        raise RuntimeError(f"nginx did not start: {self.proc.stderr.read()!r}\n"
-                           f"{(work / 'error.log').read_text(errors='replace') if (work / 'error.log').exists() else ''}")
+        raise RuntimeError(
+            f"nginx did not start: {self.proc.stderr.read()!r}\n"
+            f"{(work / 'error.log').read_text(errors='replace') if (work / 'error.log').exists() else ''}"
+        )
 
     def _wait_listening(self, timeout: float = 10.0) -> bool:
         end = time.monotonic() + timeout
@@ -153,7 +165,13 @@ def test_site_is_what_the_page_loads_and_nothing_else(site_dir, tmp_path, capsys
     assert all(p.is_file() and not p.is_symlink() for p in files)
     assert not [p for p in files if p.name.startswith(".")]
     runtime = site_dir / "static" / "pyodide" / tag
-    for name in ("pyodide.asm.wasm", "pyodide.asm.wasm.br", "pyodide.asm.wasm.gz", "pyodide.mjs", "python_stdlib.zip"):
+    for name in (
+        "pyodide.asm.wasm",
+        "pyodide.asm.wasm.br",
+        "pyodide.asm.wasm.gz",
+        "pyodide.mjs",
+        "python_stdlib.zip",
+    ):
         assert (runtime / name).is_file(), name
     assert list((site_dir / "static" / "pkg").glob("digitnet-*.whl"))
     # A non-empty --out is refused, with a message and exit 2; an empty one is fine.
@@ -163,7 +181,8 @@ def test_site_is_what_the_page_loads_and_nothing_else(site_dir, tmp_path, capsys
     (tmp_path / "empty").mkdir()
     assert site.main(["--out", str(tmp_path / "empty"), "--quiet"]) == 0
     assert sorted(p.relative_to(tmp_path / "empty") for p in (tmp_path / "empty").rglob("*")) == sorted(
-        p.relative_to(site_dir) for p in site_dir.rglob("*"))
+        p.relative_to(site_dir) for p in site_dir.rglob("*")
+    )
 
 
 def test_nginx_sends_the_headers_of_docs_deploy(site_dir, tmp_path):
@@ -181,7 +200,9 @@ def test_nginx_sends_the_headers_of_docs_deploy(site_dir, tmp_path):
         runtime_mjs = server.get("/static/pyodide/runtime.mjs")
         assert runtime_mjs.getheader("Content-Type").startswith("text/javascript")
         assert runtime_mjs.getheader("Cache-Control") == "no-cache"
-        wasm = server.get(f"/static/pyodide/{tag}/pyodide.asm.wasm", **{"Accept-Encoding": "gzip, deflate, br"})
+        wasm = server.get(
+            f"/static/pyodide/{tag}/pyodide.asm.wasm", **{"Accept-Encoding": "gzip, deflate, br"}
+        )
         assert wasm.status == 200 and wasm.getheader("Content-Type") == "application/wasm"
         assert wasm.getheader("Content-Encoding") == "gzip"  # the .gz copy (no brotli in Debian's nginx)
         assert wasm.body == (site_dir / "static" / "pyodide" / tag / "pyodide.asm.wasm.gz").read_bytes()
@@ -189,8 +210,13 @@ def test_nginx_sends_the_headers_of_docs_deploy(site_dir, tmp_path):
         assert wasm.getheader("Content-Security-Policy") == CSP
         plain = server.get(f"/static/pyodide/{tag}/pyodide.asm.wasm")
         assert plain.getheader("Content-Encoding") is None and len(plain.body) == len(
-            (site_dir / "static" / "pyodide" / tag / "pyodide.asm.wasm").read_bytes())
-        assert server.get(f"/static/pyodide/{tag}/pyodide.mjs").getheader("Content-Type").startswith("text/javascript")
+            (site_dir / "static" / "pyodide" / tag / "pyodide.asm.wasm").read_bytes()
+        )
+        assert (
+            server.get(f"/static/pyodide/{tag}/pyodide.mjs")
+            .getheader("Content-Type")
+            .startswith("text/javascript")
+        )
         whl = next((site_dir / "static" / "pkg").glob("digitnet-*.whl")).name
         assert server.get(f"/static/pkg/{whl}").getheader("Content-Type") == "application/zip"
         assert server.get("/static/model/model.npz").getheader("Content-Type") == "application/octet-stream"
@@ -210,7 +236,11 @@ def test_page_from_nginx_boots_reads_a_digit_and_works_offline(chromium_browser,
         app = App(context, server.url).open()
         assert app.state == "ready", app.page.get_by_test_id("error").text_content()
         outside = [u for u in app.requests if not u.startswith(server.url) and not u.startswith("data:")]
-        assert outside == [] and app.failed == [] and app.bad_status == [], (outside, app.failed, app.bad_status)
+        assert outside == [] and app.failed == [] and app.bad_status == [], (
+            outside,
+            app.failed,
+            app.bad_status,
+        )
         app.draw(ONE)
         assert app.prediction() == "1"
         assert app.page.evaluate("() => digitApp.offline") is True

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import App
+
 from tools import package
 from tools.harness import Server, copy_web_root
 from tools.paths import ARTIFACTS, ROOT
@@ -26,17 +25,25 @@ pytestmark = pytest.mark.e2e
 
 def runtime_tag() -> str:
     """The version folder static/pyodide/runtime.mjs points at (tools/assets.py writes both)."""
-    m = re.search(r'^export const TAG = "([^"]+)";$', (ROOT / "static" / "pyodide" / "runtime.mjs").read_text(), re.M)
+    m = re.search(
+        r'^export const TAG = "([^"]+)";$', (ROOT / "static" / "pyodide" / "runtime.mjs").read_text(), re.M
+    )
     assert m, "static/pyodide/runtime.mjs names no TAG"
     return m.group(1)
 
 
 # ---------------------------------------------------------------- shapes
 
+
 def ellipse(cx, cy, rx, ry, n=40, start=-math.pi / 2, turns=1.08):
     """A closed-ish loop drawn clockwise from the top (a little overlap, as people do)."""
-    return [(cx + rx * math.cos(start + 2 * math.pi * turns * i / n),
-             cy + ry * math.sin(start + 2 * math.pi * turns * i / n)) for i in range(n + 1)]
+    return [
+        (
+            cx + rx * math.cos(start + 2 * math.pi * turns * i / n),
+            cy + ry * math.sin(start + 2 * math.pi * turns * i / n),
+        )
+        for i in range(n + 1)
+    ]
 
 
 ZERO = [ellipse(0.5, 0.5, 0.2, 0.3)]
@@ -51,8 +58,10 @@ DIGITS = [
     pytest.param(SEVEN, "7", id="seven"),
     pytest.param(transform(SEVEN, 0.4), "7", id="small-seven"),
     pytest.param(transform(FOUR, 0.45), "4", id="small-four"),
-    pytest.param(transform(ZERO, 0.5, dx=-0.25, dy=-0.23), "0", id="off-centre-zero"),  # centred at (0.25, 0.27)
-    pytest.param(transform(SEVEN, 0.55, dx=0.2, dy=0.2), "7", id="off-centre-seven"),   # centred at (0.7, 0.7)
+    pytest.param(
+        transform(ZERO, 0.5, dx=-0.25, dy=-0.23), "0", id="off-centre-zero"
+    ),  # centred at (0.25, 0.27)
+    pytest.param(transform(SEVEN, 0.55, dx=0.2, dy=0.2), "7", id="off-centre-seven"),  # centred at (0.7, 0.7)
 ]
 
 
@@ -61,6 +70,7 @@ def percentile(values, q):
 
 
 # ---------------------------------------------------------------- boot
+
 
 def test_boots_to_ready_using_only_the_local_server(app: App):
     assert app.state == "ready", app.page.get_by_test_id("error").text_content()
@@ -76,14 +86,19 @@ def test_boots_to_ready_using_only_the_local_server(app: App):
     # from here; no loose Python files.
     wheel = package.ensure()[0].name
     tag = runtime_tag()
-    for path in (f"static/pyodide/{tag}/pyodide.asm.wasm", f"static/pyodide/{tag}/numpy-2.0.2", f"static/pkg/{wheel}",
-                 "static/model/model.npz"):
+    for path in (
+        f"static/pyodide/{tag}/pyodide.asm.wasm",
+        f"static/pyodide/{tag}/numpy-2.0.2",
+        f"static/pkg/{wheel}",
+        "static/model/model.npz",
+    ):
         assert any(u.startswith(app.url + path) for u in app.requests), path
     assert not [u for u in app.requests if u.endswith(".py")]
     timings = app.page.evaluate("() => digitApp.timings")
     ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / "boot.json").write_text(json.dumps(
-        {"ready_seconds_wall": app.boot_seconds, "worker_ms": timings}, indent=2))
+    (ARTIFACTS / "boot.json").write_text(
+        json.dumps({"ready_seconds_wall": app.boot_seconds, "worker_ms": timings}, indent=2)
+    )
     print(f"\ncold boot to ready: {app.boot_seconds:.2f} s; worker stages (ms): {timings}")
 
 
@@ -98,6 +113,7 @@ def test_controls_are_labelled_and_announced(app: App):
 
 
 # ---------------------------------------------------------------- nothing drawn
+
 
 def assert_shows_nothing(app: App):
     assert app.prediction() == ""
@@ -123,6 +139,7 @@ def test_lone_dot_shows_nothing(fresh_app: App):
 
 # ---------------------------------------------------------------- reading digits
 
+
 @pytest.mark.parametrize("strokes, expected", DIGITS)
 def test_recognises_digit(fresh_app: App, request, strokes, expected):
     fresh_app.draw(strokes)
@@ -133,7 +150,7 @@ def test_recognises_digit(fresh_app: App, request, strokes, expected):
     top = fresh_app.page.get_by_test_id(f"prob-{expected}")
     assert "top" in top.get_attribute("class")
     assert float(top.get_attribute("data-prob")) == pytest.approx(max(probs), rel=1e-6)
-    not_digit = fresh_app.page.evaluate("() => digitApp.lastVerdict.notDigit")   # the 11th output
+    not_digit = fresh_app.page.evaluate("() => digitApp.lastVerdict.notDigit")  # the 11th output
     assert sum(float(p) for p in fresh_app.data_probs()) + not_digit == pytest.approx(1, abs=1e-4)
     assert fresh_app.page.get_by_test_id("prediction").get_attribute("data-verdict") == "digit"
     assert not fresh_app.page.get_by_test_id("prompt").is_visible()
@@ -164,6 +181,7 @@ def test_predicts_live_while_drawing(fresh_app: App):
 
 
 # ---------------------------------------------------------------- undo and clear
+
 
 def stroke_count(app: App) -> int:
     return app.page.evaluate("() => digitApp.strokes.length")
@@ -215,6 +233,7 @@ def test_undo_and_clear_keys(fresh_app: App, undo_key):
 
 # ---------------------------------------------------------------- same answer as CPython
 
+
 def test_browser_matches_cpython(fresh_app: App):
     """The worker's Python API (digitnet.browser.Session), called by CPython on the page's own pixels,
     gives the page's answer: same function, same model file, two interpreters."""
@@ -235,7 +254,9 @@ def test_browser_matches_cpython(fresh_app: App):
     pixels = bytes(got["pixels"])
     assert any(pixels)
     session = Session()
-    loaded = json.loads(session.load_model((ROOT / "static" / "model" / "model.npz").read_bytes(), "model.npz"))
+    loaded = json.loads(
+        session.load_model((ROOT / "static" / "model" / "model.npz").read_bytes(), "model.npz")
+    )
     assert loaded["ok"], loaded
     out = session.predict(pixels, side, side)
     assert out is not None and out.dtype == np.float32
@@ -262,12 +283,16 @@ def test_growing_drawing_is_answered_at_every_step(fresh_app: App):
     assert app.prediction() == "0"
     p50, p95 = percentile(times, 50), percentile(times, 95)
     ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / "predict_times.json").write_text(json.dumps(
-        {"n": len(times), "p50_ms": p50, "p95_ms": p95, "max_ms": max(times), "times_ms": times}, indent=2))
+    (ARTIFACTS / "predict_times.json").write_text(
+        json.dumps(
+            {"n": len(times), "p50_ms": p50, "p95_ms": p95, "max_ms": max(times), "times_ms": times}, indent=2
+        )
+    )
     print(f"\nprediction round trip over {len(times)}: p50 {p50:.1f} ms, p95 {p95:.1f} ms")
 
 
 # ---------------------------------------------------------------- offline
+
 
 def test_works_offline_after_one_visit(chromium_browser):
     """Once ready, the service worker holds every file: with the server gone the page still boots
@@ -285,7 +310,9 @@ def test_works_offline_after_one_visit(chromium_browser):
         assert app.wait_settled() == "ready", app.page.get_by_test_id("error").text_content()
         app.draw(ONE)
         assert app.prediction() == "1"
-        assert any(u.endswith(f"static/pyodide/{runtime_tag()}/pyodide.asm.wasm") for u in app.requests)  # asked for
+        assert any(
+            u.endswith(f"static/pyodide/{runtime_tag()}/pyodide.asm.wasm") for u in app.requests
+        )  # asked for
     finally:
         context.close()
         own.stop()
@@ -293,9 +320,11 @@ def test_works_offline_after_one_visit(chromium_browser):
 
 # ---------------------------------------------------------------- phone, touch, before ready
 
+
 def test_touch_draws_on_a_phone_even_before_python_is_ready(chromium_browser, server):
-    context = chromium_browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=3,
-                                           is_mobile=True, has_touch=True)
+    context = chromium_browser.new_context(
+        viewport={"width": 390, "height": 844}, device_scale_factor=3, is_mobile=True, has_touch=True
+    )
     try:
         app = App(context, server.url).open(wait=False)
         page = app.page
@@ -331,6 +360,7 @@ def test_touch_draws_on_a_phone_even_before_python_is_ready(chromium_browser, se
 
 
 # ---------------------------------------------------------------- failures, in plain words
+
 
 def web_root_with_model(tmp_path: Path, model: bytes) -> Path:
     """A web root like the repository's but with its own static/model/model.npz."""

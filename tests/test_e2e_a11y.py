@@ -8,10 +8,9 @@ import json
 import re
 
 import pytest
-
 from conftest import App
+
 from tools.paths import ARTIFACTS, ROOT
-from training.strokes import DIGITS
 
 pytestmark = pytest.mark.e2e
 
@@ -29,8 +28,13 @@ def new_app(chromium_browser, server, size, scheme, routes=()) -> App:
     w, h = size
     small = min(w, h) < 500
     context = chromium_browser.new_context(
-        viewport={"width": w, "height": h}, color_scheme=scheme, device_scale_factor=2,
-        is_mobile=small, has_touch=small, bypass_csp=True)  # bypass_csp: only to inject axe here
+        viewport={"width": w, "height": h},
+        color_scheme=scheme,
+        device_scale_factor=2,
+        is_mobile=small,
+        has_touch=small,
+        bypass_csp=True,
+    )  # bypass_csp: only to inject axe here
     context.add_init_script("window.digitAppConfig = { stallMs: 600000 };")  # a held file is no stall
     for pattern, handler in routes:
         context.route(pattern, handler)
@@ -49,7 +53,12 @@ def boxes_on_screen(app: App, size) -> list[str]:
         box = loc.bounding_box()
         if box is None or box["width"] == 0:
             outside.append(f"{name} (not shown)")
-        elif box["x"] < -0.5 or box["y"] < -0.5 or box["x"] + box["width"] > w + 0.5 or box["y"] + box["height"] > h + 0.5:
+        elif (
+            box["x"] < -0.5
+            or box["y"] < -0.5
+            or box["x"] + box["width"] > w + 0.5
+            or box["y"] + box["height"] > h + 0.5
+        ):
             outside.append(f"{name} {box}")
     return outside
 
@@ -95,7 +104,9 @@ def test_layout_and_axe_in_every_state(chromium_browser, server, size, scheme, f
         app.page.wait_for_function("() => window.digitApp !== undefined")
         assert app.state == "loading"
         problems["loading layout"] = boxes_on_screen(app, size)
-        before = {n: app.page.get_by_test_id(n).bounding_box() for n in ("pad", "prediction", "undo", "clear")}
+        before = {
+            n: app.page.get_by_test_id(n).bounding_box() for n in ("pad", "prediction", "undo", "clear")
+        }
         status_before = app.page.get_by_test_id("status").bounding_box()
         app.screenshot(f"layout-{tag}-loading.png")
         problems["loading axe"] = axe(app, f"{tag} loading", findings)
@@ -111,8 +122,11 @@ def test_layout_and_axe_in_every_state(chromium_browser, server, size, scheme, f
         after = {n: app.page.get_by_test_id(n).bounding_box() for n in before}
         problems["layout shift"] = [n for n in before if before[n] != after[n]]
         status_after = app.page.get_by_test_id("status").bounding_box()
-        problems["status pill moved"] = [] if abs(status_before["height"] - status_after["height"]) < 1 else [
-            (status_before, status_after)]
+        problems["status pill moved"] = (
+            []
+            if abs(status_before["height"] - status_after["height"]) < 1
+            else [(status_before, status_after)]
+        )
         problems["ready layout"] = boxes_on_screen(app, size)
         problems["ready axe"] = axe(app, f"{tag} ready", findings)
         for name, strokes, verdict in (("digit", FOUR, "digit"), ("not-digit", SCRIBBLE, "not-digit")):
@@ -125,12 +139,19 @@ def test_layout_and_axe_in_every_state(chromium_browser, server, size, scheme, f
         if size[0] > size[1] and size[1] < 500:  # phone landscape: side by side
             pad = app.page.get_by_test_id("pad").bounding_box()
             result = app.page.locator(".result-card").bounding_box()
-            problems["landscape side by side"] = [] if result["x"] >= pad["x"] + pad["width"] else [(pad, result)]
+            problems["landscape side by side"] = (
+                [] if result["x"] >= pad["x"] + pad["width"] else [(pad, result)]
+            )
     finally:
         app.context.close()
 
-    err = new_app(chromium_browser, server, size, scheme,
-                  [("**/pyodide.asm.wasm", lambda r: r.fulfill(status=404, body="no"))])
+    err = new_app(
+        chromium_browser,
+        server,
+        size,
+        scheme,
+        [("**/pyodide.asm.wasm", lambda r: r.fulfill(status=404, body="no"))],
+    )
     try:
         err.open()
         assert err.state == "error"
@@ -161,11 +182,11 @@ def test_clear_is_undone_redo_and_focus(chromium_browser, server):
         app.draw(FOUR)
         assert strokes(app) == 2 and redo.is_disabled()
         clear.focus()
-        page.keyboard.press("Enter")                       # Clear, from the keyboard
+        page.keyboard.press("Enter")  # Clear, from the keyboard
         app.idle()
         assert strokes(app) == 0 and clear.is_disabled()
         assert page.evaluate("() => document.activeElement.dataset.testid") == "undo"  # not <body>
-        page.keyboard.press("Enter")                       # Undo brings the cleared drawing back
+        page.keyboard.press("Enter")  # Undo brings the cleared drawing back
         app.idle()
         assert strokes(app) == 2 and app.prediction() == "4"
         for key in ("Control+Shift+Z", "Control+y"):
@@ -192,8 +213,11 @@ def test_clear_is_undone_redo_and_focus(chromium_browser, server):
             if loc.is_disabled():
                 continue
             loc.focus()
-            page.keyboard.press("Shift+Tab"); page.keyboard.press("Tab")
-            style = loc.evaluate("e => getComputedStyle(e).outlineStyle + ' ' + getComputedStyle(e).outlineWidth")
+            page.keyboard.press("Shift+Tab")
+            page.keyboard.press("Tab")
+            style = loc.evaluate(
+                "e => getComputedStyle(e).outlineStyle + ' ' + getComputedStyle(e).outlineWidth"
+            )
             assert style.startswith("solid") and not style.endswith(" 0px"), (name, style)
     finally:
         context.close()
@@ -221,18 +245,21 @@ def test_announcements_wait_for_a_settled_verdict(chromium_browser, server):
         announce = app.page.get_by_test_id("announce")
         app.draw(FOUR)
         assert announce.text_content() == "Looks like a 4, 100% sure." or re.match(
-            r"Looks like a 4, \d+% sure\.", announce.text_content())
+            r"Looks like a 4, \d+% sure\.", announce.text_content()
+        )
     finally:
         context.close()
 
 
 # ---------------------------------------------------------------- touch, both ways; contrast by numbers
 
+
 @pytest.mark.parametrize("size", [(390, 844), (844, 390)], ids=["portrait", "landscape"])
 def test_touch_draws_without_scrolling_or_zooming(chromium_browser, server, size):
     """A 7 drawn by finger (CDP touch events) reads as 7; the page neither scrolls nor zooms meanwhile."""
-    context = chromium_browser.new_context(viewport={"width": size[0], "height": size[1]}, device_scale_factor=3,
-                                           is_mobile=True, has_touch=True)
+    context = chromium_browser.new_context(
+        viewport={"width": size[0], "height": size[1]}, device_scale_factor=3, is_mobile=True, has_touch=True
+    )
     try:
         app = App(context, server.url).open()
         page = app.page

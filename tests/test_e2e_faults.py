@@ -7,8 +7,8 @@ import re
 import time
 
 import pytest
-
 from conftest import App
+
 from tools.harness import Server, copy_web_root
 
 pytestmark = pytest.mark.e2e
@@ -35,14 +35,20 @@ def stall(route) -> None:
     """Never answer: the request hangs, as over a dead link."""
 
 
-@pytest.mark.parametrize("file, expect", [
-    ("pyodide.asm.wasm", r"pyodide\.asm\.wasm: HTTP 404"),
-    ("python_stdlib.zip", r"python_stdlib\.zip: HTTP 404"),
-    ("pyodide-lock.json", r"pyodide-lock\.json: HTTP 404"),
-    ("numpy-*.whl", r"numpy-2\.0\.2-\S+\.whl: .*sha256 pyodide-lock\.json gives"),  # fetched with integrity
-    ("digitnet-*.whl", r"static/pkg/digitnet-\S+\.whl: HTTP 404"),
-    ("model.npz", r"static/model/model\.npz: HTTP 404"),
-])
+@pytest.mark.parametrize(
+    "file, expect",
+    [
+        ("pyodide.asm.wasm", r"pyodide\.asm\.wasm: HTTP 404"),
+        ("python_stdlib.zip", r"python_stdlib\.zip: HTTP 404"),
+        ("pyodide-lock.json", r"pyodide-lock\.json: HTTP 404"),
+        (
+            "numpy-*.whl",
+            r"numpy-2\.0\.2-\S+\.whl: .*sha256 pyodide-lock\.json gives",
+        ),  # fetched with integrity
+        ("digitnet-*.whl", r"static/pkg/digitnet-\S+\.whl: HTTP 404"),
+        ("model.npz", r"static/model/model\.npz: HTTP 404"),
+    ],
+)
 def test_a_missing_file_is_named_at_once(chromium_browser, server, file, expect):
     app = open_app(chromium_browser, server, [(f"**/{file}", lambda r: r.fulfill(status=404, body="no"))])
     try:
@@ -54,8 +60,10 @@ def test_a_missing_file_is_named_at_once(chromium_browser, server, file, expect)
         app.context.close()
 
 
-@pytest.mark.parametrize("file", ["pyodide.asm.wasm", "python_stdlib.zip", "numpy-*.whl", "model.npz",
-                                  "digitnet-*.whl", "runtime.mjs"])
+@pytest.mark.parametrize(
+    "file",
+    ["pyodide.asm.wasm", "python_stdlib.zip", "numpy-*.whl", "model.npz", "digitnet-*.whl", "runtime.mjs"],
+)
 def test_a_stalled_download_ends_in_an_error_naming_it(chromium_browser, server, file):
     app = open_app(chromium_browser, server, [(f"**/{file}", stall)])
     try:
@@ -74,10 +82,15 @@ def test_a_stalled_download_ends_in_an_error_naming_it(chromium_browser, server,
 
 def test_a_truncated_download_is_named(chromium_browser, server):
     """The server promises more bytes than it sends (what a reset connection leaves)."""
+
     def half(route):
         body = route.fetch().body()
-        route.fulfill(status=200, body=body[: len(body) // 2],
-                      headers={"Content-Type": "application/octet-stream", "Content-Length": str(len(body))})
+        route.fulfill(
+            status=200,
+            body=body[: len(body) // 2],
+            headers={"Content-Type": "application/octet-stream", "Content-Length": str(len(body))},
+        )
+
     app = open_app(chromium_browser, server, [("**/model.npz", half)])
     try:
         assert app.state == "error"
@@ -100,7 +113,7 @@ def test_try_again_recovers_once_the_fault_is_gone(chromium_browser, server):
     try:
         assert app.state == "error" and "503" in error_text(app)
         app.draw_wait = False
-        box = app.pad_box()   # a drawing made while in error is kept and read after the retry
+        box = app.pad_box()  # a drawing made while in error is kept and read after the retry
         app.page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.2)
         app.page.mouse.down()
         app.page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.8, steps=12)
@@ -115,10 +128,13 @@ def test_try_again_recovers_once_the_fault_is_gone(chromium_browser, server):
         app.context.close()
 
 
-@pytest.mark.parametrize("missing, said", [
-    ("ui.js", "static/js/ui.js could not be loaded: HTTP 404"),      # a module of the page: boot-check.js
-    ("worker.js", "static/js/worker.js is missing"),                # the worker: model.js finds out which
-])
+@pytest.mark.parametrize(
+    "missing, said",
+    [
+        ("ui.js", "static/js/ui.js could not be loaded: HTTP 404"),  # a module of the page: boot-check.js
+        ("worker.js", "static/js/worker.js is missing"),  # the worker: model.js finds out which
+    ],
+)
 def test_a_missing_script_is_named(chromium_browser, tmp_path, missing, said):
     root = copy_web_root(tmp_path / "webroot")
     (root / "static" / "js" / missing).unlink()
@@ -148,8 +164,9 @@ def test_loading_a_bad_model_after_a_good_boot_keeps_the_app_working(chromium_br
 
 
 def test_progress_tells_the_truth_on_a_slow_link(chromium_browser, server):
-    """Throttled: the bar shows MB of MB, rising, at least every second (but while Python starts); a drawing made while
-    loading is promised a reading; when ready the panel goes and nothing on the page moves."""
+    """Throttled: the bar shows MB of MB, rising, at least every second (but while Python starts);
+    a drawing made while loading is promised a reading; when ready the panel goes and nothing on
+    the page moves."""
     context = chromium_browser.new_context(viewport={"width": 1000, "height": 800})
     context.add_init_script("""
         window.progressLog = [];
@@ -167,8 +184,10 @@ def test_progress_tells_the_truth_on_a_slow_link(chromium_browser, server):
     page = context.new_page()
     cdp = context.new_cdp_session(page)
     cdp.send("Network.enable")
-    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 40,
-                                                   "downloadThroughput": 3_000_000, "uploadThroughput": 1_000_000})
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 40, "downloadThroughput": 3_000_000, "uploadThroughput": 1_000_000},
+    )
     try:
         app = App.__new__(App)
         app.context, app.page, app.url = context, page, server.url
@@ -187,15 +206,15 @@ def test_progress_tells_the_truth_on_a_slow_link(chromium_browser, server):
         shown = [(t, text) for t, text in log if " of " in text]
         assert len(shown) >= 5, log
         values = [tuple(float(x) for x in re.findall(r"[\d.]+", text)[:2]) for _, text in shown]
-        assert all(a[0] <= b[0] for a, b in zip(values, values[1:])), values        # rising
-        assert values[-1][0] >= 0.95 * values[-1][1] and values[-1][1] > 10, values   # the whole runtime
+        assert all(a[0] <= b[0] for a, b in zip(values, values[1:])), values  # rising
+        assert values[-1][0] >= 0.95 * values[-1][1] and values[-1][1] > 10, values  # the whole runtime
         # At least every second, but while the worker was blocked (Python starting is one synchronous
         # call): then it cannot post what the network has brought. The worker reports those spans.
         blocked = page.evaluate("() => digitApp.workerBlocked")
         silent = [(a[0], b[0]) for a, b in zip(shown, shown[1:]) if b[0] - a[0] >= 1000]
         unexplained = [(t0, t1) for t0, t1 in silent if not any(s < t1 and e > t0 for s, e in blocked)]
         assert not unexplained, (unexplained, blocked)
-        page.locator(".pad-loading").wait_for(state="hidden", timeout=2000)          # it fades out
+        page.locator(".pad-loading").wait_for(state="hidden", timeout=2000)  # it fades out
         app.idle()
         assert page.get_by_test_id("prediction").text_content().strip() == "1"
         assert page.evaluate("() => window.layoutShift") <= 0.02

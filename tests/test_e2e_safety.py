@@ -10,11 +10,11 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import App
+from test_e2e_teach import count, html, triangles
+
 from digitnet import csvfile
 from digitnet.modelfile import MAX_BYTES, load_model
-from test_e2e_teach import count, html, triangles
 from tools.harness import Server, copy_web_root
 from tools.paths import ROOT
 
@@ -66,7 +66,8 @@ def teach(app: App, n: int, digit: int = 4, seed: int = 1) -> None:
         app.draw(strokes)
         app.page.get_by_test_id(f"teach-{digit}").click()
         app.page.wait_for_function(
-            f"() => document.querySelector('[data-testid=my-count]').dataset.count === '{before + 1}'")
+            f"() => document.querySelector('[data-testid=my-count]').dataset.count === '{before + 1}'"
+        )
 
 
 def learn(app: App) -> None:
@@ -105,23 +106,41 @@ def test_the_personal_model_exports_whole_after_a_reload(context, server, tmp_pa
     model = load_model(exported)
     assert model.meta["personal"]["drawings"] == 3
     test = write_csv(tmp_path / "few.csv", 20, labels=10)
-    run = subprocess.run([sys.executable, "-m", "training.evaluate", "--model", str(exported), "--test", str(test),
-                          "--negatives", "0", "--out-dir", str(tmp_path / "eval")],
-                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "training.evaluate",
+            "--model",
+            str(exported),
+            "--test",
+            str(test),
+            "--negatives",
+            "0",
+            "--out-dir",
+            str(tmp_path / "eval"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stderr
     assert "Traceback" not in run.stderr
 
 
 def test_an_import_too_large_is_refused_before_it_is_read(context, server, tmp_path):
     big = tmp_path / "huge.csv"
-    with big.open("wb") as f:                     # 50 MB: the size alone refuses it
+    with big.open("wb") as f:  # 50 MB: the size alone refuses it
         f.write(csvfile.HEADER.encode() + b"\n")
         f.truncate(50_000_000)
     app = App(context, server.url).open()
     app.page.wait_for_function("() => document.documentElement.dataset.storage !== undefined")
     app.page.evaluate(WATCH_LONG_TASKS)
     app.page.locator("#import-csv").set_input_files(str(big))
-    app.page.wait_for_function("() => document.querySelector('.teach-message').textContent.includes('huge.csv')")
+    app.page.wait_for_function(
+        "() => document.querySelector('.teach-message').textContent.includes('huge.csv')"
+    )
     said = message(app)
     assert "50.0 MB" in said and "split it" in said and f"{csvfile.IMPORT_ROWS} drawings" in said
     assert count(app) == 0
@@ -134,21 +153,26 @@ def test_many_drawings_import_in_the_worker_and_the_gallery_loads_lazily(context
     app = App(context, server.url).open()
     app.page.wait_for_function("() => document.documentElement.dataset.storage === 'device'")
     app.page.locator("#import-csv").set_input_files(str(write_csv(tmp_path / "many.csv", rows)))
-    app.page.wait_for_function(f"() => document.querySelector('[data-testid=my-count]').dataset.count === '{rows}'",
-                               timeout=120_000)
+    app.page.wait_for_function(
+        f"() => document.querySelector('[data-testid=my-count]').dataset.count === '{rows}'", timeout=120_000
+    )
     assert message(app) == f"Imported {rows} drawings from many.csv."
-    assert app.page.evaluate("() => window.posted['import-csv']") == 1          # read by the worker
+    assert app.page.evaluate("() => window.posted['import-csv']") == 1  # read by the worker
     progress = app.page.evaluate("() => window.answers.filter((m) => m.type === 'import-progress').length")
-    assert progress >= rows // 500                                             # in slices
+    assert progress >= rows // 500  # in slices
     assert app.page.locator(".gallery-item").count() == GALLERY_PAGE
     app.page.reload()
     app.wait_settled()
-    app.page.wait_for_function(f"() => document.querySelector('[data-testid=my-count]').dataset.count === '{rows}'")
+    app.page.wait_for_function(
+        f"() => document.querySelector('[data-testid=my-count]').dataset.count === '{rows}'"
+    )
     assert app.page.locator(".gallery-item").count() == GALLERY_PAGE
     more = app.page.locator(".gallery-more")
     assert more.is_visible() and f"{GALLERY_PAGE} of {rows} shown" in more.text_content()
     more.click()
-    app.page.wait_for_function(f"() => document.querySelectorAll('.gallery-item').length === {2 * GALLERY_PAGE}")
+    app.page.wait_for_function(
+        f"() => document.querySelectorAll('.gallery-item').length === {2 * GALLERY_PAGE}"
+    )
 
 
 def test_a_saved_model_that_cannot_be_read_is_removed_and_said_once(context, server):
@@ -165,16 +189,21 @@ def test_a_saved_model_that_cannot_be_read_is_removed_and_said_once(context, ser
     })""")
     app.page.reload()
     app.wait_settled()
-    app.page.wait_for_function("() => document.querySelector('.teach-message').textContent.includes('removed')")
+    app.page.wait_for_function(
+        "() => document.querySelector('.teach-message').textContent.includes('removed')"
+    )
     said = message(app)
-    assert said.startswith("Your saved personal model could not be read (") and "shipped model is reading" in said
+    assert (
+        said.startswith("Your saved personal model could not be read (")
+        and "shipped model is reading" in said
+    )
     assert html(app, "model") == "shipped"
     app.page.reload()
     app.wait_settled()
     app.page.wait_for_function("() => document.documentElement.dataset.storage === 'device'")
     app.idle()
     assert message(app) == ""
-    assert app.page.get_by_test_id("reset-model").is_disabled()               # nothing left to remove
+    assert app.page.get_by_test_id("reset-model").is_disabled()  # nothing left to remove
 
 
 def test_one_fine_tuning_at_a_time(context, server):
@@ -201,7 +230,9 @@ def test_one_fine_tuning_at_a_time(context, server):
     app.page.get_by_test_id("fine-tune").click()
     app.page.wait_for_function("() => window.answers.some((m) => m.type === 'tuned')", timeout=120_000)
     app.page.wait_for_function("() => document.documentElement.dataset.tuning === 'done'")
-    answers = app.page.evaluate("() => window.answers.map((m) => ({type: m.type, id: m.id, message: m.message}))")
+    answers = app.page.evaluate(
+        "() => window.answers.map((m) => ({type: m.type, id: m.id, message: m.message}))"
+    )
     refused = [a for a in answers if a["type"] == "error"]
     assert len(refused) == 1 and "already under way" in refused[0]["message"]
     assert [a["type"] for a in answers].count("tuned") == 1
@@ -222,7 +253,7 @@ def test_a_model_download_too_large_is_refused_from_its_content_length(chromium_
         assert "huge.npz" in shown and f"larger than the {MAX_BYTES} bytes" in shown
         received = app.page.evaluate("""() => performance.getEntriesByType('resource')
             .filter((e) => e.name.endsWith('huge.npz')).map((e) => e.transferSize)""")
-        assert all(size < 8 * 2**20 for size in received), received   # not downloaded whole
+        assert all(size < 8 * 2**20 for size in received), received  # not downloaded whole
     finally:
         context.close()
         server.stop()
@@ -231,8 +262,13 @@ def test_a_model_download_too_large_is_refused_from_its_content_length(chromium_
 def parity_files() -> dict[str, bytes]:
     """Twenty drawings CSV files, good and bad, by name."""
     rng = np.random.default_rng(3)
-    row = lambda label, pixels=None: ",".join([label] + [str(v) for v in (  # noqa: E731
-        pixels if pixels is not None else rng.integers(0, 256, csvfile.PIXELS))])
+
+    def row(label, pixels=None):
+        return ",".join(
+            [label]
+            + [str(v) for v in (pixels if pixels is not None else rng.integers(0, 256, csvfile.PIXELS))]
+        )
+
     head = csvfile.HEADER
     three = "\n".join([head, row("1"), row("10"), row("7")]) + "\n"
     zeros = ["0"] * csvfile.PIXELS
@@ -263,6 +299,7 @@ def parity_files() -> dict[str, bytes]:
 def cli_verdict(path) -> str:
     """What the CLIs' loader (training.train --extra) says of a file, in the page's words."""
     from training.data import DataError, load_dataset
+
     try:
         n = len(load_dataset(path.name, cache=False, not_digit=True))
     except DataError as e:
@@ -275,7 +312,7 @@ def test_the_page_and_the_cli_accept_and_refuse_the_same_files(context, server, 
     assert len(files) == 20
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
-    monkeypatch.chdir(tmp_path)                     # the CLI names the file as the page does
+    monkeypatch.chdir(tmp_path)  # the CLI names the file as the page does
     expected = {name: cli_verdict(tmp_path / name) for name in files}
     assert sum(v.startswith("Imported") for v in expected.values()) == 7
     app = App(context, server.url).open()

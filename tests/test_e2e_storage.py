@@ -6,7 +6,6 @@ leaves the model in use as it was. Each failure is injected before the page load
 from __future__ import annotations
 
 import pytest
-
 from conftest import App
 from test_e2e_teach import SCRIBBLE, count, html, triangles
 
@@ -17,7 +16,8 @@ NO_INDEXEDDB = {
     "undefined": "Object.defineProperty(window, 'indexedDB', { value: undefined, configurable: true });",
     # indexedDB.open throws (as in Firefox's private windows before 115, or a sandboxed page).
     "open-throws": """IDBFactory.prototype.open = function () {
-        throw new DOMException('A mutation operation was attempted on a database that did not allow mutations.',
+        throw new DOMException('A mutation operation was attempted on a database that did not allow \
+mutations.',
                                'InvalidStateError');
     };""",
     # indexedDB.open's request fires "error".
@@ -26,7 +26,8 @@ NO_INDEXEDDB = {
         Object.assign(request, { result: undefined, error: null, onsuccess: null, onerror: null,
                                  onupgradeneeded: null, onblocked: null });
         setTimeout(() => {
-            request.error = new DOMException('The user denied permission to access the database.', 'UnknownError');
+            request.error = new DOMException('The user denied permission to access the database.',\
+ 'UnknownError');
             const event = new Event('error');
             request.dispatchEvent(event);
             request.onerror?.(event);
@@ -79,16 +80,19 @@ DAMAGE = """() => new Promise((resolve, reject) => {
     open.onerror = () => reject(open.error);
     open.onsuccess = () => {
         const tx = open.result.transaction('drawings', 'readwrite');
-        tx.objectStore('drawings').add({ label: 12, image: new Uint8Array(784).fill(255), strokes: [], created: Date.now() });
+        tx.objectStore('drawings').add({ label: 12, image: new Uint8Array(784).fill(255), strokes: [], \
+created: Date.now() });
         tx.oncomplete = () => { open.result.close(); resolve(); };
         tx.onerror = () => reject(tx.error);
     };
 })"""
 
+
 def open_app(chromium_browser, server, init: str = "", routes=(), size=(1100, 900)) -> App:
     w, h = size
-    context = chromium_browser.new_context(viewport={"width": w, "height": h}, accept_downloads=True,
-                                           service_workers="block")   # routes must see every request
+    context = chromium_browser.new_context(
+        viewport={"width": w, "height": h}, accept_downloads=True, service_workers="block"
+    )  # routes must see every request
     if init:
         context.add_init_script(init)
     for pattern, handler in routes:
@@ -108,14 +112,17 @@ def teach(app: App, strokes, button: str = "teach-4") -> None:
     app.clear()
     app.draw(strokes)
     app.page.get_by_test_id(button).click()
-    app.page.wait_for_function(f"() => document.querySelector('[data-testid=my-count]').dataset.count === '{before + 1}'")
+    app.page.wait_for_function(
+        f"() => document.querySelector('[data-testid=my-count]').dataset.count === '{before + 1}'"
+    )
 
 
 def fine_tune(app: App, outcome: str = "done") -> str:
-    app.page.evaluate("() => { delete document.documentElement.dataset.tuning; }")   # from an earlier run
+    app.page.evaluate("() => { delete document.documentElement.dataset.tuning; }")  # from an earlier run
     app.page.get_by_test_id("fine-tune").click()
-    app.page.wait_for_function("() => ['done', 'error'].includes(document.documentElement.dataset.tuning)",
-                               timeout=120_000)
+    app.page.wait_for_function(
+        "() => ['done', 'error'].includes(document.documentElement.dataset.tuning)", timeout=120_000
+    )
     assert html(app, "tuning") == outcome, app.page.locator(".tune-text").text_content()
     return app.page.locator(".tune-text").text_content()
 
@@ -126,7 +133,7 @@ def probs_of(app: App, strokes) -> list[float]:
     return app.page.evaluate("() => Array.from(digitApp.lastProbs)")
 
 
-PROBE = triangles(1, 11)[0]   # drawn before and after, to tell the models apart
+PROBE = triangles(1, 11)[0]  # drawn before and after, to tell the models apart
 
 
 def personal_model(app: App) -> list[float]:
@@ -140,6 +147,7 @@ def personal_model(app: App) -> list[float]:
 
 def card_shot(app: App, name: str) -> None:
     from tools.paths import ARTIFACTS
+
     ARTIFACTS.mkdir(exist_ok=True)
     app.page.locator(".teach-card").screenshot(path=str(ARTIFACTS / name))
 
@@ -167,7 +175,7 @@ def test_without_indexeddb_teaching_works_for_the_tab(chromium_browser, server, 
         assert page.locator(".export-model").is_enabled()
         app.clear()
         app.draw(triangles(1, 9)[0])
-        assert app.page.evaluate("() => digitApp.lastProbs !== null")        # predictions go on
+        assert app.page.evaluate("() => digitApp.lastProbs !== null")  # predictions go on
         page.locator(".gallery-delete").first.click()
         page.wait_for_function("() => document.querySelector('[data-testid=my-count]').dataset.count === '4'")
         assert app.state == "ready" and not app.errors, app.errors
@@ -191,13 +199,13 @@ def test_a_full_quota_keeps_the_drawing_in_the_tab_until_there_is_room(chromium_
         assert page.locator(".teach-message.warning").count() == 1
         card_shot(app, f"storage-full-drawing-{how}.png")
         assert count(app) == 3 and page.locator(".gallery-item.unsaved").count() == 1
-        assert page.evaluate(STORED)["drawings"] == 2                       # the two saved before stay
-        assert "Learned from 3 drawings" in fine_tune(app)                  # the one in the tab is used
+        assert page.evaluate(STORED)["drawings"] == 2  # the two saved before stay
+        assert "Learned from 3 drawings" in fine_tune(app)  # the one in the tab is used
         with page.expect_download() as download:
             page.get_by_text("Export drawings (CSV)").click()
-        assert download.value.path().read_text().count("\n") == 4          # header + 3
+        assert download.value.path().read_text().count("\n") == 4  # header + 3
 
-        page.evaluate("() => fullQuota.stores.clear()")                     # room again: delete one
+        page.evaluate("() => fullQuota.stores.clear()")  # room again: delete one
         page.locator(".gallery-delete").first.click()
         page.wait_for_function("() => document.querySelector('.gallery-item.unsaved') === null")
         assert "saved now" in message(app), message(app)
@@ -223,22 +231,22 @@ def test_a_full_quota_keeps_the_model_saved_before_and_the_new_one_for_the_tab(c
         for strokes in triangles(3, 4):
             teach(app, strokes, "teach-2")
         page.evaluate("() => fullQuota.stores.add('models')")
-        fine_tune(app)                                                      # tuning itself worked
+        fine_tune(app)  # tuning itself worked
         said = message(app)
         assert said.startswith("Storage is full") and "will not survive a reload" in said, said
         assert "personal model saved before" in said, said
         card_shot(app, "storage-full-model.png")
         assert html(app, "model") == "personal"
-        assert page.evaluate(STORED)["model"] == first                      # the saved one is intact
-        assert probs_of(app, PROBE) != first_probs                          # the new one is in use
+        assert page.evaluate(STORED)["model"] == first  # the saved one is intact
+        assert probs_of(app, PROBE) != first_probs  # the new one is in use
         with page.expect_download() as download:
             page.locator(".export-model").click()
-        assert download.value.path().read_bytes()[:2] == b"PK"              # and can be exported
+        assert download.value.path().read_bytes()[:2] == b"PK"  # and can be exported
 
         page.reload()
         app.wait_settled()
         page.wait_for_function("() => document.documentElement.dataset.model === 'personal'")
-        assert probs_of(app, PROBE) == first_probs                          # the one saved before
+        assert probs_of(app, PROBE) == first_probs  # the one saved before
         assert app.state == "ready" and not app.errors, app.errors
     finally:
         app.context.close()

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from conftest import App
+
 from training.strokes import transform
 
 pytestmark = pytest.mark.e2e
 
-TRIANGLE = [[(0.5, 0.18), (0.82, 0.8), (0.18, 0.8), (0.5, 0.18)]]   # taught as a 4
+TRIANGLE = [[(0.5, 0.18), (0.82, 0.8), (0.18, 0.8), (0.5, 0.18)]]  # taught as a 4
 SCRIBBLE = [[(0.2, 0.3), (0.8, 0.35), (0.25, 0.45), (0.78, 0.5), (0.22, 0.62), (0.8, 0.7), (0.3, 0.8)]]
 
 
@@ -50,13 +50,15 @@ def test_teach_fine_tune_reload_reset_why_export_import(chromium_browser, server
         page = app.page
         page.wait_for_function("() => document.querySelector('[data-testid=my-count]') !== null")
         assert html(app, "model") == "shipped" and count(app) == 0
-        assert read_as_four(app, triangles(10, 2)) <= 2                      # it does not read them as 4
+        assert read_as_four(app, triangles(10, 2)) <= 2  # it does not read them as 4
         for i, strokes in enumerate(triangles(10, 1)):
             app.clear()
             app.draw(strokes)
             page.get_by_test_id("teach-4").click()
-            page.wait_for_function(f"() => document.querySelector('[data-testid=my-count]').dataset.count === '{i + 1}'")
-            assert app.ink() == 0                                           # the pad clears
+            page.wait_for_function(
+                f"() => document.querySelector('[data-testid=my-count]').dataset.count === '{i + 1}'"
+            )
+            assert app.ink() == 0  # the pad clears
         page.get_by_test_id("fine-tune").click()
         page.wait_for_function("() => document.documentElement.dataset.tuning === 'done'", timeout=120_000)
         assert html(app, "model") == "personal"
@@ -68,18 +70,24 @@ def test_teach_fine_tune_reload_reset_why_export_import(chromium_browser, server
         page.reload()
         app.wait_settled()
         page.wait_for_function("() => document.documentElement.dataset.model === 'personal'")
-        page.wait_for_function("() => document.querySelector('[data-testid=my-count]')?.dataset.count === '10'")
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=my-count]')?.dataset.count === '10'"
+        )
         assert read_as_four(app, triangles(3, 5)) >= 2
 
         page.get_by_test_id("why").check()
         app.clear()
         app.draw(triangles(1, 7)[0])
-        page.wait_for_function("() => document.querySelector('[data-testid=preview]').dataset.why === 'shown'")
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=preview]').dataset.why === 'shown'"
+        )
 
         app.clear()
         app.draw(SCRIBBLE)
-        page.get_by_test_id("teach-none").click()                           # exported as label 10
-        page.wait_for_function("() => document.querySelector('[data-testid=my-count]').dataset.count === '11'")
+        page.get_by_test_id("teach-none").click()  # exported as label 10
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=my-count]').dataset.count === '11'"
+        )
         with page.expect_download() as download:
             page.get_by_text("Export drawings (CSV)").click()
         csv = tmp_path / "mine.csv"
@@ -88,7 +96,9 @@ def test_teach_fine_tune_reload_reset_why_export_import(chromium_browser, server
         assert len(lines) == 12 and lines[0].startswith("label,1x1,")
         assert sorted(l.split(",", 1)[0] for l in lines[1:]) == ["10"] + ["4"] * 10
         page.locator("#import-csv").set_input_files(str(csv))
-        page.wait_for_function("() => document.querySelector('[data-testid=my-count]').dataset.count === '22'")
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=my-count]').dataset.count === '22'"
+        )
         assert page.locator(".gallery-item", has_text="not a digit").count() == 2  # read back as not a digit
 
         page.get_by_test_id("reset-model").click()

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from conftest import App
+
 from training.strokes import DIGITS, transform
 
 pytestmark = pytest.mark.e2e
@@ -14,33 +14,48 @@ pytestmark = pytest.mark.e2e
 LETTER_A = [[(0.25, 0.85), (0.5, 0.15), (0.75, 0.85)], [(0.35, 0.58), (0.65, 0.58)]]
 LETTER_K = [[(0.3, 0.15), (0.3, 0.85)], [(0.72, 0.15), (0.32, 0.55), (0.75, 0.86)]]
 SCRIBBLE = [[(0.2, 0.3), (0.8, 0.35), (0.25, 0.45), (0.78, 0.5), (0.22, 0.62), (0.8, 0.7), (0.3, 0.8)]]
-HASH = [[(0.38, 0.15), (0.3, 0.85)], [(0.65, 0.15), (0.57, 0.85)], [(0.15, 0.38), (0.85, 0.38)],
-        [(0.12, 0.65), (0.82, 0.65)]]
-DOLLAR = [[(0.65, 0.3), (0.5, 0.22), (0.35, 0.3), (0.38, 0.45), (0.6, 0.55), (0.65, 0.7), (0.5, 0.78),
-           (0.33, 0.7)], [(0.5, 0.1), (0.5, 0.9)]]
-QUESTION = [[(0.3, 0.3), (0.4, 0.15), (0.6, 0.15), (0.68, 0.3), (0.5, 0.45), (0.5, 0.62)], [(0.5, 0.8), (0.51, 0.82)]]
-SMILEY = [[(0.5 + 0.35 * np.cos(t * np.pi / 10), 0.5 + 0.35 * np.sin(t * np.pi / 10)) for t in range(21)],
-          [(0.38, 0.38), (0.39, 0.4)], [(0.62, 0.38), (0.63, 0.4)],
-          [(0.5 + 0.2 * np.cos(t * np.pi / 10), 0.55 + 0.12 * np.sin(t * np.pi / 10)) for t in range(11)]]
+HASH = [
+    [(0.38, 0.15), (0.3, 0.85)],
+    [(0.65, 0.15), (0.57, 0.85)],
+    [(0.15, 0.38), (0.85, 0.38)],
+    [(0.12, 0.65), (0.82, 0.65)],
+]
+DOLLAR = [
+    [(0.65, 0.3), (0.5, 0.22), (0.35, 0.3), (0.38, 0.45), (0.6, 0.55), (0.65, 0.7), (0.5, 0.78), (0.33, 0.7)],
+    [(0.5, 0.1), (0.5, 0.9)],
+]
+QUESTION = [
+    [(0.3, 0.3), (0.4, 0.15), (0.6, 0.15), (0.68, 0.3), (0.5, 0.45), (0.5, 0.62)],
+    [(0.5, 0.8), (0.51, 0.82)],
+]
+SMILEY = [
+    [(0.5 + 0.35 * np.cos(t * np.pi / 10), 0.5 + 0.35 * np.sin(t * np.pi / 10)) for t in range(21)],
+    [(0.38, 0.38), (0.39, 0.4)],
+    [(0.62, 0.38), (0.63, 0.4)],
+    [(0.5 + 0.2 * np.cos(t * np.pi / 10), 0.55 + 0.12 * np.sin(t * np.pi / 10)) for t in range(11)],
+]
 TWELVE = transform(DIGITS[1], 0.5, -0.2) + transform(DIGITS[2], 0.5, 0.2)
-SEVEN_AND_MARK = transform(DIGITS[7], 0.6, -0.15) + [[(0.82, 0.35), (0.9, 0.65)]]   # a stroke beside it
+SEVEN_AND_MARK = transform(DIGITS[7], 0.6, -0.15) + [[(0.82, 0.35), (0.9, 0.65)]]  # a stroke beside it
 
 
 def verdict(app: App) -> str:
     return app.page.get_by_test_id("prediction").get_attribute("data-verdict")
 
 
-@pytest.mark.parametrize("strokes, why", [
-    pytest.param(LETTER_A, "Not a digit", id="letter-A"),
-    pytest.param(LETTER_K, "Not a digit", id="letter-K"),
-    pytest.param(HASH, "Not a digit", id="hash"),
-    pytest.param(SCRIBBLE, "Not a digit", id="scribble"),
-    pytest.param(DOLLAR, "Not a digit", id="dollar"),
-    pytest.param(QUESTION, "Not a digit", id="question-mark"),
-    pytest.param(SMILEY, "Not a digit", id="smiley"),
-    pytest.param(TWELVE, "One digit at a time", id="twelve"),
-    pytest.param(SEVEN_AND_MARK, "One digit at a time", id="seven-and-a-mark"),
-])
+@pytest.mark.parametrize(
+    "strokes, why",
+    [
+        pytest.param(LETTER_A, "Not a digit", id="letter-A"),
+        pytest.param(LETTER_K, "Not a digit", id="letter-K"),
+        pytest.param(HASH, "Not a digit", id="hash"),
+        pytest.param(SCRIBBLE, "Not a digit", id="scribble"),
+        pytest.param(DOLLAR, "Not a digit", id="dollar"),
+        pytest.param(QUESTION, "Not a digit", id="question-mark"),
+        pytest.param(SMILEY, "Not a digit", id="smiley"),
+        pytest.param(TWELVE, "One digit at a time", id="twelve"),
+        pytest.param(SEVEN_AND_MARK, "One digit at a time", id="seven-and-a-mark"),
+    ],
+)
 def test_not_a_digit_is_said_with_the_reason(fresh_app: App, strokes, why, request):
     fresh_app.draw(strokes)
     fresh_app.screenshot(f"not-digit-{request.node.callspec.id}.png")
@@ -48,10 +63,10 @@ def test_not_a_digit_is_said_with_the_reason(fresh_app: App, strokes, why, reque
     assert verdict(fresh_app) == "not-digit", (shown, fresh_app.page.evaluate("() => digitApp.lastVerdict"))
     assert shown not in "0123456789"
     assert why in fresh_app.page.locator(".confidence").text_content()
-    probs = [float(p) for p in fresh_app.data_probs()]          # the ten probabilities are still shown
+    probs = [float(p) for p in fresh_app.data_probs()]  # the ten probabilities are still shown
     not_digit = fresh_app.page.evaluate("() => digitApp.lastVerdict.notDigit")
     assert sum(probs) + not_digit == pytest.approx(1, abs=1e-4)
-    if why == "Not a digit":                                    # the network said so (not the parts' rule)
+    if why == "Not a digit":  # the network said so (not the parts' rule)
         assert not_digit > max(probs)
     assert fresh_app.page.get_by_test_id("announce").text_content().startswith(why)
 
@@ -74,15 +89,17 @@ def test_the_pen_size_is_chosen_and_kept(chromium_browser, server):
         assert brush.get_attribute("type") == "range" and brush.get_attribute("data-unit") == "frac"
         assert float(brush.get_attribute("min")) == pytest.approx(0.015)
         assert float(brush.get_attribute("max")) == pytest.approx(0.1)
-        width_of = "() => { const p = digitApp.padPixels(); let n = 0; for (const v of p) n += v > 127; return n; }"
+        width_of = (
+            "() => { const p = digitApp.padPixels(); let n = 0; for (const v of p) n += v > 127; return n; }"
+        )
         inked = {}
         for value in ("0.02", "0.09"):
             brush.fill(value)
             app.clear()
             app.draw(DIGITS[7])
-            assert app.prediction() == "7", value      # any pen reads right: preprocessing normalises it
+            assert app.prediction() == "7", value  # any pen reads right: preprocessing normalises it
             inked[value] = app.page.evaluate(width_of)
-        assert inked["0.09"] > 2.5 * inked["0.02"]      # the thick pen really draws thicker
+        assert inked["0.09"] > 2.5 * inked["0.02"]  # the thick pen really draws thicker
         app.page.reload()
         app.wait_settled()
         assert float(app.page.get_by_test_id("brush").input_value()) == pytest.approx(0.09)
@@ -98,7 +115,7 @@ def test_a_small_digit_with_the_thick_pen_says_draw_it_larger(chromium_browser, 
         app = App(context, server.url).open()
         brush = app.page.get_by_test_id("brush")
         small = transform(DIGITS[7], 0.12)
-        brush.fill("0.1")                                   # the thickest pen the slider allows
+        brush.fill("0.1")  # the thickest pen the slider allows
         app.clear()
         app.draw(small)
         app.screenshot("not-digit-too-small.png")

@@ -11,10 +11,10 @@ import zlib
 import numpy as np
 import pytest
 
+from digitnet.learn import init_params
 from digitnet.modelfile import FORMAT_VERSION, ModelFileError, load_model, save_model
 from digitnet.network import Model, predict_proba
 from tools.paths import ROOT
-from digitnet.learn import init_params
 
 
 def make_model(sizes=(784, 32, 10)) -> Model:
@@ -28,8 +28,12 @@ def write(path, **arrays):
 
 
 def good_arrays(model: Model, **meta_changes):
-    meta = {"format": "digit-mlp", "format_version": FORMAT_VERSION, "layers": model.sizes,
-            "input": {"mean": 0.1, "std": 0.3}}
+    meta = {
+        "format": "digit-mlp",
+        "format_version": FORMAT_VERSION,
+        "layers": model.sizes,
+        "input": {"mean": 0.1, "std": 0.3},
+    }
     meta.update(meta_changes)
     arrays = {"meta": np.array(json.dumps(meta))}
     for l, (w, b) in enumerate(zip(model.weights, model.biases)):
@@ -59,7 +63,9 @@ def test_exact_store_keeps_every_value_and_uses_float16_where_that_changes_none(
     with np.load(tmp_path / "m.npz") as z:
         assert [z[f"W{l}"].dtype for l in range(3)] == [np.float16, np.float32, np.float16]
     loaded = load_model(tmp_path / "m.npz")
-    assert all(np.array_equal(a, b) for a, b in zip(mixed.weights + mixed.biases, loaded.weights + loaded.biases))
+    assert all(
+        np.array_equal(a, b) for a, b in zip(mixed.weights + mixed.biases, loaded.weights + loaded.biases)
+    )
     with pytest.raises(ValueError, match="store must be"):
         save_model(tmp_path / "x.npz", mixed, store="float8")
 
@@ -67,24 +73,27 @@ def test_exact_store_keeps_every_value_and_uses_float16_where_that_changes_none(
 def test_shipped_model_loads_and_is_small():
     path = ROOT / "static" / "model" / "model.npz"
     model = load_model(path)
-    assert model.sizes[0] == 784 and model.sizes[-1] == 11            # ten digits and "not a digit"
+    assert model.sizes[0] == 784 and model.sizes[-1] == 11  # ten digits and "not a digit"
     assert path.stat().st_size <= 1_000_000
     assert 0 < model.meta["test_error"] <= 0.012
 
 
-@pytest.mark.parametrize("change, reason", [
-    (lambda a: a.pop("W1"), "layer 1 is missing its 'W1'"),
-    (lambda a: a.pop("b0"), "missing its 'b0'"),
-    (lambda a: a.pop("meta"), "no 'meta' entry"),
-    (lambda a: a.update(W0=a["W0"][:100]), "W0 has shape (100, 32), expected (784, 32)"),
-    (lambda a: a.update(b1=a["b1"][:5]), "b1 has shape (5,), expected (10,)"),
-    (lambda a: a.update(W0=a["W0"].astype(np.int32)), "W0 has dtype int32, floats expected"),
-    (lambda a: a["b0"].__setitem__(3, np.nan), "b0 holds NaN or infinite"),
-    (lambda a: a["W1"].__setitem__((0, 0), np.inf), "W1 holds NaN or infinite"),
-    (lambda a: a.update(meta=np.array("{not json")), "'meta' is not valid JSON"),
-    (lambda a: a.update(W9=np.zeros(3, np.float32)), "['W9'] are not part of"),
-    (lambda a: a.update(meta=np.array(json.dumps({"format": "other"}))), "does not describe"),
-])
+@pytest.mark.parametrize(
+    "change, reason",
+    [
+        (lambda a: a.pop("W1"), "layer 1 is missing its 'W1'"),
+        (lambda a: a.pop("b0"), "missing its 'b0'"),
+        (lambda a: a.pop("meta"), "no 'meta' entry"),
+        (lambda a: a.update(W0=a["W0"][:100]), "W0 has shape (100, 32), expected (784, 32)"),
+        (lambda a: a.update(b1=a["b1"][:5]), "b1 has shape (5,), expected (10,)"),
+        (lambda a: a.update(W0=a["W0"].astype(np.int32)), "W0 has dtype int32, floats expected"),
+        (lambda a: a["b0"].__setitem__(3, np.nan), "b0 holds NaN or infinite"),
+        (lambda a: a["W1"].__setitem__((0, 0), np.inf), "W1 holds NaN or infinite"),
+        (lambda a: a.update(meta=np.array("{not json")), "'meta' is not valid JSON"),
+        (lambda a: a.update(W9=np.zeros(3, np.float32)), "['W9'] are not part of"),
+        (lambda a: a.update(meta=np.array(json.dumps({"format": "other"}))), "does not describe"),
+    ],
+)
 def test_refuses_damaged_models(tmp_path, change, reason):
     arrays = good_arrays(make_model())
     change(arrays)
@@ -136,12 +145,13 @@ def test_refuses_corrupted_bytes_inside_the_zip(tmp_path):
     with zipfile.ZipFile(tmp_path / "m.npz") as z:
         info = z.getinfo("W0.npy")
     start = info.header_offset + 30 + len(info.filename) + 200
-    data[start:start + 64] = bytes(64)
+    data[start : start + 64] = bytes(64)
     with pytest.raises(ModelFileError):
         load_model(bytes(data))
 
 
 # ------------------------------------------------------------ preprocessing version
+
 
 def test_the_preprocessing_version_is_written_from_the_code(tmp_path):
     from digitnet import preprocess
@@ -188,10 +198,11 @@ def test_an_interrupted_save_leaves_the_previous_file(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         save_model(path, make_model((784, 8, 10)))
     assert path.read_bytes() == before
-    assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]      # no temporary file left behind
+    assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]  # no temporary file left behind
 
 
 # ------------------------------------------------------------ any bytes: ModelFileError only
+
 
 def npz_bytes(arrays, compressed=True) -> bytes:
     buf = io.BytesIO()
@@ -204,14 +215,19 @@ def central_record(data: bytes, member: str) -> int:
     at = struct.unpack_from("<I", data, data.rindex(b"PK\x05\x06") + 16)[0]
     while True:
         nlen, elen, clen = struct.unpack_from("<HHH", data, at + 28)
-        if data[at + 46:at + 46 + nlen] == member.encode():
+        if data[at + 46 : at + 46 + nlen] == member.encode():
             return at
         at += 46 + nlen + elen + clen
 
 
 def meta_with(**changes) -> dict:
-    return {"format": "digit-mlp", "format_version": FORMAT_VERSION, "layers": [784, 32, 10],
-            "input": {"mean": 0.1, "std": 0.3}, **changes}
+    return {
+        "format": "digit-mlp",
+        "format_version": FORMAT_VERSION,
+        "layers": [784, 32, 10],
+        "input": {"mean": 0.1, "std": 0.3},
+        **changes,
+    }
 
 
 def with_meta(text: str) -> bytes:
@@ -225,7 +241,7 @@ def refusal(data, name="m.npz") -> str:
         load_model(data, name)
     message = str(e.value)
     assert message.startswith(f"{name}: ") and "\n" not in message
-    assert "cannot be read as a model" not in message          # a known class, its own words
+    assert "cannot be read as a model" not in message  # a known class, its own words
     return message
 
 
@@ -234,13 +250,14 @@ def test_corrupt_compressed_data_is_refused():
     data = bytearray(npz_bytes(good_arrays(make_model())))
     local = struct.unpack_from("<I", data, central_record(bytes(data), "W0.npy") + 42)[0]
     nlen, elen = struct.unpack_from("<HH", data, local + 26)
-    data[local + 30 + nlen + elen] = 0xFF                                          # an invalid deflate block type
+    data[local + 30 + nlen + elen] = 0xFF  # an invalid deflate block type
     message = refusal(bytes(data))
     assert "W0.npy" in message and "compressed data is corrupt" in message
 
 
-@pytest.mark.parametrize("flags, reason", [(0x1, "is encrypted"), (0x40, "is encrypted"),
-                                           (0x20, "stored as a patch")])
+@pytest.mark.parametrize(
+    "flags, reason", [(0x1, "is encrypted"), (0x40, "is encrypted"), (0x20, "stored as a patch")]
+)
 def test_encrypted_entries_are_refused(flags, reason):
     data = bytearray(npz_bytes(good_arrays(make_model())))
     at = central_record(bytes(data), "b0.npy")
@@ -255,13 +272,16 @@ def test_unsupported_compression_methods_are_refused(method):
     assert f"compression method {method}; only stored or deflated" in refusal(bytes(data))
 
 
-@pytest.mark.parametrize("compressed, field, value, reason", [
-    (True, 24, lambda n: 0xFFFFFFFF, "more than 64 MB unpacked"),   # declared uncompressed size
-    (True, 20, lambda n: 0xFFFFFFF0, "more than the whole file"),   # declared compressed size
-    (True, 24, lambda n: n + 10, "holds 100480 bytes, its directory says 100490"),
-    (True, 24, lambda n: 7, "does not match its checksum"),
-    (False, 24, lambda n: n - 1, "stored uncompressed but its sizes differ"),
-])
+@pytest.mark.parametrize(
+    "compressed, field, value, reason",
+    [
+        (True, 24, lambda n: 0xFFFFFFFF, "more than 64 MB unpacked"),  # declared uncompressed size
+        (True, 20, lambda n: 0xFFFFFFF0, "more than the whole file"),  # declared compressed size
+        (True, 24, lambda n: n + 10, "holds 100480 bytes, its directory says 100490"),
+        (True, 24, lambda n: 7, "does not match its checksum"),
+        (False, 24, lambda n: n - 1, "stored uncompressed but its sizes differ"),
+    ],
+)
 def test_zip_sizes_are_checked_before_reading(compressed, field, value, reason):
     data = bytearray(npz_bytes(good_arrays(make_model()), compressed))
     at = central_record(bytes(data), "W0.npy") + field
@@ -281,16 +301,16 @@ def test_deep_or_huge_metadata_is_refused_before_json_parses_it():
     deep = json.dumps(meta_with(hyperparameters="@"))
     nested = deep.replace('"@"', "[" * 5000 + "]" * 5000)
     assert f"nests 5001 levels deep, more than the {MAX_META_DEPTH}" in refusal(with_meta(nested))
-    assert "nests" in refusal(with_meta("{" * 20000))             # unbalanced, still counted
+    assert "nests" in refusal(with_meta("{" * 20000))  # unbalanced, still counted
     assert "characters long" in refusal(with_meta("[" * (MAX_META_CHARS + 1)))
     brackets_in_strings = deep.replace('"@"', json.dumps("[{" * 5000))
     assert load_model(with_meta(brackets_in_strings)).meta["hyperparameters"] == "[{" * 5000
-    ok = deep.replace('"@"', "[" * (MAX_META_DEPTH - 1) + "]" * (MAX_META_DEPTH - 1))   # 32 deep
+    ok = deep.replace('"@"', "[" * (MAX_META_DEPTH - 1) + "]" * (MAX_META_DEPTH - 1))  # 32 deep
     limit = sys.getrecursionlimit()
     depth, frame = 0, sys._getframe()
     while frame is not None:
         depth, frame = depth + 1, frame.f_back
-    sys.setrecursionlimit(depth + 80)       # a small stack, like Pyodide's: still enough
+    sys.setrecursionlimit(depth + 80)  # a small stack, like Pyodide's: still enough
     try:
         model = load_model(with_meta(ok))
     finally:
@@ -315,25 +335,31 @@ def npz_with_entries(**raw: bytes) -> bytes:
     return buf.getvalue()
 
 
-@pytest.mark.parametrize("shape, reason", [
-    ("(211106232532992, 4096)", "declares shape (211106232532992, 4096) of float32"),   # 3 PiB
-    ("(784, 32, 1000000000000000000)", "declares shape (784, 32, 1000000000000000000)"),
-    ("(784, -1)", "declares shape (784, -1) of float32"),
-    ("(" + "9" * 30 + ", 32)", "declares shape (999999"),
-    ("(784, 32", "damaged array header"),
-])
+@pytest.mark.parametrize(
+    "shape, reason",
+    [
+        ("(211106232532992, 4096)", "declares shape (211106232532992, 4096) of float32"),  # 3 PiB
+        ("(784, 32, 1000000000000000000)", "declares shape (784, 32, 1000000000000000000)"),
+        ("(784, -1)", "declares shape (784, -1) of float32"),
+        ("(" + "9" * 30 + ", 32)", "declares shape (999999"),
+        ("(784, 32", "damaged array header"),
+    ],
+)
 def test_npy_headers_are_checked_before_allocating(shape, reason):
     header = f"{{'descr': '<f4', 'fortran_order': False, 'shape': {shape}, }}"
     assert reason in refusal(npz_with_entries(W0=npy_file(header, bytes(100))))
 
 
-@pytest.mark.parametrize("descr, reason", [
-    ("'|O'", "holds Python objects (pickled data), never loaded"),
-    ("[('a', '<f4'), ('b', '|O')]", "holds Python objects (pickled data), never loaded"),
-    ("'x9'", "damaged array header: descr is not a valid dtype descriptor: 'x9'"),
-    ("'<f4[3]'", "damaged array header"),
-    ("__import__('os')", "damaged array header"),
-])
+@pytest.mark.parametrize(
+    "descr, reason",
+    [
+        ("'|O'", "holds Python objects (pickled data), never loaded"),
+        ("[('a', '<f4'), ('b', '|O')]", "holds Python objects (pickled data), never loaded"),
+        ("'x9'", "damaged array header: descr is not a valid dtype descriptor: 'x9'"),
+        ("'<f4[3]'", "damaged array header"),
+        ("__import__('os')", "damaged array header"),
+    ],
+)
 def test_npy_headers_never_unpickle_nor_evaluate(descr, reason):
     header = f"{{'descr': {descr}, 'fortran_order': False, 'shape': (32,), }}"
     assert reason in refusal(npz_with_entries(b0=npy_file(header, bytes(256))))
@@ -353,7 +379,7 @@ def test_long_npy_headers_are_refused_before_python_parses_them():
 def test_an_entry_twice_is_refused():
     buf = io.BytesIO(npz_with_entries())
     with zipfile.ZipFile(buf, "a") as z, warnings.catch_warnings():
-        warnings.simplefilter("ignore")                         # "Duplicate name"
+        warnings.simplefilter("ignore")  # "Duplicate name"
         z.writestr("W0.npy", b"")
     assert "the archive holds 'W0' twice" in refusal(buf.getvalue())
 
@@ -373,14 +399,27 @@ def test_float64_weights_must_fit_float32():
     assert "W1 holds values too large for float32" in refusal(npz_bytes(arrays))
 
 
-@pytest.mark.parametrize("mean, std", [
-    (0.1, 1e39), (1e39, 0.3), (-1e39, 0.3), ("NaN", 0.3), (0.1, "Infinity"), (0.1, "-Infinity"),
-    (0.1, 1e-46),           # 0 as float32
-    (0.1, 1e-40),           # a float32 subnormal: (1 - 0.1) / std overflows
-    (3.4e38, 1e-3),         # finite, but (0 - mean) / std is not
-    (0.1, '"0.3"'), ('"0.1"', 0.3), (0.1, "true"), (0.1, "null"), (0.1, -0.3), (0.1, "1e400"),
-    ("1" + "0" * 40, 0.3),  # an int beyond float32
-])
+@pytest.mark.parametrize(
+    "mean, std",
+    [
+        (0.1, 1e39),
+        (1e39, 0.3),
+        (-1e39, 0.3),
+        ("NaN", 0.3),
+        (0.1, "Infinity"),
+        (0.1, "-Infinity"),
+        (0.1, 1e-46),  # 0 as float32
+        (0.1, 1e-40),  # a float32 subnormal: (1 - 0.1) / std overflows
+        (3.4e38, 1e-3),  # finite, but (0 - mean) / std is not
+        (0.1, '"0.3"'),
+        ('"0.1"', 0.3),
+        (0.1, "true"),
+        (0.1, "null"),
+        (0.1, -0.3),
+        (0.1, "1e400"),
+        ("1" + "0" * 40, 0.3),  # an int beyond float32
+    ],
+)
 def test_normalisation_must_be_finite_float32(mean, std):
     text = json.dumps(meta_with(input={"mean": "@m", "std": "@s"}))
     text = text.replace('"@m"', str(mean)).replace('"@s"', str(std))
@@ -402,11 +441,24 @@ def test_files_too_large_are_refused_unread(tmp_path, monkeypatch):
     assert "cannot read the file" in refusal(tmp_path, "folder")
 
 
-ERRORS = [zipfile.BadZipFile("bad"), zipfile.LargeZipFile("large"), NotImplementedError("method"),
-          RuntimeError("File is encrypted"), zlib.error("Error -3"), EOFError(), OSError("io"),
-          ValueError("v"), KeyError("k"), UnicodeDecodeError("utf-8", b"\xff", 0, 1, "bad"),
-          OverflowError("o"), struct.error("s"), MemoryError(), RecursionError("r"), TypeError("t"),
-          IndexError("i")]
+ERRORS = [
+    zipfile.BadZipFile("bad"),
+    zipfile.LargeZipFile("large"),
+    NotImplementedError("method"),
+    RuntimeError("File is encrypted"),
+    zlib.error("Error -3"),
+    EOFError(),
+    OSError("io"),
+    ValueError("v"),
+    KeyError("k"),
+    UnicodeDecodeError("utf-8", b"\xff", 0, 1, "bad"),
+    OverflowError("o"),
+    struct.error("s"),
+    MemoryError(),
+    RecursionError("r"),
+    TypeError("t"),
+    IndexError("i"),
+]
 
 
 @pytest.mark.parametrize("error", ERRORS, ids=lambda e: type(e).__name__)
@@ -419,8 +471,11 @@ def test_every_library_error_becomes_a_model_file_error(monkeypatch, error, wher
     def fail(*args, **kwargs):
         raise error
 
-    target = {"zip directory": (zipfile.ZipFile, "_RealGetContents"),
-              "zip entry": (zipfile.ZipFile, "open"), "json": (json, "loads")}[where]
+    target = {
+        "zip directory": (zipfile.ZipFile, "_RealGetContents"),
+        "zip entry": (zipfile.ZipFile, "open"),
+        "json": (json, "loads"),
+    }[where]
     monkeypatch.setattr(*target, fail)
     with pytest.raises(ModelFileError) as e:
         load_model(data, "x.npz")

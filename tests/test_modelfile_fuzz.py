@@ -41,20 +41,25 @@ from tools.paths import SHIPPED_MODEL
 
 MIN_CASES = 2000
 NAME = "fuzz.npz"
-HANG_SECONDS = 10               # one load taking this long is a hang
-STACK_FRAMES = 80               # frames the loader may use above its caller (see check)
+HANG_SECONDS = 10  # one load taking this long is a hang
+STACK_FRAMES = 80  # frames the loader may use above its caller (see check)
 
-FUZZ = settings(derandomize=True, database=None, deadline=timedelta(seconds=HANG_SECONDS),
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-                print_blob=True)
+FUZZ = settings(
+    derandomize=True,
+    database=None,
+    deadline=timedelta(seconds=HANG_SECONDS),
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    print_blob=True,
+)
 
-STATS: Counter = Counter()      # cases tried, refused, loaded, per property
-REASONS: Counter = Counter()    # refusal reasons, numbers and names left out
-SAMPLES: dict[str, str] = {}    # reason -> the first message with it
+STATS: Counter = Counter()  # cases tried, refused, loaded, per property
+REASONS: Counter = Counter()  # refusal reasons, numbers and names left out
+SAMPLES: dict[str, str] = {}  # reason -> the first message with it
 RAN: set[str] = set()
 
 
 # ------------------------------------------------------------------ the oracle
+
 
 class Hang(BaseException):
     """Raised by the alarm in ``check``; a BaseException so no ``except Exception`` hides it."""
@@ -98,8 +103,9 @@ def check(data: bytes, prop: str) -> str:
     if error is not None:
         assert error.startswith(NAME + ": ") and "\n" not in error and len(error) < 400, error
         assert "cannot be read as a model" not in error, f"safety net used: {error}"
-        reason = " ".join(w for w in error[len(NAME) + 2:].split()[:5]
-                          if not any(c.isdigit() for c in w) and "'" not in w)
+        reason = " ".join(
+            w for w in error[len(NAME) + 2 :].split()[:5] if not any(c.isdigit() for c in w) and "'" not in w
+        )
         REASONS[reason] += 1
         SAMPLES.setdefault(reason, error)
         return outcome
@@ -122,6 +128,7 @@ def check(data: bytes, prop: str) -> str:
 
 # ------------------------------------------------------------------ the files
 
+
 def small_model_bytes() -> bytes:
     w, b = init_params([784, 6, 10], np.random.default_rng(0))
     buf = io.BytesIO()
@@ -138,7 +145,7 @@ def rezip(entries: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED) -> byte
     """A zip with these entries (right CRCs, right sizes)."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", method) as z, warnings.catch_warnings():
-        warnings.simplefilter("ignore")             # "Duplicate name": some cases want one
+        warnings.simplefilter("ignore")  # "Duplicate name": some cases want one
         for name, raw in entries.items():
             z.writestr(name, raw)
     return buf.getvalue()
@@ -174,8 +181,12 @@ SMALL = small_model_bytes()
 SMALL_MEMBERS = members(SMALL)
 SMALL_STORED = rezip(SMALL_MEMBERS, zipfile.ZIP_STORED)
 META = json.loads(str(np.load(io.BytesIO(SMALL_MEMBERS["meta.npy"]))))
-BASES = {"shipped": SHIPPED, "small": SMALL, "small-stored": SMALL_STORED,
-         "small-zip64": rezip64(SMALL_MEMBERS)}
+BASES = {
+    "shipped": SHIPPED,
+    "small": SMALL,
+    "small-stored": SMALL_STORED,
+    "small-zip64": rezip64(SMALL_MEMBERS),
+}
 
 
 def eocd(data: bytes) -> tuple[int, int, int]:
@@ -221,9 +232,14 @@ def test_the_starting_files_load():
 
 # ------------------------------------------------------------ truncation
 
+
 @settings(FUZZ, max_examples=600)
-@given(base=st.sampled_from(sorted(BASES)), cut=st.floats(0, 1), how=st.sampled_from(
-    ["cut", "cut", "zero-tail", "drop-middle", "append"]), junk=st.binary(max_size=64))
+@given(
+    base=st.sampled_from(sorted(BASES)),
+    cut=st.floats(0, 1),
+    how=st.sampled_from(["cut", "cut", "zero-tail", "drop-middle", "append"]),
+    junk=st.binary(max_size=64),
+)
 @example(base="shipped", cut=0.5, how="cut", junk=b"")
 @example(base="small", cut=0.999, how="zero-tail", junk=b"")
 def test_truncated_files(base, cut, how, junk):
@@ -235,7 +251,7 @@ def test_truncated_files(base, cut, how, junk):
     elif how == "zero-tail":
         data = data[:at] + bytes(len(data) - at)
     elif how == "drop-middle":
-        data = data[:at] + data[at + 1 + len(junk) * 97:]
+        data = data[:at] + data[at + 1 + len(junk) * 97 :]
     else:
         data = data + junk
     check(data, "truncation")
@@ -274,10 +290,25 @@ def test_bit_flips_and_overwritten_bytes(data):
 
 # ------------------------------------------------------------ crafted zip directory
 
-CENTRAL = {"flags": (8, "<H"), "method": (10, "<H"), "crc": (16, "<I"), "csize": (20, "<I"),
-           "usize": (24, "<I"), "nlen": (28, "<H"), "elen": (30, "<H"), "offset": (42, "<I")}
-LOCAL = {"flags": (6, "<H"), "method": (8, "<H"), "crc": (14, "<I"), "csize": (18, "<I"),
-         "usize": (22, "<I"), "nlen": (26, "<H"), "elen": (28, "<H")}
+CENTRAL = {
+    "flags": (8, "<H"),
+    "method": (10, "<H"),
+    "crc": (16, "<I"),
+    "csize": (20, "<I"),
+    "usize": (24, "<I"),
+    "nlen": (28, "<H"),
+    "elen": (30, "<H"),
+    "offset": (42, "<I"),
+}
+LOCAL = {
+    "flags": (6, "<H"),
+    "method": (8, "<H"),
+    "crc": (14, "<I"),
+    "csize": (18, "<I"),
+    "usize": (22, "<I"),
+    "nlen": (26, "<H"),
+    "elen": (28, "<H"),
+}
 END = {"entries": (10, "<H"), "size": (12, "<I"), "offset": (16, "<I")}
 
 
@@ -288,10 +319,13 @@ def zip_field_value(draw, field, current):
     if field == "method":
         return draw(st.sampled_from([1, 6, 9, 12, 14, 19, 93, 95, 97, 98, 99, 0xFFFF, 0]))
     if field in ("csize", "usize", "size", "offset", "crc"):
-        return draw(st.one_of(
-            st.sampled_from([0, 1, 0xFFFFFFFF, 0xFFFFFFFE, 2**31, 64 * 2**20, 64 * 2**20 + 1]),
-            st.integers(-64, 64).map(lambda d: max(0, min(0xFFFFFFFF, current + d))),
-            st.integers(0, 0xFFFFFFFF)))
+        return draw(
+            st.one_of(
+                st.sampled_from([0, 1, 0xFFFFFFFF, 0xFFFFFFFE, 2**31, 64 * 2**20, 64 * 2**20 + 1]),
+                st.integers(-64, 64).map(lambda d: max(0, min(0xFFFFFFFF, current + d))),
+                st.integers(0, 0xFFFFFFFF),
+            )
+        )
     return draw(st.one_of(st.integers(0, 8).map(lambda d: current + d), st.integers(0, 0xFFFF)))
 
 
@@ -299,19 +333,25 @@ def zip_field_value(draw, field, current):
 def crafted_zip(draw):
     method = draw(st.sampled_from([zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED]))
     entries = dict(SMALL_MEMBERS)
-    if draw(st.booleans()):                 # a name twice, or an extra entry
+    if draw(st.booleans()):  # a name twice, or an extra entry
         extra = draw(st.sampled_from(["W0.npy", "W0", "meta", "x.npy", "b1.npy", "../etc"]))
-        entries = {**entries, extra + ("\0" if extra in entries else ""): draw(
-            st.sampled_from([b"", SMALL_MEMBERS["b0.npy"], b"PK\x03\x04"]))}
+        entries = {
+            **entries,
+            extra + ("\0" if extra in entries else ""): draw(
+                st.sampled_from([b"", SMALL_MEMBERS["b0.npy"], b"PK\x03\x04"])
+            ),
+        }
     data = bytearray(rezip(entries, method))
-    if draw(st.booleans()) and "W0" not in entries:     # same name twice in the directory
+    if draw(st.booleans()) and "W0" not in entries:  # same name twice in the directory
         central = central_records(bytes(data))
         if len(central) > 1:
             i = draw(st.integers(1, len(central) - 1))
             nlen = struct.unpack_from("<H", data, central[i] + 28)[0]
             first = struct.unpack_from("<H", data, central[0] + 28)[0]
             if nlen == first:
-                data[central[i] + 46:central[i] + 46 + nlen] = data[central[0] + 46:central[0] + 46 + nlen]
+                data[central[i] + 46 : central[i] + 46 + nlen] = data[
+                    central[0] + 46 : central[0] + 46 + nlen
+                ]
     central, local = central_records(bytes(data)), local_records(bytes(data))
     for _ in range(draw(st.integers(1, 4))):
         where = draw(st.sampled_from(["central", "central", "local", "both", "end"]))
@@ -342,42 +382,92 @@ def test_crafted_zip_entries(data):
 
 # ------------------------------------------------------------ crafted .npy headers
 
-DESCRS = ["<f4", ">f4", "<f8", ">f8", "<f2", "<f16", "|O", "O", "<U10", "<U", "<c8", "<c16",
-          "<i4", "|b1", "|V4", "|S3", "<M8", "a", "a5", "<U99999999999", "xyz", "", "<f4 ",
-          "|u1", "=f4", "f", "d"]
+DESCRS = [
+    "<f4",
+    ">f4",
+    "<f8",
+    ">f8",
+    "<f2",
+    "<f16",
+    "|O",
+    "O",
+    "<U10",
+    "<U",
+    "<c8",
+    "<c16",
+    "<i4",
+    "|b1",
+    "|V4",
+    "|S3",
+    "<M8",
+    "a",
+    "a5",
+    "<U99999999999",
+    "xyz",
+    "",
+    "<f4 ",
+    "|u1",
+    "=f4",
+    "f",
+    "d",
+]
 RAW_DESCRS = ["[('a', '<f4')]", "[('a', '<f4'), ('b', '|O')]", "None", "42", "{'x': 1}"]
 
 
 @st.composite
 def npy_header(draw, right_shape, right_descr):
     descr = draw(st.one_of(st.just(right_descr), st.sampled_from(DESCRS)))
-    descr_text = draw(st.one_of(st.just(repr(descr)), st.sampled_from(RAW_DESCRS))) \
-        if draw(st.integers(0, 9)) == 0 else repr(descr)
+    descr_text = (
+        draw(st.one_of(st.just(repr(descr)), st.sampled_from(RAW_DESCRS)))
+        if draw(st.integers(0, 9)) == 0
+        else repr(descr)
+    )
     order = draw(st.sampled_from(["False", "False", "True", "'maybe'", "1", "None"]))
-    dims = st.one_of(st.integers(0, 2000), st.integers(-3, 3),
-                     st.sampled_from([2**50, 3 * 2**48, 2**62, 2**63, 2**64 + 1, 10**30, 10**400]))
-    shape = draw(st.one_of(
-        st.just(right_shape),
-        st.lists(dims, max_size=4).map(tuple),
-        st.just(tuple([1] * 40)),
-        st.just((3 * 2**50 // 4,)),                        # 3 PiB of float32
-    ))
-    shape_text = draw(st.one_of(st.just(repr(shape)), st.sampled_from(
-        ["(3, -1)", "(784, 6", "[784, 6]", "(784.0, 6)", "'(784, 6)'", "(784,, 6)", "()", "(1e3,)"])))
+    dims = st.one_of(
+        st.integers(0, 2000),
+        st.integers(-3, 3),
+        st.sampled_from([2**50, 3 * 2**48, 2**62, 2**63, 2**64 + 1, 10**30, 10**400]),
+    )
+    shape = draw(
+        st.one_of(
+            st.just(right_shape),
+            st.lists(dims, max_size=4).map(tuple),
+            st.just(tuple([1] * 40)),
+            st.just((3 * 2**50 // 4,)),  # 3 PiB of float32
+        )
+    )
+    shape_text = draw(
+        st.one_of(
+            st.just(repr(shape)),
+            st.sampled_from(
+                ["(3, -1)", "(784, 6", "[784, 6]", "(784.0, 6)", "'(784, 6)'", "(784,, 6)", "()", "(1e3,)"]
+            ),
+        )
+    )
     items = [f"'descr': {descr_text}", f"'fortran_order': {order}", f"'shape': {shape_text}"]
     items = draw(st.permutations(items))
     if draw(st.integers(0, 7)) == 0:
         items = items + [draw(st.sampled_from(["'shape': (1,)", "'extra': 1", "'descr': '<f4'"]))]
     if draw(st.integers(0, 7)) == 0:
-        items = items[:draw(st.integers(0, 2))]
+        items = items[: draw(st.integers(0, 2))]
     header = "{" + ", ".join(items) + ", }"
     if draw(st.integers(0, 9)) == 0:
-        header = draw(st.sampled_from([header.replace("'", '"'), header[:-1], "(" + header + ")",
-                                       header.replace(":", "="), "x" * 20000, header * 2]))
+        header = draw(
+            st.sampled_from(
+                [
+                    header.replace("'", '"'),
+                    header[:-1],
+                    "(" + header + ")",
+                    header.replace(":", "="),
+                    "x" * 20000,
+                    header * 2,
+                ]
+            )
+        )
     version = draw(st.sampled_from([1, 1, 1, 2, 3]))
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")             # NumPy 2 deprecates the alias 'a'
+            warnings.simplefilter("ignore")  # NumPy 2 deprecates the alias 'a'
             need = max(0, math.prod(shape) * np.dtype(descr).itemsize)
     except Exception:
         need = 64
@@ -388,7 +478,7 @@ def npy_header(draw, right_shape, right_descr):
     payload = draw(st.binary(min_size=min(length, 64), max_size=min(length, 64)))
     data = (payload * (length // max(1, len(payload)) + 1))[:length] if payload else bytes(length)
     raw = npy(header, data, version)
-    if draw(st.integers(0, 9)) == 0:                    # a damaged magic or header length
+    if draw(st.integers(0, 9)) == 0:  # a damaged magic or header length
         raw = bytearray(raw)
         at = draw(st.integers(0, min(len(raw), 12) - 1))
         raw[at] = draw(st.integers(0, 255))
@@ -412,8 +502,14 @@ def crafted_npy(draw):
 
 @settings(FUZZ, max_examples=800)
 @given(data=crafted_npy())
-@example(data=rezip({**SMALL_MEMBERS, "W0.npy": npy(
-    "{'descr': '<f4', 'fortran_order': False, 'shape': (211106232532992, 784), }", b"")}))
+@example(
+    data=rezip(
+        {
+            **SMALL_MEMBERS,
+            "W0.npy": npy("{'descr': '<f4', 'fortran_order': False, 'shape': (211106232532992, 784), }", b""),
+        }
+    )
+)
 def test_crafted_npy_headers(data):
     """Huge and negative shapes, object/unicode/complex/structured dtypes, Fortran order,
     headers that lie about the data, damaged magic and header lengths."""
@@ -430,14 +526,57 @@ def test_fortran_order_and_other_float_widths_load_right():
 
 # ------------------------------------------------------------ crafted metadata JSON
 
-FRAGMENTS = ["1e39", "-1e39", "NaN", "Infinity", "-Infinity", "1e400", "-1e400", "0", "-0.0",
-             "-1", "1e-46", "1e-40", "1e-38", "3.4028235e38", "3.4e38", "340282366920938463463374607431768211456",
-             '"0.3"', '"abc"', "true", "false", "null", "[]", "{}", "[1, 2]", '{"version": 1}',
-             "1" * 5000, "9" * 400, "0.1", "0.3", "1", "[784, 6, 10]", "[784, 10]",
-             "[784, 6.0, 10]", "[784, -6, 10]", "[784, true, 10]", "[784, 0, 10]"]
-PATHS = [("input", "mean"), ("input", "std"), ("input",), ("layers",), ("format_version",),
-         ("format",), ("input", "preprocessing"), ("input", "preprocessing", "version"),
-         ("test_error",), ("hyperparameters",), ("extra",)]
+FRAGMENTS = [
+    "1e39",
+    "-1e39",
+    "NaN",
+    "Infinity",
+    "-Infinity",
+    "1e400",
+    "-1e400",
+    "0",
+    "-0.0",
+    "-1",
+    "1e-46",
+    "1e-40",
+    "1e-38",
+    "3.4028235e38",
+    "3.4e38",
+    "340282366920938463463374607431768211456",
+    '"0.3"',
+    '"abc"',
+    "true",
+    "false",
+    "null",
+    "[]",
+    "{}",
+    "[1, 2]",
+    '{"version": 1}',
+    "1" * 5000,
+    "9" * 400,
+    "0.1",
+    "0.3",
+    "1",
+    "[784, 6, 10]",
+    "[784, 10]",
+    "[784, 6.0, 10]",
+    "[784, -6, 10]",
+    "[784, true, 10]",
+    "[784, 0, 10]",
+]
+PATHS = [
+    ("input", "mean"),
+    ("input", "std"),
+    ("input",),
+    ("layers",),
+    ("format_version",),
+    ("format",),
+    ("input", "preprocessing"),
+    ("input", "preprocessing", "version"),
+    ("test_error",),
+    ("hyperparameters",),
+    ("extra",),
+]
 
 
 @st.composite
@@ -446,23 +585,27 @@ def json_value(draw):
     if kind == 0:
         return json.dumps(draw(st.floats(allow_nan=True, allow_infinity=True)))
     if kind == 1:
-        return str(draw(st.integers(-2**200, 2**200)))
+        return str(draw(st.integers(-(2**200), 2**200)))
     if kind == 2:
         depth = draw(st.one_of(st.integers(0, 40), st.integers(0, 40000)))
         if draw(st.booleans()):
             return "[" * depth + "]" * depth
         return '{"a": ' * depth + "1" + "}" * depth
     if kind == 3:
-        depth = draw(st.integers(0, 40000))              # unbalanced
+        depth = draw(st.integers(0, 40000))  # unbalanced
         return draw(st.sampled_from(["[", "{", '{"a":[', "]"])) * depth
     return draw(st.sampled_from(FRAGMENTS))
 
 
 @st.composite
 def meta_text(draw):
-    if draw(st.integers(0, 9)) == 0:                        # not a JSON object at all
-        return draw(st.one_of(st.text(max_size=200), st.sampled_from(
-            ["[]", '"x"', "1", "null", json.dumps([META]), "{" * 100000, "", "\0" * 10])))
+    if draw(st.integers(0, 9)) == 0:  # not a JSON object at all
+        return draw(
+            st.one_of(
+                st.text(max_size=200),
+                st.sampled_from(["[]", '"x"', "1", "null", json.dumps([META]), "{" * 100000, "", "\0" * 10]),
+            )
+        )
     meta = json.loads(json.dumps(META))
     raw = {}
     for i in range(draw(st.integers(1, 3))):
@@ -494,7 +637,9 @@ def crafted_meta(draw):
         raw = npy_of(np.array([text]))
     else:
         codes = np.frombuffer(np.array(text or "x").tobytes(), "<u4").copy()
-        codes[draw(st.integers(0, len(codes) - 1))] = draw(st.sampled_from([0xD800, 0xDFFF, 0x110000, 0xFFFFFFFF]))
+        codes[draw(st.integers(0, len(codes) - 1))] = draw(
+            st.sampled_from([0xD800, 0xDFFF, 0x110000, 0xFFFFFFFF])
+        )
         raw = npy(f"{{'descr': '<U{len(codes)}', 'fortran_order': False, 'shape': (), }}", codes.tobytes())
     return rezip({**SMALL_MEMBERS, "meta.npy": raw})
 
@@ -523,11 +668,12 @@ def test_zz_summary(record_property):
     """At least MIN_CASES corrupted files were tried (when the whole file ran); print the tally."""
     if not PROPERTIES <= RAN:
         pytest.skip(f"only {sorted(RAN)} ran; the tally needs every property")
-    lines = [f"model-file fuzz: {STATS['cases']} cases, {STATS['refused']} refused, "
-             f"{STATS['loaded']} loaded"]
+    lines = [f"model-file fuzz: {STATS['cases']} cases, {STATS['refused']} refused, {STATS['loaded']} loaded"]
     for prop in sorted(PROPERTIES):
-        lines.append(f"  {prop:12} {STATS[prop + ' cases']:5} cases  {STATS[prop + ' refused']:5} refused"
-                     f"  {STATS[prop + ' loaded']:5} loaded")
+        lines.append(
+            f"  {prop:12} {STATS[prop + ' cases']:5} cases  {STATS[prop + ' refused']:5} refused"
+            f"  {STATS[prop + ' loaded']:5} loaded"
+        )
     lines.append(f"  {len(REASONS)} kinds of refusal, the most common:")
     lines += [f"  {n:6}  {SAMPLES[reason]}" for reason, n in REASONS.most_common(12)]
     print("\n" + "\n".join(lines))
@@ -541,12 +687,25 @@ def test_zz_summary(record_property):
 def test_the_loader_is_quick_on_the_worst_cases():
     """The slowest inputs we know (the most nested, the longest, the largest) take well under
     a second: every size is checked before anything big is parsed or allocated."""
-    worst = [meta_file("[" * 65536), meta_file("[" * 32768 + "]" * 32768),
-             meta_file('"' + "\\\\" * 30000 + '"'),
-             rezip({**SMALL_MEMBERS, "W0.npy": npy("{'descr': '<f4', 'fortran_order': False, "
-                                                   "'shape': (" + "1," * 3000 + "), }", b"")}),
-             rezip({**SMALL_MEMBERS, "W0.npy": npy("{'descr': '<f4', 'fortran_order': False, "
-                                                   "'shape': (" + "9" * 9000, b"")})]
+    worst = [
+        meta_file("[" * 65536),
+        meta_file("[" * 32768 + "]" * 32768),
+        meta_file('"' + "\\\\" * 30000 + '"'),
+        rezip(
+            {
+                **SMALL_MEMBERS,
+                "W0.npy": npy(
+                    "{'descr': '<f4', 'fortran_order': False, 'shape': (" + "1," * 3000 + "), }", b""
+                ),
+            }
+        ),
+        rezip(
+            {
+                **SMALL_MEMBERS,
+                "W0.npy": npy("{'descr': '<f4', 'fortran_order': False, 'shape': (" + "9" * 9000, b""),
+            }
+        ),
+    ]
     for data in worst:
         t = time.perf_counter()
         with pytest.raises(ModelFileError):

@@ -6,12 +6,24 @@ import pytest
 
 from digitnet.preprocess import to_mnist
 from digitnet.sizes import CANVAS
-from training import cache, drawn, negatives as neg
+from tools.paths import DATA_DIR
+from training import cache, drawn
+from training import negatives as neg
 from training.drawn import as_drawn
 from training.fetch import load_mnist
-from training.negatives import (EXCLUDED_LETTERS, EXCLUDED_SYMBOLS, HELD_OUT, KINDS, LETTERS, SHAPES,
-                                SYMBOLS, TRAIN_KINDS, generate, lookalike, make_negatives)
-from tools.paths import DATA_DIR
+from training.negatives import (
+    EXCLUDED_LETTERS,
+    EXCLUDED_SYMBOLS,
+    HELD_OUT,
+    KINDS,
+    LETTERS,
+    SHAPES,
+    SYMBOLS,
+    TRAIN_KINDS,
+    generate,
+    lookalike,
+    make_negatives,
+)
 
 
 @pytest.fixture(scope="module")
@@ -46,14 +58,15 @@ def test_signs_and_pictograms_are_new_drawable_shapes_clear_of_digits_and_symbol
     assert len(signs) == len(set(signs)) >= 100 and len(pictograms) == len(set(pictograms)) >= 40
     assert not set(signs) & set(pictograms)
     assert not set(signs + pictograms) & set(LETTERS + SYMBOLS + "".join(EXCLUDED_SYMBOLS))
-    assert not set(pictograms) & set("♡✉")                        # the shapes kind draws a heart and an envelope
-    assert not set(signs + pictograms) & set("▢◊♢❍⊘⎔⌬⌂☪טם☦☨⚕✎✐⚘∮גלףץ➘➚↩↪בכפצח☃⊃⊇✱✲✳✺❄✙✚✛✠☩☓✕✖✗✘≤≥∧∨≠≡≈∼∓♯‰"
-                                    "■▲◆♠♥❤➡☻♚✈₹€$¢")
+    assert not set(pictograms) & set("♡✉")  # the shapes kind draws a heart and an envelope
+    assert not set(signs + pictograms) & set(
+        "▢◊♢❍⊘⎔⌬⌂☪טם☦☨⚕✎✐⚘∮גלףץ➘➚↩↪בכפצח☃⊃⊇✱✲✳✺❄✙✚✛✠☩☓✕✖✗✘≤≥∧∨≠≡≈∼∓♯‰■▲◆♠♥❤➡☻♚✈₹€$¢"
+    )
     widths = neg.ink_widths(signs + pictograms)
-    assert set(widths) == set(signs + pictograms)                     # every one in DejaVu Sans at least
+    assert set(widths) == set(signs + pictograms)  # every one in DejaVu Sans at least
     solid = {c: round(w, 1) for c, w in widths.items() if w > neg.SOLID}
     assert not solid
-    assert neg.ink_widths("■♥")["■"] > neg.SOLID                      # what the check would catch
+    assert neg.ink_widths("■♥")["■"] > neg.SOLID  # what the check would catch
 
 
 def test_a_face_without_a_glyph_draws_nothing_for_it():
@@ -91,15 +104,15 @@ def test_every_kind_is_a_pad_the_page_reads_and_no_lookalike(kind, digits):
     for image, pad in zip(images, pads):
         assert pad.shape == (CANVAS, CANVAS) and pad.dtype == np.uint8
         read = to_mnist(pad)
-        assert read is not None                                  # not empty, not a lone dot
+        assert read is not None  # not empty, not a lone dot
         assert np.array_equal(image, np.round(read * 255).astype(np.uint8))
-        assert image.max() >= 200 and (image > 127).sum() >= 20       # real ink, not a smudge
+        assert image.max() >= 200 and (image > 127).sum() >= 20  # real ink, not a smudge
     assert not lookalike(images).any()
     assert len({im.tobytes() for im in images}) == 12
 
 
 def test_make_negatives_is_reproducible_with_an_even_share_per_kind(digits):
-    n = 3 * len(KINDS) + 2                                   # two kinds get one more
+    n = 3 * len(KINDS) + 2  # two kinds get one more
     images, kinds = make_negatives(n, KINDS, seed=3, digits=digits)
     assert images.shape == (n, 28, 28) and images.dtype == np.uint8
     assert kinds.shape == (n,) and np.issubdtype(kinds.dtype, np.integer)
@@ -125,6 +138,7 @@ def test_make_negatives_refuses_bad_requests(digits):
 
 # -------------------------------------------------------------------------------- cache
 
+
 def test_cached_makes_once_then_loads_and_rebuilds_a_damaged_file(tmp_path, monkeypatch):
     monkeypatch.setattr(cache, "CACHE_DIR", tmp_path / "generated")
     calls = []
@@ -139,7 +153,7 @@ def test_cached_makes_once_then_loads_and_rebuilds_a_damaged_file(tmp_path, monk
     second = cache.cached("test", {"n": 3}, make)
     assert len(calls) == 1 and set(second) == {"images", "kinds"}
     assert all(np.array_equal(first[k], second[k]) for k in first)
-    cache.cached("test", {"n": 4}, make)                        # other params: another file
+    cache.cached("test", {"n": 4}, make)  # other params: another file
     assert len(calls) == 2 and cache.cache_path("test", {"n": 4}) != path
     for damage in (b"", b"not a zip at all", path.read_bytes()[:100]):
         path.write_bytes(damage)
@@ -159,7 +173,7 @@ def test_cached_negatives_and_drawn_give_what_they_wrap(tmp_path, monkeypatch, d
     assert np.array_equal(again[0], images)
     redrawn = drawn.as_drawn_cached(digits[:10], 2)
     assert np.array_equal(redrawn, as_drawn(digits[:10], 2))
-    assert np.array_equal(drawn.as_drawn_cached(digits[:10], 2), redrawn)      # the same file
+    assert np.array_equal(drawn.as_drawn_cached(digits[:10], 2), redrawn)  # the same file
     inked = drawn.as_inked_cached(digits[:10], 2)
     assert np.array_equal(inked, drawn.as_inked(digits[:10], 2))
     assert np.array_equal(drawn.as_inked_cached(digits[:10], 2), inked)

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from digitnet.network import Model, forward, predict_proba, softmax
 from digitnet.learn import backprop, backward, cross_entropy, init_params, sgd_step
+from digitnet.network import Model, forward, predict_proba, softmax
 
 
 def test_softmax_rows_sum_to_one_and_survive_huge_logits():

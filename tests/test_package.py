@@ -54,7 +54,7 @@ def test_the_page_gets_it_precompiled_for_pyodide(tmp_path):
         names = set(zf.namelist())
         for p in (ROOT / "py" / "digitnet").glob("*.py"):
             assert f"digitnet/{p.stem}.pyc" in names and f"digitnet/{p.name}" not in names
-            assert zf.read(f"digitnet/{p.stem}.pyc")[:4] == b"\xcb\r\r\n"   # CPython 3.12's magic
+            assert zf.read(f"digitnet/{p.stem}.pyc")[:4] == b"\xcb\r\r\n"  # CPython 3.12's magic
     assert (tmp_path / (wheel.name + ".br")).is_file() and (tmp_path / (wheel.name + ".gz")).is_file()
     assert f'"{wheel.name}"' in (tmp_path / "digitnet.mjs").read_text()
-    assert package.ensure(dest=tmp_path) == (wheel, False)        # unchanged sources: Pyodide not run again
+    assert package.ensure(dest=tmp_path) == (wheel, False)  # unchanged sources: Pyodide not run again

@@ -22,30 +22,78 @@ from tools.paths import ROOT
 pytestmark = pytest.mark.e2e
 
 PREDICTIONS = 20
-DOWN = 2_000_000                     # bytes/s: ten times the goal's link, same upload speed and latency
+DOWN = 2_000_000  # bytes/s: ten times the goal's link, same upload speed and latency
 PAGES, VISITS = ("ours", "bare"), ("cold", "warm")
 LATENCY = ["round_trip_p50", "round_trip_p95", "python_p95"]
-GOAL_IDS = ["ready_cold", "ready_warm", "throttled_ready_cold", "throttled_wire_cold",
-            *(f"{g}_{kind}" for kind in ("live", "settled") for g in LATENCY),
-            "long_task_cold", "pad_usable_cold", "cls_boot_cold"]
-VISIT_KEYS = {"ready_ms", "pad_handlers_ms", "pad_usable_ms", "offline_ms", "long_tasks", "long_task_count",
-              "long_task_max_ms", "layout_shifts", "cls_boot", "cls_visit", "transfer_bytes", "wire_bytes",
-              "encoded_bytes", "decoded_bytes", "requests", "timing_entries", "cache", "revalidated",
-              "network", "service_worker", "sw_requests", "sw_fetches_boot", "sw_fetches_after_ready",
-              "sw_transfer_after_ready_bytes", "unmatched_requests", "non_local_requests", "failed_requests",
-              "errors", "worker_timings", "request_detail"}
+GOAL_IDS = [
+    "ready_cold",
+    "ready_warm",
+    "throttled_ready_cold",
+    "throttled_wire_cold",
+    *(f"{g}_{kind}" for kind in ("live", "settled") for g in LATENCY),
+    "long_task_cold",
+    "pad_usable_cold",
+    "cls_boot_cold",
+]
+VISIT_KEYS = {
+    "ready_ms",
+    "pad_handlers_ms",
+    "pad_usable_ms",
+    "offline_ms",
+    "long_tasks",
+    "long_task_count",
+    "long_task_max_ms",
+    "layout_shifts",
+    "cls_boot",
+    "cls_visit",
+    "transfer_bytes",
+    "wire_bytes",
+    "encoded_bytes",
+    "decoded_bytes",
+    "requests",
+    "timing_entries",
+    "cache",
+    "revalidated",
+    "network",
+    "service_worker",
+    "sw_requests",
+    "sw_fetches_boot",
+    "sw_fetches_after_ready",
+    "sw_transfer_after_ready_bytes",
+    "unmatched_requests",
+    "non_local_requests",
+    "failed_requests",
+    "errors",
+    "worker_timings",
+    "request_detail",
+}
 
 
 def command(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bench.page_bench", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=900)
+    return subprocess.run(
+        [sys.executable, "-m", "bench.page_bench", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
 
 
 @pytest.fixture(scope="module")
 def bench(tmp_path_factory):
     out = tmp_path_factory.mktemp("page_bench") / "page.json"
-    proc = command("--runs", "1", "--predictions", str(PREDICTIONS), "--throttle-runs", "1",
-                   "--down", str(DOWN), "--json", str(out))
+    proc = command(
+        "--runs",
+        "1",
+        "--predictions",
+        str(PREDICTIONS),
+        "--throttle-runs",
+        "1",
+        "--down",
+        str(DOWN),
+        "--json",
+        str(out),
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc.stdout, json.loads(out.read_text())
 
@@ -65,10 +113,20 @@ def test_contradicting_options_are_refused():
 
 def test_prints_every_table_and_every_goal(bench):
     printed, data = bench
-    for label in ("ours, cold", "bare, cold", "ours, warm", "bare, warm", "Boot, throttled link (2000000 B/s",
-                  "ours/bare: ready cold", "ours, pen up (nine views)", "ours, while drawing (one view)",
-                  "bare (np.frombuffer().sum())",
-                  "In the worker", "goals:", "Load average"):
+    for label in (
+        "ours, cold",
+        "bare, cold",
+        "ours, warm",
+        "bare, warm",
+        "Boot, throttled link (2000000 B/s",
+        "ours/bare: ready cold",
+        "ours, pen up (nine views)",
+        "ours, while drawing (one view)",
+        "bare (np.frombuffer().sum())",
+        "In the worker",
+        "goals:",
+        "Load average",
+    ):
         assert label in printed, label
     assert data["table"] in printed
     assert [g["id"] for g in data["goals"]] == GOAL_IDS
@@ -77,8 +135,10 @@ def test_prints_every_table_and_every_goal(bench):
         line = next(line for line in lines if line.startswith(g["goal"] + " "))
         assert ("NOT met" in line) == (not g["met"]), line
     assert f"{sum(g['met'] for g in data['goals'])} of {len(GOAL_IDS)} goals met." in printed
-    assert (data["machine"]["load_average_1min_at_start"] >= 0
-            and len(data["machine"]["load_average_1min_per_run"]) == 1)
+    assert (
+        data["machine"]["load_average_1min_at_start"] >= 0
+        and len(data["machine"]["load_average_1min_per_run"]) == 1
+    )
 
 
 def test_every_visit_was_measured_and_stayed_local(bench):
@@ -95,18 +155,18 @@ def test_every_visit_was_measured_and_stayed_local(bench):
         assert visit["requests"] == visit["timing_entries"] == len(visit["request_detail"]) > 0, where
         served = sum(d["source"] == "service worker" for d in visit["request_detail"])
         assert served == visit["service_worker"], where
-        assert visit["decoded_bytes"] > 10e6, where          # the runtime's 10 MB of wasm is counted
+        assert visit["decoded_bytes"] > 10e6, where  # the runtime's 10 MB of wasm is counted
         assert visit["long_task_count"] == len(visit["long_tasks"]), where
         assert all(t["duration_ms"] >= 50 for t in visit["long_tasks"]), where
         assert visit["wire_bytes"] == visit["transfer_bytes"] + visit["sw_transfer_after_ready_bytes"], where
     run = data["runs"][0]
     for page in PAGES:
         cold, warm = run[page]["cold"], run[page]["warm"]
-        assert cold["network"] == cold["requests"] and cold["service_worker"] == 0     # empty profile:
-        assert cold["wire_bytes"] > 5e6                                                # all downloaded
+        assert cold["network"] == cold["requests"] and cold["service_worker"] == 0  # empty profile:
+        assert cold["wire_bytes"] > 5e6  # all downloaded
         paths = [sorted(d["path"] for d in visit["request_detail"]) for visit in (cold, warm)]
-        assert paths[0] == paths[1]                                                    # the same files
-        assert warm["transfer_bytes"] < cold["transfer_bytes"] / 100                   # from the caches
+        assert paths[0] == paths[1]  # the same files
+        assert warm["transfer_bytes"] < cold["transfer_bytes"] / 100  # from the caches
         assert run[page]["cold"]["worker_timings"]["total"] > 0
     for v in VISITS:
         ours = run["ours"][v]
@@ -125,9 +185,9 @@ def test_bytes_on_the_wire_are_what_each_response_sent(bench):
         assert visit["transfer_bytes"] == sum(d["transfer"] for d in visit["request_detail"]), where
         for d in visit["request_detail"]:
             assert d["status"] == 200 and d["source"] == "network", (where, d)
-            assert d["transfer"] > d["encoded"], (where, d)                      # + the headers
+            assert d["transfer"] > d["encoded"], (where, d)  # + the headers
             if d["content_encoding"] in ("br", "gzip"):
-                assert d["encoded"] < d["decoded"], (where, d)                   # compressed on the wire
+                assert d["encoded"] < d["decoded"], (where, d)  # compressed on the wire
             else:
                 assert d["content_encoding"] is None and d["encoded"] == d["decoded"], (where, d)
     # the stock files have no pre-compressed siblings: the bare page gets them as they are
@@ -139,15 +199,19 @@ def test_both_pages_get_the_same_caching_rule(bench):
     _, data = bench
     for page in PAGES:
         detail = data["runs"][0][page]["cold"]["request_detail"]
-        runtime = [d for d in detail
-                   if d["path"].startswith("/static/pyodide/") and d["path"].count("/") >= 4]
-        assert any(d["path"].endswith("/pyodide.asm.wasm") for d in runtime), page   # in a subfolder
+        runtime = [
+            d for d in detail if d["path"].startswith("/static/pyodide/") and d["path"].count("/") >= 4
+        ]
+        assert any(d["path"].endswith("/pyodide.asm.wasm") for d in runtime), page  # in a subfolder
         for d in detail:
             versioned = d in runtime
             assert ("immutable" in d["cache_control"]) == versioned, (page, d)
             assert ("no-cache" in d["cache_control"]) == (not versioned), (page, d)
-    assert all(d["path"].startswith("/static/pyodide/stock/")
-               for d in data["runs"][0]["bare"]["cold"]["request_detail"] if "pyodide" in d["path"])
+    assert all(
+        d["path"].startswith("/static/pyodide/stock/")
+        for d in data["runs"][0]["bare"]["cold"]["request_detail"]
+        if "pyodide" in d["path"]
+    )
 
 
 def test_throttled_visits_were_throttled(bench):
@@ -177,7 +241,7 @@ def test_layout_shift(bench):
         assert visit["cls_boot"] == pytest.approx(sum(boot)), where
         assert 0 <= visit["cls_boot"] <= visit["cls_visit"], where
         if where.startswith("bare"):
-            assert visit["cls_visit"] == 0, where                 # one static paragraph: nothing moves
+            assert visit["cls_visit"] == 0, where  # one static paragraph: nothing moves
 
 
 def test_rows_are_the_run_and_ratios_follow_from_them(bench):
@@ -187,10 +251,11 @@ def test_rows_are_the_run_and_ratios_follow_from_them(bench):
     assert set(trows) == {f"{p}_cold" for p in PAGES}
     for p in PAGES:
         for v in VISITS:
-            assert rows[f"{p}_{v}"]["ready_ms"] == run[p][v]["ready_ms"]          # the median of one run
+            assert rows[f"{p}_{v}"]["ready_ms"] == run[p][v]["ready_ms"]  # the median of one run
             assert rows[f"{p}_{v}"]["non_local"] == 0
         assert trows[f"{p}_cold"]["ready_ms"] == data["throttled_runs"][0][p]["cold"]["ready_ms"]
     ratios = data["ratios"]
+
     def over(table, key, k):
         return table[f"ours_{key}"][k] / table[f"bare_{key}"][k]
 
@@ -213,19 +278,21 @@ def test_prediction_round_trips(bench):
         rt, py = s["round_trip"], s["python"]
         assert rt["n"] == py["n"] == PREDICTIONS
         assert 0 < rt["p50_ms"] <= rt["p95_ms"] <= rt["max_ms"], page
-        assert 0 <= py["p50_ms"] <= rt["p50_ms"], page              # Python is part of the round trip
+        assert 0 <= py["p50_ms"] <= rt["p50_ms"], page  # Python is part of the round trip
         for total, python in zip(raw["round_trip_ms"], raw["python_ms"]):
-            assert python <= total + 0.2, page                                # (0.1 ms timer resolution)
+            assert python <= total + 0.2, page  # (0.1 ms timer resolution)
 
 
 def test_live_readings_come_while_drawing_with_the_mouse(bench):
     _, data = bench
     raw = data["runs"][0]["ours"]["live"]
-    assert len(raw["round_trip_ms"]) == len(raw["python_ms"]) >= 20      # pen-down predictions, one view each
+    assert len(raw["round_trip_ms"]) == len(raw["python_ms"]) >= 20  # pen-down predictions, one view each
     assert "live" not in data["runs"][0]["bare"]
     s = data["predictions"]["ours_live"]
-    assert (s["round_trip"]["n"] == len(raw["round_trip_ms"])
-            and 0 < s["round_trip"]["p50_ms"] <= s["round_trip"]["max_ms"])
+    assert (
+        s["round_trip"]["n"] == len(raw["round_trip_ms"])
+        and 0 < s["round_trip"]["p50_ms"] <= s["round_trip"]["max_ms"]
+    )
     for total, python in zip(raw["round_trip_ms"], raw["python_ms"]):
         assert 0 <= python <= total + 0.2
 
@@ -250,13 +317,19 @@ def test_goals_follow_from_the_measurements(bench):
         "pad_usable_cold": rows["ours_cold"]["pad_usable_ms"],
         "cls_boot_cold": rows["ours_cold"]["cls_boot"],
     }
-    limits = {"ready_cold": 0.6, "ready_warm": 0.5, "throttled_ready_cold": 0.6, "throttled_wire_cold": 0.6,
-              **{f"{g}_{kind}": limit for kind in ("live", "settled")
-                 for g, limit in zip(LATENCY, (3, 5, 3))}, "long_task_cold": 50,
-              "pad_usable_cold": 300, "cls_boot_cold": 0.02}
+    limits = {
+        "ready_cold": 0.6,
+        "ready_warm": 0.5,
+        "throttled_ready_cold": 0.6,
+        "throttled_wire_cold": 0.6,
+        **{f"{g}_{kind}": limit for kind in ("live", "settled") for g, limit in zip(LATENCY, (3, 5, 3))},
+        "long_task_cold": 50,
+        "pad_usable_cold": 300,
+        "cls_boot_cold": 0.02,
+    }
     for k, g in goals.items():
         assert g["limit"] == limits[k], k
         assert g["met"] == (g["value"] <= g["limit"]), g
-        assert g["best_run"] == g["worst_run"] == pytest.approx(g["value"]), g     # one run: its own median
+        assert g["best_run"] == g["worst_run"] == pytest.approx(g["value"]), g  # one run: its own median
     assert goals["ready_cold"]["ours"] == rows["ours_cold"]["ready_ms"]
     assert goals["throttled_wire_cold"]["bare"] == data["throttled_rows"]["bare_cold"]["wire_bytes"]

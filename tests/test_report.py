@@ -10,32 +10,91 @@ import pytest
 
 from bench import report
 
-MACHINE = {"cores": 2, "usable_cores": 2, "cpu": "Test CPU", "python": "3.11.2", "numpy": "2.0.2",
-           "load_average_1min_at_start": 0.5}
+MACHINE = {
+    "cores": 2,
+    "usable_cores": 2,
+    "cpu": "Test CPU",
+    "python": "3.11.2",
+    "numpy": "2.0.2",
+    "load_average_1min_at_start": 0.5,
+}
 
-EVAL = {"test_error": 0.0054, "n": 10000, "errors": 54, "digit_reject_rate": 0.0014,
-        "per_digit_accuracy": {str(d): 0.99 for d in range(10)},
-        "negatives": {"letters": {"n": 500, "rejected": 0.956, "held_out": False},
-                      "stray_mark": {"n": 500, "rejected": 0.974, "held_out": True}},
-        "negatives_summary": {"all": 0.965, "held_out": 0.974, "seen": 0.956},
-        "pictograms": {"☺": 0.42, "⚙": 0.0, "♘": 1.0}}
+EVAL = {
+    "test_error": 0.0054,
+    "n": 10000,
+    "errors": 54,
+    "digit_reject_rate": 0.0014,
+    "per_digit_accuracy": {str(d): 0.99 for d in range(10)},
+    "negatives": {
+        "letters": {"n": 500, "rejected": 0.956, "held_out": False},
+        "stray_mark": {"n": 500, "rejected": 0.974, "held_out": True},
+    },
+    "negatives_summary": {"all": 0.965, "held_out": 0.974, "seen": 0.956},
+    "pictograms": {"☺": 0.42, "⚙": 0.0, "♘": 1.0},
+}
 
-ROBUSTNESS = {"run_at": "2026-12-07T03:10:00+00:00", "machine": MACHINE, "n": 20,
-              "model": "static/model/model.npz",
-              "rows": [{"variant": "centred, full size", "ours_accuracy": 0.95, "ours_rejected": 0.05,
-                        "naive_accuracy": 0.9, "ours_ms_per_pad": 1.25},
-                       {"variant": "tiny (1/5), anywhere", "ours_accuracy": 0.9, "ours_rejected": 0.0,
-                        "naive_accuracy": 0.15, "ours_ms_per_pad": 1.5}],
-              "mean_ours": 0.925, "mean_rejected": 0.025, "mean_naive": 0.525}
+ROBUSTNESS = {
+    "run_at": "2026-12-07T03:10:00+00:00",
+    "machine": MACHINE,
+    "n": 20,
+    "model": "static/model/model.npz",
+    "rows": [
+        {
+            "variant": "centred, full size",
+            "ours_accuracy": 0.95,
+            "ours_rejected": 0.05,
+            "naive_accuracy": 0.9,
+            "ours_ms_per_pad": 1.25,
+        },
+        {
+            "variant": "tiny (1/5), anywhere",
+            "ours_accuracy": 0.9,
+            "ours_rejected": 0.0,
+            "naive_accuracy": 0.15,
+            "ours_ms_per_pad": 1.5,
+        },
+    ],
+    "mean_ours": 0.925,
+    "mean_rejected": 0.025,
+    "mean_naive": 0.525,
+}
 
-SERVE = {"run_at": "2026-12-07T03:20:00+00:00", "machine": MACHINE, "header_timeout_s": 10, "problems": [],
-         "page": {"clients": 500, "requests_ok": 4000, "requests_planned": 4000, "failed": 0, "p50_ms": 20.0,
-                  "p95_ms": 128.4, "server_threads_peak": 65},
-         "runtime": {"clients": 100, "requests_ok": 100, "requests_planned": 100, "failed": 0, "p50_ms": 90.0,
-                     "p95_ms": 181.0, "server_threads_peak": 65},
-         "slow": {"clients": 100, "requests_ok": 400, "requests_planned": 400, "failed": 0, "p50_ms": 10.0,
-                  "p95_ms": 40.0, "server_threads_peak": 65, "stalled": 300, "stalled_dropped": 300,
-                  "dropped_after_max_s": 10.4}}
+SERVE = {
+    "run_at": "2026-12-07T03:20:00+00:00",
+    "machine": MACHINE,
+    "header_timeout_s": 10,
+    "problems": [],
+    "page": {
+        "clients": 500,
+        "requests_ok": 4000,
+        "requests_planned": 4000,
+        "failed": 0,
+        "p50_ms": 20.0,
+        "p95_ms": 128.4,
+        "server_threads_peak": 65,
+    },
+    "runtime": {
+        "clients": 100,
+        "requests_ok": 100,
+        "requests_planned": 100,
+        "failed": 0,
+        "p50_ms": 90.0,
+        "p95_ms": 181.0,
+        "server_threads_peak": 65,
+    },
+    "slow": {
+        "clients": 100,
+        "requests_ok": 400,
+        "requests_planned": 400,
+        "failed": 0,
+        "p50_ms": 10.0,
+        "p95_ms": 40.0,
+        "server_threads_peak": 65,
+        "stalled": 300,
+        "stalled_dropped": 300,
+        "dropped_after_max_s": 10.4,
+    },
+}
 
 
 @pytest.fixture
@@ -62,9 +121,8 @@ def test_renders_figures_from_the_json_files(files):
     model = section(text, "The shipped model")
     assert "0.54% (54 of 10000)" in model and "0.14%" in model
     assert "stray_mark (never seen in training) | 500 | 97.4%" in model
-    assert "machine not recorded" in model                  # training.evaluate records no machine
-    assert "Pictograms one by one (3), called \"not a digit\": `⚙` 0%, `☺` 42%, the other 1 at 100%." \
-        in model
+    assert "machine not recorded" in model  # training.evaluate records no machine
+    assert 'Pictograms one by one (3), called "not a digit": `⚙` 0%, `☺` 42%, the other 1 at 100%.' in model
 
     robust = section(text, "Robustness to how people draw")
     assert "Run 2026-12-07 03:10 UTC on 2 cores (Test CPU)" in robust
@@ -78,7 +136,7 @@ def test_renders_figures_from_the_json_files(files):
     assert "300 of 300 stalled clients dropped" in serve
 
     assert (files["out"].parent / "results-robustness.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert not (files["out"].parent / "results-training.png").exists()   # no training run, no plot
+    assert not (files["out"].parent / "results-training.png").exists()  # no training run, no plot
     assert not_run == ["Training: ours against PyTorch", "Teaching in the page"]
 
 
@@ -95,8 +153,12 @@ def test_missing_files_are_not_run_and_broken_ones_named(files):
 
 def test_nothing_run_still_makes_a_page(tmp_path):
     out = tmp_path / "results.md"
-    assert report.main(["--results", str(tmp_path / "none"), "--eval", str(tmp_path / "none.json"),
-                        "--out", str(out)]) == 0
+    assert (
+        report.main(
+            ["--results", str(tmp_path / "none"), "--eval", str(tmp_path / "none.json"), "--out", str(out)]
+        )
+        == 0
+    )
     assert out.read_text().count("**Not run**") == 6
     assert list(tmp_path.iterdir()) == [out]
 
@@ -108,12 +170,12 @@ def test_written_whole_or_not_at_all(files, monkeypatch):
     def disk_full(fd):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(report, "save_plot", lambda plot, folder: None)   # only the page is written
+    monkeypatch.setattr(report, "save_plot", lambda plot, folder: None)  # only the page is written
     monkeypatch.setattr(os, "fsync", disk_full)
     with pytest.raises(OSError, match="No space"):
         report.write_report(files["out"], files["results"], files["eval"])
     assert files["out"].read_text() == "the page as it was\n"
-    assert [p.name for p in files["out"].parent.iterdir()] == ["results.md"]   # no half-written file left
+    assert [p.name for p in files["out"].parent.iterdir()] == ["results.md"]  # no half-written file left
 
 
 def test_the_bench_writer_records_when_and_where(tmp_path):

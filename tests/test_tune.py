@@ -19,11 +19,11 @@ from digitnet.preprocess import to_mnist
 from digitnet.sizes import CANVAS, PIXELS, SIDE
 from digitnet.tune import FineTune, TuneConfig, _Deck
 from tools.paths import DATA_DIR, SHIPPED_MODEL, STATIC
-from training.evaluate import evaluate
+from training.evaluation import evaluate
 from training.fetch import load_mnist
 from training.strokes import render, transform
 
-TRIANGLE = [[(0.5, 0.18), (0.82, 0.8), (0.18, 0.8), (0.5, 0.18)]]   # taught as a 4: a made-up glyph
+TRIANGLE = [[(0.5, 0.18), (0.82, 0.8), (0.18, 0.8), (0.5, 0.18)]]  # taught as a 4: a made-up glyph
 
 
 def triangles(n: int, seed: int) -> list[np.ndarray]:
@@ -51,8 +51,10 @@ def test_input_gradient_matches_finite_differences():
         up, down = x.copy(), x.copy()
         up[0, i] += eps
         down[0, i] -= eps
-        numeric = (forward(model.weights, model.biases, up)[-1][0, 4]
-                   - forward(model.weights, model.biases, down)[-1][0, 4]) / (2 * eps)
+        numeric = (
+            forward(model.weights, model.biases, up)[-1][0, 4]
+            - forward(model.weights, model.biases, down)[-1][0, 4]
+        ) / (2 * eps)
         assert grad[i] == pytest.approx(numeric, rel=0.05, abs=2e-3)
 
 
@@ -62,7 +64,7 @@ def test_teaching_ten_drawings_of_a_glyph_makes_new_ones_read_right():
     shipped = load_model(SHIPPED_MODEL)
     new = [to_mnist(p) for p in triangles(10, 2)]
     before = [predict_drawing(shipped, p) for p in triangles(10, 2)]
-    assert sum(p.digit == 4 for p in before) <= 2             # the shipped model does not read them as 4
+    assert sum(p.digit == 4 for p in before) <= 2  # the shipped model does not read them as 4
     taught = np.stack([to_mnist(p) for p in triangles(10, 1)])
     images = np.round(taught * 255).astype(np.uint8)
     answer = json.loads(s.start_tuning(images.tobytes(), bytes([4] * 10), replay_bytes()))
@@ -82,7 +84,9 @@ def test_teaching_ten_drawings_of_a_glyph_makes_new_ones_read_right():
     test = load_mnist(DATA_DIR / "mnist_test.csv")
     assert evaluate(personal, test).error <= evaluate(shipped, test).error + 0.0015
     # The first layer is kept as it was; the layers above it learnt.
-    assert np.array_equal(shipped.weights[0], personal.weights[0]) and np.array_equal(shipped.biases[0], personal.biases[0])
+    assert np.array_equal(shipped.weights[0], personal.weights[0]) and np.array_equal(
+        shipped.biases[0], personal.biases[0]
+    )
     assert not any(np.array_equal(a, b) for a, b in zip(shipped.weights[1:], personal.weights[1:]))
     assert len(new) == 10
 
@@ -102,7 +106,7 @@ def test_fine_tuning_gradients_match_finite_differences(temperature):
     """The loss of a batch (own drawings: cross-entropy; replay: T^2 KL to the starting model at
     temperature T, or cross-entropy with T = 0) and its gradients for every learning weight."""
     tune = tiny_tuning(temperature)
-    tune.step(3)                                # away from the start, where the replay's KL is 0
+    tune.step(3)  # away from the start, where the replay's KL is 0
     h, labels, z0 = tune._batch()
     assert len(h) == len(labels) == 8 and len(z0) == (6 if temperature else 0)
     loss, gw, gb = tune.gradients(h, labels, z0)
@@ -122,7 +126,7 @@ def test_distillation_starts_at_zero_and_the_frozen_layer_stays():
     tune = tiny_tuning(4.0)
     h, labels, z0 = tune._batch()
     z = forward(tune.weights, tune.biases, h)[-1]
-    assert np.allclose(z[len(z) - len(z0):], z0)          # the replay's targets: the start's own logits
+    assert np.allclose(z[len(z) - len(z0) :], z0)  # the replay's targets: the start's own logits
     first = [w.copy() for w in tune.model.weights]
     tune.step(10)
     assert np.array_equal(first[0], tune.model.weights[0])
@@ -151,9 +155,9 @@ def test_the_first_layer_runs_once_per_replay_image_and_once_per_own_drawing_use
 
 def test_the_deck_deals_every_index_once_per_pass():
     deck = _Deck(7, np.random.default_rng(0))
-    dealt = np.concatenate([deck.deal(3) for _ in range(14)])        # 42 = 6 passes of 7
+    dealt = np.concatenate([deck.deal(3) for _ in range(14)])  # 42 = 6 passes of 7
     for k in range(6):
-        assert sorted(dealt[7 * k:7 * k + 7]) == list(range(7))
+        assert sorted(dealt[7 * k : 7 * k + 7]) == list(range(7))
 
 
 def test_why_says_which_ink_pushed_the_answer():
@@ -163,8 +167,8 @@ def test_why_says_which_ink_pushed_the_answer():
     why = s.why(pad.tobytes(), CANVAS, CANVAS)
     assert why.shape == (PIXELS,) and why.dtype == np.float32
     image = to_mnist(pad).ravel()
-    assert np.all(why[image == 0] == 0)                         # only ink can matter
-    assert why.sum() > 0                                         # the ink of a 1 argues for the 1
+    assert np.all(why[image == 0] == 0)  # only ink can matter
+    assert why.sum() > 0  # the ink of a 1 argues for the 1
     assert s.why(bytes(CANVAS * CANVAS), CANVAS, CANVAS) is None
 
 

@@ -16,12 +16,12 @@ import sys
 
 import numpy as np
 import pytest
+from synthetic_data import synthetic
 
 from bench import tune_bench as tb
 from bench import tune_page as tp
 from digitnet.modelfile import load_model
 from digitnet.tune import TuneConfig
-from synthetic_data import synthetic
 from tools.paths import ROOT, SHIPPED_MODEL
 
 GOAL_IDS = ["total", "long_task", "forgetting", "personal"]
@@ -29,34 +29,57 @@ GOAL_IDS = ["total", "long_task", "forgetting", "personal"]
 
 # ----------------------------------------------------------------------------- helpers, made-up figures
 
+
 def fake_run(i, total=3000.0, python=2800.0, cpython=200.0, long_task=0.0, diff=0.1, after=9, before=1):
-    calls = ([{"step": 0, "ms": 50.0}] + [{"step": 5 * k, "ms": 225.0} for k in range(1, 13)]
-             + [{"step": 60, "ms": 50.0}])
+    calls = (
+        [{"step": 0, "ms": 50.0}]
+        + [{"step": 5 * k, "ms": 225.0} for k in range(1, 13)]
+        + [{"step": 60, "ms": 50.0}]
+    )
     shipped = 0.0083
     return {
-        "run": i, "load_average_1min": 2.0,
-        "page": {"tune": {"outcome": "tuned", "total": total, "python": python, "overhead": total - python,
-                          "worker": python + 100.0, "replay": 30.0, "save": 40.0, "steps": 60,
-                          "calls": calls},
-                 "long_task_max_ms": long_task,
-                 "long_tasks": [] if not long_task else [{"duration_ms": long_task}],
-                 "triangles_before": before, "triangles_after": after, "digits_before": 9,
-                 "digits_after": 10},
+        "run": i,
+        "load_average_1min": 2.0,
+        "page": {
+            "tune": {
+                "outcome": "tuned",
+                "total": total,
+                "python": python,
+                "overhead": total - python,
+                "worker": python + 100.0,
+                "replay": 30.0,
+                "save": 40.0,
+                "steps": 60,
+                "calls": calls,
+            },
+            "long_task_max_ms": long_task,
+            "long_tasks": [] if not long_task else [{"duration_ms": long_task}],
+            "triangles_before": before,
+            "triangles_after": after,
+            "digits_before": 9,
+            "digits_after": 10,
+        },
         "cpython": {"python_ms": cpython},
-        "mnist": {"shipped_error": shipped, "personal_error": shipped + diff / 100, "cpython_error": shipped,
-                  "diff_points": diff, "cpython_diff_points": 0.05, "cpython_model_reads_triangles": after},
+        "mnist": {
+            "shipped_error": shipped,
+            "personal_error": shipped + diff / 100,
+            "cpython_error": shipped,
+            "diff_points": diff,
+            "cpython_diff_points": 0.05,
+            "cpython_model_reads_triangles": after,
+        },
     }
 
 
 def test_triangles_and_what_is_taught():
     a, b = tp.triangles(10, 2), tp.triangles(10, 2)
-    assert a == b and a != tp.triangles(10, 1)                         # reproducible, seeded
+    assert a == b and a != tp.triangles(10, 1)  # reproducible, seeded
     for strokes in a:
-        assert len(strokes) == 1 and len(strokes[0]) == 4 and strokes[0][0] == strokes[0][-1]   # closed
+        assert len(strokes) == 1 and len(strokes[0]) == 4 and strokes[0][0] == strokes[0][-1]  # closed
         assert all(0 <= v <= 1 for p in strokes[0] for v in p)
     taught = tp.taught_set()
     assert [label for _, label in taught] == [4] * tp.N_TAUGHT + [i % 10 for i in range(tp.N_TAUGHT)]
-    assert len({json.dumps(s) for s, _ in taught}) == len(taught)      # twenty different drawings
+    assert len({json.dumps(s) for s, _ in taught}) == len(taught)  # twenty different drawings
 
 
 def test_worker_slice_is_read_from_the_worker():
@@ -67,11 +90,15 @@ def test_worker_slice_is_read_from_the_worker():
 
 
 def test_long_tasks_overlapping_the_fine_tune_count():
-    tasks = [{"start": 10.0, "duration": 60.0}, {"start": 95.0, "duration": 70.0},
-             {"start": 150.0, "duration": 55.0}, {"start": 400.0, "duration": 80.0},
-             {"start": 501.0, "duration": 90.0}]
+    tasks = [
+        {"start": 10.0, "duration": 60.0},
+        {"start": 95.0, "duration": 70.0},
+        {"start": 150.0, "duration": 55.0},
+        {"start": 400.0, "duration": 80.0},
+        {"start": 501.0, "duration": 90.0},
+    ]
     got = tp.long_tasks_between(tasks, 100.0, 500.0)
-    assert [t["start_ms"] for t in got] == [95.0, 150.0, 400.0]        # running at the click counts too
+    assert [t["start_ms"] for t in got] == [95.0, 150.0, 400.0]  # running at the click counts too
     assert got[0] == {"start_ms": 95.0, "duration_ms": 70.0}
     assert tp.long_tasks_between([], 0, 1) == []
 
@@ -86,7 +113,7 @@ def test_goal_limits_both_ways():
     g = tb.goal("x", "x", 4.0, 5.0, "ms", [3.0, 4.0, 6.0])
     assert g["met"] and g["op"] == "<=" and (g["best_run"], g["worst_run"]) == (3.0, 6.0)
     assert not tb.goal("x", "x", 5.1, 5.0, "ms", [5.1])["met"]
-    assert tb.goal("x", "x", 5.0, 5.0, "ms", [5.0])["met"]             # at the limit counts
+    assert tb.goal("x", "x", 5.0, 5.0, "ms", [5.0])["met"]  # at the limit counts
     g = tb.goal("p", "p", 7, 8, "", [7, 9], at_least_=True)
     assert not g["met"] and g["op"] == ">=" and (g["best_run"], g["worst_run"]) == (9, 7)
     assert tb.goal("p", "p", 8, 8, "", [8], at_least_=True)["met"]
@@ -95,15 +122,17 @@ def test_goal_limits_both_ways():
 
 
 def test_summary_medians_worst_runs_and_ratios():
-    runs = [fake_run(1, total=3000, python=2800, cpython=200, long_task=0.0, diff=0.1, after=10, before=0),
-            fake_run(2, total=6000, python=5500, cpython=300, long_task=75.0, diff=0.35, after=7, before=2),
-            fake_run(3, total=4000, python=3600, cpython=250, long_task=0.0, diff=0.2, after=9, before=1)]
+    runs = [
+        fake_run(1, total=3000, python=2800, cpython=200, long_task=0.0, diff=0.1, after=10, before=0),
+        fake_run(2, total=6000, python=5500, cpython=300, long_task=75.0, diff=0.35, after=7, before=2),
+        fake_run(3, total=4000, python=3600, cpython=250, long_task=0.0, diff=0.2, after=9, before=1),
+    ]
     s = tb.summarise(runs)
     row, goals = s["rows"], {g["id"]: g for g in s["goals"]}
     assert [g["id"] for g in s["goals"]] == GOAL_IDS
     assert row["total_ms"] == 4000 and row["python_ms"] == 3600 and row["cpython_python_ms"] == 250
     assert row["overhead_ms"] == 400 and row["worker_other_ms"] == 100 and row["save_ms"] == 40
-    assert row["page_other_ms"] == pytest.approx(4000 - 3700 - 40)       # total - worker - save, median
+    assert row["page_other_ms"] == pytest.approx(4000 - 3700 - 40)  # total - worker - save, median
     assert row["python_calls"] == 14 and row["start_ms"] == 50 and row["step_slices_ms"] == 12 * 225
     assert s["ratios"]["total_vs_cpython"] == pytest.approx(4000 / 250)
     assert s["ratios"]["python_vs_cpython"] == pytest.approx(3600 / 250)
@@ -126,15 +155,19 @@ def test_report_names_every_goal_and_says_which_are_not_met():
         line = next(l for l in lines if l.startswith(g["goal"] + " "))
         assert ("NOT met" in line) == (not g["met"]), line
     assert f"{sum(g['met'] for g in s['goals'])} of 4 goals met." in report
-    assert sum(l.startswith(("1 ", "2 ")) for l in lines) == 2            # a row a run
+    assert sum(l.startswith(("1 ", "2 ")) for l in lines) == 2  # a row a run
     assert "+0.50" in report and "1 -> 9" in report and "page / CPython: total" in report
     assert "Python compute, all calls" in report and "total, click -> done" in report
 
 
 def test_cpython_side_is_the_workers_calls_in_one_thread(tmp_path):
     data = synthetic(12, 0)
-    csv = "label," + ",".join(f"p{i}" for i in range(784)) + "\n" + "".join(
-        f"{y}," + ",".join(map(str, im.ravel())) + "\n" for im, y in zip(data.images, data.labels))
+    csv = (
+        "label,"
+        + ",".join(f"p{i}" for i in range(784))
+        + "\n"
+        + "".join(f"{y}," + ",".join(map(str, im.ravel())) + "\n" for im, y in zip(data.images, data.labels))
+    )
     got = tb.cpython_runs(SHIPPED_MODEL.read_bytes(), csv.encode(), tmp_path, repeats=2, threads=1)
     steps = TuneConfig().steps
     assert got["drawings"] == 12 and got["calls"] == steps // got["slice_steps"] + 2
@@ -149,11 +182,17 @@ def test_cpython_side_is_the_workers_calls_in_one_thread(tmp_path):
 
 # ----------------------------------------------------------------------------- the bench for real
 
+
 @pytest.fixture(scope="module")
 def bench(tmp_path_factory):
     out = tmp_path_factory.mktemp("tune_bench") / "tune.json"
-    proc = subprocess.run([sys.executable, "-m", "bench.tune_bench", "--quick", "--json", str(out)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.tune_bench", "--quick", "--json", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc.stdout, json.loads(out.read_text()), out
 
@@ -180,15 +219,17 @@ def test_the_page_taught_tuned_and_timed_every_part(bench):
     assert page["tune_text"].startswith("Learned from 20 drawings")
     assert t["outcome"] == "tuned" and t["steps"] == TuneConfig().steps
     assert len(t["calls"]) == t["steps"] // data["config"]["tune_slice"] + 2
-    assert [c["step"] for c in t["calls"][:-1]] == list(range(0, t["steps"] + 1,
-                                                              data["config"]["tune_slice"]))
-    assert sum(c["ms"] for c in t["calls"]) == pytest.approx(t["python"], abs=0.1)   # python: the calls' sum
+    assert [c["step"] for c in t["calls"][:-1]] == list(
+        range(0, t["steps"] + 1, data["config"]["tune_slice"])
+    )
+    assert sum(c["ms"] for c in t["calls"]) == pytest.approx(t["python"], abs=0.1)  # python: the calls' sum
     assert 0 < t["python"] < t["worker"] < t["total"] and 0 < t["replay"] < t["worker"] - t["python"]
     assert t["overhead"] == pytest.approx(t["total"] - t["python"]) and t["save"] > 0
     # the page's hook and the bench's own init script saw the same click and the same "done"
     assert page["click_to_done_ms"] == pytest.approx(t["total"], abs=50)
     assert page["long_tasks_measured"] and page["long_task_max_ms"] == max(
-        [x["duration_ms"] for x in page["long_tasks"]], default=0.0)
+        [x["duration_ms"] for x in page["long_tasks"]], default=0.0
+    )
     for when in ("before", "after"):
         assert page[f"triangles_{when}"] == page[when]["triangles"].count("4")
         assert page[f"digits_{when}"] == sum(s == str(i % 10) for i, s in enumerate(page[when]["digits"]))

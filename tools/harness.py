@@ -34,7 +34,10 @@ class Server:
     def __init__(self, root: Path = ROOT):
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "tools.serve", "--port", "0", "--root", str(root)],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         line = self.proc.stdout.readline()
         m = re.match(r"Serving on (http://127\.0\.0\.1:\d+/)$", line.strip())

@@ -27,10 +27,15 @@ try {
   const t2 = performance.now();
   const check = code ? String(await pyodide.runPythonAsync(code)) : null;
   const ms = (x) => Math.round(x * 10) / 10;
-  fs.writeSync(1, JSON.stringify({ runtime_ms: ms(t1 - t0), numpy_ms: ms(t2 - t1), total_ms: ms(t2 - t0), check }) + "\n");
+  fs.writeSync(
+    1,
+    `${JSON.stringify({ runtime_ms: ms(t1 - t0), numpy_ms: ms(t2 - t1), total_ms: ms(t2 - t0), check })}\n`,
+  );
   process.exit(0);
 } catch (err) {
-  const lines = String((err && err.message) || err).trim().split("\n");
+  const lines = String(err?.message || err)
+    .trim()
+    .split("\n");
   fs.writeSync(2, `nodeboot: error: ${lines[lines.length - 1]}\n`);
   process.exit(1);
 }

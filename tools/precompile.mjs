@@ -43,7 +43,7 @@ function fail(message) {
 }
 
 function done(result) {
-  fs.writeSync(1, JSON.stringify(result) + "\n");
+  fs.writeSync(1, `${JSON.stringify(result)}\n`);
   process.exit(0);
 }
 

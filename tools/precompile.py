@@ -34,9 +34,9 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Iterable, Sequence
 
 from digitnet.atomic import write_atomically
 from tools.paths import ROOT
@@ -77,6 +77,7 @@ def stdlib_zip_path(python: str = PYTHON_VERSION) -> str:
 
 # ----------------------------------------------------------------------------- Node
 
+
 def node() -> str:
     exe = shutil.which("node")
     if not exe:
@@ -94,17 +95,21 @@ def run_node(*args: str, what: str) -> dict:
     try:
         return json.loads(proc.stdout.strip().splitlines()[-1])
     except (IndexError, ValueError):
-        raise PrecompileError(f"{what}: tools/precompile.mjs printed no result: {proc.stdout[-200:]!r}") from None
+        raise PrecompileError(
+            f"{what}: tools/precompile.mjs printed no result: {proc.stdout[-200:]!r}"
+        ) from None
 
 
 # ----------------------------------------------------------------------------- zips
+
 
 def _mode(info: zipfile.ZipInfo) -> int:
     return 0o755 if (info.external_attr >> 16) & 0o111 else 0o644
 
 
-def zip_entry(name: str, *, directory: bool = False, executable: bool = False,
-              compression: int = DEFAULT_COMPRESSION) -> zipfile.ZipInfo:
+def zip_entry(
+    name: str, *, directory: bool = False, executable: bool = False, compression: int = DEFAULT_COMPRESSION
+) -> zipfile.ZipInfo:
     """A ZipInfo with nothing in it that depends on when or where it was made."""
     info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
     info.create_system = 3  # Unix, so that the permission bits mean what they say
@@ -119,6 +124,7 @@ def zip_entry(name: str, *, directory: bool = False, executable: bool = False,
 
 def write_zip(dest: Path, entries: Sequence[tuple[zipfile.ZipInfo, bytes]]) -> None:
     """Write ``entries`` in the given order to ``dest`` (atomically)."""
+
     def write(f) -> None:
         with zipfile.ZipFile(f, "w") as z:
             for info, data in entries:
@@ -133,7 +139,9 @@ def _record_hash(data: bytes) -> str:
     return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
 
 
-WHEEL_NAME = re.compile(r"^(?P<stem>[^-]+-[^-]+)(?:-\d[^-]*)?-(?P<py>[^-]+)-(?P<abi>[^-]+)-(?P<plat>[^-]+)\.whl$")
+WHEEL_NAME = re.compile(
+    r"^(?P<stem>[^-]+-[^-]+)(?:-\d[^-]*)?-(?P<py>[^-]+)-(?P<abi>[^-]+)-(?P<plat>[^-]+)\.whl$"
+)
 
 
 def compiled_wheel_name(name: str, python: str = PYTHON_VERSION) -> str:
@@ -149,7 +157,7 @@ def compiled_wheel_name(name: str, python: str = PYTHON_VERSION) -> str:
     tags = m.group("py").split(".")
     if not any(t in (cp, "py3", f"py{python.replace('.', '')}") for t in tags):
         raise PrecompileError(f"{name}: Python tag {m.group('py')} is not for CPython {python}")
-    return name[: m.start("py")] + cp + name[m.end("py"):]
+    return name[: m.start("py")] + cp + name[m.end("py") :]
 
 
 def _dist_info(names: Iterable[str]) -> str | None:
@@ -160,7 +168,7 @@ def _dist_info(names: Iterable[str]) -> str | None:
 def _wheel_runtime_path(name: str, dist_data: str | None) -> str | None:
     """Where a wheel member lands under site-packages (None: outside it, e.g. scripts)."""
     if dist_data and name.startswith(dist_data + "/"):
-        rest = name[len(dist_data) + 1:]
+        rest = name[len(dist_data) + 1 :]
         kind, _, inner = rest.partition("/")
         return inner if kind in ("purelib", "platlib") else None
     return name
@@ -170,11 +178,13 @@ def _entries_in_order(names: Iterable[str], dist_info: str | None) -> list[str]:
     def key(n: str):
         in_info = bool(dist_info) and n.startswith(dist_info + "/")
         return (in_info, n == f"{dist_info}/RECORD", n)
+
     return sorted(names, key=key)
 
 
-def precompile_archives(archives: Sequence[Archive], pyodide_dir: Path = PYODIDE_DIR,
-                        compression: int = DEFAULT_COMPRESSION) -> dict:
+def precompile_archives(
+    archives: Sequence[Archive], pyodide_dir: Path = PYODIDE_DIR, compression: int = DEFAULT_COMPRESSION
+) -> dict:
     """Rewrite each archive with every .py compiled to a sourceless .pyc, in one Pyodide run.
 
     -> {"python", "magic", "compiled"} as the runtime reported them. PrecompileError on any
@@ -219,8 +229,9 @@ def precompile_archives(archives: Sequence[Archive], pyodide_dir: Path = PYODIDE
         what = ", ".join(a.src.name for a in archives)
         result = run_node("compile", str(Path(pyodide_dir).resolve()), str(work), what=f"compiling {what}")
         if result.get("python", "").rsplit(".", 1)[0] != PYTHON_VERSION:
-            raise PrecompileError(f"{pyodide_dir}: Pyodide runs Python {result.get('python')}, "
-                                  f"{PYTHON_VERSION} expected")
+            raise PrecompileError(
+                f"{pyodide_dir}: Pyodide runs Python {result.get('python')}, {PYTHON_VERSION} expected"
+            )
 
         for i, (arc, dist_info, members) in enumerate(plans):
             entries = []
@@ -230,14 +241,31 @@ def precompile_archives(archives: Sequence[Archive], pyodide_dir: Path = PYODIDE
                     data = (work / "out" / str(i) / name).read_bytes()
                 if dist_info and name == f"{dist_info}/RECORD":
                     continue  # written last, from what is actually in the archive
-                if dist_info and name == f"{dist_info}/WHEEL" and arc.dest.name != arc.src.name \
-                        and WHEEL_NAME.match(arc.dest.name):
+                if (
+                    dist_info
+                    and name == f"{dist_info}/WHEEL"
+                    and arc.dest.name != arc.src.name
+                    and WHEEL_NAME.match(arc.dest.name)
+                ):
                     data = _retag(data, arc.dest.name)
-                entries.append((zip_entry(name, directory=info.is_dir(), executable=_mode(info) == 0o755,
-                                          compression=compression), data))
+                entries.append(
+                    (
+                        zip_entry(
+                            name,
+                            directory=info.is_dir(),
+                            executable=_mode(info) == 0o755,
+                            compression=compression,
+                        ),
+                        data,
+                    )
+                )
             if dist_info:
-                entries.append((zip_entry(f"{dist_info}/RECORD", compression=compression),
-                                _record(entries, f"{dist_info}/RECORD")))
+                entries.append(
+                    (
+                        zip_entry(f"{dist_info}/RECORD", compression=compression),
+                        _record(entries, f"{dist_info}/RECORD"),
+                    )
+                )
             write_zip(arc.dest, entries)
         return result
 
@@ -268,8 +296,9 @@ def _retag(wheel_meta: bytes, new_name: str) -> bytes:
     return "".join(out).encode("utf-8")
 
 
-def precompile_wheel(src: Path, dest: Path, pyodide_dir: Path = PYODIDE_DIR,
-                     compression: int = DEFAULT_COMPRESSION) -> Path:
+def precompile_wheel(
+    src: Path, dest: Path, pyodide_dir: Path = PYODIDE_DIR, compression: int = DEFAULT_COMPRESSION
+) -> Path:
     """Precompile one wheel (pure Python, or built for Pyodide) for Pyodide's site-packages.
 
     ``dest`` is a directory (the file is named as ``compiled_wheel_name`` says) or a ``.whl``
@@ -287,10 +316,11 @@ def precompile_wheel(src: Path, dest: Path, pyodide_dir: Path = PYODIDE_DIR,
 
 # ----------------------------------------------------------------------------- compression
 
-def compress_files(files: Iterable[Path], kinds: Sequence[str] = ("br",)) -> list[Path]:
-    """Write ``<file>.br`` (brotli, max quality) and/or ``<file>.gz`` (gzip -9) beside each file, with Node's zlib.
 
-    -> the paths written. Deterministic: the same bytes give the same compressed bytes.
+def compress_files(files: Iterable[Path], kinds: Sequence[str] = ("br",)) -> list[Path]:
+    """Write ``<file>.br`` (brotli, max quality) and/or ``<file>.gz`` (gzip -9) beside each file.
+
+    With Node's zlib. -> the paths written. Deterministic: the same bytes give the same compressed bytes.
     """
     return compress_jobs([(Path(f), kind) for f in files for kind in kinds])
 
@@ -310,14 +340,21 @@ def compress_jobs(jobs: Iterable[tuple[Path, str]]) -> list[Path]:
 
 # ----------------------------------------------------------------------------- CLI
 
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.precompile",
-                                     description="Precompile wheels to sourceless .pyc for Pyodide "
-                                                 "(with the pinned Pyodide's Python, under Node).")
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.precompile",
+        description="Precompile wheels to sourceless .pyc for Pyodide "
+        "(with the pinned Pyodide's Python, under Node).",
+    )
     parser.add_argument("wheels", nargs="+", type=Path, help="input .whl files")
     parser.add_argument("--dest", type=Path, required=True, help="output directory")
-    parser.add_argument("--pyodide", type=Path, default=PYODIDE_DIR,
-                        help="stock Pyodide runtime directory (default: node_modules/pyodide)")
+    parser.add_argument(
+        "--pyodide",
+        type=Path,
+        default=PYODIDE_DIR,
+        help="stock Pyodide runtime directory (default: node_modules/pyodide)",
+    )
     args = parser.parse_args(argv)
     try:
         for wheel in args.wheels:

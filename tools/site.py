@@ -32,7 +32,7 @@ from tools.harness import link_or_copy
 from tools.paths import ROOT
 
 PAGE_FILES = ("index.html", "sw.js")
-STATIC_DIRS = ("js", "css", "model", "pkg")   # static/<these>/, whole (less dot-files)
+STATIC_DIRS = ("js", "css", "model", "pkg")  # static/<these>/, whole (less dot-files)
 RUNTIME_MJS = "runtime.mjs"
 COMPRESSED = (".br", ".gz")
 TAG_LINE = re.compile(r'^export const TAG = "([^"/]+)";$', re.M)
@@ -102,6 +102,7 @@ def write_site(out: Path, root: Path = ROOT, build: bool = True) -> list[tuple[P
         raise SiteError(f"{out} exists and is not an empty folder: give a new or empty --out")
     if build:
         from tools import package
+
         package.ensure()
     files = site_files(root)
     out.mkdir(parents=True, exist_ok=True)

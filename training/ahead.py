@@ -19,19 +19,20 @@ import mmap
 import multiprocessing
 import queue
 import traceback
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
-WAIT_S = 1.0      # how often the parent checks that the child is still alive while it waits
+WAIT_S = 1.0  # how often the parent checks that the child is still alive while it waits
 
 
 class AheadError(RuntimeError):
     """The process making the epochs failed: its traceback, or how it died."""
 
 
-def epochs(make: Callable[[int], np.ndarray], n: int, shape: tuple[int, ...],
-           dtype=np.float32) -> Iterator[np.ndarray]:
+def epochs(
+    make: Callable[[int], np.ndarray], n: int, shape: tuple[int, ...], dtype=np.float32
+) -> Iterator[np.ndarray]:
     """make(0), make(1), ..., make(n - 1), each made in a child process while the caller works
     on the one before. Each array is ``shape`` and ``dtype`` and is only valid until the next
     one is asked for (its buffer is reused). Leaving the loop early stops the child."""
@@ -41,7 +42,7 @@ def epochs(make: Callable[[int], np.ndarray], n: int, shape: tuple[int, ...],
         return
     ctx = multiprocessing.get_context("fork")
     size = int(np.prod(shape)) * np.dtype(dtype).itemsize
-    memory = mmap.mmap(-1, 2 * max(size, 1))          # MAP_SHARED | MAP_ANONYMOUS: seen by the child
+    memory = mmap.mmap(-1, 2 * max(size, 1))  # MAP_SHARED | MAP_ANONYMOUS: seen by the child
     slots = [np.frombuffer(memory, dtype, int(np.prod(shape)), k * size).reshape(shape) for k in (0, 1)]
     free, ready = ctx.Semaphore(2), ctx.Queue()
     child = ctx.Process(target=_fill, args=(make, n, slots, free, ready), daemon=True)
@@ -55,7 +56,7 @@ def epochs(make: Callable[[int], np.ndarray], n: int, shape: tuple[int, ...],
         if child.is_alive():
             child.terminate()
         child.join()
-        ready.close()           # the buffers go when the last array viewing them does
+        ready.close()  # the buffers go when the last array viewing them does
 
 
 def _fill(make, n, slots, free, ready) -> None:
@@ -75,8 +76,9 @@ def _wait(child, ready, e: int) -> None:
             got = ready.get(timeout=WAIT_S)
         except queue.Empty:
             if not child.is_alive():
-                raise AheadError(f"the process making epoch {e + 1}'s images died "
-                                 f"(exit code {child.exitcode})") from None
+                raise AheadError(
+                    f"the process making epoch {e + 1}'s images died (exit code {child.exitcode})"
+                ) from None
             continue
         if got != e:
             raise AheadError(f"making epoch {e + 1}'s images failed:\n{got}")

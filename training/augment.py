@@ -15,22 +15,22 @@ import numpy as np
 from digitnet.preprocess import grey_filter
 from digitnet.sizes import SIDE
 
-WARP_CHUNK = 512   # images warped at a time: warp's temporaries (~12 floats per pixel) stay in the
-                   # CPU's cache; 4096 at a time took twice as long, the whole training set GBs
+WARP_CHUNK = 512  # images warped at a time: warp's temporaries (~12 floats per pixel) stay in the
+# CPU's cache; 4096 at a time took twice as long, the whole training set GBs
 
 
 @dataclass(frozen=True)
 class AugmentConfig:
     """Ranges of the random transformations (uniformly drawn per image)."""
 
-    rotate_deg: float = 12.0      # rotation in [-r, r] degrees
+    rotate_deg: float = 12.0  # rotation in [-r, r] degrees
     scale: tuple[float, float] = (0.85, 1.12)  # isotropic zoom
-    aspect: float = 0.12          # independent x/y zoom ratio in [1-a, 1+a]
-    shear: float = 0.2            # horizontal shear factor in [-s, s]
-    shift: float = 2.5            # translation in [-t, t] pixels, each axis
-    stroke_p: float = 0.4         # probability to thicken or thin an image
-    elastic: float = 0.0          # elastic distortion (Simard 2003): RMS displacement in pixels (0: off)
-    elastic_sigma: float = 9.0    # smoothness of the displacement field: pixels between its knots
+    aspect: float = 0.12  # independent x/y zoom ratio in [1-a, 1+a]
+    shear: float = 0.2  # horizontal shear factor in [-s, s]
+    shift: float = 2.5  # translation in [-t, t] pixels, each axis
+    stroke_p: float = 0.4  # probability to thicken or thin an image
+    elastic: float = 0.0  # elastic distortion (Simard 2003): RMS displacement in pixels (0: off)
+    elastic_sigma: float = 9.0  # smoothness of the displacement field: pixels between its knots
 
 
 def affine_matrices(n: int, cfg: AugmentConfig, rng: np.random.Generator) -> np.ndarray:
@@ -59,7 +59,7 @@ def interpolation(knots: int) -> np.ndarray:
     """(SIDE * SIDE, knots * knots) float32: linear interpolation from a knots x knots grid to the
     pixels, row-major. It is kron(U, U) for the (SIDE, knots) 1-D interpolation U, so that
     ``noise.ravel() @ kron(U, U).T`` is ``U @ noise @ U.T`` flattened."""
-    pos = np.linspace(0, knots - 1, SIDE)                     # each pixel's place among the knots
+    pos = np.linspace(0, knots - 1, SIDE)  # each pixel's place among the knots
     lo = np.minimum(pos.astype(int), knots - 2)
     up = np.zeros((SIDE, knots), np.float32)
     up[np.arange(SIDE), lo] = 1 - (pos - lo)
@@ -76,8 +76,8 @@ def elastic_fields(noise: np.ndarray, rms: float) -> np.ndarray:
     interpolated linearly to SIDE x SIDE, all fields in one matrix product.
     """
     n, _, k, _ = noise.shape
-    smooth = noise.reshape(2 * n, k * k) @ interpolation(k).T                # (2n, SIDE * SIDE)
-    scale = np.float32(rms) / (np.sqrt((smooth ** 2).mean(axis=1, keepdims=True)) + np.float32(1e-6))
+    smooth = noise.reshape(2 * n, k * k) @ interpolation(k).T  # (2n, SIDE * SIDE)
+    scale = np.float32(rms) / (np.sqrt((smooth**2).mean(axis=1, keepdims=True)) + np.float32(1e-6))
     return (smooth * scale).reshape(n, 2, SIDE * SIDE)
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -38,7 +38,7 @@ def module_files(*modules) -> tuple[Path, ...]:
     return tuple(Path(module.__file__) for module in modules)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def fingerprint(sources: tuple[Path, ...]) -> str:
     """SHA-256 of NumPy's version and each source file's name and bytes (a missing file counts
     as missing: the fonts may not be installed). Read once per process."""
@@ -66,7 +66,7 @@ def cached(name: str, params: dict, make: Callable[[], Arrays], sources: Sequenc
             arrays = {k: z[k] for k in z.files}
         if str(arrays.pop("__key__", "")) == path.stem:
             return arrays
-    except Exception:       # missing, truncated, not a zip, bad CRC, pickled...: rebuild
+    except Exception:  # missing, truncated, not a zip, bad CRC, pickled...: rebuild
         pass
     arrays = make()
     try:

@@ -47,10 +47,10 @@ from digitnet.csvfile import DataError
 from digitnet.sizes import NOT_DIGIT, SIDE
 from tools.paths import ROOT
 
-IMAGES_MAGIC = 2051             # IDX: ubyte, 3 dims
-LABELS_MAGIC = 2049             # IDX: ubyte, 1 dim
-CACHE_VERSION = 2               # bump when the cache layout changes
-CACHE_DIR = ROOT / ".cache" / "datasets"    # <sha256 of a CSV's bytes>.npz
+IMAGES_MAGIC = 2051  # IDX: ubyte, 3 dims
+LABELS_MAGIC = 2049  # IDX: ubyte, 1 dim
+CACHE_VERSION = 2  # bump when the cache layout changes
+CACHE_DIR = ROOT / ".cache" / "datasets"  # <sha256 of a CSV's bytes>.npz
 _IMAGES_RE = re.compile(r"images([.-])idx3")
 _LABELS_RE = re.compile(r"labels([.-])idx1")
 
@@ -71,6 +71,7 @@ class Dataset:
 
 
 # --------------------------------------------------------------------- dispatch
+
 
 def load_dataset(path: str | Path, cache: bool = True, not_digit: bool = False) -> Dataset:
     """Load a CSV (through the cache in ``CACHE_DIR`` when ``cache``) or IDX file.
@@ -93,8 +94,10 @@ def load_dataset(path: str | Path, cache: bool = True, not_digit: bool = False) 
         return load_idx(_partner(path, _LABELS_RE, r"images\1idx3"), path)
     if not path.exists():
         raise DataError(f"{path}: file not found")
-    raise DataError(f"{path}: unrecognised data file (expected *.csv, "
-                    f"*-images-idx3-ubyte[.gz] or *-labels-idx1-ubyte[.gz])")
+    raise DataError(
+        f"{path}: unrecognised data file (expected *.csv, "
+        f"*-images-idx3-ubyte[.gz] or *-labels-idx1-ubyte[.gz])"
+    )
 
 
 def _partner(path: Path, pattern: re.Pattern[str], repl: str) -> Path:
@@ -102,8 +105,7 @@ def _partner(path: Path, pattern: re.Pattern[str], repl: str) -> Path:
     name = pattern.sub(repl, path.name, count=1)
     base = name[:-3] if name.endswith(".gz") else name
     gz_first = name.endswith(".gz")
-    candidates = [path.with_name(n) for n in ((base + ".gz", base) if gz_first
-                                               else (base, base + ".gz"))]
+    candidates = [path.with_name(n) for n in ((base + ".gz", base) if gz_first else (base, base + ".gz"))]
     for candidate in candidates:
         if candidate.is_file():
             return candidate
@@ -125,6 +127,7 @@ def _read_bytes(path: Path) -> bytes:
 
 # -------------------------------------------------------------------------- CSV
 
+
 def load_csv(path: str | Path, not_digit: bool = False) -> Dataset:
     """Parse an MNIST CSV (see ``digitnet.csvfile``); no cache. Raises ``DataError``."""
     path = Path(path)
@@ -142,10 +145,10 @@ def _load_csv_cached(path: Path, not_digit: bool = False) -> Dataset:
     """``load_csv`` through the cache: ``CACHE_DIR/<sha256 of the CSV's bytes>.npz``."""
     cache = cache_path(path)
     dataset = _read_cache(cache)
-    if dataset is None or (not not_digit and dataset.labels.max() > 9):   # the parse says where
+    if dataset is None or (not not_digit and dataset.labels.max() > 9):  # the parse says where
         raw = _read_bytes(path)
         dataset = parse_csv(raw, str(path), not_digit)
-        cache = cache_path(path, hashlib.sha256(raw).hexdigest())   # the bytes just parsed
+        cache = cache_path(path, hashlib.sha256(raw).hexdigest())  # the bytes just parsed
         _write_cache(cache, dataset)
     return dataset
 
@@ -178,29 +181,42 @@ def _read_cache(cache: Path) -> Dataset | None:
             if int(z["version"]) != CACHE_VERSION or str(z["sha256"]) != cache.stem:
                 return None
             images, labels = z["images"], z["labels"]
-    except Exception:               # missing, unreadable, truncated, not an npz, wrong keys...
+    except Exception:  # missing, unreadable, truncated, not an npz, wrong keys...
         return None
-    if (images.dtype != np.uint8 or labels.dtype != np.uint8 or images.ndim != 3
-            or images.shape[1:] != (SIDE, SIDE) or labels.shape != images.shape[:1]
-            or len(labels) == 0 or labels.max() > NOT_DIGIT):
+    if (
+        images.dtype != np.uint8
+        or labels.dtype != np.uint8
+        or images.ndim != 3
+        or images.shape[1:] != (SIDE, SIDE)
+        or labels.shape != images.shape[:1]
+        or len(labels) == 0
+        or labels.max() > NOT_DIGIT
+    ):
         return None
     return Dataset(images, labels)
 
 
 def _write_cache(cache: Path, dataset: Dataset) -> None:
     """Write the cache atomically (temporary file + rename); skip it if we can't."""
+
     def write(f) -> None:
-        np.savez(f, images=dataset.images, labels=dataset.labels, sha256=np.array(cache.stem),
-                 version=np.int64(CACHE_VERSION))
+        np.savez(
+            f,
+            images=dataset.images,
+            labels=dataset.labels,
+            sha256=np.array(cache.stem),
+            version=np.int64(CACHE_VERSION),
+        )
 
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
         write_atomically(cache, write)
     except OSError:
-        pass                                            # read-only folder, disk full...
+        pass  # read-only folder, disk full...
 
 
 # -------------------------------------------------------------------------- IDX
+
 
 def load_idx(images_path: str | Path, labels_path: str | Path) -> Dataset:
     """Load an IDX images file and its labels file (plain or ``.gz``).
@@ -211,16 +227,13 @@ def load_idx(images_path: str | Path, labels_path: str | Path) -> Dataset:
     images_path, labels_path = Path(images_path), Path(labels_path)
     dims, pixels = _read_idx(images_path, IMAGES_MAGIC, "images")
     if dims[1:] != (SIDE, SIDE):
-        raise DataError(f"{images_path}: images are {dims[1]}x{dims[2]}, "
-                        f"expected {SIDE}x{SIDE}")
+        raise DataError(f"{images_path}: images are {dims[1]}x{dims[2]}, expected {SIDE}x{SIDE}")
     (count,), labels = _read_idx(labels_path, LABELS_MAGIC, "labels")
     if count != dims[0]:
-        raise DataError(f"{images_path}: {dims[0]} images but {labels_path} "
-                        f"has {count} labels")
+        raise DataError(f"{images_path}: {dims[0]} images but {labels_path} has {count} labels")
     bad = np.flatnonzero(labels > 9)
     if bad.size:
-        raise DataError(f"{labels_path}: record {bad[0]}: label {labels[bad[0]]} "
-                        f"outside 0-9")
+        raise DataError(f"{labels_path}: record {bad[0]}: label {labels[bad[0]]} outside 0-9")
     return Dataset(pixels.reshape(dims), labels)
 
 
@@ -240,23 +253,22 @@ def _read_idx(path: Path, magic: int, kind: str) -> tuple[tuple[int, ...], np.nd
     if found != magic:
         known = {IMAGES_MAGIC: "an IDX images file", LABELS_MAGIC: "an IDX labels file"}
         what = known.get(found, "not an IDX ubyte file")
-        raise DataError(f"{path}: magic number {found} ({what}), expected {magic} "
-                        f"for IDX {kind}")
+        raise DataError(f"{path}: magic number {found} ({what}), expected {magic} for IDX {kind}")
     ndim = raw[3]
     header = 4 + 4 * ndim
     if len(raw) < header:
         raise DataError(f"{path}: truncated IDX header ({len(raw)} of {header} bytes)")
     dims = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
     if dims[0] == 0:
-        raise DataError(f"{path}: no records (the IDX header says 0 {kind}); "
-                        f"nothing to train or test on")
+        raise DataError(f"{path}: no records (the IDX header says 0 {kind}); nothing to train or test on")
     record = int(np.prod(dims[1:], dtype=np.int64))
     size = dims[0] * record
     have = len(raw) - header
     if have < size:
-        raise DataError(f"{path}: truncated: record {have // record} of {dims[0]} is "
-                        f"incomplete ({have} of {size} data bytes)")
+        raise DataError(
+            f"{path}: truncated: record {have // record} of {dims[0]} is "
+            f"incomplete ({have} of {size} data bytes)"
+        )
     if have > size:
-        raise DataError(f"{path}: {have - size} unexpected bytes after the last of "
-                        f"{dims[0]} records")
+        raise DataError(f"{path}: {have - size} unexpected bytes after the last of {dims[0]} records")
     return dims, np.frombuffer(raw, dtype=np.uint8, count=size, offset=header).copy()

@@ -34,10 +34,10 @@ from digitnet.sizes import CANVAS, SIDE
 from training import cache, strokes
 from training.strokes import jitter, place, render_many
 
-CHUNK = 2048            # digits skeletonised, traced and drawn at a time (bounds memory)
-UPSAMPLE = 2            # skeletons are found on (28 * UPSAMPLE)^2 px
-SPUR = 3.5              # side branches shorter than this (skeleton px) are dropped
-SMOOTH_PASSES = 3       # [1, 2, 1] / 4 passes over each traced polyline
+CHUNK = 2048  # digits skeletonised, traced and drawn at a time (bounds memory)
+UPSAMPLE = 2  # skeletons are found on (28 * UPSAMPLE)^2 px
+SPUR = 3.5  # side branches shorter than this (skeleton px) are dropped
+SMOOTH_PASSES = 3  # [1, 2, 1] / 4 passes over each traced polyline
 
 
 # --------------------------------------------------------------------------------- thinning
@@ -70,7 +70,7 @@ def _codes(mask: np.ndarray) -> np.ndarray:
     framed = frame(mask.astype(np.uint8), 1)
     code = np.zeros(mask.shape, np.uint8)
     for bit, (dy, dx) in enumerate(_NEIGHBOURS):
-        code |= framed[..., 1 + dy:1 + dy + h, 1 + dx:1 + dx + w] << bit
+        code |= framed[..., 1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w] << bit
     return code
 
 
@@ -83,7 +83,7 @@ def thin(masks: np.ndarray) -> np.ndarray:
     """
     skel = np.array(masks, bool)
     flat = skel.reshape(-1, *skel.shape[-2:])
-    active = np.arange(len(flat))                   # images still changing
+    active = np.arange(len(flat))  # images still changing
     while active.size:
         sub = flat[active]
         changed = np.zeros(len(active), bool)
@@ -97,6 +97,7 @@ def thin(masks: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------- tracing
+
 
 def trace(skel: np.ndarray, spur: float = 0.0) -> list[np.ndarray]:
     """A skeleton (h, w) bool -> its strokes: polylines (k, 2) float of (x, y) pixel centres,
@@ -113,7 +114,7 @@ def trace(skel: np.ndarray, spur: float = 0.0) -> list[np.ndarray]:
     index = {p: i for i, p in enumerate(pixels)}
     links: list[list[int]] = [[] for _ in pixels]
     for i, (y, x) in enumerate(pixels):
-        for dy, dx in ((0, 1), (1, -1), (1, 0), (1, 1)):      # each pair once
+        for dy, dx in ((0, 1), (1, -1), (1, 0), (1, 1)):  # each pair once
             j = index.get((y + dy, x + dx))
             if j is None:
                 continue
@@ -139,18 +140,19 @@ def trace(skel: np.ndarray, spur: float = 0.0) -> list[np.ndarray]:
 
     paths = [[i] for i in range(len(pixels)) if degree[i] == 0]
     ends = [i for i in range(len(pixels)) if degree[i] not in (0, 2)]
-    for start in ends + [i for i in range(len(pixels)) if degree[i] == 2]:   # then closed loops
+    for start in ends + [i for i in range(len(pixels)) if degree[i] == 2]:  # then closed loops
         for nb in links[start]:
             if (min(start, nb), max(start, nb)) not in used:
                 paths.append(walk(start, nb))
     if spur > 0 and len(paths) > 1:
+
         def is_spur(p: list[int]) -> bool:
             ends = sorted((degree[p[0]], degree[p[-1]]))
             return ends[0] == 1 and ends[1] >= 3 and len(p) < spur
+
         kept = [p for p in paths if not is_spur(p)]
         paths = kept or paths
-    return [np.array([(pixels[i][1] + 0.5, pixels[i][0] + 0.5) for i in p], np.float32)
-            for p in paths]
+    return [np.array([(pixels[i][1] + 0.5, pixels[i][0] + 0.5) for i in p], np.float32) for p in paths]
 
 
 def smooth(path: np.ndarray, passes: int = SMOOTH_PASSES) -> np.ndarray:
@@ -172,8 +174,10 @@ def smooth(path: np.ndarray, passes: int = SMOOTH_PASSES) -> np.ndarray:
 
 # ---------------------------------------------------------------------------- MNIST digits
 
+
 def upsample2(images: np.ndarray) -> np.ndarray:
     """Bilinear 2x upsampling of (N, h, w) float32 -> (N, 2h, 2w), pixel centres aligned."""
+
     def rows(a: np.ndarray) -> np.ndarray:
         before = np.concatenate([a[:, :1], a[:, :-1]], axis=1)
         after = np.concatenate([a[:, 1:], a[:, -1:]], axis=1)
@@ -181,6 +185,7 @@ def upsample2(images: np.ndarray) -> np.ndarray:
         out[:, 0::2] = 0.75 * a + 0.25 * before
         out[:, 1::2] = 0.75 * a + 0.25 * after
         return out
+
     return rows(rows(images).transpose(0, 2, 1)).transpose(0, 2, 1)
 
 
@@ -220,7 +225,7 @@ def _as_drawn(images: np.ndarray, seed: int, pads: list | None = None) -> np.nda
     images = np.asarray(images, np.uint8)
     n = len(images)
     rng = np.random.default_rng(seed)
-    draws = _random_draws(rng, n)                    # all of it up front: same bytes for any CHUNK
+    draws = _random_draws(rng, n)  # all of it up front: same bytes for any CHUNK
     out = images.copy()
     for start in range(0, n, CHUNK):
         stop = min(n, start + CHUNK)
@@ -248,20 +253,23 @@ def _as_drawn(images: np.ndarray, seed: int, pads: list | None = None) -> np.nda
 
 # ------------------------------------------------------------------------ digits as ink
 
+
 def ink_box(image: np.ndarray) -> tuple[np.ndarray, float]:
     """An MNIST digit (28, 28) uint8 cropped to its ink -> (float crop, width / height)."""
     box = bounding_box(image, 30) or (0, SIDE, 0, SIDE)
-    crop = image[box[0]:box[1], box[2]:box[3]].astype(np.float32) / 255
+    crop = image[box[0] : box[1], box[2] : box[3]].astype(np.float32) / 255
     return crop, crop.shape[1] / crop.shape[0]
 
 
 def bilinear(img: np.ndarray, h: int, w: int) -> np.ndarray:
     """Bilinear resize of (a, b) float -> (h, w), pixel centres aligned."""
+
     def axis(n_in: int, n_out: int):
         src = np.clip((np.arange(n_out) + 0.5) * n_in / n_out - 0.5, 0, n_in - 1)
         i0 = np.floor(src).astype(int)
         i1 = np.minimum(i0 + 1, n_in - 1)
         return i0, i1, (src - i0).astype(np.float32)
+
     r0, r1, fr = axis(img.shape[0], h)
     c0, c1, fc = axis(img.shape[1], w)
     rows = img[r0] * (1 - fr)[:, None] + img[r1] * fr[:, None]
@@ -280,7 +288,7 @@ def ink_layer(image: np.ndarray, left: float, top: float, height: float) -> np.n
     t0, l0 = max(t, 0), max(l, 0)
     t1, l1 = min(t + h, CANVAS), min(l + w, CANVAS)
     if t1 > t0 and l1 > l0:
-        layer[t0:t1, l0:l1] = big[t0 - t:t1 - t, l0 - l:l1 - l] * 255
+        layer[t0:t1, l0:l1] = big[t0 - t : t1 - t, l0 - l : l1 - l] * 255
     return layer
 
 
@@ -309,11 +317,11 @@ def as_inked(images: np.ndarray, seed: int) -> np.ndarray:
         left = position[i, 0] * (CANVAS - width)
         top = position[i, 1] * (CANVAS - height)
         pad = ink_layer(images[i], left, top, height) / 255
-        if stroke[i] < 0.5:                                      # a thicker pen
+        if stroke[i] < 0.5:  # a thicker pen
             radius = int(round(amount[i] * 0.04 * height))
             if radius:
                 pad = grey_filter(pad, 2 * radius + 1, np.maximum)
-        elif stroke[i] < 0.7:                                    # a thinner one
+        elif stroke[i] < 0.7:  # a thinner one
             radius = int(round(amount[i] * 0.012 * height))
             if radius:
                 pad = grey_filter(pad, 2 * radius + 1, np.minimum)
@@ -339,10 +347,11 @@ def _random_draws(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     """Every random number ``as_drawn`` uses, per digit."""
     return {
         # rotation (deg), shear, stretch of x against y (log), as in training.strokes.jitter
-        "jitter": np.stack([rng.uniform(-8, 8, n), rng.uniform(-0.15, 0.15, n),
-                            rng.uniform(-0.12, 0.12, n)], axis=1),
+        "jitter": np.stack(
+            [rng.uniform(-8, 8, n), rng.uniform(-0.15, 0.15, n), rng.uniform(-0.12, 0.12, n)], axis=1
+        ),
         "wobble": rng.uniform(0, 1, (n, 6)),
-        "size": rng.uniform(0.28, 0.95, n),          # longer side, as a fraction of the pad
-        "pen": rng.uniform(0, 1, n),                 # where in the allowed pen range
+        "size": rng.uniform(0.28, 0.95, n),  # longer side, as a fraction of the pad
+        "pen": rng.uniform(0, 1, n),  # where in the allowed pen range
         "position": rng.uniform(0, 1, (n, 2)),
     }

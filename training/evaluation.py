@@ -10,7 +10,6 @@ Training measures every epoch with it, ``python -m training.evaluate`` a model f
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import numpy as np
 
@@ -29,7 +28,7 @@ class Evaluation:
 
     probs: np.ndarray
     labels: np.ndarray
-    apart: Optional[np.ndarray] = None
+    apart: np.ndarray | None = None
 
     @property
     def predicted(self) -> np.ndarray:
@@ -88,18 +87,21 @@ class Evaluation:
         }
 
 
-def evaluate(model: Model, data: Dataset, batch: int = 2000,
-             apart: Optional[np.ndarray] = None, views=VIEWS) -> Evaluation:
+def evaluate(
+    model: Model, data: Dataset, batch: int = 2000, apart: np.ndarray | None = None, views=VIEWS
+) -> Evaluation:
     """Run the model on every image of ``data`` (images uint8 (N, 28, 28)), ``batch`` at a time,
     and give its verdict as the page does (``digitnet.predict.read_proba`` over ``views``);
     ``apart``: ``parts_apart(data.images)`` if the caller has it already (training evaluates the
     same test set every epoch, with one view: nine would make every epoch much slower).
 
     The one way the project measures a model: training's per-epoch test error too."""
-    probs = np.concatenate([
-        read_proba(model, data.images[i:i + batch].astype(np.float32) / np.float32(255), views)
-        for i in range(0, len(data.labels), batch)
-    ])
+    probs = np.concatenate(
+        [
+            read_proba(model, data.images[i : i + batch].astype(np.float32) / np.float32(255), views)
+            for i in range(0, len(data.labels), batch)
+        ]
+    )
     if apart is None and probs.shape[1] > CLASSES:
         apart = parts_apart(data.images)
     return Evaluation(probs, data.labels.astype(np.int64), apart)

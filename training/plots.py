@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional, Protocol, Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -15,20 +16,23 @@ class EpochErrors(Protocol):
 
     epoch: int
     train_error: float
-    test_error: Optional[float]
-    val_error: Optional[float]
+    test_error: float | None
+    val_error: float | None
 
 
 def pyplot():
     """matplotlib.pyplot drawing to files (the Agg backend: no screen needed)."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     return plt
 
 
-def plot_history(history: Sequence[EpochErrors], batch_losses: list[tuple[int, int, float]],
-                 path: Path) -> None:
+def plot_history(
+    history: Sequence[EpochErrors], batch_losses: list[tuple[int, int, float]], path: Path
+) -> None:
     """PNG with the loss of every batch and the per-epoch test error."""
     plt = pyplot()
 
@@ -40,16 +44,18 @@ def plot_history(history: Sequence[EpochErrors], batch_losses: list[tuple[int, i
         ax1.plot(xs, ys, lw=0.3, alpha=0.4, label="batch")
         k = max(1, per_epoch // 5)
         smooth = np.convolve(ys, np.ones(k) / k, mode="valid")
-        ax1.plot(xs[k - 1:], smooth, lw=1.2, label=f"mean of {k} batches")
+        ax1.plot(xs[k - 1 :], smooth, lw=1.2, label=f"mean of {k} batches")
         ax1.set_yscale("log")
         ax1.legend()
     ax1.set_xlabel("epoch")
     ax1.set_ylabel("training loss (cross-entropy, nats)")
     ax1.set_title("Training loss")
     epochs = [h.epoch for h in history]
-    for name, values in (("test", [h.test_error for h in history]),
-                         ("validation", [h.val_error for h in history]),
-                         ("training (augmented)", [h.train_error for h in history])):
+    for name, values in (
+        ("test", [h.test_error for h in history]),
+        ("validation", [h.val_error for h in history]),
+        ("training (augmented)", [h.train_error for h in history]),
+    ):
         if values and values[0] is not None:
             ax2.plot(epochs, [100 * v for v in values], marker=".", label=name)
     ax2.set_xlabel("epoch")
@@ -75,8 +81,16 @@ def plot_confusion(ev: Evaluation, path: Path) -> None:
     for t in range(len(m)):
         for p in range(len(m)):
             if m[t, p]:
-                ax.text(p, t, str(m[t, p]), ha="center", va="center", fontsize=8,
-                        color="black" if t != p else "darkgreen", weight="bold" if t == p else None)
+                ax.text(
+                    p,
+                    t,
+                    str(m[t, p]),
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="black" if t != p else "darkgreen",
+                    weight="bold" if t == p else None,
+                )
     ticks = [str(d) for d in range(10)] + ["not"] * (len(m) > 10)
     ax.set_xticks(range(len(m)), ticks)
     ax.set_yticks(range(len(m)), ticks)

@@ -27,11 +27,14 @@ PER_DIGIT = 300
 OUT = STATIC / "model" / "replay.npz"
 
 
-def sample(images: np.ndarray, labels: np.ndarray, per_digit: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def sample(
+    images: np.ndarray, labels: np.ndarray, per_digit: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
     """per_digit random images of each class, shuffled together -> (images, labels)."""
     rng = np.random.default_rng(seed)
-    picked = np.concatenate([rng.choice(np.flatnonzero(labels == d), per_digit, replace=False)
-                             for d in range(CLASSES)])
+    picked = np.concatenate(
+        [rng.choice(np.flatnonzero(labels == d), per_digit, replace=False) for d in range(CLASSES)]
+    )
     picked = rng.permutation(picked)
     return images[picked], labels[picked].astype(np.uint8)
 
@@ -59,7 +62,10 @@ def main(argv: list[str] | None = None) -> int:
     images, labels = sample(train.images, train.labels, args.per_digit, args.seed)
     data = npz_bytes(images=images, labels=labels)
     write_atomically(args.out, lambda f: f.write(data))
-    print(f"{args.out}: {len(labels)} digits, {len(data) / 1e6:.2f} MB, sha256 {hashlib.sha256(data).hexdigest()}")
+    print(
+        f"{args.out}: {len(labels)} digits, {len(data) / 1e6:.2f} MB, "
+        f"sha256 {hashlib.sha256(data).hexdigest()}"
+    )
     return 0
 
 

@@ -69,7 +69,7 @@ def render(strokes: list[Stroke], size: int = 280, width: float = 20.0) -> np.nd
 # near each segment and vectorised over all segments of all drawings.
 
 _PATCH_ENTRIES = 1 << 21  # pixels of segment neighbourhoods evaluated at a time (bounds memory)
-_DRAWINGS_AT_ONCE = 256   # pads rendered into one float buffer (bounds memory)
+_DRAWINGS_AT_ONCE = 256  # pads rendered into one float buffer (bounds memory)
 
 
 def jitter(strokes, affine=(0.0, 0.0, 0.0), wobble=None) -> list[np.ndarray]:
@@ -94,8 +94,10 @@ def jitter(strokes, affine=(0.0, 0.0, 0.0), wobble=None) -> list[np.ndarray]:
         k = 2 * np.pi / ((0.6 + 0.9 * wave) * extent)
         d1 = np.array([np.cos(2 * np.pi * a1), np.sin(2 * np.pi * a1)], np.float32) * k
         d2 = np.array([np.cos(2 * np.pi * a2), np.sin(2 * np.pi * a2)], np.float32) * k
-        out = [p + amp * np.stack([np.sin(p @ d1 + 2 * np.pi * p1), np.sin(p @ d2 + 2 * np.pi * p2)], 1)
-               for p in out]
+        out = [
+            p + amp * np.stack([np.sin(p @ d1 + 2 * np.pi * p1), np.sin(p @ d2 + 2 * np.pi * p2)], 1)
+            for p in out
+        ]
     return [p.astype(np.float32) for p in out]
 
 
@@ -107,9 +109,16 @@ def pen_range(extent_px: float, thickest: float = 0.2, canvas: int = CANVAS) -> 
     return low, max(low, min(PEN_MAX * canvas, thickest * extent_px))
 
 
-def place(strokes, size: float, pen: float, position, thickest: float = 0.2,
-          canvas: int = CANVAS, by_area: bool = False,
-          width: float | None = None) -> tuple[list[np.ndarray], float]:
+def place(
+    strokes,
+    size: float,
+    pen: float,
+    position,
+    thickest: float = 0.2,
+    canvas: int = CANVAS,
+    by_area: bool = False,
+    width: float | None = None,
+) -> tuple[list[np.ndarray], float]:
     """Put strokes (any units) on the pad: the longer side of their bounding box becomes ``size``
     (a fraction of the pad), the pen diameter is ``pen`` (0-1) of the way from the thinnest to the
     thickest pen (``pen_range``, log scale) unless ``width`` (px) is given, and ``position`` (two
@@ -128,7 +137,7 @@ def place(strokes, size: float, pen: float, position, thickest: float = 0.2,
     if width is None:
         low, high = pen_range(reference * canvas, thickest, canvas)
         width = float(low * (high / low) ** pen)
-    size = min(size, 1 - (width + 2) / canvas)             # the pen's edge stays on the pad
+    size = min(size, 1 - (width + 2) / canvas)  # the pen's edge stays on the pad
     scale = size / extent if extent > 0 else 0.0
     box = (hi - lo) * scale
     margin = (width / 2 + 1) / canvas
@@ -174,8 +183,9 @@ def render_many(drawings, widths, size: int = 280) -> np.ndarray:
     widths = np.broadcast_to(np.asarray(widths, np.float32), (len(drawings),))
     out = np.empty((len(drawings), size, size), np.uint8)
     for i in range(0, len(drawings), _DRAWINGS_AT_ONCE):
-        out[i:i + _DRAWINGS_AT_ONCE] = _render_chunk(drawings[i:i + _DRAWINGS_AT_ONCE],
-                                                     widths[i:i + _DRAWINGS_AT_ONCE], size)
+        out[i : i + _DRAWINGS_AT_ONCE] = _render_chunk(
+            drawings[i : i + _DRAWINGS_AT_ONCE], widths[i : i + _DRAWINGS_AT_ONCE], size
+        )
     return out
 
 
@@ -190,19 +200,19 @@ def _render_chunk(drawings, widths: np.ndarray, size: int) -> np.ndarray:
     owner = np.concatenate(owners) if owners else np.zeros(0, np.int64)
     width = widths[owner]
     seg, owner, width = _split(seg, owner, width, np.maximum(3.0, width + 2))
-    reach = width / 2 + 0.5                          # ink > 0 closer than this to the segment
+    reach = width / 2 + 0.5  # ink > 0 closer than this to the segment
     lo = np.floor(np.minimum(seg[:, :2], seg[:, 2:]) - reach[:, None] - 0.5).astype(np.int64)
     hi = np.ceil(np.maximum(seg[:, :2], seg[:, 2:]) + reach[:, None] - 0.5).astype(np.int64)
-    side = (hi - lo).max(axis=1) + 1                 # square neighbourhood, pixels per side
-    bucket = 4 * -(-side // 4)                       # a few sizes, each one vectorised
+    side = (hi - lo).max(axis=1) + 1  # square neighbourhood, pixels per side
+    bucket = 4 * -(-side // 4)  # a few sizes, each one vectorised
     for k in np.unique(bucket):
         sel = np.flatnonzero(bucket == k)
         step = max(1, _PATCH_ENTRIES // (k * k))
         grid = np.arange(k, dtype=np.int64)
         for start in range(0, len(sel), step):
-            s = sel[start:start + step]
-            px = lo[s, 0, None, None] + grid[None, None, :]      # (n, 1, k) columns
-            py = lo[s, 1, None, None] + grid[None, :, None]      # (n, k, 1) rows
+            s = sel[start : start + step]
+            px = lo[s, 0, None, None] + grid[None, None, :]  # (n, 1, k) columns
+            py = lo[s, 1, None, None] + grid[None, :, None]  # (n, k, 1) rows
             x0, y0, x1, y1 = (seg[s, j, None, None] for j in range(4))
             vx, vy = x1 - x0, y1 - y0
             cx, cy = px.astype(np.float32) + 0.5 - x0, py.astype(np.float32) + 0.5 - y0
@@ -213,5 +223,5 @@ def _render_chunk(drawings, widths: np.ndarray, size: int) -> np.ndarray:
             flat = (owner[s, None, None] * size + py) * size + px
             np.maximum.at(out, flat[inside], ink[inside])
     out *= 255
-    out += 0.5                                       # ink >= 0: rounds like render's round()
+    out += 0.5  # ink >= 0: rounds like render's round()
     return out.astype(np.uint8).reshape(len(drawings), size, size)

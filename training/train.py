@@ -15,9 +15,10 @@ import dataclasses
 import math
 import sys
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional
+from typing import Any
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -28,6 +29,8 @@ from digitnet.modelfile import save_model
 from digitnet.network import Model, normalize
 from digitnet.predict import VIEWS, parts_apart
 from digitnet.sizes import CLASSES, NOT_DIGIT, PIXELS
+from tools.cli import file_problem, number, whole_number
+from tools.paths import DATA_DIR, SHIPPED_MODEL
 from training import ahead
 from training.augment import AugmentConfig, augment
 from training.data import DataError, Dataset, load_dataset
@@ -35,12 +38,10 @@ from training.evaluation import evaluate
 from training.fetch import load_mnist
 from training.negatives import HELD_OUT, KINDS
 from training.plots import plot_history
-from tools.cli import file_problem, number, whole_number
-from tools.paths import DATA_DIR, SHIPPED_MODEL
-
 
 # ------------------------------------------------------------ hyperparameters
 # Declared once: the CLI's flags are built from these fields (help, type, choices in metadata).
+
 
 def _flag(help: str, **argparse_kwargs: Any) -> dict:
     return {"help": help, **argparse_kwargs}
@@ -50,58 +51,119 @@ def _flag(help: str, **argparse_kwargs: Any) -> dict:
 class TrainConfig:
     """Hyperparameters. The defaults train the model the page ships."""
 
-    layers: list[int] = field(default_factory=lambda: [PIXELS, 512, 128, CLASSES + 1], metadata=_flag(
-        f"layer sizes from input to output: {PIXELS}, any hidden sizes (ReLU), then {CLASSES + 1} "
-        f"(digits and 'not a digit', with --negatives) or {CLASSES} (digits only, --negatives 0)",
-        type=whole_number(1), nargs="+"))
+    layers: list[int] = field(
+        default_factory=lambda: [PIXELS, 512, 128, CLASSES + 1],
+        metadata=_flag(
+            f"layer sizes from input to output: {PIXELS}, any hidden sizes (ReLU), then {CLASSES + 1} "
+            f"(digits and 'not a digit', with --negatives) or {CLASSES} (digits only, --negatives 0)",
+            type=whole_number(1),
+            nargs="+",
+        ),
+    )
     epochs: int = field(default=90, metadata=_flag("passes over the training set", type=whole_number(1)))
     batch_size: int = field(default=64, metadata=_flag("examples per gradient step", type=whole_number(1)))
-    lr: float = field(default=0.02, metadata=_flag(
-        "learning rate (gradients are averaged over the batch)", type=number(0, 100, low_open=True)))
+    lr: float = field(
+        default=0.02,
+        metadata=_flag(
+            "learning rate (gradients are averaged over the batch)", type=number(0, 100, low_open=True)
+        ),
+    )
     momentum: float = field(default=0.9, metadata=_flag("SGD momentum (0 for plain SGD)", type=number(0, 1)))
-    weight_decay: float = field(default=1e-5, metadata=_flag("L2 penalty on weights (not biases)",
-                                                             type=number(0, 1)))
-    schedule: str = field(default="cosine", metadata=_flag(
-        "learning-rate schedule: constant; cosine decay to 0; step (/10 at 50%% and 75%%)",
-        choices=["constant", "cosine", "step"]))
-    augment: bool = field(default=True, metadata=_flag(
-        "train on MNIST as it is, without random shifts, rotations, scaling and stroke changes"))
-    elastic: float = field(default=0.75, metadata=_flag(
-        "elastic distortion (Simard 2003) with augmentation: RMS displacement in pixels (0: off)",
-        type=number(0, 5)))
-    negatives: int = field(default=20000, metadata=_flag(
-        "drawings that are not digits (letters, shapes, scribbles, two digits...: training/negatives.py) "
-        "added to training as an 11th class (0: a digits-only model)", type=whole_number(0)))
-    hold_out: list[str] = field(default_factory=lambda: list(HELD_OUT), metadata=_flag(
-        "kinds of not-a-digit drawing kept out of training, to measure how rejection generalises to "
-        "kinds it never saw (training/negatives.py; the model file records them for evaluate)",
-        nargs="*", choices=KINDS, metavar="KIND"))
-    drawn: float = field(default=0.5, metadata=_flag(
-        "fraction of the training digits added again as drawn with a round pen (training/drawn.py)",
-        type=number(0, 1, high_open=False)))
-    inked: float = field(default=1.0, metadata=_flag(
-        "fraction of the training digits added again as their own ink upscaled on the pad, at any "
-        "size and place, thicker or thinner, read back by the page's preprocessing (training/drawn.py)",
-        type=number(0, 1, high_open=False)))
-    store: str = field(default="float16", metadata=_flag(
-        "how the model file stores the weights (float16 halves the file; CPython and the page "
-        "compute with the same rounded weights)", choices=["float16", "float32"]))
-    validation: float = field(default=0.0, metadata=_flag(
-        "fraction of the training set held out for validation (keeps the best epoch)", type=number(0, 1)))
-    patience: int = field(default=0, metadata=_flag(
-        "stop after this many epochs without validation improvement (0: never; needs --validation)",
-        type=whole_number(0)))
+    weight_decay: float = field(
+        default=1e-5, metadata=_flag("L2 penalty on weights (not biases)", type=number(0, 1))
+    )
+    schedule: str = field(
+        default="cosine",
+        metadata=_flag(
+            "learning-rate schedule: constant; cosine decay to 0; step (/10 at 50%% and 75%%)",
+            choices=["constant", "cosine", "step"],
+        ),
+    )
+    augment: bool = field(
+        default=True,
+        metadata=_flag(
+            "train on MNIST as it is, without random shifts, rotations, scaling and stroke changes"
+        ),
+    )
+    elastic: float = field(
+        default=0.75,
+        metadata=_flag(
+            "elastic distortion (Simard 2003) with augmentation: RMS displacement in pixels (0: off)",
+            type=number(0, 5),
+        ),
+    )
+    negatives: int = field(
+        default=20000,
+        metadata=_flag(
+            "drawings that are not digits (letters, shapes, scribbles, two digits...: training/negatives.py) "
+            "added to training as an 11th class (0: a digits-only model)",
+            type=whole_number(0),
+        ),
+    )
+    hold_out: list[str] = field(
+        default_factory=lambda: list(HELD_OUT),
+        metadata=_flag(
+            "kinds of not-a-digit drawing kept out of training, to measure how rejection generalises to "
+            "kinds it never saw (training/negatives.py; the model file records them for evaluate)",
+            nargs="*",
+            choices=KINDS,
+            metavar="KIND",
+        ),
+    )
+    drawn: float = field(
+        default=0.5,
+        metadata=_flag(
+            "fraction of the training digits added again as drawn with a round pen (training/drawn.py)",
+            type=number(0, 1, high_open=False),
+        ),
+    )
+    inked: float = field(
+        default=1.0,
+        metadata=_flag(
+            "fraction of the training digits added again as their own ink upscaled on the pad, at any "
+            "size and place, thicker or thinner, read back by the page's preprocessing (training/drawn.py)",
+            type=number(0, 1, high_open=False),
+        ),
+    )
+    store: str = field(
+        default="float16",
+        metadata=_flag(
+            "how the model file stores the weights (float16 halves the file; CPython and the page "
+            "compute with the same rounded weights)",
+            choices=["float16", "float32"],
+        ),
+    )
+    validation: float = field(
+        default=0.0,
+        metadata=_flag(
+            "fraction of the training set held out for validation (keeps the best epoch)", type=number(0, 1)
+        ),
+    )
+    patience: int = field(
+        default=0,
+        metadata=_flag(
+            "stop after this many epochs without validation improvement (0: never; needs --validation)",
+            type=whole_number(0),
+        ),
+    )
     seed: int = field(default=0, metadata=_flag("random seed: same seed, same weights", type=whole_number(0)))
 
 
-def add_config_flags(parser: argparse.ArgumentParser, defaults: TrainConfig = TrainConfig()) -> None:
+_DEFAULT_CONFIG = TrainConfig()
+
+
+def add_config_flags(parser: argparse.ArgumentParser, defaults: TrainConfig = _DEFAULT_CONFIG) -> None:
     """One flag per TrainConfig field: --batch-size for batch_size; a True bool becomes --no-<name>."""
     for f in dataclasses.fields(TrainConfig):
         meta, default = dict(f.metadata), getattr(defaults, f.name)
         flag = "--" + f.name.replace("_", "-")
         if isinstance(default, bool):
-            parser.add_argument(f"--no-{f.name}" if default else flag, dest=f.name,
-                                action="store_false" if default else "store_true", help=meta["help"])
+            parser.add_argument(
+                f"--no-{f.name}" if default else flag,
+                dest=f.name,
+                action="store_false" if default else "store_true",
+                help=meta["help"],
+            )
         else:
             parser.add_argument(flag, default=default, **meta)
 
@@ -111,6 +173,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 
 
 # ------------------------------------------------------------------- the algorithm
+
 
 def learning_rate(cfg: TrainConfig, epoch: int) -> float:
     """Learning rate for epoch 0..epochs-1 under the configured schedule."""
@@ -134,14 +197,20 @@ class Epoch:
     error: float
 
 
-BatchHook = Callable[[int, int, float, int, int], None]   # (epoch, batch, loss, correct, size)
+BatchHook = Callable[[int, int, float, int, int], None]  # (epoch, batch, loss, correct, size)
 
 
-AUGMENT_STREAM = 0xA6      # the augmentation's random numbers: SeedSequence([seed, AUGMENT_STREAM, epoch])
+AUGMENT_STREAM = 0xA6  # the augmentation's random numbers: SeedSequence([seed, AUGMENT_STREAM, epoch])
 
 
-def sgd(model: Model, images: np.ndarray, labels: np.ndarray, cfg: TrainConfig,
-        rng: np.random.Generator, on_batch: Optional[BatchHook] = None) -> Iterator[Epoch]:
+def sgd(
+    model: Model,
+    images: np.ndarray,
+    labels: np.ndarray,
+    cfg: TrainConfig,
+    rng: np.random.Generator,
+    on_batch: BatchHook | None = None,
+) -> Iterator[Epoch]:
     """Mini-batch stochastic gradient descent with momentum, in place on ``model``.
 
     images: (N, 28, 28) float32 in [0, 1]; labels: (N,) int. Each epoch: a fresh
@@ -152,7 +221,7 @@ def sgd(model: Model, images: np.ndarray, labels: np.ndarray, cfg: TrainConfig,
     """
     params = model.weights + model.biases
     velocity = [np.zeros_like(p) for p in params]
-    decays = [True] * len(model.weights) + [False] * len(model.biases)   # no decay on biases
+    decays = [True] * len(model.weights) + [False] * len(model.biases)  # no decay on biases
     n = len(labels)
 
     def distorted(epoch: int) -> np.ndarray:
@@ -162,15 +231,18 @@ def sgd(model: Model, images: np.ndarray, labels: np.ndarray, cfg: TrainConfig,
     # With a child augmenting, each process gets one core: BLAS's second thread would fight the
     # child for it (epochs of 15-20 s instead of 8 here).
     blas = threadpool_limits(1 if cfg.augment else None, user_api="blas")
-    stream = (ahead.epochs(distorted, cfg.epochs, images.shape) if cfg.augment
-              else (images for _ in range(cfg.epochs)))
+    stream = (
+        ahead.epochs(distorted, cfg.epochs, images.shape)
+        if cfg.augment
+        else (images for _ in range(cfg.epochs))
+    )
     with blas, contextlib.closing(stream):
         for epoch, x_epoch in enumerate(stream):
             lr = learning_rate(cfg, epoch)
             order = rng.permutation(n)
             total_loss, total_correct = 0.0, 0
             for b, i in enumerate(range(0, n, cfg.batch_size)):
-                batch = order[i:i + cfg.batch_size]
+                batch = order[i : i + cfg.batch_size]
                 x = normalize(model, x_epoch[batch])
                 loss, grad_w, grad_b, correct = backprop(model.weights, model.biases, x, labels[batch])
                 sgd_step(params, grad_w + grad_b, velocity, lr, cfg.momentum, cfg.weight_decay, decays)
@@ -183,19 +255,22 @@ def sgd(model: Model, images: np.ndarray, labels: np.ndarray, cfg: TrainConfig,
 
 # ------------------------------------------------------------------ bookkeeping
 
+
 @dataclass
 class EpochStats:
     epoch: int
     train_loss: float
     train_error: float
-    test_error: Optional[float]   # one plain reading per image (the final figure reads nine views)
-    val_error: Optional[float]
+    test_error: float | None  # one plain reading per image (the final figure reads nine views)
+    val_error: float | None
     lr: float
-    seconds: float        # training time of this epoch (waiting for its images included, evaluation not)
-    elapsed: float        # training time since the start
+    seconds: float  # training time of this epoch (waiting for its images included, evaluation not)
+    elapsed: float  # training time since the start
 
 
-def split_validation(data: Dataset, fraction: float, rng: np.random.Generator) -> tuple[Dataset, Optional[Dataset]]:
+def split_validation(
+    data: Dataset, fraction: float, rng: np.random.Generator
+) -> tuple[Dataset, Dataset | None]:
     """Hold out a random ``fraction`` of ``data`` for validation."""
     if fraction <= 0:
         return data, None
@@ -205,7 +280,7 @@ def split_validation(data: Dataset, fraction: float, rng: np.random.Generator) -
     return Dataset(data.images[train], data.labels[train]), Dataset(data.images[val], data.labels[val])
 
 
-PARALLEL_FROM = 10000      # digits: from this many, the generated sets are made on two cores
+PARALLEL_FROM = 10000  # digits: from this many, the generated sets are made on two cores
 
 
 def training_set(cfg: TrainConfig, digits: Dataset) -> Dataset:
@@ -217,7 +292,7 @@ def training_set(cfg: TrainConfig, digits: Dataset) -> Dataset:
     from training.drawn import as_drawn_cached, as_inked_cached
     from training.negatives import make_negatives_cached
 
-    jobs: list[tuple[Callable, tuple, np.ndarray]] = []     # (make, its arguments, labels)
+    jobs: list[tuple[Callable, tuple, np.ndarray]] = []  # (make, its arguments, labels)
     if cfg.drawn > 0:
         n = int(round(cfg.drawn * len(digits)))
         jobs.append((as_drawn_cached, (digits.images[:n], cfg.seed), digits.labels[:n]))
@@ -226,20 +301,28 @@ def training_set(cfg: TrainConfig, digits: Dataset) -> Dataset:
         jobs.append((as_inked_cached, (digits.images[-n:], cfg.seed), digits.labels[-n:]))
     if cfg.negatives > 0:
         kinds = tuple(k for k in KINDS if k not in cfg.hold_out)
-        jobs.append((make_negatives_cached, (cfg.negatives, kinds, cfg.seed, digits),
-                     np.full(cfg.negatives, NOT_DIGIT, np.uint8)))
+        jobs.append(
+            (
+                make_negatives_cached,
+                (cfg.negatives, kinds, cfg.seed, digits),
+                np.full(cfg.negatives, NOT_DIGIT, np.uint8),
+            )
+        )
     if not jobs:
         return digits
     if len(digits) >= PARALLEL_FROM and len(jobs) > 1:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
+
         with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
             made = [f.result() for f in [pool.submit(make, *args) for make, args, _ in jobs]]
     else:
         made = [make(*args) for make, args, _ in jobs]
-    images = [m[0] if isinstance(m, tuple) else m for m in made]    # negatives: (images, kinds)
-    return Dataset(np.concatenate([digits.images, *images]),
-                   np.concatenate([digits.labels, *[labels for _, _, labels in jobs]]))
+    images = [m[0] if isinstance(m, tuple) else m for m in made]  # negatives: (images, kinds)
+    return Dataset(
+        np.concatenate([digits.images, *images]),
+        np.concatenate([digits.labels, *[labels for _, _, labels in jobs]]),
+    )
 
 
 def new_model(cfg: TrainConfig, images: np.ndarray, rng: np.random.Generator) -> Model:
@@ -258,14 +341,23 @@ class ProgressBar:
     def __call__(self, epoch: int, batch: int, loss: float, correct: int, size: int) -> None:
         if batch == 0:
             self.close()
-            self.bar = tqdm(total=-(-self.n // self.cfg.batch_size), desc=f"epoch {epoch + 1}/{self.cfg.epochs}",
-                            unit="batch", leave=False, disable=not self.enabled, file=sys.stdout)
+            self.bar = tqdm(
+                total=-(-self.n // self.cfg.batch_size),
+                desc=f"epoch {epoch + 1}/{self.cfg.epochs}",
+                unit="batch",
+                leave=False,
+                disable=not self.enabled,
+                file=sys.stdout,
+            )
             self.start, self.loss, self.correct, self.seen = time.perf_counter(), 0.0, 0, 0
         self.loss, self.correct, self.seen = self.loss + loss * size, self.correct + correct, self.seen + size
         self.bar.update()
         if batch % 50 == 0:
-            self.bar.set_postfix(loss=f"{self.loss / self.seen:.4f}", acc=f"{self.correct / self.seen:.4f}",
-                                 samples_s=f"{self.seen / (time.perf_counter() - self.start):.0f}")
+            self.bar.set_postfix(
+                loss=f"{self.loss / self.seen:.4f}",
+                acc=f"{self.correct / self.seen:.4f}",
+                samples_s=f"{self.seen / (time.perf_counter() - self.start):.0f}",
+            )
 
     def close(self) -> None:
         if self.bar is not None:
@@ -276,9 +368,9 @@ class ProgressBar:
 def train(
     cfg: TrainConfig,
     train_set: Dataset,
-    test_set: Optional[Dataset] = None,
-    on_batch: Optional[Callable[[int, int, float], None]] = None,
-    on_epoch: Optional[Callable[[EpochStats, Model], None]] = None,
+    test_set: Dataset | None = None,
+    on_batch: Callable[[int, int, float], None] | None = None,
+    on_epoch: Callable[[EpochStats, Model], None] | None = None,
     progress: bool = True,
 ) -> tuple[Model, list[EpochStats]]:
     """Train a network; returns the model (best on validation if held out) and per-epoch stats.
@@ -298,7 +390,7 @@ def train(
         if on_batch:
             on_batch(epoch, batch, loss)
 
-    rejects = cfg.layers[-1] > CLASSES        # the verdict's side-by-side rule: once per image
+    rejects = cfg.layers[-1] > CLASSES  # the verdict's side-by-side rule: once per image
     test_apart = parts_apart(test_set.images) if test_set and rejects else None
     val_apart = parts_apart(val.images) if val and rejects else None
     history: list[EpochStats] = []
@@ -310,14 +402,21 @@ def train(
         elapsed += seconds
         bar.close()
         stats = EpochStats(
-            epoch=ep.index + 1, train_loss=ep.loss, train_error=ep.error,
-            test_error=evaluate(model, test_set, apart=test_apart, views=VIEWS[:1]).error if test_set else None,
+            epoch=ep.index + 1,
+            train_loss=ep.loss,
+            train_error=ep.error,
+            test_error=evaluate(model, test_set, apart=test_apart, views=VIEWS[:1]).error
+            if test_set
+            else None,
             val_error=evaluate(model, val, apart=val_apart, views=VIEWS[:1]).error if val else None,
-            lr=ep.lr, seconds=seconds, elapsed=elapsed)
+            lr=ep.lr,
+            seconds=seconds,
+            elapsed=elapsed,
+        )
         history.append(stats)
         if on_epoch:
             on_epoch(stats, model)
-        if stats.val_error is not None:            # early stopping on validation error
+        if stats.val_error is not None:  # early stopping on validation error
             if stats.val_error < best_error:
                 best_error, best_params, stale = stats.val_error, [p.copy() for p in params], 0
             else:
@@ -336,47 +435,71 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m training.train",
         description="Train the from-scratch NumPy MLP on MNIST and write the model file the page loads.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--train", type=Path, default=DATA_DIR / "mnist_train.csv",
-                   help="training set: CSV (label,784 pixels) or IDX images file; the default is fetched if missing")
-    p.add_argument("--test", type=Path, default=DATA_DIR / "mnist_test.csv",
-                   help="test set, evaluated after every epoch (same formats)")
-    p.add_argument("--extra", type=Path, action="append", default=[], metavar="CSV",
-                   help="more labelled digits added to the training set (same formats; e.g. drawings "
-                        "exported from the page, where label 10 is 'not a digit': refused with --negatives 0); "
-                        "may be given more than once")
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument(
+        "--train",
+        type=Path,
+        default=DATA_DIR / "mnist_train.csv",
+        help="training set: CSV (label,784 pixels) or IDX images file; the default is fetched if missing",
+    )
+    p.add_argument(
+        "--test",
+        type=Path,
+        default=DATA_DIR / "mnist_test.csv",
+        help="test set, evaluated after every epoch (same formats)",
+    )
+    p.add_argument(
+        "--extra",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="CSV",
+        help="more labelled digits added to the training set (same formats; e.g. drawings "
+        "exported from the page, where label 10 is 'not a digit': refused with --negatives 0); "
+        "may be given more than once",
+    )
     add_config_flags(p)
-    p.add_argument("--out", type=Path, default=SHIPPED_MODEL,
-                   help="model file to write (.npz); written atomically, only if training succeeded")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=SHIPPED_MODEL,
+        help="model file to write (.npz); written atomically, only if training succeeded",
+    )
     p.add_argument("--log", type=Path, help="CSV file receiving the loss of every batch (epoch,batch,loss)")
     p.add_argument("--plot", type=Path, help="PNG file with the loss and test error over training")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
 
-def check_outputs(args: argparse.Namespace) -> Optional[str]:
+def check_outputs(args: argparse.Namespace) -> str | None:
     """What is wrong with the output paths, before any work starts (None if nothing)."""
-    for flag, path, suffix in (("--out", args.out, ".npz"), ("--log", args.log, None),
-                               ("--plot", args.plot, None)):
+    for flag, path, suffix in (
+        ("--out", args.out, ".npz"),
+        ("--log", args.log, None),
+        ("--plot", args.plot, None),
+    ):
         problem = path and file_problem(path, suffix)
         if problem:
             return f"{flag} {problem}"
     return None
 
 
-def check_validation(fraction: float, examples: int) -> Optional[str]:
+def check_validation(fraction: float, examples: int) -> str | None:
     """What is wrong with holding out ``fraction`` of ``examples`` for validation (None if nothing):
     it must leave at least one example to train on and, when asked for, hold out at least one."""
-    held_out = int(round(fraction * examples))     # as split_validation counts them
+    held_out = int(round(fraction * examples))  # as split_validation counts them
     if fraction > 0 and held_out == 0:
         return f"--validation {fraction:g}: holds out none of the {examples} training examples"
     if held_out >= examples:
-        return (f"--validation {fraction:g}: holds out all {examples} training examples, "
-                f"none are left to train on")
+        return (
+            f"--validation {fraction:g}: holds out all {examples} training examples, "
+            f"none are left to train on"
+        )
     return None
 
 
-def check_learned(model: Model, test_error: float) -> Optional[str]:
+def check_learned(model: Model, test_error: float) -> str | None:
     """Why the trained model must not be saved (None if it may): non-finite weights or no learning."""
     if not all(np.isfinite(p).all() for p in model.weights + model.biases):
         return "training diverged: the weights hold NaN or infinite values (try a smaller --lr)"
@@ -385,20 +508,26 @@ def check_learned(model: Model, test_error: float) -> Optional[str]:
     return None
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     cfg = config_from_args(args)
     outputs = CLASSES + 1 if cfg.negatives else CLASSES
-    if cfg.layers == TrainConfig().layers:      # the default sizes, ending in as many outputs as needed
+    if cfg.layers == TrainConfig().layers:  # the default sizes, ending in as many outputs as needed
         cfg.layers = cfg.layers[:-1] + [outputs]
     if len(cfg.layers) < 2 or cfg.layers[0] != PIXELS or cfg.layers[-1] != outputs:
-        print(f"error: --layers must start with {PIXELS} and end with {outputs} "
-              f"({'digits and not a digit' if cfg.negatives else 'digits; with --negatives 0'}), "
-              f"got {cfg.layers}", file=sys.stderr)
+        print(
+            f"error: --layers must start with {PIXELS} and end with {outputs} "
+            f"({'digits and not a digit' if cfg.negatives else 'digits; with --negatives 0'}), "
+            f"got {cfg.layers}",
+            file=sys.stderr,
+        )
         return 2
     if cfg.negatives and not set(KINDS) - set(cfg.hold_out):
-        print(f"error: --hold-out keeps every kind of not-a-digit drawing out of training "
-              f"({' '.join(KINDS)}); leave at least one in, or use --negatives 0", file=sys.stderr)
+        print(
+            f"error: --hold-out keeps every kind of not-a-digit drawing out of training "
+            f"({' '.join(KINDS)}); leave at least one in, or use --negatives 0",
+            file=sys.stderr,
+        )
         return 2
     problem = check_outputs(args)
     if problem:
@@ -407,10 +536,12 @@ def main(argv: Optional[list[str]] = None) -> int:
     try:
         train_set = load_mnist(args.train)
         test_set = load_mnist(args.test)
-        for extra in args.extra:    # label 10, the page's 'not a digit', only for a model with that class
+        for extra in args.extra:  # label 10, the page's 'not a digit', only for a model with that class
             more = load_dataset(extra, not_digit=cfg.negatives > 0)
-            train_set = Dataset(np.concatenate([train_set.images, more.images]),
-                                np.concatenate([train_set.labels, more.labels]))
+            train_set = Dataset(
+                np.concatenate([train_set.images, more.images]),
+                np.concatenate([train_set.labels, more.labels]),
+            )
     except DataError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -428,8 +559,11 @@ def main(argv: Optional[list[str]] = None) -> int:
 
     def on_epoch(s: EpochStats, _: Model) -> None:
         val = f"  validation error {100 * s.val_error:.2f}%" if s.val_error is not None else ""
-        print(f"epoch {s.epoch:3d}  loss {s.train_loss:.4f}  test error {100 * s.test_error:.2f}%{val}"
-              f"  lr {s.lr:.4f}  {s.seconds:.1f}s", flush=True)
+        print(
+            f"epoch {s.epoch:3d}  loss {s.train_loss:.4f}  test error {100 * s.test_error:.2f}%{val}"
+            f"  lr {s.lr:.4f}  {s.seconds:.1f}s",
+            flush=True,
+        )
 
     try:
         data = training_set(cfg, train_set)
@@ -440,9 +574,12 @@ def main(argv: Optional[list[str]] = None) -> int:
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
-    print(f"training {cfg.layers} on {len(data.labels)} images ({len(train_set.labels)} MNIST digits"
-          f"{f', {len(data.labels) - len(train_set.labels)} generated' if len(data) > len(train_set) else ''}), "
-          f"testing on {len(test_set.labels)}")
+    print(
+        f"training {cfg.layers} on {len(data.labels)} images ({len(train_set.labels)} MNIST digits"
+        f"{f', {len(data.labels) - len(train_set.labels)} generated' if len(data) > len(train_set) else ''}"
+        "), "
+        f"testing on {len(test_set.labels)}"
+    )
     try:
         model, history = train(cfg, data, test_set, on_batch, on_epoch, progress=not args.quiet)
     except ahead.AheadError as e:
@@ -463,8 +600,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     model.meta["epochs_trained"] = len(history)
     model.meta["train_seconds"] = round(history[-1].elapsed, 1)
     save_model(args.out, model, store=cfg.store)
-    print(f"test error {100 * test_error:.2f}%  ({history[-1].elapsed:.0f}s training)  "
-          f"model written to {args.out} ({args.out.stat().st_size / 1e6:.2f} MB)")
+    print(
+        f"test error {100 * test_error:.2f}%  ({history[-1].elapsed:.0f}s training)  "
+        f"model written to {args.out} ({args.out.stat().st_size / 1e6:.2f} MB)"
+    )
     if args.plot:
         plot_history(history, batch_losses, args.plot)
         print(f"plot written to {args.plot}")

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Callable
+from typing import IO
 
 
 def write_atomically(path: str | Path, write: Callable[[IO[bytes]], None], mode: int = 0o644) -> None:

@@ -26,14 +26,19 @@ from digitnet import csvfile, modelfile, preprocess
 from digitnet.learn import input_gradient
 from digitnet.modelfile import ModelFileError, load_model, save_model
 from digitnet.network import Model, normalize
-from digitnet.tune import FineTune, TuneConfig
 from digitnet.predict import LIVE, REASONS, VERDICTS, VIEWS, predict_drawing
 from digitnet.sizes import CANVAS, CLASSES, NOT_DIGIT, PIXELS, SIDE
+from digitnet.tune import FineTune, TuneConfig
 
 #: Where each part of a prediction sits in the float32 result: name -> [start, stop).
 #: verdict and reason are indices into VERDICTS and REASONS (sent to the page by describe()).
-LAYOUT = {"probs": (0, CLASSES), "not_digit": (CLASSES, CLASSES + 1), "verdict": (CLASSES + 1, CLASSES + 2),
-          "reason": (CLASSES + 2, CLASSES + 3), "image": (CLASSES + 3, CLASSES + 3 + PIXELS)}
+LAYOUT = {
+    "probs": (0, CLASSES),
+    "not_digit": (CLASSES, CLASSES + 1),
+    "verdict": (CLASSES + 1, CLASSES + 2),
+    "reason": (CLASSES + 2, CLASSES + 3),
+    "image": (CLASSES + 3, CLASSES + 3 + PIXELS),
+}
 RESULT_LENGTH = CLASSES + 3 + PIXELS
 
 
@@ -45,15 +50,31 @@ def _bytes(data: Any) -> bytes:
 
 def describe() -> str:
     """JSON for the worker's ready message: versions, sizes and the result layout."""
-    return json.dumps({
-        "versions": {"python": sys.version.split()[0], "numpy": np.__version__,
-                     "digitnet": digitnet.__version__, "preprocessing": preprocess.VERSION},
-        "sizes": {"side": SIDE, "pixels": PIXELS, "classes": CLASSES, "not_digit": NOT_DIGIT, "canvas": CANVAS},
-        "limits": {"import_rows": csvfile.IMPORT_ROWS, "import_bytes": csvfile.IMPORT_BYTES,
-                   "model_bytes": modelfile.MAX_BYTES},
-        "layout": {name: list(span) for name, span in LAYOUT.items()},
-        "verdicts": list(VERDICTS), "reasons": list(REASONS),
-    })
+    return json.dumps(
+        {
+            "versions": {
+                "python": sys.version.split()[0],
+                "numpy": np.__version__,
+                "digitnet": digitnet.__version__,
+                "preprocessing": preprocess.VERSION,
+            },
+            "sizes": {
+                "side": SIDE,
+                "pixels": PIXELS,
+                "classes": CLASSES,
+                "not_digit": NOT_DIGIT,
+                "canvas": CANVAS,
+            },
+            "limits": {
+                "import_rows": csvfile.IMPORT_ROWS,
+                "import_bytes": csvfile.IMPORT_BYTES,
+                "model_bytes": modelfile.MAX_BYTES,
+            },
+            "layout": {name: list(span) for name, span in LAYOUT.items()},
+            "verdicts": list(VERDICTS),
+            "reasons": list(REASONS),
+        }
+    )
 
 
 def practice_pads() -> list[np.ndarray]:
@@ -61,8 +82,12 @@ def practice_pads() -> list[np.ndarray]:
     preprocessing through its paths (thinning, thickening, scaling) without a real user."""
     yy, xx = np.mgrid[0:CANVAS, 0:CANVAS].astype(np.float32) / CANVAS
     pads = []
-    for cy, cx, radius, pen in ((0.5, 0.5, 0.3, 0.07), (0.3, 0.6, 0.1, 0.07), (0.5, 0.5, 0.3, 0.015),
-                                (0.6, 0.4, 0.2, 0.1)):
+    for cy, cx, radius, pen in (
+        (0.5, 0.5, 0.3, 0.07),
+        (0.3, 0.6, 0.1, 0.07),
+        (0.5, 0.5, 0.3, 0.015),
+        (0.6, 0.4, 0.2, 0.1),
+    ):
         ring = np.abs(np.hypot(yy - cy, xx - cx) - radius) < pen / 2
         pads.append(ring.astype(np.uint8) * np.uint8(255))
     return pads
@@ -95,11 +120,13 @@ class Session:
         of a function are slow in Pyodide until V8 has compiled its hot paths, so the worker runs
         these once ready, between real requests."""
         pads = practice_pads()
-        for _ in range(rounds):               # both ways the page reads, in turn: settled and live
+        for _ in range(rounds):  # both ways the page reads, in turn: settled and live
             i, self.warm_ups = self.warm_ups, self.warm_ups + 1
             predict_drawing(self.model, pads[i % len(pads)], views=LIVE if i % 2 else VIEWS)
 
-    def predict(self, pixels: Any, height: int, width: int, pen: float = 0.0, live: bool = False) -> np.ndarray | None:
+    def predict(
+        self, pixels: Any, height: int, width: int, pen: float = 0.0, live: bool = False
+    ) -> np.ndarray | None:
         """Pad pixels (``height * width`` bytes of ink 0-255, row-major; drawn with a pen of
         ``pen`` pixels if known) -> float32 (RESULT_LENGTH,) laid out as ``LAYOUT``, or None for
         an empty pad or a lone dot. live: the pen is still down, read with one view
@@ -158,8 +185,14 @@ class Session:
             raise RuntimeError("no fine-tuning is under way")
         loss = self.tuning.step(n)
         t = self.tuning
-        return json.dumps({"done": t.done, "step": t.steps_done, "steps": t.cfg.steps,
-                           "loss": None if not math.isfinite(loss) else round(loss, 5)})
+        return json.dumps(
+            {
+                "done": t.done,
+                "step": t.steps_done,
+                "steps": t.cfg.steps,
+                "loss": None if not math.isfinite(loss) else round(loss, 5),
+            }
+        )
 
     def finish_tuning(self) -> bytes:
         """Use the fine-tuned model from now on -> its model file's bytes (to keep on the device).
@@ -172,7 +205,7 @@ class Session:
             raise ValueError("fine-tuning diverged (the weights are not finite); the model is unchanged")
         model.meta["personal"] = {"drawings": int(len(self.tuning.images)), "steps": self.tuning.steps_done}
         buf = io.BytesIO()
-        save_model(buf, model, store="exact")    # the frozen layer stays float16 (smaller, quicker to zip)
+        save_model(buf, model, store="exact")  # the frozen layer stays float16 (smaller, quicker to zip)
         self.model, self.tuning = model, None
         return buf.getvalue()
 

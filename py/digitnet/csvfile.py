@@ -26,10 +26,10 @@ import numpy as np
 
 from digitnet.sizes import NOT_DIGIT, PIXELS
 
-COLUMNS = 1 + PIXELS            # label + pixels per line
+COLUMNS = 1 + PIXELS  # label + pixels per line
 HEADER = ",".join(["label"] + [f"{i // 28 + 1}x{i % 28 + 1}" for i in range(PIXELS)])
-SLICE_LINES = 4096              # lines parsed per NumPy call (bounds memory)
-_CSV_CHARS = b"0123456789,"     # all a data line may contain (besides a final CR)
+SLICE_LINES = 4096  # lines parsed per NumPy call (bounds memory)
+_CSV_CHARS = b"0123456789,"  # all a data line may contain (besides a final CR)
 
 #: What the page imports at most, so it stays responsive: rows, and bytes checked before
 #: the file is read (the longest possible row times the rows, plus the header).
@@ -52,26 +52,29 @@ class CsvReader:
     def __init__(self, data: bytes, name: str, not_digit: bool = False, max_rows: int | None = None):
         self.name = name
         self.max_label = NOT_DIGIT if not_digit else 9
-        if data.startswith(b"\xef\xbb\xbf"):                # UTF-8 byte-order mark
+        if data.startswith(b"\xef\xbb\xbf"):  # UTF-8 byte-order mark
             data = data[3:]
         if not data.strip():
             raise DataError(f"{name}: the file is empty")
         if b"\n" not in data and b"\r" in data:
-            raise DataError(f"{name}: lines end with a lone CR (old Mac style); "
-                            f"expected LF or CR LF line ends")
+            raise DataError(
+                f"{name}: lines end with a lone CR (old Mac style); expected LF or CR LF line ends"
+            )
         header, _, body = data.partition(b"\n")
         _check_header(header.removesuffix(b"\r"), name)
         self.lines = body.split(b"\n")
-        while self.lines and not self.lines[-1].strip():    # blank lines at the end
+        while self.lines and not self.lines[-1].strip():  # blank lines at the end
             self.lines.pop()
         if not self.lines:
             raise DataError(f"{name}: no data rows after the header (line 1)")
         if max_rows is not None and len(self.lines) > max_rows:
-            raise DataError(f"{name}: {len(self.lines)} rows, more than the {max_rows} "
-                            f"that can be imported at once; split the file")
+            raise DataError(
+                f"{name}: {len(self.lines)} rows, more than the {max_rows} "
+                f"that can be imported at once; split the file"
+            )
         self.images = np.empty((len(self.lines), PIXELS), dtype=np.uint8)
         self.labels = np.empty(len(self.lines), dtype=np.uint8)
-        self.row = 0                                        # rows read so far
+        self.row = 0  # rows read so far
 
     @property
     def rows(self) -> int:
@@ -106,19 +109,22 @@ def csv_text(images: np.ndarray, labels: np.ndarray) -> str:
 def _check_header(header: bytes, name: str) -> None:
     """Line 1 must be a header (not a data row) with COLUMNS columns."""
     fields = header.split(b",")
-    if fields[0].strip().lstrip(b"+-").isdigit():           # a label: this is data
-        raise DataError(f"{name}: line 1: missing header (found a data row; expected "
-                        f"a header line such as 'label,1x1,...,28x28')")
+    if fields[0].strip().lstrip(b"+-").isdigit():  # a label: this is data
+        raise DataError(
+            f"{name}: line 1: missing header (found a data row; expected "
+            f"a header line such as 'label,1x1,...,28x28')"
+        )
     if len(fields) != COLUMNS:
-        raise DataError(f"{name}: line 1: header has {len(fields)} columns, "
-                        f"expected {COLUMNS} (label + {PIXELS} pixels)")
+        raise DataError(
+            f"{name}: line 1: header has {len(fields)} columns, expected {COLUMNS} (label + {PIXELS} pixels)"
+        )
 
 
 def _parse_slice(lines: list[bytes], first_lineno: int, name: str, max_label: int) -> np.ndarray:
     """Data lines (the first is line ``first_lineno`` of the file) -> (k, COLUMNS) int64
     values, all in range; ``DataError`` on the first bad line."""
     values = _parse_fast(lines)
-    if values is None:                      # something is off: go line by line
+    if values is None:  # something is off: go line by line
         lines = [line.removesuffix(b"\r") for line in lines]
         bad = next((i for i, line in enumerate(lines) if not _well_formed(line)), len(lines))
         values = _parse_lines(lines[:bad])
@@ -135,14 +141,16 @@ def _parse_fast(lines: list[bytes]) -> np.ndarray | None:
     (digits and commas, COLUMNS non-empty fields, an optional final CR)."""
     text = b",".join(lines)
     leftover = text.translate(None, _CSV_CHARS)
-    if leftover and not (leftover == b"\r" * len(lines)
-                         and all(line.endswith(b"\r") for line in lines)
-                         and not any(line.endswith(b",\r") for line in lines)):
-        return None                         # (NumPy reads ",\r" at the end as 0)
+    if leftover and not (
+        leftover == b"\r" * len(lines)
+        and all(line.endswith(b"\r") for line in lines)
+        and not any(line.endswith(b",\r") for line in lines)
+    ):
+        return None  # (NumPy reads ",\r" at the end as 0)
     if any(line.count(b",") != COLUMNS - 1 for line in lines):
         return None
     with warnings.catch_warnings():
-        warnings.simplefilter("error")      # an empty field stops the parse early
+        warnings.simplefilter("error")  # an empty field stops the parse early
         try:
             values = np.fromstring(text, dtype=np.int64, sep=",")
         except (DeprecationWarning, ValueError):
@@ -154,10 +162,13 @@ def _parse_fast(lines: list[bytes]) -> np.ndarray | None:
 
 def _well_formed(line: bytes) -> bool:
     """Digits and commas only, exactly COLUMNS - 1 commas, no empty field."""
-    return (line.count(b",") == COLUMNS - 1
-            and not line.translate(None, _CSV_CHARS)
-            and not line.startswith(b",") and not line.endswith(b",")
-            and b",," not in line)
+    return (
+        line.count(b",") == COLUMNS - 1
+        and not line.translate(None, _CSV_CHARS)
+        and not line.startswith(b",")
+        and not line.endswith(b",")
+        and b",," not in line
+    )
 
 
 def _parse_lines(lines: list[bytes]) -> np.ndarray:
@@ -166,14 +177,14 @@ def _parse_lines(lines: list[bytes]) -> np.ndarray:
     return values.reshape(len(lines), COLUMNS)
 
 
-def _check_range(values: np.ndarray, lines: list[bytes], first_lineno: int,
-                 name: str, max_label: int) -> None:
+def _check_range(
+    values: np.ndarray, lines: list[bytes], first_lineno: int, name: str, max_label: int
+) -> None:
     """Labels 0-``max_label`` and pixels 0-255 in ``values``, the parsed ``lines``."""
     bad = (values[:, 0] > max_label) | (values[:, 1:] > 255).any(axis=1)
     if bad.any():
         first = int(np.argmax(bad))
-        raise DataError(_diagnose(lines[first].removesuffix(b"\r"), first_lineno + first,
-                                  name, max_label))
+        raise DataError(_diagnose(lines[first].removesuffix(b"\r"), first_lineno + first, name, max_label))
 
 
 def _diagnose(line: bytes, lineno: int, name: str, max_label: int = 9) -> str:
@@ -193,9 +204,11 @@ def _diagnose(line: bytes, lineno: int, name: str, max_label: int = 9) -> str:
         if re.fullmatch(rb"-?[0-9]+", field):
             value = int(field)
             if column == 1 and value == NOT_DIGIT and limit < NOT_DIGIT:
-                return (f"{where}, column 1: label value {NOT_DIGIT} outside 0-9 ({NOT_DIGIT} is "
-                        f"'not a digit': only a model with that class learns it, not one trained "
-                        f"with --negatives 0)")
+                return (
+                    f"{where}, column 1: label value {NOT_DIGIT} outside 0-9 ({NOT_DIGIT} is "
+                    f"'not a digit': only a model with that class learns it, not one trained "
+                    f"with --negatives 0)"
+                )
             if value > limit or value < 0:
                 return f"{where}, column {column}: {what} value {value} outside 0-{limit}"
             if field.startswith(b"-"):
@@ -203,4 +216,4 @@ def _diagnose(line: bytes, lineno: int, name: str, max_label: int = 9) -> str:
         else:
             shown = text if len(text) <= 20 else text[:20] + "..."
             return f"{where}, column {column}: non-numeric {what} value {shown!r}"
-    return f"{where}: malformed line"                       # not reached
+    return f"{where}: malformed line"  # not reached

@@ -70,8 +70,9 @@ def backprop(
     return loss, grad_w, grad_b, correct
 
 
-def backward(weights: list[np.ndarray], activations: list[np.ndarray],
-             delta: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def backward(
+    weights: list[np.ndarray], activations: list[np.ndarray], delta: np.ndarray
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """The backward pass: from delta_L = dloss/dz_L (N, n_L) and ``forward``'s activations
     to (dW per layer, db per layer), with delta_l = (delta_{l+1} @ W_l.T) * (z_l > 0).
 
@@ -113,8 +114,9 @@ def sgd_step(
         p += v
 
 
-def input_gradient(weights: list[np.ndarray], biases: list[np.ndarray], x: np.ndarray,
-                   classes: np.ndarray) -> np.ndarray:
+def input_gradient(
+    weights: list[np.ndarray], biases: list[np.ndarray], x: np.ndarray, classes: np.ndarray
+) -> np.ndarray:
     """Gradient of each row's logit for ``classes[i]`` with respect to its input row.
 
     x: (N, n_0) float32 normalised inputs; classes: (N,) ints -> (N, n_0) float32.

@@ -24,9 +24,10 @@ import os
 import re
 import warnings
 import zipfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any, Iterator
+from typing import IO, Any
 
 import numpy as np
 from numpy.lib.format import read_array_header_1_0, read_array_header_2_0, read_magic
@@ -38,19 +39,25 @@ from digitnet.sizes import CLASSES, PIXELS, SIDE
 
 FORMAT, FORMAT_VERSION = "digit-mlp", 1
 
-MAX_BYTES = 64 * 2**20          # a model file, and all its arrays unpacked, at most 64 MiB
-MAX_ENTRIES = 256               # zip entries (a network of up to 127 layers)
-MAX_META_CHARS = 2**16          # the metadata JSON, in characters
-MAX_META_DEPTH = 32             # its nesting of [ and {
-MAX_HEADER = 512                # an .npy header's text: short, so Python's parser never nests deep
+MAX_BYTES = 64 * 2**20  # a model file, and all its arrays unpacked, at most 64 MiB
+MAX_ENTRIES = 256  # zip entries (a network of up to 127 layers)
+MAX_META_CHARS = 2**16  # the metadata JSON, in characters
+MAX_META_DEPTH = 32  # its nesting of [ and {
+MAX_HEADER = 512  # an .npy header's text: short, so Python's parser never nests deep
 
 # Library errors in plain words, found by a part of "module.Error: text".
-_PLAIN = (("FileNotFoundError", "no such file"), ("zlib.error", "its compressed data is corrupt"),
-          ("Bad CRC-32", "its data does not match its checksum"), ("patched data", "it is stored as a patch"),
-          ("strong encryption", "it is encrypted"), ("file header", "no entry header is where it should be"),
-          ("negative seek", "it lies outside the file"), ("C ssize_t", "it lies outside the file"),
-          ("builtins.EOFError", "its data ends before the size its directory declares"))
-_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)             # a JSON string
+_PLAIN = (
+    ("FileNotFoundError", "no such file"),
+    ("zlib.error", "its compressed data is corrupt"),
+    ("Bad CRC-32", "its data does not match its checksum"),
+    ("patched data", "it is stored as a patch"),
+    ("strong encryption", "it is encrypted"),
+    ("file header", "no entry header is where it should be"),
+    ("negative seek", "it lies outside the file"),
+    ("C ssize_t", "it lies outside the file"),
+    ("builtins.EOFError", "its data ends before the size its directory declares"),
+)
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)  # a JSON string
 
 
 class ModelFileError(ValueError):
@@ -62,15 +69,28 @@ def save_model(path: str | Path | IO[bytes], model: Model, store: str = "float32
     (half the bytes; loaded as float32, so CPython and the page use the same rounded weights); or
     "exact" (float16 where that changes no value, e.g. a layer fine-tuning left as it was). A path
     is written atomically. Metadata ``load_model`` would refuse is a ValueError, nothing written."""
-    meta = {**model.meta, "format": FORMAT, "format_version": FORMAT_VERSION, "layers": model.sizes,
-            "activation": "relu", "output": "softmax"}
-    meta["input"] = {**meta.get("input", {}), "shape": [SIDE, SIDE], "mean": float(model.mean),
-                     "std": float(model.std), "scale": "pixel / 255",
-                     "preprocessing": {"version": preprocess.VERSION, "steps": preprocess.DESCRIPTION}}
+    meta = {
+        **model.meta,
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "layers": model.sizes,
+        "activation": "relu",
+        "output": "softmax",
+    }
+    meta["input"] = {
+        **meta.get("input", {}),
+        "shape": [SIDE, SIDE],
+        "mean": float(model.mean),
+        "std": float(model.std),
+        "scale": "pixel / 255",
+        "preprocessing": {"version": preprocess.VERSION, "steps": preprocess.DESCRIPTION},
+    }
     text = json.dumps(meta, sort_keys=True)
     if len(text) > MAX_META_CHARS or _json_depth(text) > MAX_META_DEPTH:
-        raise ValueError(f"the model's metadata is too large or too deeply nested to be loaded again "
-                         f"(at most {MAX_META_CHARS} characters, {MAX_META_DEPTH} levels)")
+        raise ValueError(
+            f"the model's metadata is too large or too deeply nested to be loaded again "
+            f"(at most {MAX_META_CHARS} characters, {MAX_META_DEPTH} levels)"
+        )
     if store not in ("float32", "float16", "exact"):
         raise ValueError(f"store must be 'float32', 'float16' or 'exact', not {store!r}")
     arrays = {"meta": np.array(text)}
@@ -94,7 +114,7 @@ def load_model(source: str | Path | bytes | IO[bytes], name: str | None = None) 
     name = name if name is not None else str(source) if path else "model file"
     if not path and not isinstance(source, (bytes, bytearray, memoryview)) and not hasattr(source, "read"):
         raise TypeError(f"load_model needs a path, bytes or a binary file, not {type(source).__name__}")
-    with _refusing(name, "cannot read the file"):       # at most MAX_BYTES + 1; a larger file unread
+    with _refusing(name, "cannot read the file"):  # at most MAX_BYTES + 1; a larger file unread
         if path:
             with open(source, "rb") as f:
                 data = f.read(MAX_BYTES + 1) if os.fstat(f.fileno()).st_size <= MAX_BYTES else None
@@ -102,12 +122,12 @@ def load_model(source: str | Path | bytes | IO[bytes], name: str | None = None) 
             data = memoryview(source.read(MAX_BYTES + 1) if hasattr(source, "read") else source).tobytes()
     if data is None or len(data) > MAX_BYTES:
         raise ModelFileError(f"{name}: larger than {MAX_BYTES // 2**20} MB, too large for a model file")
-    if not data.startswith((b"PK\x03\x04", b"PK\x05\x06")):         # what np.load takes for an npz
+    if not data.startswith((b"PK\x03\x04", b"PK\x05\x06")):  # what np.load takes for an npz
         got = ", got a single array" if data.startswith(b"\x93NUMPY") else ""
         raise ModelFileError(f"{name}: not a model file (.npz archive expected{got})")
     with _refusing(name, "not a model file (.npz expected)"):
-        archive = zipfile.ZipFile(io.BytesIO(data))                 # reads the directory only
-    with archive, _refusing(name, "cannot be read as a model"):    # a last resort, never needed yet
+        archive = zipfile.ZipFile(io.BytesIO(data))  # reads the directory only
+    with archive, _refusing(name, "cannot be read as a model"):  # a last resort, never needed yet
         return _load(archive, len(data), name)
 
 
@@ -119,7 +139,7 @@ def _refusing(name: str, what: str) -> Iterator[None]:
     except ModelFileError:
         raise
     except Exception as e:
-        why = _short(re.split(r"\.\s", str(e))[0] or type(e).__name__, str)    # its first sentence
+        why = _short(re.split(r"\.\s", str(e))[0] or type(e).__name__, str)  # its first sentence
         plain = [words for part, words in _PLAIN if part in f"{type(e).__module__}.{type(e).__name__}: {e}"]
         raise ModelFileError(f"{name}: {what}: " + (f"{plain[0]} ({why})" if plain else why)) from None
 
@@ -156,7 +176,7 @@ def _load(archive: zipfile.ZipFile, size: int, name: str) -> Model:
                 raise ModelFileError(f"{name}: layer {l} is missing its {key!r} array")
             a = _read_array(archive, entries[key], key, name, "f", shape)
             with np.errstate(over="ignore"):
-                params[key] = np.array(a, dtype=np.float32, order="C")      # a writeable C-order copy
+                params[key] = np.array(a, dtype=np.float32, order="C")  # a writeable C-order copy
             if not np.isfinite(params[key]).all():
                 what = "values too large for float32" if np.isfinite(a).all() else "NaN or infinite values"
                 raise ModelFileError(f"{name}: {key} holds {what}")
@@ -165,8 +185,9 @@ def _load(archive: zipfile.ZipFile, size: int, name: str) -> Model:
     return Model(*[[params[f"{p}{l}"] for l in range(len(layers) - 1)] for p in "Wb"], mean, std, meta)
 
 
-def _read_array(archive: zipfile.ZipFile, info: zipfile.ZipInfo, key: str, name: str,
-                kind: str, shape: tuple[int, ...]) -> np.ndarray:
+def _read_array(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, key: str, name: str, kind: str, shape: tuple[int, ...]
+) -> np.ndarray:
     """An entry as ``np.load`` reads it, once its header (read by NumPy) shows no Python objects,
     dtype kind ``kind`` ("f" or "U"), ``shape`` and that many bytes: NumPy allocates no more."""
     where = f"entry {_short(info.filename)}"
@@ -176,15 +197,17 @@ def _read_array(archive: zipfile.ZipFile, info: zipfile.ZipInfo, key: str, name:
         raise ModelFileError(f"{name}: {where} holds {len(raw)} bytes, its directory says {info.file_size}")
     npy = io.BytesIO(raw)
     with _refusing(name, f"{key} has a damaged array header"), warnings.catch_warnings():
-        warnings.simplefilter("ignore")             # NumPy 2 deprecates dtype aliases such as 'a'
+        warnings.simplefilter("ignore")  # NumPy 2 deprecates dtype aliases such as 'a'
         read = read_array_header_1_0 if read_magic(npy) == (1, 0) else read_array_header_2_0
-        found, _, dtype = read(npy, MAX_HEADER)     # (3.0 is 2.0 in UTF-8; np.load refuses later ones)
+        found, _, dtype = read(npy, MAX_HEADER)  # (3.0 is 2.0 in UTF-8; np.load refuses later ones)
     need, held = math.prod(found) * dtype.itemsize, len(raw) - npy.tell()
     if dtype.hasobject:
         raise ModelFileError(f"{name}: {key} holds Python objects (pickled data), never loaded here")
     if need != held:
-        raise ModelFileError(f"{name}: {key} declares shape {_short(found)} of {_short(dtype, str)} "
-                             f"but holds {held} bytes of data")
+        raise ModelFileError(
+            f"{name}: {key} declares shape {_short(found)} of {_short(dtype, str)} "
+            f"but holds {held} bytes of data"
+        )
     if dtype.kind != kind or kind == "f" and dtype.itemsize > 8:
         expected = "floats expected (16, 32 or 64 bits)" if kind == "f" else "text expected"
         raise ModelFileError(f"{name}: {key} has dtype {_short(dtype, str)}, {expected}")
@@ -194,15 +217,16 @@ def _read_array(archive: zipfile.ZipFile, info: zipfile.ZipInfo, key: str, name:
         return np.load(io.BytesIO(raw), allow_pickle=False)
 
 
-def _read_meta(archive: zipfile.ZipFile, info: zipfile.ZipInfo,
-               name: str) -> tuple[dict, list[int], float, float]:
+def _read_meta(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str
+) -> tuple[dict, list[int], float, float]:
     """The ``meta`` entry's JSON, its length, characters and nesting checked first (Pyodide's stack is
     small), then its format, version, layers and input -> (meta, layers, mean, std): this preprocessing
     (none recorded: 1), mean and std finite in float32, std > 0, pixels in [0, 1] to a finite input."""
     a = _read_array(archive, info, "meta", name, "U", ())
     if a.nbytes // 4 > MAX_META_CHARS:
         raise ModelFileError(f"{name}: 'meta' is {a.nbytes // 4} characters long, more than {MAX_META_CHARS}")
-    codes = np.frombuffer(a.tobytes(), a.dtype.byteorder + "u4")   # before Python makes them a str
+    codes = np.frombuffer(a.tobytes(), a.dtype.byteorder + "u4")  # before Python makes them a str
     if ((codes > 0x10FFFF) | ((codes >= 0xD800) & (codes < 0xE000))).any():
         raise ModelFileError(f"{name}: 'meta' is not valid text (bad character codes)")
     text = str(a[()])
@@ -214,26 +238,33 @@ def _read_meta(archive: zipfile.ZipFile, info: zipfile.ZipInfo,
         raise ModelFileError(f"{name}: 'meta' does not describe a {FORMAT!r} model")
     version, layers, inp = meta.get("format_version"), meta.get("layers"), meta.get("input", {})
     if version != FORMAT_VERSION or isinstance(version, bool):
-        raise ModelFileError(f"{name}: format version {_short(version)} is not supported "
-                             f"(only {FORMAT_VERSION})")
+        raise ModelFileError(
+            f"{name}: format version {_short(version)} is not supported (only {FORMAT_VERSION})"
+        )
     if not isinstance(layers, list) or len(layers) < 2 or not all(type(n) is int and n > 0 for n in layers):
         raise ModelFileError(f"{name}: 'layers' must be a list of at least two positive sizes")
     if layers[0] != PIXELS or layers[-1] not in (CLASSES, CLASSES + 1):
-        raise ModelFileError(f"{name}: layers {_short(layers)} do not map {PIXELS} pixels to {CLASSES} "
-                             f"digits (or {CLASSES} digits and 'not a digit')")
+        raise ModelFileError(
+            f"{name}: layers {_short(layers)} do not map {PIXELS} pixels to {CLASSES} "
+            f"digits (or {CLASSES} digits and 'not a digit')"
+        )
     if not isinstance(inp, dict):
         raise ModelFileError(f"{name}: 'input' in 'meta' must be an object, not {_short(inp)}")
-    version = p.get("version") if isinstance(p := inp.get("preprocessing"), dict) else 1   # none: 1
+    version = p.get("version") if isinstance(p := inp.get("preprocessing"), dict) else 1  # none: 1
     if version != preprocess.VERSION or isinstance(version, bool):
-        raise ModelFileError(f"{name}: made for preprocessing version {_short(version)}, this code has "
-                             f"version {preprocess.VERSION}; retrain it with python -m training.train")
+        raise ModelFileError(
+            f"{name}: made for preprocessing version {_short(version)}, this code has "
+            f"version {preprocess.VERSION}; retrain it with python -m training.train"
+        )
     mean, std = inp.get("mean", 0.0), inp.get("std", 1.0)
     numbers = all(type(v) in (int, float) and abs(v) < 2**128 for v in (mean, std))  # NaN compares false
     with np.errstate(all="ignore"):
         m, s = (np.float32(mean), np.float32(std)) if numbers else (np.nan, np.nan)
         if not (s > 0 and np.isfinite([m, s, *((np.float32([0, 1]) - m) / s)]).all()):
-            raise ModelFileError(f"{name}: input normalisation mean={_short(mean)} std={_short(std)} "
-                                 f"is invalid (finite float32 numbers, std > 0, expected)")
+            raise ModelFileError(
+                f"{name}: input normalisation mean={_short(mean)} std={_short(std)} "
+                f"is invalid (finite float32 numbers, std > 0, expected)"
+            )
     return meta, layers, float(mean), float(std)
 
 
@@ -247,4 +278,4 @@ def _json_depth(text: str) -> int:
 def _short(value: Any, show: Any = repr, limit: int = 80) -> str:
     """``repr(value)`` (or ``show(value)``) on one line, cut to a length a message can show."""
     text = " ".join(show(value).split())
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."

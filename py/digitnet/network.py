@@ -52,9 +52,7 @@ def softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def forward(
-    weights: list[np.ndarray], biases: list[np.ndarray], x: np.ndarray
-) -> list[np.ndarray]:
+def forward(weights: list[np.ndarray], biases: list[np.ndarray], x: np.ndarray) -> list[np.ndarray]:
     """Run the network on normalised inputs ``x`` (N, n_0) float32.
 
     Returns the activations of every layer: ``[x, a_1, ..., a_{L-1}, z_L]``,

@@ -6,18 +6,19 @@ every drawing; the benchmarks and tests call it in CPython.
 The verdict (``verdict``): "digit" (the network's most probable output is a digit), or
 "not-digit" with a reason a person can act on: "side-by-side" (the image the network sees is two
 or more parts next to each other, ``preprocess.side_by_side``: one digit at a time), "not-a-digit"
-(the network's NOT_DIGIT output is over NOT_DIGIT_AT: more probable than any digit at all), or "too-small" (the ink is too short for its stroke width
-to read: draw it larger). A model without the NOT_DIGIT output (10 classes) always says "digit".
+(the network's NOT_DIGIT output is over NOT_DIGIT_AT: more probable than any digit at all), or
+"too-small" (the ink is too short for its stroke width to read: draw it larger). A model without
+the NOT_DIGIT output (10 classes) always says "digit".
 An empty pad or a lone dot gives no prediction at all (None): the page shows a prompt, never a
 guess. ``training.evaluate`` counts rejections by the same ``verdict``.
 
 The network reads each image in ``VIEWS`` ways (``read_proba``): as it is and moved one pixel
 in each of the eight directions, and the nine probability vectors are averaged (test-time
 augmentation). A digit the network half-reads one way is usually read right the other eight,
-with the same weights (docs/results.md). Computed from the ink pixels (``first_layer_views``), the nine readings take about
-three times as long as one; the page reads each pen move with one view (``LIVE``, the bars
-follow the pen) and reads the finished drawing, once the pen lifts, with all nine: that reading is
-the verdict, the one ``training.evaluate`` and the benchmarks measure.
+with the same weights (docs/results.md). Computed from the ink pixels (``first_layer_views``), the
+nine readings take about three times as long as one; the page reads each pen move with one view
+(``LIVE``, the bars follow the pen) and reads the finished drawing, once the pen lifts, with all
+nine: that reading is the verdict, the one ``training.evaluate`` and the benchmarks measure.
 """
 
 from __future__ import annotations
@@ -31,11 +32,11 @@ from digitnet.preprocess import frame, read, side_by_side
 from digitnet.sizes import CLASSES, NOT_DIGIT, SIDE
 
 VERDICTS = ("empty", "digit", "not-digit")
-NOT_DIGIT_AT = 0.5     # "not a digit" when that is more probable than all ten digits together
+NOT_DIGIT_AT = 0.5  # "not a digit" when that is more probable than all ten digits together
 REASONS = ("", "not-a-digit", "side-by-side", "too-small")
 #: (rows down, columns right) the image is moved by before each reading; (0, 0) first.
 VIEWS = ((0, 0),) + tuple((dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dy, dx) != (0, 0))
-LIVE = VIEWS[:1]    # while the pen is down: one plain reading per pen move (about a third of the time)
+LIVE = VIEWS[:1]  # while the pen is down: one plain reading per pen move (about a third of the time)
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ def shifted(images: np.ndarray, dy: int, dx: int) -> np.ndarray:
     less than the image's size), zeros coming in -> (N, H, W) same dtype."""
     n, h, w = images.shape
     m = max(abs(dy), abs(dx))
-    return frame(images, m)[:, m - dy:m - dy + h, m - dx:m - dx + w]
+    return frame(images, m)[:, m - dy : m - dy + h, m - dx : m - dx + w]
 
 
 def empty_response(model: Model) -> np.ndarray:
@@ -71,7 +72,9 @@ def empty_response(model: Model) -> np.ndarray:
     return model.biases[0] - np.float32(model.mean) / np.float32(model.std) * model.weights[0].sum(axis=0)
 
 
-def first_layer_views(model: Model, image: np.ndarray, views=VIEWS, empty: np.ndarray | None = None) -> np.ndarray:
+def first_layer_views(
+    model: Model, image: np.ndarray, views=VIEWS, empty: np.ndarray | None = None
+) -> np.ndarray:
     """The first layer's pre-activations (V, n_1) float32 for ``image`` (SIDE, SIDE) moved by each
     of ``views``, from its ink alone: moving the image by s is reading each ink pixel p with the
     weights of pixel p + s, so z_v = (sum over the ink of x[p] W[p + s_v]) / std + z_empty, where
@@ -82,10 +85,10 @@ def first_layer_views(model: Model, image: np.ndarray, views=VIEWS, empty: np.nd
     flat = image.reshape(-1)
     ink = np.flatnonzero(flat)
     rows, cols = np.divmod(ink, SIDE)
-    dy, dx = (np.array(views).T)[:, :, None]                      # (V, 1) each
-    r, c = rows + dy, cols + dx                                    # (V, k): where each ink pixel goes
+    dy, dx = (np.array(views).T)[:, :, None]  # (V, 1) each
+    r, c = rows + dy, cols + dx  # (V, k): where each ink pixel goes
     inside = (r >= 0) & (r < SIDE) & (c >= 0) & (c < SIDE)
-    values = np.where(inside, flat[ink], np.float32(0))            # ink moved out of the image: gone
+    values = np.where(inside, flat[ink], np.float32(0))  # ink moved out of the image: gone
     moved = np.matmul(values[:, None, :], w[np.where(inside, r * SIDE + c, 0)])[:, 0]
     return moved / np.float32(model.std) + (empty_response(model) if empty is None else empty)
 
@@ -116,7 +119,7 @@ def parts_apart(images: np.ndarray) -> np.ndarray:
 def verdict(out: np.ndarray, apart: bool) -> tuple[str, str]:
     """The network's output (K,) for an image, and whether that image is parts side by side
     (``parts_apart``) -> (verdict, reason) for a drawing the network read."""
-    if len(out) > CLASSES:                      # a model that can say "not a digit"
+    if len(out) > CLASSES:  # a model that can say "not a digit"
         if apart:
             return "not-digit", "side-by-side"
         if out[NOT_DIGIT] > NOT_DIGIT_AT:
@@ -132,8 +135,9 @@ def predict_drawing(model: Model, pad: np.ndarray, pen: float = 0.0, views=VIEWS
     reading = read(pad, pen)
     if reading.image is None:
         if reading.why == "small":
-            return Prediction("not-digit", "too-small", np.zeros((SIDE, SIDE), np.float32),
-                              np.zeros(CLASSES, np.float32))
+            return Prediction(
+                "not-digit", "too-small", np.zeros((SIDE, SIDE), np.float32), np.zeros(CLASSES, np.float32)
+            )
         return None
     out = read_proba(model, reading.image[None], views)[0]
     said, reason = verdict(out, len(out) > CLASSES and side_by_side(reading.image))

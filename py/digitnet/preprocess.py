@@ -31,19 +31,21 @@ from digitnet.sizes import BOX, SIDE
 #: Bumped whenever a change here changes the images a model sees; model files
 #: record the version they were trained for and the loader refuses another.
 VERSION = 1
-DESCRIPTION = ("crop to the ink; drop specks under 5% of the ink; normalise the stroke width "
-               "to 2.5 px of the 28x28 image; scale the longer side to 20 px by area averaging; "
-               "centre of mass at the centre of 28x28; ink in [0, 1]")
+DESCRIPTION = (
+    "crop to the ink; drop specks under 5% of the ink; normalise the stroke width "
+    "to 2.5 px of the 28x28 image; scale the longer side to 20 px by area averaging; "
+    "centre of mass at the centre of 28x28; ink in [0, 1]"
+)
 
-INK = 0.5           # a pixel is "ink" above this intensity (0-1), for shapes
+INK = 0.5  # a pixel is "ink" above this intensity (0-1), for shapes
 SPECK_FRACTION = 0.05  # components with less of the total ink are specks
-MIN_ASPECT = 2.5    # bounding box shorter than this many stroke widths: too small to read
-DOT_ASPECT = 2.0    # ...and shorter than this many: a dot (a tap measures 1.6-2.4), read as nothing
-DOT_PENS = 1.5      # with the pen's diameter known: ink no longer than this many pens is a dot
+MIN_ASPECT = 2.5  # bounding box shorter than this many stroke widths: too small to read
+DOT_ASPECT = 2.0  # ...and shorter than this many: a dot (a tap measures 1.6-2.4), read as nothing
+DOT_PENS = 1.5  # with the pen's diameter known: ink no longer than this many pens is a dot
 PART_FRACTION = 0.15  # side_by_side: a part holds at least this share of the ink
 TARGET_WIDTH = 2.5  # stroke width (px, in the 28x28 image) we normalise to, MNIST-like
-WORK = 80           # stroke normalisation works on at most this size (px)
-GRID = 32           # specks are found on a grid of at most GRID x GRID cells
+WORK = 80  # stroke normalisation works on at most this size (px)
+GRID = 32  # specks are found on a grid of at most GRID x GRID cells
 
 
 def to_unit(pad: np.ndarray) -> np.ndarray:
@@ -63,7 +65,7 @@ def frame(img: np.ndarray, before: int, after: int | None = None, value: float =
     after = before if after is None else after
     *batch, h, w = img.shape
     out = np.full((*batch, h + before + after, w + before + after), value, img.dtype)
-    out[..., before:before + h, before:before + w] = img
+    out[..., before : before + h, before : before + w] = img
     return out
 
 
@@ -85,8 +87,8 @@ def ink_components(mask: np.ndarray) -> np.ndarray:
     """
     h, w = mask.shape
     edges = np.diff(mask.astype(np.int8), axis=1, prepend=0, append=0)
-    run_row, run_start = np.nonzero(edges == 1)   # runs in row-major order
-    run_stop = np.nonzero(edges == -1)[1]         # exclusive ends, same order
+    run_row, run_start = np.nonzero(edges == 1)  # runs in row-major order
+    run_stop = np.nonzero(edges == -1)[1]  # exclusive ends, same order
     rows, starts, stops = run_row.tolist(), run_start.tolist(), run_stop.tolist()
     parent = list(range(len(rows)))
 
@@ -191,10 +193,10 @@ def grey_filter(ink: np.ndarray, size: int, op) -> np.ndarray:
     framed = frame(ink, before, size - 1 - before, 0.0 if op is np.maximum else 1.0)
     rows = framed[..., :h, :]
     for k in range(1, size):
-        rows = op(rows, framed[..., k:k + h, :])
+        rows = op(rows, framed[..., k : k + h, :])
     out = rows[..., :w]
     for k in range(1, size):
-        out = op(out, rows[..., k:k + w])
+        out = op(out, rows[..., k : k + w])
     return out
 
 
@@ -211,7 +213,7 @@ def normalize_stroke(ink: np.ndarray, width: float) -> np.ndarray:
     radius = int(round((width - TARGET_WIDTH * length / BOX) / (2 * (1 - TARGET_WIDTH / BOX))))
     if radius >= 1:
         radius = min(radius, int(width // 4))  # keep half of each stroke: small digits merge strokes
-    framed = frame(ink, abs(radius) + 1)      # room to grow, and background to erode from
+    framed = frame(ink, abs(radius) + 1)  # room to grow, and background to erode from
     if radius >= 1:
         return grey_filter(framed, 2 * radius + 1, np.minimum)
     if radius <= -1:
@@ -231,7 +233,7 @@ def _resize_rows(img: np.ndarray, n_out: int) -> np.ndarray:
     running = np.zeros((n_in + 1, img.shape[1]), np.float64)
     np.cumsum(img, axis=0, out=running[1:])
     x = np.arange(n_out + 1) * r
-    k = np.minimum(x.astype(np.int64), n_in - 1)          # the input row each edge falls in
+    k = np.minimum(x.astype(np.int64), n_in - 1)  # the input row each edge falls in
     s = running[k] + (x - k)[:, None] * (running[k + 1] - running[k])
     return (np.diff(s, axis=0) / r).astype(np.float32)
 
@@ -257,7 +259,7 @@ def place(digit: np.ndarray, size: int = SIDE) -> np.ndarray:
     top = min(max(round(centre - cy), 0), size - h)
     left = min(max(round(centre - cx), 0), size - w)
     out = np.zeros((size, size), np.float32)
-    out[top:top + h, left:left + w] = digit
+    out[top : top + h, left : left + w] = digit
     return out
 
 
@@ -293,18 +295,18 @@ def read(pad: np.ndarray, pen: float = 0.0) -> Reading:
     longer than DOT_PENS pens. Unknown (0): ink shorter than DOT_ASPECT stroke widths is a tap.
     """
     ink = to_unit(pad)
-    box = bounding_box(ink)                         # all ink, faint edges included
+    box = bounding_box(ink)  # all ink, faint edges included
     if box is None:
         return Reading(None, "empty")
     top, bottom, left, right = box
     ink = drop_specks(ink[top:bottom, left:right])
     box = bounding_box(ink, INK)
-    if box is None:                                 # only faint ink, or only specks
+    if box is None:  # only faint ink, or only specks
         return Reading(None, "empty")
     top, bottom, left, right = box
     extent = max(bottom - top, right - left)
     crop = to_working_size(ink[top:bottom, left:right])
-    width = stroke_width(crop)                      # it frames the crop itself
+    width = stroke_width(crop)  # it frames the crop itself
     if max(crop.shape) < MIN_ASPECT * width:
         dot = extent <= DOT_PENS * pen if pen > 0 else max(crop.shape) < DOT_ASPECT * width
         return Reading(None, "empty" if dot else "small")

@@ -7,16 +7,16 @@ CANVAS canvas (7 x BOX: a digit drawn a fifth of the pad high keeps its detail,
 and Python's work per pen move stays small).
 """
 
-SIDE = 28               # MNIST image side (px)
-PIXELS = SIDE * SIDE    # 784 network inputs
-CLASSES = 10            # digits 0-9
-NOT_DIGIT = CLASSES     # index of the optional 11th output: "not a digit"
-BOX = 20                # side of the box a digit is scaled into (px)
-CANVAS = 7 * BOX        # side of the page's model canvas (px): 140
+SIDE = 28  # MNIST image side (px)
+PIXELS = SIDE * SIDE  # 784 network inputs
+CLASSES = 10  # digits 0-9
+NOT_DIGIT = CLASSES  # index of the optional 11th output: "not a digit"
+BOX = 20  # side of the box a digit is scaled into (px)
+CANVAS = 7 * BOX  # side of the page's model canvas (px): 140
 
 # The page's pen: its diameter as a fraction of the pad's side (2.1-14 px at CANVAS = 140). The
 # offline drawn digits and non-digits use the same range, so training sees every pen the page has.
-PEN_MIN = 0.015         # thinnest
-PEN_MAX = 0.1           # thickest
-PEN_STEP = 0.005        # the slider's step
-PEN_DEFAULT = 0.07      # a first visit's pen
+PEN_MIN = 0.015  # thinnest
+PEN_MAX = 0.1  # thickest
+PEN_STEP = 0.005  # the slider's step
+PEN_DEFAULT = 0.07  # a first visit's pen

@@ -51,22 +51,29 @@ class TuneConfig:
 
     steps: int = 60
     batch_size: int = 32
-    own_share: float = 0.25    # of each batch, the share taken from the person's drawings
+    own_share: float = 0.25  # of each batch, the share taken from the person's drawings
     lr: float = 0.01
     momentum: float = 0.8
     weight_decay: float = 1e-5
-    shift: int = 2             # each own drawing moved by up to this many pixels, every time
-    frozen: int = 1            # the first layers keep their weights; the ones above learn
-    replay: int = 512          # replay images used (at most the sample's size)
-    temperature: float = 4.0   # replay learns the starting model's answers at this T; 0: the labels
+    shift: int = 2  # each own drawing moved by up to this many pixels, every time
+    frozen: int = 1  # the first layers keep their weights; the ones above learn
+    replay: int = 512  # replay images used (at most the sample's size)
+    temperature: float = 4.0  # replay learns the starting model's answers at this T; 0: the labels
     seed: int = 0
 
 
 class FineTune:
     """A fine-tuning run, stepped by the caller (so the page can report progress and cancel)."""
 
-    def __init__(self, model: Model, images: np.ndarray, labels: np.ndarray,
-                 replay_images: np.ndarray, replay_labels: np.ndarray, cfg: TuneConfig = TuneConfig()):
+    def __init__(
+        self,
+        model: Model,
+        images: np.ndarray,
+        labels: np.ndarray,
+        replay_images: np.ndarray,
+        replay_labels: np.ndarray,
+        cfg: TuneConfig = TuneConfig(),
+    ):
         """images: (N, 28, 28) float32 in [0, 1] (or uint8 0-255), the person's drawings as the
         network sees them; labels: (N,) ints (a digit, or NOT_DIGIT if the model has that output).
         replay_*: the same for a sample of MNIST. The model is copied, never changed."""
@@ -78,14 +85,19 @@ class FineTune:
             raise ValueError(f"labels must be 0..{outputs - 1} for this model")
         if not 0 <= cfg.frozen < len(model.weights):
             raise ValueError(f"frozen must be 0..{len(model.weights) - 1} for this model")
-        self.model = Model([w.copy() for w in model.weights], [b.copy() for b in model.biases],
-                           model.mean, model.std, dict(model.meta))
+        self.model = Model(
+            [w.copy() for w in model.weights],
+            [b.copy() for b in model.biases],
+            model.mean,
+            model.std,
+            dict(model.meta),
+        )
         self.images = _unit(images)
         self.labels = labels
         self.cfg = cfg
         self.rng = np.random.default_rng(cfg.seed)
         k = cfg.frozen
-        pick = self.rng.permutation(len(replay_images))[:cfg.replay]
+        pick = self.rng.permutation(len(replay_images))[: cfg.replay]
         self.replay_images = _unit(np.asarray(replay_images)[pick])
         self.replay_labels = np.asarray(replay_labels, np.int64)[pick]
         # The top of the network (layers k..L-1) learns; the start's copy gives the replay's targets.
@@ -111,8 +123,15 @@ class FineTune:
         losses = []
         for _ in range(min(n, self.cfg.steps - self.steps_done)):
             loss, grad_w, grad_b = self.gradients(*self._batch())
-            sgd_step(self.params, grad_w + grad_b, self.velocity, self.cfg.lr, self.cfg.momentum,
-                     self.cfg.weight_decay, self.decays)
+            sgd_step(
+                self.params,
+                grad_w + grad_b,
+                self.velocity,
+                self.cfg.lr,
+                self.cfg.momentum,
+                self.cfg.weight_decay,
+                self.decays,
+            )
             losses.append(loss)
             self.steps_done += 1
         self.losses += losses
@@ -141,7 +160,7 @@ class FineTune:
     def features(self, images: np.ndarray) -> np.ndarray:
         """h: the output of the frozen layers for images (N, 28, 28) in [0, 1]."""
         a = normalize(self.model, images)
-        for w, b in zip(self.model.weights[:self.cfg.frozen], self.model.biases[:self.cfg.frozen]):
+        for w, b in zip(self.model.weights[: self.cfg.frozen], self.model.biases[: self.cfg.frozen]):
             a = relu(a @ w + b)
         return a
 
@@ -177,7 +196,9 @@ class _Deck:
 
 def _unit(images: np.ndarray) -> np.ndarray:
     images = np.asarray(images)
-    return images.astype(np.float32) / np.float32(255) if images.dtype == np.uint8 else images.astype(np.float32)
+    return (
+        images.astype(np.float32) / np.float32(255) if images.dtype == np.uint8 else images.astype(np.float32)
+    )
 
 
 def _shift(images: np.ndarray, offsets: np.ndarray) -> np.ndarray:
@@ -185,6 +206,7 @@ def _shift(images: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     out = np.zeros_like(images)
     h, w = images.shape[1:]
     for k, (dy, dx) in enumerate(offsets):
-        out[k, max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = \
-            images[k, max(-dy, 0):h + min(-dy, 0), max(-dx, 0):w + min(-dx, 0)]
+        out[k, max(dy, 0) : h + min(dy, 0), max(dx, 0) : w + min(dx, 0)] = images[
+            k, max(-dy, 0) : h + min(-dy, 0), max(-dx, 0) : w + min(-dx, 0)
+        ]
     return out

@@ -52,11 +52,15 @@ export class Automation {
       undo: () => pad.undo(),
       redo: () => pad.redo(),
       loadModel,
-      get strokes() { return pad.strokes.map((s) => s.map((p) => p.slice())); },
+      get strokes() {
+        return pad.strokes.map((s) => s.map((p) => p.slice()));
+      },
     };
     this.hooks = hooks;
     window.digitApp = hooks;
-    predictor.addEventListener("info", (e) => { hooks.sizes = e.detail.sizes; });
+    predictor.addEventListener("info", (e) => {
+      hooks.sizes = e.detail.sizes;
+    });
     predictor.addEventListener("ready", (e) => {
       hooks.timings = { ...e.detail.timings, ready: Math.round(e.detail.ms) };
       hooks.workerBlocked = e.detail.blocked;
@@ -69,11 +73,15 @@ export class Automation {
    * <html data-tuning> "done" or "error", with the worker's figures from its messages. */
   #timeTuning(predictor) {
     let run = null;
-    document.addEventListener("click", (e) => {
-      if (e.target instanceof Element && e.target.closest('[data-testid="fine-tune"]')) {
-        run = { clickedAt: performance.now(), calls: [], tuned: null, tunedAt: null };
-      }
-    }, true);
+    document.addEventListener(
+      "click",
+      (e) => {
+        if (e.target instanceof Element && e.target.closest('[data-testid="fine-tune"]')) {
+          run = { clickedAt: performance.now(), calls: [], tuned: null, tunedAt: null };
+        }
+      },
+      true,
+    );
     predictor.addEventListener("tune-progress", (e) => {
       run?.calls.push({ step: e.detail.step, ms: e.detail.pythonMs });
     });
@@ -87,10 +95,19 @@ export class Automation {
       const total = now - run.clickedAt;
       const t = run.tuned;
       const steps = run.calls.at(-1)?.step ?? 0;
-      this.hooks.tuneTimings = !t ? { outcome: state === "error" ? "error" : "cancelled", total } : {
-        outcome: "tuned", total, python: t.pythonMs, overhead: total - t.pythonMs, worker: t.ms,
-        replay: t.replayMs, save: now - run.tunedAt, steps, calls: [...run.calls, { step: steps, ms: t.finishMs }],
-      };
+      this.hooks.tuneTimings = !t
+        ? { outcome: state === "error" ? "error" : "cancelled", total }
+        : {
+            outcome: "tuned",
+            total,
+            python: t.pythonMs,
+            overhead: total - t.pythonMs,
+            worker: t.ms,
+            replay: t.replayMs,
+            save: now - run.tunedAt,
+            steps,
+            calls: [...run.calls, { step: steps, ms: t.finishMs }],
+          };
       run = null;
     }).observe(html, { attributes: true, attributeFilter: ["data-tuning"] });
   }

@@ -32,8 +32,12 @@
     document.querySelector('[data-testid="status"] .status-text').textContent = "Error";
   }
 
-  window.addEventListener("error", (e) => {
-    if (e.target instanceof HTMLScriptElement) report("a script failed to load");
-  }, true);
+  window.addEventListener(
+    "error",
+    (e) => {
+      if (e.target instanceof HTMLScriptElement) report("a script failed to load");
+    },
+    true,
+  );
   setTimeout(() => report(`nothing ran within ${GIVE_UP_MS / 1000} s`), GIVE_UP_MS);
 })();

@@ -27,7 +27,10 @@ const predictor = new Predictor(() => ({
   live: pad.drawing, // while the pen is down: one quick reading per frame; the full one when it lifts
 }));
 const automation = new Automation({
-  pad, predictor, isSettled, loadModel: (url) => predictor.loadModel(checkedModelPath(url)),
+  pad,
+  predictor,
+  isSettled,
+  loadModel: (url) => predictor.loadModel(checkedModelPath(url)),
 });
 
 let shownVersion = -1; // pad.version the shown result was computed for
@@ -56,7 +59,7 @@ predictor.addEventListener("error", (e) => {
   automation.settle();
 });
 predictor.addEventListener("result", (e) => {
-  const { probs, image, version } = e.detail;
+  const { probs, version } = e.detail;
   if (version >= resetVersion) {
     shownVersion = version;
     shownLive = e.detail.live;
@@ -76,7 +79,11 @@ predictor.addEventListener("result", (e) => {
 let frame = 0;
 function predictNextFrame() {
   // At most one request per frame while drawing; the predictor keeps one in flight.
-  if (!frame) frame = requestAnimationFrame(() => { frame = 0; predictor.request(); });
+  if (!frame)
+    frame = requestAnimationFrame(() => {
+      frame = 0;
+      predictor.request();
+    });
 }
 function showEditState() {
   view.setEditState({ canUndo: pad.canUndo, canRedo: pad.canRedo, canClear: !pad.isEmpty });
@@ -90,7 +97,8 @@ pad.addEventListener("ink", () => {
   if (predictor.state === "loading") view.showWaiting(true);
   predictNextFrame();
 });
-pad.addEventListener("stroke", () => { // the final request for this stroke
+pad.addEventListener("stroke", () => {
+  // the final request for this stroke
   penUpAt = performance.now();
   byPen = true;
   keepDrawing();
@@ -112,14 +120,23 @@ view.onAnnounced = () => automation.settle();
 
 const DRAWING_KEY = "digit-app.drawing";
 function keepDrawing() {
-  try { sessionStorage.setItem(DRAWING_KEY, JSON.stringify(pad.strokes)); } catch { /* not kept */ }
+  try {
+    sessionStorage.setItem(DRAWING_KEY, JSON.stringify(pad.strokes));
+  } catch {
+    /* not kept */
+  }
 }
 try {
   const saved = JSON.parse(sessionStorage.getItem(DRAWING_KEY) || "[]");
-  const valid = Array.isArray(saved) && saved.every((s) => Array.isArray(s) && s.every(
-    (p) => Array.isArray(p) && p.length === 2 && p.every(Number.isFinite)));
+  const valid =
+    Array.isArray(saved) &&
+    saved.every(
+      (s) => Array.isArray(s) && s.every((p) => Array.isArray(p) && p.length === 2 && p.every(Number.isFinite)),
+    );
   if (valid && saved.length) pad.setStrokes(saved);
-} catch { /* storage unavailable or not ours: an empty pad */ }
+} catch {
+  /* storage unavailable or not ours: an empty pad */
+}
 
 document.querySelector('[data-testid="clear"]').addEventListener("click", () => pad.clear());
 
@@ -132,11 +149,17 @@ brush.value = String(PEN.default);
 try {
   const saved = Number(localStorage.getItem(BRUSH_KEY));
   if (saved >= Number(brush.min) && saved <= Number(brush.max)) brush.value = String(saved);
-} catch { /* storage unavailable (a private window): the default pen */ }
+} catch {
+  /* storage unavailable (a private window): the default pen */
+}
 pad.setBrush(Number(brush.value));
 brush.addEventListener("input", () => {
   pad.setBrush(Number(brush.value));
-  try { localStorage.setItem(BRUSH_KEY, brush.value); } catch { /* not kept, still used */ }
+  try {
+    localStorage.setItem(BRUSH_KEY, brush.value);
+  } catch {
+    /* not kept, still used */
+  }
 });
 document.querySelector('[data-testid="retry"]').addEventListener("click", () => {
   view.clearError();
@@ -192,8 +215,15 @@ async function keepForOffline(workerFiles) {
 function isSettled() {
   if (predictor.state === "error") return true;
   if (predictor.state !== "ready") return false;
-  return !frame && !pad.drawing && predictor.idle && shownVersion >= pad.version && !shownLive &&
-    shownVersion >= resetVersion && !view.announcing;
+  return (
+    !frame &&
+    !pad.drawing &&
+    predictor.idle &&
+    shownVersion >= pad.version &&
+    !shownLive &&
+    shownVersion >= resetVersion &&
+    !view.announcing
+  );
 }
 
 // ---- start ----

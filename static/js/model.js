@@ -57,8 +57,10 @@ export class Predictor extends EventTarget {
     this.worker = worker;
     worker.addEventListener("message", (e) => worker === this.worker && this.#onMessage(e.data));
     worker.addEventListener("error", (e) => worker === this.worker && this.#onWorkerError(e));
-    worker.addEventListener("messageerror", () =>
-      worker === this.worker && this.#fail("internal", "A message from the Python worker could not be read."));
+    worker.addEventListener(
+      "messageerror",
+      () => worker === this.worker && this.#fail("internal", "A message from the Python worker could not be read."),
+    );
     this.#arm();
     worker.postMessage({
       type: "init",
@@ -81,10 +83,11 @@ export class Predictor extends EventTarget {
     const heard = this.lastHeard;
     const secs = Math.round(STALL_MS / 1000);
     let what = "the Python worker did not start";
-    if (heard && heard.pending?.length) {
-      what = `the download of ${heard.pending.join(", ")} stalled (no data for ${secs} s; ` +
+    if (heard?.pending?.length) {
+      what =
+        `the download of ${heard.pending.join(", ")} stalled (no data for ${secs} s; ` +
         `${formatBytes(heard.loaded)} of ${heard.total ? formatBytes(heard.total) : "?"} received in all)`;
-    } else if (heard && heard.message) {
+    } else if (heard?.message) {
       what = `nothing happened for ${secs} s after "${heard.message.replace(/…$/, "")}"`;
     }
     this.worker?.terminate();
@@ -128,12 +131,12 @@ export class Predictor extends EventTarget {
    */
   tune(images, labels, steps) {
     const progress = (p) => this.#emit("tune-progress", p);
-    return this.#ask("tune", { images, labels, steps }, [images.buffer, labels.buffer], ["tuned", "tune-cancelled"],
-      { "tune-progress": progress })
-      .then((detail) => {
-        if (detail.type === "tuned") this.#emit("tuned", detail);
-        return detail.type === "tuned" ? detail : null;
-      });
+    return this.#ask("tune", { images, labels, steps }, [images.buffer, labels.buffer], ["tuned", "tune-cancelled"], {
+      "tune-progress": progress,
+    }).then((detail) => {
+      if (detail.type === "tuned") this.#emit("tuned", detail);
+      return detail.type === "tuned" ? detail : null;
+    });
   }
 
   cancelTune() {
@@ -183,8 +186,7 @@ export class Predictor extends EventTarget {
     const { pixels, width, height, pen, version, live } = this.source();
     const id = this.nextId++;
     this.inFlight = { id, version, sent: performance.now() };
-    this.worker.postMessage({ type: "predict", id, pixels, width, height, pen, live: Boolean(live) },
-      [pixels.buffer]);
+    this.worker.postMessage({ type: "predict", id, pixels, width, height, pen, live: Boolean(live) }, [pixels.buffer]);
   }
 
   #emit(type, detail) {
@@ -211,8 +213,13 @@ export class Predictor extends EventTarget {
         break;
       case "progress":
         if (this.state !== "loading") break;
-        this.lastHeard = { ...this.lastHeard, file: msg.file, loaded: msg.loaded, total: msg.total,
-          pending: msg.pending };
+        this.lastHeard = {
+          ...this.lastHeard,
+          file: msg.file,
+          loaded: msg.loaded,
+          total: msg.total,
+          pending: msg.pending,
+        };
         this.#emit("progress", { file: msg.file, loaded: msg.loaded, total: msg.total });
         break;
       case "info":
@@ -262,7 +269,8 @@ export class Predictor extends EventTarget {
         const r = await fetch(new URL(file, import.meta.url), { method: "HEAD" });
         if (!r.ok) {
           const path = decodeURIComponent(new URL(file, import.meta.url).pathname.replace(/^\//, ""));
-          message = `${path} is missing from the server (run scripts/setup.sh, ` +
+          message =
+            `${path} is missing from the server (run scripts/setup.sh, ` +
             `or python -m tools.assets and python -m tools.package): HTTP ${r.status}`;
           break;
         }

@@ -113,13 +113,23 @@ export class Pad extends EventTarget {
     this.#resize();
   }
 
-  get drawing() { return this.pointerId !== null; }
-  get isEmpty() { return this.strokes.length === 0; }
-  get canUndo() { return this.past.length > 0; }
-  get canRedo() { return this.future.length > 0; }
+  get drawing() {
+    return this.pointerId !== null;
+  }
+  get isEmpty() {
+    return this.strokes.length === 0;
+  }
+  get canUndo() {
+    return this.past.length > 0;
+  }
+  get canRedo() {
+    return this.future.length > 0;
+  }
 
   /** Ink (alpha 0-255) of the current drawing on a size x size canvas. */
-  pixels(size) { return strokesToPixels(this.strokes, size, this.brush); }
+  pixels(size) {
+    return strokesToPixels(this.strokes, size, this.brush);
+  }
 
   /** Pen diameter as a fraction of the pad side; the whole drawing is redrawn with it. */
   setBrush(fraction) {
@@ -207,7 +217,11 @@ export class Pad extends EventTarget {
   }
 
   #schedule() {
-    if (!this.frame) this.frame = requestAnimationFrame(() => { this.frame = 0; this.#render(); });
+    if (!this.frame)
+      this.frame = requestAnimationFrame(() => {
+        this.frame = 0;
+        this.#render();
+      });
   }
 
   #render() {
@@ -247,7 +261,7 @@ export class Pad extends EventTarget {
   #move(e) {
     if (e.pointerId !== this.pointerId) return;
     e.preventDefault();
-    const events = (e.getCoalescedEvents && e.getCoalescedEvents()) || [];
+    const events = e.getCoalescedEvents?.() || [];
     let added = false;
     for (const ev of events.length ? events : [e]) added = this.#add(ev) || added;
     if (added) this.#changed("ink");
@@ -269,5 +283,5 @@ export class Pad extends EventTarget {
 }
 
 function clamp01(v) {
-  return v < 0 ? 0 : v > 1 ? 1 : v;
+  return v < 0 ? 0 : Math.min(v, 1);
 }

@@ -16,10 +16,11 @@ const KEEP_BATCH = 250; // imported drawings kept per IndexedDB transaction (a t
 const IN_TAB = "kept in this tab for now (marked \u201cnot saved\u201d; Learn and Export use it)";
 
 export const drawingsWord = (n) => `${n} drawing${n === 1 ? "" : "s"}`;
-const tabOnly = (what, n) =>
-  `${what} in this tab only: ${n === 1 ? "it" : "they"} will be gone when the tab closes.`;
+const tabOnly = (what, n) => `${what} in this tab only: ${n === 1 ? "it" : "they"} will be gone when the tab closes.`;
 const savedNow = (n) =>
-  n ? ` ${n === 1 ? "The drawing" : `The ${drawingsWord(n)}`} kept in this tab ${n === 1 ? "is" : "are"} saved now.` : "";
+  n
+    ? ` ${n === 1 ? "The drawing" : `The ${drawingsWord(n)}`} kept in this tab ${n === 1 ? "is" : "are"} saved now.`
+    : "";
 const ok = (text) => ({ text, warning: false });
 const warn = (text) => ({ text, warning: true });
 
@@ -66,8 +67,12 @@ export class Personal {
       this.device = await Store.open();
     } catch (err) {
       this.device = null; // teaching goes on, kept in this tab
-      said.push(warn(`Your drawings and personal model will not be kept after this tab closes: ${err.why}. ` +
-        "Until then, teaching, learning and export work as usual."));
+      said.push(
+        warn(
+          `Your drawings and personal model will not be kept after this tab closes: ${err.why}. ` +
+            "Until then, teaching, learning and export work as usual.",
+        ),
+      );
     }
     let bytes = null;
     try {
@@ -96,11 +101,15 @@ export class Personal {
     try {
       await this.device.forgetPersonalModel();
       this.personalSaved = false;
-      return warn(`${why}, so it was removed; the shipped model is reading. Your drawings are kept: ` +
-        "Learn my handwriting makes a new one.");
+      return warn(
+        `${why}, so it was removed; the shipped model is reading. Your drawings are kept: ` +
+          "Learn my handwriting makes a new one.",
+      );
     } catch (removeErr) {
-      return warn(`${why}; the shipped model is reading. It could not be removed (${removeErr.message}): ` +
-        "Back to the shipped model tries again.");
+      return warn(
+        `${why}; the shipped model is reading. It could not be removed (${removeErr.message}): ` +
+          "Back to the shipped model tries again.",
+      );
     }
   }
 
@@ -115,7 +124,10 @@ export class Personal {
   async newest(n) {
     const kept = this.device ? await this.device.newest(n) : [];
     const inTab = (await this.memory.newest(n)).map((d) => ({ ...d, unsaved: true }));
-    return [...kept, ...inTab].sort((a, b) => b.created - a.created).slice(0, n).reverse();
+    return [...kept, ...inTab]
+      .sort((a, b) => b.created - a.created)
+      .slice(0, n)
+      .reverse();
   }
 
   /** Every drawing, oldest first: the device's, then (marked unsaved) those kept in this tab. */
@@ -129,7 +141,7 @@ export class Personal {
   packed(drawings) {
     const { pixels } = this.shape;
     const images = new Uint8Array(drawings.length * pixels);
-    drawings.forEach((d, i) => images.set(d.image, i * pixels));
+    for (const [i, d] of drawings.entries()) images.set(d.image, i * pixels);
     return { images, labels: Uint8Array.from(drawings, (d) => d.label) };
   }
 
@@ -213,8 +225,10 @@ export class Personal {
   /** Why a file cannot be imported before it is read (too large), or null. */
   refuseImport(file) {
     if (!this.limits || file.size <= this.limits.import_bytes) return null;
-    return warn(`${file.name} is ${formatBytes(file.size)}, more than the ${formatBytes(this.limits.import_bytes)} ` +
-      `(${this.limits.import_rows} drawings) that can be imported at once: split it into smaller files.`);
+    return warn(
+      `${file.name} is ${formatBytes(file.size)}, more than the ${formatBytes(this.limits.import_bytes)} ` +
+        `(${this.limits.import_rows} drawings) that can be imported at once: split it into smaller files.`,
+    );
   }
 
   /** Read a drawings CSV in the worker (digitnet.csvfile) and keep its drawings. onProgress(text) as
@@ -222,11 +236,15 @@ export class Personal {
   async importFile(file, onProgress) {
     const bytes = new Uint8Array(await file.arrayBuffer());
     const { labels, images } = await this.predictor.importCsv(bytes, file.name, ({ row, rows }) =>
-      onProgress(`Reading ${file.name}: ${row} of ${drawingsWord(rows)}…`));
+      onProgress(`Reading ${file.name}: ${row} of ${drawingsWord(rows)}…`),
+    );
     const now = Date.now();
     const { pixels } = this.shape;
     const drawings = Array.from(labels, (label, i) => ({
-      label, image: images.slice(i * pixels, (i + 1) * pixels), strokes: [], created: now + i / labels.length,
+      label,
+      image: images.slice(i * pixels, (i + 1) * pixels),
+      strokes: [],
+      created: now + i / labels.length,
     }));
     const saved = await this.#savePending();
     const { inTab, error } = await this.#keepAll(drawings);
@@ -278,9 +296,11 @@ export class Personal {
     } catch (err) {
       const next = this.personalSaved ? "goes back to the personal model saved before" : "uses the shipped model";
       const full = err.kind === "full";
-      return warn(`${full ? "Storage is full: your" : "Your"} new personal model is in use, but it could ` +
-        `not be saved on this device${full ? "" : ` (${err.why})`}, so it will not survive a ` +
-        `reload: the next visit ${next}. Export my model (.npz) to keep it.`);
+      return warn(
+        `${full ? "Storage is full: your" : "Your"} new personal model is in use, but it could ` +
+          `not be saved on this device${full ? "" : ` (${err.why})`}, so it will not survive a ` +
+          `reload: the next visit ${next}. Export my model (.npz) to keep it.`,
+      );
     }
   }
 

@@ -32,14 +32,14 @@ function done(tx) {
 }
 
 function plain(err, what) {
-  const name = err && err.name;
+  const name = err?.name;
   if (name === "QuotaExceededError") {
     return new StoreError(what, "storage is full (the browser's space for this site is used up)", "full");
   }
   if (name === "InvalidStateError" || name === "SecurityError") {
     return new StoreError(what, "this browser does not let the page keep data (a private window?)", "unavailable");
   }
-  return new StoreError(what, ((err && err.message) || String(err)).replace(/\.\s*$/, ""), "failed");
+  return new StoreError(what, (err?.message || String(err)).replace(/\.\s*$/, ""), "failed");
 }
 
 export class Store {
@@ -49,7 +49,11 @@ export class Store {
     try {
       const factory = globalThis.indexedDB; // reading it may throw (SecurityError) where storage is off
       if (!factory) {
-        throw new StoreError(what, "this browser gives the page no storage (no IndexedDB: a private window?)", "unavailable");
+        throw new StoreError(
+          what,
+          "this browser gives the page no storage (no IndexedDB: a private window?)",
+          "unavailable",
+        );
       }
       const request = factory.open(DB_NAME, DB_VERSION);
       request.onupgradeneeded = () => {
@@ -83,15 +87,16 @@ export class Store {
       return result;
     } catch (err) {
       // A transaction aborted by the quota fails its requests with AbortError: its own error says why.
-      throw plain((tx && tx.error) || err, what);
+      throw plain(tx?.error || err, what);
     }
   }
 
   /** Keep a drawing: {label (0-9, or 10 for not a digit), image: Uint8Array(784), strokes, created?}
    * -> its id. */
   addDrawing(drawing) {
-    return this.#run(["drawings"], "readwrite", "The drawing could not be kept",
-      (tx) => promised(tx.objectStore("drawings").add({ created: Date.now(), ...drawing })));
+    return this.#run(["drawings"], "readwrite", "The drawing could not be kept", (tx) =>
+      promised(tx.objectStore("drawings").add({ created: Date.now(), ...drawing })),
+    );
   }
 
   /** Keep several drawings in one transaction: all of them, or (on failure) none. -> their ids. */
@@ -104,55 +109,67 @@ export class Store {
 
   /** How many drawings are kept. */
   count() {
-    return this.#run(["drawings"], "readonly", "Your drawings could not be counted",
-      (tx) => promised(tx.objectStore("drawings").count()));
+    return this.#run(["drawings"], "readonly", "Your drawings could not be counted", (tx) =>
+      promised(tx.objectStore("drawings").count()),
+    );
   }
 
   /** The n newest drawings, newest first (a cursor: the others are not read). */
   newest(n) {
-    return this.#run(["drawings"], "readonly", "Your drawings could not be read", (tx) => new Promise((resolve, reject) => {
-      const found = [];
-      const request = tx.objectStore("drawings").openCursor(null, "prev");
-      request.onerror = () => reject(request.error);
-      request.onsuccess = () => {
-        const cursor = request.result;
-        if (!cursor || found.length >= n) {
-          resolve(found);
-          return;
-        }
-        found.push(cursor.value);
-        cursor.continue();
-      };
-    }));
+    return this.#run(
+      ["drawings"],
+      "readonly",
+      "Your drawings could not be read",
+      (tx) =>
+        new Promise((resolve, reject) => {
+          const found = [];
+          const request = tx.objectStore("drawings").openCursor(null, "prev");
+          request.onerror = () => reject(request.error);
+          request.onsuccess = () => {
+            const cursor = request.result;
+            if (!cursor || found.length >= n) {
+              resolve(found);
+              return;
+            }
+            found.push(cursor.value);
+            cursor.continue();
+          };
+        }),
+    );
   }
 
   /** All drawings, oldest first: [{id, label, image, strokes, created}]. */
   drawings() {
-    return this.#run(["drawings"], "readonly", "Your drawings could not be read",
-      (tx) => promised(tx.objectStore("drawings").getAll()));
+    return this.#run(["drawings"], "readonly", "Your drawings could not be read", (tx) =>
+      promised(tx.objectStore("drawings").getAll()),
+    );
   }
 
   deleteDrawing(id) {
-    return this.#run(["drawings"], "readwrite", "The drawing could not be deleted",
-      (tx) => promised(tx.objectStore("drawings").delete(id)));
+    return this.#run(["drawings"], "readwrite", "The drawing could not be deleted", (tx) =>
+      promised(tx.objectStore("drawings").delete(id)),
+    );
   }
 
   /** The personal model file's bytes (Uint8Array), or null. */
   personalModel() {
-    return this.#run(["models"], "readonly", "Your model could not be read",
-      (tx) => promised(tx.objectStore("models").get("personal")).then((v) => v || null));
+    return this.#run(["models"], "readonly", "Your model could not be read", (tx) =>
+      promised(tx.objectStore("models").get("personal")).then((v) => v || null),
+    );
   }
 
   /** Keep the personal model: written in one transaction, so never half a model (a failed write
    * leaves the one kept before). */
   savePersonalModel(bytes) {
-    return this.#run(["models"], "readwrite", "Your model could not be kept",
-      (tx) => promised(tx.objectStore("models").put(bytes, "personal")));
+    return this.#run(["models"], "readwrite", "Your model could not be kept", (tx) =>
+      promised(tx.objectStore("models").put(bytes, "personal")),
+    );
   }
 
   forgetPersonalModel() {
-    return this.#run(["models"], "readwrite", "Your model could not be removed",
-      (tx) => promised(tx.objectStore("models").delete("personal")));
+    return this.#run(["models"], "readwrite", "Your model could not be removed", (tx) =>
+      promised(tx.objectStore("models").delete("personal")),
+    );
   }
 }
 

@@ -39,7 +39,8 @@ export function installTeaching({ pad, predictor, view, sizes, shippedModelUrl }
   const mine = new Personal(predictor, shippedModelUrl);
   const $ = (selector) => document.querySelector(selector);
   const teachButtons = [...document.querySelectorAll('[data-testid^="teach-"]')].filter((b) =>
-    /^teach-\d+$/.test(b.dataset.testid));
+    /^teach-\d+$/.test(b.dataset.testid),
+  );
   const none = $('[data-testid="teach-none"]');
   const count = $('[data-testid="my-count"]');
   const gallery = $(".gallery");
@@ -70,8 +71,7 @@ export function installTeaching({ pad, predictor, view, sizes, shippedModelUrl }
   const canTeach = () => lastImage !== null && !busy && opened;
   function refreshButtons() {
     for (const b of [...teachButtons, none]) b.disabled = !canTeach();
-    fineTune.disabled =
-      Boolean(busy) || !opened || Number(count.dataset.count) === 0 || predictor.state !== "ready";
+    fineTune.disabled = Boolean(busy) || !opened || Number(count.dataset.count) === 0 || predictor.state !== "ready";
     reset.disabled = Boolean(busy) || (html.dataset.model !== "personal" && !mine.personalSaved);
     exportModel.disabled = Boolean(busy) || html.dataset.model !== "personal";
     importCsv.disabled = Boolean(busy);
@@ -104,19 +104,30 @@ export function installTeaching({ pad, predictor, view, sizes, shippedModelUrl }
     });
     ctx.putImageData(img, 0, 0);
     const label = mine.labelWords(d.label);
-    const del = el("button", {
-      type: "button", class: "gallery-delete",
-      "aria-label": `Delete this drawing of ${label}${d.unsaved ? " (not saved)" : ""}`,
-    }, "×");
-    del.addEventListener("click", () => exclusive(async () => {
-      try {
-        say(await mine.remove(d));
-      } finally {
-        await refreshGallery();
-      }
-    }));
-    const item = el("li", { class: d.unsaved ? "gallery-item unsaved" : "gallery-item" }, canvas,
-      el("span", { text: label }));
+    const del = el(
+      "button",
+      {
+        type: "button",
+        class: "gallery-delete",
+        "aria-label": `Delete this drawing of ${label}${d.unsaved ? " (not saved)" : ""}`,
+      },
+      "×",
+    );
+    del.addEventListener("click", () =>
+      exclusive(async () => {
+        try {
+          say(await mine.remove(d));
+        } finally {
+          await refreshGallery();
+        }
+      }),
+    );
+    const item = el(
+      "li",
+      { class: d.unsaved ? "gallery-item unsaved" : "gallery-item" },
+      canvas,
+      el("span", { text: label }),
+    );
     if (d.unsaved) item.append(el("span", { class: "gallery-note", text: "not saved" }));
     item.append(del);
     return item;
@@ -136,8 +147,7 @@ export function installTeaching({ pad, predictor, view, sizes, shippedModelUrl }
     count.dataset.count = String(total);
     count.textContent = String(total);
     more.hidden = total <= drawings.length;
-    more.textContent =
-      `Show ${Math.min(GALLERY_PAGE, total - drawings.length)} more (${drawings.length} of ${total} shown)`;
+    more.textContent = `Show ${Math.min(GALLERY_PAGE, total - drawings.length)} more (${drawings.length} of ${total} shown)`;
     gallery.replaceChildren(...drawings.map(galleryItem));
     refreshButtons();
   }
@@ -152,20 +162,21 @@ export function installTeaching({ pad, predictor, view, sizes, shippedModelUrl }
     if (!canTeach()) return;
     const image = lastImage;
     const strokes = pad.strokes.map((s) => s.map((p) => p.slice()));
-    exclusive(async () => { // one drawing at a time: a second press waits for the pad to clear
+    exclusive(async () => {
+      // one drawing at a time: a second press waits for the pad to clear
       say(await mine.teach(label, image, strokes));
       pad.clear();
       await refreshGallery();
     });
   }
-  teachButtons.forEach((b) => b.addEventListener("click", () => teach(Number(b.dataset.testid.slice(6)))));
+  for (const b of teachButtons) b.addEventListener("click", () => teach(Number(b.dataset.testid.slice(6))));
   none.addEventListener("click", () => teach(sizes().not_digit));
 
   // ---- learning, and going back ----
 
   function showProgress({ step, steps, loss }) {
     bar.value = steps ? step / steps : 0;
-    tuneText.textContent = `Learning: step ${step} of ${steps}` + (loss == null ? "" : `, loss ${loss.toFixed(3)}`);
+    tuneText.textContent = `Learning: step ${step} of ${steps}${loss == null ? "" : `, loss ${loss.toFixed(3)}`}`;
   }
 
   async function learn() {
@@ -271,15 +282,19 @@ export function installTeaching({ pad, predictor, view, sizes, shippedModelUrl }
     if (why.checked && lastImage) showWhy();
   });
 
-  predictor.addEventListener("ready", async () => {
-    const { storage, personal, said } = await mine.open();
-    html.dataset.storage = storage;
-    opened = true;
-    for (const s of said) say(s);
-    if (personal) {
-      html.dataset.model = "personal";
-      predictor.request();
-    }
-    await refreshGallery();
-  }, { once: true });
+  predictor.addEventListener(
+    "ready",
+    async () => {
+      const { storage, personal, said } = await mine.open();
+      html.dataset.storage = storage;
+      opened = true;
+      for (const s of said) say(s);
+      if (personal) {
+        html.dataset.model = "personal";
+        predictor.request();
+      }
+      await refreshGallery();
+    },
+    { once: true },
+  );
 }

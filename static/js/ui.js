@@ -15,8 +15,11 @@ export class View {
     this.prompt = $('[data-testid="prompt"]');
     this.confidence = $(".confidence");
     this.announce = $('[data-testid="announce"]');
-    this.bars = Array.from(document.querySelectorAll('[data-testid^="prob-"]'), (row) =>
-      ({ row, fill: $(".bar-fill", row), value: $(".bar-value", row) }));
+    this.bars = Array.from(document.querySelectorAll('[data-testid^="prob-"]'), (row) => ({
+      row,
+      fill: $(".bar-fill", row),
+      value: $(".bar-value", row),
+    }));
     this.preview = $('[data-testid="preview"]').getContext("2d");
     this.undo = $('[data-testid="undo"]');
     this.redo = $('[data-testid="redo"]');
@@ -87,12 +90,13 @@ export class View {
     this.undo.disabled = !canUndo;
     this.redo.disabled = !canRedo;
     this.clear.disabled = !canClear;
-    if (focused && focused.disabled) {
-      const next = {
-        [this.undo.dataset.testid]: [this.redo, this.clear],
-        [this.redo.dataset.testid]: [this.undo, this.clear],
-        [this.clear.dataset.testid]: [this.undo, this.redo],
-      }[focused.dataset.testid] || [];
+    if (focused?.disabled) {
+      const next =
+        {
+          [this.undo.dataset.testid]: [this.redo, this.clear],
+          [this.redo.dataset.testid]: [this.undo, this.clear],
+          [this.clear.dataset.testid]: [this.undo, this.redo],
+        }[focused.dataset.testid] || [];
       const target = next.find((b) => !b.disabled) || $('[data-testid="brush"]');
       target.focus({ focusVisible: focused.matches(":focus-visible") });
     }
@@ -129,9 +133,10 @@ export class View {
     this.digit.textContent = isDigit ? String(top) : "✗";
     this.prompt.hidden = true;
     this.confidence.hidden = false;
-    this.confidence.textContent = isDigit ? confidenceText(probs[top])
-      : `${REASON_TEXT[reason] || REASON_TEXT["not-a-digit"]}`
-        + (reason === "not-a-digit" && notDigit > 0 ? ` (${percent(notDigit)} sure)` : "");   // the network's own say
+    this.confidence.textContent = isDigit
+      ? confidenceText(probs[top])
+      : `${REASON_TEXT[reason] || REASON_TEXT["not-a-digit"]}` +
+        (reason === "not-a-digit" && notDigit > 0 ? ` (${percent(notDigit)} sure)` : ""); // the network's own say
     this.bars.forEach(({ row, fill, value }, d) => {
       const p = probs[d];
       row.dataset.prob = String(p);
@@ -209,7 +214,9 @@ export class View {
     this.announceTimer = 0;
   }
 
-  get announcing() { return this.announceTimer !== 0; }
+  get announcing() {
+    return this.announceTimer !== 0;
+  }
 }
 
 /** A bar as a meter: its value in percent and a name like "8: 97 percent". */

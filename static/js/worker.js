@@ -79,13 +79,16 @@ class StageError extends Error {
 
 /** The useful last line of a Python traceback (or the JS error message). */
 function reason(err) {
-  const text = String((err && err.message) || err || "unknown error").trim();
-  const lines = text.split("\n").map((l) => l.trim()).filter(Boolean);
+  const text = String(err?.message || err || "unknown error").trim();
+  const lines = text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
   return lines.length ? lines[lines.length - 1] : text;
 }
 
 function displayName(url) {
-  const u = new URL(url, origin + "/");
+  const u = new URL(url, `${origin}/`);
   return decodeURIComponent(u.pathname.replace(/^\//, "")) || u.href;
 }
 
@@ -130,7 +133,7 @@ self.fetch = async (input, init) => {
     response = await realFetch(input, init);
   } catch (err) {
     // With an integrity check (Pyodide passes the lock file's sha256) a bad answer is only "Failed to fetch".
-    const checked = init && init.integrity ? " (missing, or not the file whose sha256 pyodide-lock.json gives)" : "";
+    const checked = init?.integrity ? " (missing, or not the file whose sha256 pyodide-lock.json gives)" : "";
     throw failed(`${name}: ${reason(err)}${checked}`);
   }
   if (!response.ok) throw failed(`${name}: HTTP ${response.status} ${response.statusText}`.trim());
@@ -140,7 +143,7 @@ self.fetch = async (input, init) => {
   }
   // The body's size: from runtime.mjs's SIZES for the runtime's files (with Content-Encoding,
   // Content-Length counts the smaller bytes on the wire), else Content-Length if not encoded.
-  const known = url === WHEEL_URL ? WHEEL_SIZE : (runtime.SIZES || {})[url.slice(url.lastIndexOf("/") + 1)];
+  const known = url === WHEEL_URL ? WHEEL_SIZE : runtime.SIZES?.[url.slice(url.lastIndexOf("/") + 1)];
   const plain = !response.headers.get("Content-Encoding") && Number(response.headers.get("Content-Length"));
   entry.total = known || plain || 0;
   // Count a copy of the body and hand Pyodide the original, untouched: a Response made in
@@ -195,8 +198,12 @@ function downloadReason(err) {
 /** A model file's bytes; one larger than MODEL_MAX_BYTES is refused from its Content-Length before
  * its body is read (and, without one, as soon as more than that has arrived). */
 async function fetchBytes(url) {
-  const tooLarge = (n) => new StageError("model", `The model could not be loaded: ${displayName(url)} is ` +
-    `${n} bytes or more, larger than the ${MODEL_MAX_BYTES} bytes a model file may have`);
+  const tooLarge = (n) =>
+    new StageError(
+      "model",
+      `The model could not be loaded: ${displayName(url)} is ` +
+        `${n} bytes or more, larger than the ${MODEL_MAX_BYTES} bytes a model file may have`,
+    );
   let response;
   try {
     response = await fetch(url);
@@ -225,12 +232,16 @@ async function fetchBytes(url) {
     throw new StageError("model", `The model could not be loaded: ${reason(err)}`);
   }
   const bytes = new Uint8Array(size);
-  chunks.reduce((at, c) => (bytes.set(c, at), at + c.byteLength), 0);
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.byteLength;
+  }
   return bytes.buffer;
 }
 
 function sameOrigin(url) {
-  const u = new URL(url, origin + "/");
+  const u = new URL(url, `${origin}/`);
   if (u.origin !== origin) {
     throw new StageError("model", `The model could not be loaded: it must come from this site, not ${u.origin}`);
   }
@@ -308,7 +319,7 @@ async function boot({ baseUrl, modelUrl }) {
 }
 
 /** Pyodide with NumPy and digitnet: the packages download while the runtime boots. */
-async function bootPython(timings, mark) {
+async function bootPython(_timings, mark) {
   post({ type: "status", stage: "runtime", message: "Loading Python…" });
   const t = performance.now();
   try {
@@ -323,16 +334,22 @@ async function bootPython(timings, mark) {
   }
   // Loading a package can fail without throwing (Pyodide only logs it): check.
   if (!("numpy" in pyodide.loadedPackages)) {
-    throw new StageError("numpy", `NumPy could not be loaded: ${downloadReason("it is not among the loaded packages")}`);
+    throw new StageError(
+      "numpy",
+      `NumPy could not be loaded: ${downloadReason("it is not among the loaded packages")}`,
+    );
   }
   if (!("digitnet" in pyodide.loadedPackages)) {
-    throw new StageError("code", `The network code (static/pkg/) could not be loaded: ${downloadReason("it is not among the loaded packages")}`);
+    throw new StageError(
+      "code",
+      `The network code (static/pkg/) could not be loaded: ${downloadReason("it is not among the loaded packages")}`,
+    );
   }
   mark("runtime", t);
 }
 
 /** Import digitnet.browser (installed by bootPython) and make the session. */
-function importCode(timings, mark) {
+function importCode(_timings, mark) {
   post({ type: "status", stage: "code", message: "Loading the network code…" });
   const t = performance.now();
   let info;
@@ -412,8 +429,9 @@ let tuneUnderWay = false; // from a "tune" message's arrival to its answer: one 
 
 async function replayBytes() {
   const bytes = await (await fetch(REPLAY_URL)).arrayBuffer();
-  const digest = Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)),
-    (b) => b.toString(16).padStart(2, "0")).join("");
+  const digest = Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)), (b) =>
+    b.toString(16).padStart(2, "0"),
+  ).join("");
   if (digest !== REPLAY_SHA256) {
     throw new Error(`static/model/replay.npz is not the pinned file (sha256 ${digest.slice(0, 12)}…)`);
   }
@@ -424,7 +442,8 @@ async function tune({ id, images, labels, steps }) {
   if (!hasModel) throw new StageError("tune", "no model is loaded");
   const t0 = performance.now();
   let pythonMs = 0;
-  const python = (call) => { // time every Python call: the page tells compute from overhead
+  const python = (call) => {
+    // time every Python call: the page tells compute from overhead
     const t = performance.now();
     const out = call();
     const ms = performance.now() - t;
@@ -435,8 +454,9 @@ async function tune({ id, images, labels, steps }) {
   try {
     const replay = await replayBytes();
     const replayMs = performance.now() - t0;
-    const [started, startMs] = python(() => (steps ? session.start_tuning(images, labels, replay, steps)
-      : session.start_tuning(images, labels, replay)));
+    const [started, startMs] = python(() =>
+      steps ? session.start_tuning(images, labels, replay, steps) : session.start_tuning(images, labels, replay),
+    );
     const start = JSON.parse(started);
     post({ type: "tune-progress", id, step: 0, steps: start.steps, loss: null, pythonMs: startMs });
     for (;;) {
@@ -461,7 +481,11 @@ async function tune({ id, images, labels, steps }) {
     const ms = performance.now() - t0;
     post({ type: "tuned", id, bytes: model, ms, pythonMs, replayMs, finishMs }, [model.buffer]);
   } catch (err) {
-    try { session.cancel_tuning(); } catch { /* nothing was under way */ }
+    try {
+      session.cancel_tuning();
+    } catch {
+      /* nothing was under way */
+    }
     throw new StageError("tune", `Fine-tuning failed; the model in use is unchanged: ${reason(err)}`);
   }
 }
@@ -541,23 +565,41 @@ function predict({ id, pixels, width, height, pen, live }) {
   } finally {
     out.destroy();
   }
-  post({ type: "result", id, probs, image, notDigit, verdict, reason: why, live: Boolean(live),
-    ms: performance.now() - t },
-    [probs.buffer, image.buffer]);
+  post(
+    {
+      type: "result",
+      id,
+      probs,
+      image,
+      notDigit,
+      verdict,
+      reason: why,
+      live: Boolean(live),
+      ms: performance.now() - t,
+    },
+    [probs.buffer, image.buffer],
+  );
 }
 
 // One message at a time, in order: init finishes before any prediction runs.
 let queue = Promise.resolve();
 self.onmessage = (event) => {
   const msg = event.data || {};
-  if (msg.type === "tune-cancel") { // not queued: the fine-tuning under way checks it between slices
+  if (msg.type === "tune-cancel") {
+    // not queued: the fine-tuning under way checks it between slices
     tuneCancelled = true;
     return;
   }
-  if (msg.type === "tune") { // one at a time: a second request while one is queued or runs is refused
+  if (msg.type === "tune") {
+    // one at a time: a second request while one is queued or runs is refused
     if (tuneUnderWay) {
-      post({ type: "error", stage: "tune", request: "tune", id: msg.id,
-        message: "A fine-tuning is already under way: wait for it to finish, or cancel it." });
+      post({
+        type: "error",
+        stage: "tune",
+        request: "tune",
+        id: msg.id,
+        message: "A fine-tuning is already under way: wait for it to finish, or cancel it.",
+      });
       return;
     }
     tuneUnderWay = true;
@@ -571,7 +613,8 @@ self.onmessage = (event) => {
       else if (msg.type === "why") why(msg);
       else if (msg.type === "tune") await tune(msg);
       else if (msg.type === "import-csv") await importCsv(msg);
-      else if (msg.type === "export-csv") post({ type: "csv", id: msg.id, text: session.export_csv(msg.images, msg.labels) });
+      else if (msg.type === "export-csv")
+        post({ type: "csv", id: msg.id, text: session.export_csv(msg.images, msg.labels) });
       else throw new StageError("message", `unknown message type ${JSON.stringify(msg.type)}`);
     } catch (err) {
       const stage = err instanceof StageError ? err.stage : "internal";

@@ -89,8 +89,8 @@ in ``training.cache``, so training does not make it twice.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -100,34 +100,92 @@ from digitnet.sizes import SIDE
 from training import cache, drawn, strokes
 from training.negatives import blobs, composites, fonts, lookalikes, pen, shapes
 from training.negatives.blobs import make_blobs
-from training.negatives.composites import (digit_images, make_digit_and_letter, make_stray_marks,
-                                           make_two_digits)
-from training.negatives.fonts import (EXCLUDED_LETTERS, EXCLUDED_SYMBOLS, FONT_DIR, FONTS, FOREIGN_LETTERS,
-                                      GLYPH_GRID, LETTERS, PICTOGRAMS, SIGNS, SOLID, SYMBOLS, glyph_masks,
-                                      glyphs, ink_widths, make_glyphs)
+from training.negatives.composites import (
+    digit_images,
+    make_digit_and_letter,
+    make_stray_marks,
+    make_two_digits,
+)
+from training.negatives.fonts import (
+    EXCLUDED_LETTERS,
+    EXCLUDED_SYMBOLS,
+    FONT_DIR,
+    FONTS,
+    FOREIGN_LETTERS,
+    GLYPH_GRID,
+    LETTERS,
+    PICTOGRAMS,
+    SIGNS,
+    SOLID,
+    SYMBOLS,
+    glyph_masks,
+    glyphs,
+    ink_widths,
+    make_glyphs,
+)
 from training.negatives.lookalikes import LOOKALIKE, lookalike, lookalike_templates
 from training.negatives.shapes import MARKS, SCRIBBLES, SHAPES, make_scribbles, make_shapes
 
 __all__ = [
-    "KINDS", "HELD_OUT", "TRAIN_KINDS", "NEEDS_DIGITS", "GENERATORS",
-    "generate", "glyph_examples", "make_negatives", "make_negatives_cached",
-    "EXCLUDED_LETTERS", "EXCLUDED_SYMBOLS", "FONT_DIR", "FONTS", "FOREIGN_LETTERS", "GLYPH_GRID", "LETTERS",
-    "PICTOGRAMS", "SIGNS", "SOLID", "SYMBOLS", "glyph_masks", "glyphs", "ink_widths",
-    "LOOKALIKE", "lookalike", "lookalike_templates", "MARKS", "SCRIBBLES", "SHAPES",
+    "KINDS",
+    "HELD_OUT",
+    "TRAIN_KINDS",
+    "NEEDS_DIGITS",
+    "GENERATORS",
+    "generate",
+    "glyph_examples",
+    "make_negatives",
+    "make_negatives_cached",
+    "EXCLUDED_LETTERS",
+    "EXCLUDED_SYMBOLS",
+    "FONT_DIR",
+    "FONTS",
+    "FOREIGN_LETTERS",
+    "GLYPH_GRID",
+    "LETTERS",
+    "PICTOGRAMS",
+    "SIGNS",
+    "SOLID",
+    "SYMBOLS",
+    "glyph_masks",
+    "glyphs",
+    "ink_widths",
+    "LOOKALIKE",
+    "lookalike",
+    "lookalike_templates",
+    "MARKS",
+    "SCRIBBLES",
+    "SHAPES",
 ]
 
-KINDS = ("letters", "symbols", "shapes", "scribbles", "two_digits", "digit_and_letter", "stray_mark",
-         "blobs", "signs", "pictograms")
+KINDS = (
+    "letters",
+    "symbols",
+    "shapes",
+    "scribbles",
+    "two_digits",
+    "digit_and_letter",
+    "stray_mark",
+    "blobs",
+    "signs",
+    "pictograms",
+)
 HELD_OUT = ("stray_mark",)
 TRAIN_KINDS = tuple(k for k in KINDS if k not in HELD_OUT)
 NEEDS_DIGITS = ("two_digits", "digit_and_letter", "stray_mark")
 
 #: kind -> make(rng, m, digits): about m pads of that kind.
 GENERATORS: dict[str, Callable] = {
-    "letters": functools.partial(make_glyphs, LETTERS), "symbols": functools.partial(make_glyphs, SYMBOLS),
-    "shapes": make_shapes, "scribbles": make_scribbles, "two_digits": make_two_digits,
-    "digit_and_letter": make_digit_and_letter, "stray_mark": make_stray_marks, "blobs": make_blobs,
-    "signs": functools.partial(make_glyphs, SIGNS), "pictograms": functools.partial(make_glyphs, PICTOGRAMS),
+    "letters": functools.partial(make_glyphs, LETTERS),
+    "symbols": functools.partial(make_glyphs, SYMBOLS),
+    "shapes": make_shapes,
+    "scribbles": make_scribbles,
+    "two_digits": make_two_digits,
+    "digit_and_letter": make_digit_and_letter,
+    "stray_mark": make_stray_marks,
+    "blobs": make_blobs,
+    "signs": functools.partial(make_glyphs, SIGNS),
+    "pictograms": functools.partial(make_glyphs, PICTOGRAMS),
 }
 
 
@@ -141,13 +199,16 @@ def _check_kinds(kinds: Sequence[str], digits) -> tuple[str, ...]:
         raise ValueError(f"kinds repeated: {kinds}")
     need = [k for k in kinds if k in NEEDS_DIGITS]
     if need and digits is None:
-        raise ValueError(f"kinds {need} are made from MNIST digits: pass digits= (training "
-                         "images for training, test images for evaluation)")
+        raise ValueError(
+            f"kinds {need} are made from MNIST digits: pass digits= (training "
+            "images for training, test images for evaluation)"
+        )
     return kinds
 
 
-def generate(kind: str, n: int, rng: np.random.Generator, digits=None,
-             pads: list | None = None) -> np.ndarray:
+def generate(
+    kind: str, n: int, rng: np.random.Generator, digits=None, pads: list | None = None
+) -> np.ndarray:
     """n examples of one kind -> (n, 28, 28) uint8, each a pad that ``to_mnist`` reads and that
     is no ``lookalike`` of a 1 or a 0; the pads themselves are appended to ``pads`` when given."""
     return _readable(lambda m: GENERATORS[kind](rng, m, digits), n, kind, pads)
@@ -183,8 +244,9 @@ def _readable(make: Callable[[int], list], n: int, name: str, pads: list | None 
     return out
 
 
-def make_negatives(n: int, kinds: Sequence[str] = TRAIN_KINDS, seed: int = 0,
-                   digits=None) -> tuple[np.ndarray, np.ndarray]:
+def make_negatives(
+    n: int, kinds: Sequence[str] = TRAIN_KINDS, seed: int = 0, digits=None
+) -> tuple[np.ndarray, np.ndarray]:
     """n examples of "not a digit" -> (images (n, 28, 28) uint8, kind (n,) int64 index into
     KINDS), an even share per kind (the first kinds get one more when n does not divide),
     shuffled. ``digits``: a Dataset (or (N, 28, 28) uint8 array) of MNIST digits for the kinds
@@ -198,8 +260,8 @@ def make_negatives(n: int, kinds: Sequence[str] = TRAIN_KINDS, seed: int = 0,
     for j, kind in enumerate(kinds):
         count = n // len(kinds) + (j < n % len(kinds))
         rng = np.random.default_rng([seed, KINDS.index(kind)])
-        images[at:at + count] = generate(kind, count, rng, digits)
-        labels[at:at + count] = KINDS.index(kind)
+        images[at : at + count] = generate(kind, count, rng, digits)
+        labels[at : at + count] = KINDS.index(kind)
         at += count
     order = np.random.default_rng([seed, len(KINDS)]).permutation(n)
     return images[order], labels[order]
@@ -213,15 +275,21 @@ def sources() -> tuple[Path, ...]:
     return (Path(__file__), *cache.module_files(*modules), *fonts.font_files())
 
 
-def make_negatives_cached(n: int, kinds: Sequence[str] = TRAIN_KINDS, seed: int = 0,
-                          digits=None) -> tuple[np.ndarray, np.ndarray]:
+def make_negatives_cached(
+    n: int, kinds: Sequence[str] = TRAIN_KINDS, seed: int = 0, digits=None
+) -> tuple[np.ndarray, np.ndarray]:
     """``make_negatives`` through ``training.cache.cached``."""
     kinds = _check_kinds(kinds, digits)
-    params = {"n": n, "kinds": list(kinds), "seed": seed,
-              "digits": None if digits is None else cache.digest(digit_images(digits))}
+    params = {
+        "n": n,
+        "kinds": list(kinds),
+        "seed": seed,
+        "digits": None if digits is None else cache.digest(digit_images(digits)),
+    }
 
     def make():
         images, labels = make_negatives(n, kinds, seed, digits)
         return {"images": images, "kinds": labels}
+
     arrays = cache.cached("negatives", params, make, sources())
     return arrays["images"], arrays["kinds"]

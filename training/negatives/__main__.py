@@ -17,8 +17,7 @@ from training.negatives import HELD_OUT, KINDS, LETTERS, SYMBOLS, generate, glyp
 def _grid(plt, rows: list[tuple[str, list]], path: Path) -> None:
     """A PNG of images in rows, each row labelled on its left."""
     cols = max(len(images) for _, images in rows)
-    fig, axes = plt.subplots(len(rows), cols, figsize=(cols * 0.9 + 1.2, len(rows) * 0.9),
-                             squeeze=False)
+    fig, axes = plt.subplots(len(rows), cols, figsize=(cols * 0.9 + 1.2, len(rows) * 0.9), squeeze=False)
     for r, (label, images) in enumerate(rows):
         for c, ax in enumerate(axes[r]):
             ax.set_xticks([])
@@ -26,8 +25,9 @@ def _grid(plt, rows: list[tuple[str, list]], path: Path) -> None:
             if c < len(images) and images[c] is not None:
                 ax.imshow(images[c], cmap="gray_r", vmin=0, vmax=255)
         axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
-    fig.subplots_adjust(left=1.1 / (cols * 0.9 + 1.2), right=0.995, top=0.995, bottom=0.005,
-                        wspace=0.05, hspace=0.05)
+    fig.subplots_adjust(
+        left=1.1 / (cols * 0.9 + 1.2), right=0.995, top=0.995, bottom=0.005, wspace=0.05, hspace=0.05
+    )
     fig.savefig(path, dpi=80)
     plt.close(fig)
 
@@ -35,9 +35,9 @@ def _grid(plt, rows: list[tuple[str, list]], path: Path) -> None:
 def preview(out_dir: Path, seed: int = 0, per_kind: int = 16) -> tuple[Path, Path]:
     """PNG grids: every kind (its pads, then what to_mnist makes of them) -> negatives.png;
     MNIST test digits, as drawn on the pad, and read back -> drawn.png."""
+    from tools.paths import DATA_DIR
     from training.fetch import load_mnist
     from training.plots import pyplot
-    from tools.paths import DATA_DIR
 
     plt = pyplot()
     test = load_mnist(DATA_DIR / "mnist_test.csv")
@@ -51,24 +51,29 @@ def preview(out_dir: Path, seed: int = 0, per_kind: int = 16) -> tuple[Path, Pat
     negatives_png = out_dir / "negatives.png"
     _grid(plt, rows, negatives_png)
 
-    digits = test.images[:per_kind * 3]
+    digits = test.images[: per_kind * 3]
     pads = []
     again = drawn._as_drawn(digits, seed, pads)
     rows = []
     for k in range(0, len(digits), per_kind):
-        rows += [("MNIST", list(digits[k:k + per_kind])), ("drawn\non the pad", pads[k:k + per_kind]),
-                 ("as_drawn", list(again[k:k + per_kind]))]
+        rows += [
+            ("MNIST", list(digits[k : k + per_kind])),
+            ("drawn\non the pad", pads[k : k + per_kind]),
+            ("as_drawn", list(again[k : k + per_kind])),
+        ]
     drawn_png = out_dir / "drawn.png"
     _grid(plt, rows, drawn_png)
     return negatives_png, drawn_png
 
 
 def main(argv: list[str] | None = None) -> int:
-    from training.fetch import load_mnist
     from tools.paths import ARTIFACTS, DATA_DIR
+    from training.fetch import load_mnist
 
-    p = argparse.ArgumentParser(prog="python -m training.negatives",
-                                description="Examples of 'not a digit' and digits as drawn on the page.")
+    p = argparse.ArgumentParser(
+        prog="python -m training.negatives",
+        description="Examples of 'not a digit' and digits as drawn on the page.",
+    )
     p.add_argument("--preview", action="store_true", help="write negatives.png and drawn.png")
     p.add_argument("--time", action="store_true", help="time --n negatives and --drawn as_drawn digits")
     p.add_argument("--n", type=int, default=20000, help="negatives to time (default 20000)")
@@ -90,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         make_negatives(args.n, KINDS, args.seed, train)
         print(f"{args.n} negatives ({len(KINDS)} kinds): {time.perf_counter() - start:.1f} s")
         start = time.perf_counter()
-        drawn.as_drawn(train.images[:args.drawn], args.seed)
+        drawn.as_drawn(train.images[: args.drawn], args.seed)
         print(f"{args.drawn} as_drawn digits: {time.perf_counter() - start:.1f} s")
     return 0
 

@@ -49,7 +49,7 @@ def hatch(rng: np.random.Generator, outline: np.ndarray, spacing: float, zigzag:
     reach = float(np.abs(outline).max()) * 1.5
     offsets = np.arange(-reach, reach, spacing)
     along = np.linspace(-reach, reach, 160)
-    pts = offsets[:, None, None] * nrm + along[None, :, None] * d        # (lines, 160, 2)
+    pts = offsets[:, None, None] * nrm + along[None, :, None] * d  # (lines, 160, 2)
     inside = is_inside(outline, pts)
     ends = []
     for k in range(len(offsets)):
@@ -80,19 +80,22 @@ def make_blobs(rng, n, digits):
             outline = region(rng)
             extent = float(max(outline.max(0) - outline.min(0)))
             pen_units = width / (size * CANVAS) * extent
-            if style == 0:                                       # filled
+            if style == 0:  # filled
                 paths = hatch(rng, outline, rng.uniform(0.45, 0.85) * pen_units, True)
-            else:                                                # hatched, maybe crossed
+            else:  # hatched, maybe crossed
                 spacing = rng.uniform(1.6, 3.5) * pen_units
                 paths = hatch(rng, outline, spacing, rng.uniform() < 0.5)
                 if rng.uniform() < 0.5:
                     paths += hatch(rng, outline, spacing, rng.uniform() < 0.5)
-                if len(outline) < 10 and rng.uniform() < 0.5:   # a shaded polygon
+                if len(outline) < 10 and rng.uniform() < 0.5:  # a shaded polygon
                     paths.append(close(outline))
             if not paths:
                 paths = [close(outline)]
-        moved = jitter(paths, (rng.uniform(-10, 10), rng.uniform(-0.2, 0.2), rng.uniform(-0.2, 0.2)),
-                       rng.uniform(0, 1, 6))
+        moved = jitter(
+            paths,
+            (rng.uniform(-10, 10), rng.uniform(-0.2, 0.2), rng.uniform(-0.2, 0.2)),
+            rng.uniform(0, 1, 6),
+        )
         p, w = place(moved, size, 0.0, rng.uniform(0, 1, 2), width=width)
         placed.append(p)
         widths.append(w)

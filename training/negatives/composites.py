@@ -9,7 +9,7 @@ stray mark 8-50%, so the page's speck filter (5%) cannot drop one and leave a si
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -25,8 +25,9 @@ from training.strokes import PEN_MAX, jitter, pen_range, render_many
 def _digit_in_box(paths: Strokes, rng, left: float, top: float, height: float) -> Strokes:
     """Digit strokes (any units) jittered a little, scaled to ``height`` px tall with its top
     left at (left, top) px -> pad fractions."""
-    moved = jitter(paths, (rng.uniform(-8, 8), rng.uniform(-0.15, 0.15), rng.uniform(-0.1, 0.1)),
-                   rng.uniform(0, 1, 6))
+    moved = jitter(
+        paths, (rng.uniform(-8, 8), rng.uniform(-0.15, 0.15), rng.uniform(-0.1, 0.1)), rng.uniform(0, 1, 6)
+    )
     every = np.concatenate(moved)
     lo, hi = every.min(0), every.max(0)
     scale = height / max(float(hi[1] - lo[1]), 1e-6)
@@ -42,8 +43,10 @@ def _compose(items: list[list[tuple]], check: Callable[[list[float]], bool]) -> 
     drawn_layers = {key: pad for key, pad in zip(pen, rendered)}
     pads = []
     for i, layers in enumerate(items):
-        arrays = [drawn_layers[(i, j)].astype(np.float32) if layer[0] == "pen" else layer[1]
-                  for j, layer in enumerate(layers)]
+        arrays = [
+            drawn_layers[(i, j)].astype(np.float32) if layer[0] == "pen" else layer[1]
+            for j, layer in enumerate(layers)
+        ]
         if not check([float(a.sum()) for a in arrays]):
             continue
         pads.append(np.round(np.max(arrays, axis=0)).astype(np.uint8))
@@ -82,10 +85,10 @@ def _side_by_side(rng, n, digits, letter: bool):
     items, at = [], 0
     for row, pick in enumerate(picks):
         k = len(pick)
-        own = paths[at:at + k]
+        own = paths[at : at + k]
         at += k
         aspects = np.array([ink_box(images[p])[1] for p in pick])
-        slot = int(rng.integers(k)) if letter else -1              # where the letter goes
+        slot = int(rng.integers(k)) if letter else -1  # where the letter goes
         if letter:
             own[slot] = glyph_rows[row]
             every = np.concatenate(own[slot])
@@ -98,8 +101,8 @@ def _side_by_side(rng, n, digits, letter: bool):
         tops = rng.uniform(-0.12, 0.12, k) + (1 - heights) / 2
         group_w = lefts[-1] + widths[-1]
         group_h = float((tops + heights).max() - tops.min())
-        span = rng.uniform(0.5, 0.98) * CANVAS                    # the group's longer side, px
-        unit = span / max(group_w, group_h)                       # px per digit height
+        span = rng.uniform(0.5, 0.98) * CANVAS  # the group's longer side, px
+        unit = span / max(group_w, group_h)  # px per digit height
         low, high = pen_range(unit, 0.2)
         width = float(low * (high / low) ** rng.uniform())
         unit = min(unit, (CANVAS - width - 2) / max(group_w, group_h))
@@ -161,9 +164,9 @@ def make_stray_marks(rng, n, digits):
         if (room < 0).any():
             continue
         for _ in range(30):
-            at = rng.uniform(0, 1, 2) * room                  # where m_lo goes
+            at = rng.uniform(0, 1, 2) * room  # where m_lo goes
             lo, hi = at, at + (m_hi - m_lo)
-            if lo[0] > d_hi[0] + gap or hi[0] < d_lo[0] - gap:   # beside it (above: an i or !)
+            if lo[0] > d_hi[0] + gap or hi[0] < d_lo[0] - gap:  # beside it (above: an i or !)
                 shift = at - m_lo
                 items.append([digit, ("pen", [(m + shift) / CANVAS for m in mark], width)])
                 break

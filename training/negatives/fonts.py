@@ -25,26 +25,66 @@ from training.drawn import smooth, thin, trace
 from training.negatives.pen import Strokes, draw
 from training.strokes import place, render_many
 
-FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")     # Debian's fonts-dejavu-core
-FONTS = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSans-Oblique.ttf",
-         "DejaVuSans-BoldOblique.ttf", "DejaVuSansCondensed.ttf", "DejaVuSansCondensed-Oblique.ttf",
-         "DejaVuSerif.ttf", "DejaVuSerif-Bold.ttf", "DejaVuSerif-Italic.ttf",
-         "DejaVuSerif-BoldItalic.ttf", "DejaVuSansMono.ttf", "DejaVuSansMono-Bold.ttf",
-         "DejaVuSansMono-Oblique.ttf", "DejaVuSansMono-BoldOblique.ttf")
+FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")  # Debian's fonts-dejavu-core
+FONTS = (
+    "DejaVuSans.ttf",
+    "DejaVuSans-Bold.ttf",
+    "DejaVuSans-Oblique.ttf",
+    "DejaVuSans-BoldOblique.ttf",
+    "DejaVuSansCondensed.ttf",
+    "DejaVuSansCondensed-Oblique.ttf",
+    "DejaVuSerif.ttf",
+    "DejaVuSerif-Bold.ttf",
+    "DejaVuSerif-Italic.ttf",
+    "DejaVuSerif-BoldItalic.ttf",
+    "DejaVuSansMono.ttf",
+    "DejaVuSansMono-Bold.ttf",
+    "DejaVuSansMono-Oblique.ttf",
+    "DejaVuSansMono-BoldOblique.ttf",
+)
 
 #: Letters a person would read as a digit -> the digit.
-EXCLUDED_LETTERS = {"O": "0", "o": "0", "Q": "0", "D": "0", "l": "1", "I": "1", "i": "1",
-                    "j": "1", "J": "1", "Z": "2", "z": "2", "S": "5", "s": "5", "G": "6", "b": "6",
-                    "T": "7", "B": "8", "g": "9", "q": "9", "a": "9", "y": "4 or 9"}
+EXCLUDED_LETTERS = {
+    "O": "0",
+    "o": "0",
+    "Q": "0",
+    "D": "0",
+    "l": "1",
+    "I": "1",
+    "i": "1",
+    "j": "1",
+    "J": "1",
+    "Z": "2",
+    "z": "2",
+    "S": "5",
+    "s": "5",
+    "G": "6",
+    "b": "6",
+    "T": "7",
+    "B": "8",
+    "g": "9",
+    "q": "9",
+    "a": "9",
+    "y": "4 or 9",
+}
 #: Symbols left out -> why.
-EXCLUDED_SYMBOLS = {**dict.fromkeys("|/\\()[]{}!", "a 1"), **dict.fromkeys("-_", "a lone line"),
-                    **dict.fromkeys(".,'`\":;", "nothing to read, or a 1"),
-                    "¬": "a 7", "√": "a 7", "§": "an 8", "ß": "an 8", "∞": "an 8", "£": "a 2 or 4",
-                    "¡": "an i", "¶": "thins to a line"}
+EXCLUDED_SYMBOLS = {
+    **dict.fromkeys("|/\\()[]{}!", "a 1"),
+    **dict.fromkeys("-_", "a lone line"),
+    **dict.fromkeys(".,'`\":;", "nothing to read, or a 1"),
+    "¬": "a 7",
+    "√": "a 7",
+    "§": "an 8",
+    "ß": "an 8",
+    "∞": "an 8",
+    "£": "a 2 or 4",
+    "¡": "an i",
+    "¶": "thins to a line",
+}
 #: Greek and Cyrillic letters unlike Latin ones and unlike a digit: not α γ (an a, a y), δ θ ο Θ
 #: ζ ξ ε (a 6, 0, 2 or 3), ι Ι (a 1), τ Γ Τ Г Т т (a 7), Β Б б В в (a 6 or 8), З з Э э (a 3), Ч ч У у
 #: (a 4), Ь ь (a 6); nor Π П п and μ, too close to the symbols π and µ.
-FOREIGN_LETTERS = "ΔΛΞΣΦΨΩηκλφχψω" "ДЖИЛФЦШЩЫЮЯжилфцшщыюя"
+FOREIGN_LETTERS = "ΔΛΞΣΦΨΩηκλφχψωДЖИЛФЦШЩЫЮЯжилфцшщыюя"
 LETTERS = "".join(c for c in string.ascii_letters if c not in EXCLUDED_LETTERS) + FOREIGN_LETTERS
 SYMBOLS = "#@&%$*+=?<>~^€¥©®±×πµ¿"
 #: Signs of other kinds, as DejaVu draws them: arrows, set operators, boxed and circled operators,
@@ -56,17 +96,19 @@ SYMBOLS = "#@&%$*+=?<>~^€¥©®±×πµ¿"
 #: their kin (≠ ≡ ≈ ∼), ∓ ♯ ‰ ‽ ⅋ ℗, and every currency sign. And solid shapes (■ ▲ ◆ ♠ ♥ ❤ ➡ ☻ ♚ ✈
 #: ..., ink wider than ``SOLID``): thinned, a solid shape is a bare frame of lines no hand draws for
 #: it.
-SIGNS = ("←→↔⇐⇒⇔↶↷⇄⇆⇋⇌↭↹⇉⇇⇍⇎⇏↚↛↮∀∩∪⊂⊆⊕⊖⊗⊛⊜⊞⊟⊠⊡⊲⊳⋂⋃⋈⊿□▤▥▦▧▨▩△▽◇◈◫◬◭◮◰◱◲◳◸◹◺◿⌘⌧☐☑☒"
-         "☧☫☬☭☮☯☸♡⚢⚣⚤⚥✉✡✦✧✩✫✬✭✮✯✰❏❐❑❒➔➙➛➝➞➠➢➣אהמקשת")
+SIGNS = (
+    "←→↔⇐⇒⇔↶↷⇄⇆⇋⇌↭↹⇉⇇⇍⇎⇏↚↛↮∀∩∪⊂⊆⊕⊖⊗⊛⊜⊞⊟⊠⊡⊲⊳⋂⋃⋈⊿□▤▥▦▧▨▩△▽◇◈◫◬◭◮◰◱◲◳◸◹◺◿⌘⌧☐☑☒"
+    "☧☫☬☭☮☯☸♡⚢⚣⚤⚥✉✡✦✧✩✫✬✭✮✯✰❏❐❑❒➔➙➛➝➞➠➢➣אהמקשת"
+)
 #: Little pictures of things, from the same fonts and chosen by the same rules as SIGNS
 #: (skull, hazards, faces, sun, chess pieces, card suits, hot springs, notes, flag, tools, anchor,
 #: swords, scales, atom, fleur-de-lis, warning, scissors, telephone, tape, hands, pencils, flowers,
 #: a leaf). The outlined heart and the envelope stay in SIGNS: the shapes kind draws both.
 PICTOGRAMS = "☠☢☣☹☺☼♔♕♖♗♘♙♤♧♨♫♬⚐⚒⚓⚔⚖⚗⚙⚛⚜⚠✁✂✃✄✆✇✌✍✏✑✒❀❁❂❃❧"
 
-GLYPH_GRID = 64          # glyphs are thinned on this many pixels (longer side)
-GLYPH_SPUR = 0.12        # skeleton branches shorter than this x GLYPH_GRID are serifs: dropped
-SOLID = 11.0            # px of GLYPH_GRID: a sign with more ink than this per pixel of skeleton is solid
+GLYPH_GRID = 64  # glyphs are thinned on this many pixels (longer side)
+GLYPH_SPUR = 0.12  # skeleton branches shorter than this x GLYPH_GRID are serifs: dropped
+SOLID = 11.0  # px of GLYPH_GRID: a sign with more ink than this per pixel of skeleton is solid
 
 
 def font_files() -> tuple[Path, ...]:
@@ -101,7 +143,8 @@ def glyph_masks(text: str) -> list[tuple[str, str, np.ndarray]]:
             h, w = bottom - top, right - left
             f = GLYPH_GRID / max(h, w)
             crop = Image.fromarray(ink[top:bottom, left:right]).resize(
-                (max(1, round(w * f)), max(1, round(h * f))), Image.Resampling.BOX)
+                (max(1, round(w * f)), max(1, round(h * f))), Image.Resampling.BOX
+            )
             out.append((name, char, frame(np.asarray(crop) > 127, 2)))
     return out
 
@@ -111,7 +154,7 @@ def _stacked(masks: list[tuple[str, str, np.ndarray]]) -> np.ndarray:
     side = max(max(m.shape) for _, _, m in masks) if masks else 0
     batch = np.zeros((len(masks), side, side), bool)
     for k, (_, _, m) in enumerate(masks):
-        batch[k, :m.shape[0], :m.shape[1]] = m
+        batch[k, : m.shape[0], : m.shape[1]] = m
     return batch
 
 
@@ -128,7 +171,7 @@ def ink_widths(text: str) -> dict[str, float]:
     return {char: float(np.median(w)) for char, w in by_char.items()}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def glyphs(text: str) -> tuple[tuple[str, str, tuple[np.ndarray, ...]], ...]:
     """(font, char, strokes) of every char of ``text`` in every DejaVu face present, the
     strokes in units of the glyph's longer side; glyphs that thin to nothing or that

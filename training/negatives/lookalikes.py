@@ -16,7 +16,7 @@ from digitnet.preprocess import to_mnist
 from digitnet.sizes import CANVAS
 from training.strokes import render_many
 
-LOOKALIKE = 0.8         # cosine similarity to a lone line or an ellipse: a 1 or a 0 (see lookalike)
+LOOKALIKE = 0.8  # cosine similarity to a lone line or an ellipse: a 1 or a 0 (see lookalike)
 
 
 @functools.lru_cache(maxsize=1)

@@ -9,7 +9,7 @@ page's range (``training.strokes.place``), all rendered in one vectorised pass.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -28,8 +28,9 @@ def spline(points: np.ndarray, per: int = 8, closed: bool = False) -> np.ndarray
         p = np.concatenate([2 * p[:1] - p[1:2], p, 2 * p[-1:] - p[-2:-1]])
     t = np.linspace(0, 1, per, endpoint=False)[:, None, None]
     p0, p1, p2, p3 = p[:-3], p[1:-2], p[2:-1], p[3:]
-    curve = 0.5 * (2 * p1 + (p2 - p0) * t + (2 * p0 - 5 * p1 + 4 * p2 - p3) * t ** 2
-                   + (3 * p1 - p0 - 3 * p2 + p3) * t ** 3)          # (per, k-1, 2)
+    curve = 0.5 * (
+        2 * p1 + (p2 - p0) * t + (2 * p0 - 5 * p1 + 4 * p2 - p3) * t**2 + (3 * p1 - p0 - 3 * p2 + p3) * t**3
+    )  # (per, k-1, 2)
     curve = curve.transpose(1, 0, 2).reshape(-1, 2)
     return np.concatenate([curve, p[-2:-1]]).astype(np.float32)
 
@@ -52,16 +53,28 @@ def close(points) -> np.ndarray:
     return np.concatenate([p, p[:1]])
 
 
-def draw(rng: np.random.Generator, drawings: list[Strokes], size=(0.3, 0.95), thickest=0.2,
-         rotate=12.0, shear=0.25, stretch=0.3, pen=(0.0, 1.0)) -> np.ndarray:
+def draw(
+    rng: np.random.Generator,
+    drawings: list[Strokes],
+    size=(0.3, 0.95),
+    thickest=0.2,
+    rotate=12.0,
+    shear=0.25,
+    stretch=0.3,
+    pen=(0.0, 1.0),
+) -> np.ndarray:
     """Draw each drawing (arbitrary units) on a pad: random jitter, size, pen and place; the
     thickest pen goes by the square root of the drawing's area (see strokes.place)."""
     placed, widths = [], []
     for d in drawings:
-        moved = jitter(d, (rng.uniform(-rotate, rotate), rng.uniform(-shear, shear),
-                           rng.uniform(-stretch, stretch)), rng.uniform(0, 1, 6))
-        p, w = place(moved, rng.uniform(*size), rng.uniform(*pen), rng.uniform(0, 1, 2), thickest,
-                     by_area=True)
+        moved = jitter(
+            d,
+            (rng.uniform(-rotate, rotate), rng.uniform(-shear, shear), rng.uniform(-stretch, stretch)),
+            rng.uniform(0, 1, 6),
+        )
+        p, w = place(
+            moved, rng.uniform(*size), rng.uniform(*pen), rng.uniform(0, 1, 2), thickest, by_area=True
+        )
         placed.append(p)
         widths.append(w)
     return render_many(placed, widths, CANVAS)

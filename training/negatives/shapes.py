@@ -12,8 +12,7 @@ import numpy as np
 
 from training.negatives.pen import Strokes, close, draw, path_length, rotated, spline
 
-SHAPES = ("triangle", "square", "star", "cross", "heart", "arrow", "spiral", "house",
-          "envelope", "window")
+SHAPES = ("triangle", "square", "star", "cross", "heart", "arrow", "spiral", "house", "envelope", "window")
 SCRIBBLES = ("tangle", "loops", "zigzag", "wave")
 MARKS = ("line", "tick", "loop", "wave", "zigzag", "cross", "scribble")
 
@@ -26,22 +25,22 @@ def shape(rng: np.random.Generator, name: str) -> Strokes:
         r = u(0.9, 1.1, 3)
         return [close(np.stack([r * np.cos(a), r * np.sin(a)], 1))]
     if name == "square":
-        w = u(1.0, 1.5)                                       # never taller than wide
+        w = u(1.0, 1.5)  # never taller than wide
         sq = close([(0, 0), (w, 0), (w, 1), (0, 1)]) + u(-0.05, 0.05, (5, 2)).astype(np.float32)
         sq[-1] = sq[0]
         return rotated([sq], u(-10, 10) + 45 * (u() < 0.25))
     if name == "star":
         kind = rng.integers(3)
-        if kind == 0:                                         # pentagram in one stroke
+        if kind == 0:  # pentagram in one stroke
             a = u(0, 2 * np.pi) + 4 * np.pi * np.arange(5) / 5
             return [close(np.stack([np.cos(a), np.sin(a)], 1))]
-        points = 5 + int(kind == 2)                           # outline, 5 or 6 points
+        points = 5 + int(kind == 2)  # outline, 5 or 6 points
         a = u(0, 2 * np.pi) + np.pi * np.arange(2 * points) / points
         r = np.where(np.arange(2 * points) % 2 == 0, 1.0, u(0.35, 0.55))
         return [close(np.stack([r * np.cos(a), r * np.sin(a)], 1))]
     if name == "cross":
         c = u(0.35, 0.65, 2)
-        if u() < 0.5:                                         # x
+        if u() < 0.5:  # x
             return [np.array([(0, 0), (1, 1)], np.float32), np.array([(1, 0), (0, 1)], np.float32)]
         return [np.array([(0, c[1]), (1, c[1])], np.float32), np.array([(c[0], 0), (c[0], 1)], np.float32)]
     if name == "heart":
@@ -51,10 +50,12 @@ def shape(rng: np.random.Generator, name: str) -> Strokes:
         return [np.stack([x, y], 1).astype(np.float32)]
     if name == "arrow":
         h, phi = u(0.2, 0.4), np.deg2rad(u(25, 45))
-        head = np.array([(1 - h * np.cos(phi), -h * np.sin(phi)), (1, 0),
-                         (1 - h * np.cos(phi), h * np.sin(phi))], np.float32)
+        head = np.array(
+            [(1 - h * np.cos(phi), -h * np.sin(phi)), (1, 0), (1 - h * np.cos(phi), h * np.sin(phi))],
+            np.float32,
+        )
         paths = [np.array([(0, 0), (1, 0)], np.float32), head]
-        if u() < 0.25:                                        # double-headed
+        if u() < 0.25:  # double-headed
             paths.append(head * np.array([-1, 1], np.float32) + np.array([1, 0], np.float32))
         return rotated(paths, u(-20, 20) + 180 * (u() < 0.5))
     if name == "spiral":
@@ -74,14 +75,18 @@ def shape(rng: np.random.Generator, name: str) -> Strokes:
         return paths
     if name == "envelope":
         w = u(1.3, 1.8)
-        return [close([(0, 0), (w, 0), (w, 1), (0, 1)]),
-                np.array([(0, 0), (w / 2, u(0.4, 0.65)), (w, 0)], np.float32)]
+        return [
+            close([(0, 0), (w, 0), (w, 1), (0, 1)]),
+            np.array([(0, 0), (w / 2, u(0.4, 0.65)), (w, 0)], np.float32),
+        ]
     if name == "window":
         c = u(0.4, 0.6, 2)
         w = u(1.0, 1.3)
-        return [close([(0, 0), (w, 0), (w, 1), (0, 1)]),
-                np.array([(0, c[1]), (w, c[1])], np.float32),
-                np.array([(c[0] * w, 0), (c[0] * w, 1)], np.float32)]
+        return [
+            close([(0, 0), (w, 0), (w, 1), (0, 1)]),
+            np.array([(0, c[1]), (w, c[1])], np.float32),
+            np.array([(c[0] * w, 0), (c[0] * w, 1)], np.float32),
+        ]
     raise ValueError(name)
 
 
@@ -137,8 +142,11 @@ def stray_mark(rng: np.random.Generator, name: str) -> Strokes:
         paths = scribble(rng, "wave")
     elif name == "zigzag":
         legs = int(rng.integers(3, 6))
-        paths = [np.stack([np.linspace(0, 1, legs + 1), (np.arange(legs + 1) % 2) * u(0.2, 0.5)], 1)
-                 .astype(np.float32)]
+        paths = [
+            np.stack([np.linspace(0, 1, legs + 1), (np.arange(legs + 1) % 2) * u(0.2, 0.5)], 1).astype(
+                np.float32
+            )
+        ]
     elif name == "cross":
         paths = [np.array([(0, 0), (1, 1)], np.float32), np.array([(1, 0), (0, 1)], np.float32)]
     elif name == "scribble":

@@ -7,7 +7,7 @@ const code = fetch(new URL("./total.py", import.meta.url)).then((r) => {
   if (!r.ok) throw new Error(`total.py: HTTP ${r.status}`);
   return r.text();
 });
-code.catch(() => {});   // (reported below, once awaited)
+code.catch(() => {}); // (reported below, once awaited)
 
 let total = null;
 self.onmessage = (e) => {

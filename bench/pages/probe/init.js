@@ -2,20 +2,34 @@
 // bench.tune_bench: window.__bench records ready/error, the pad's first usable frame, long tasks,
 // layout shifts, when the app is kept offline, and the worker's Python time of each result.
 (() => {
-  const b = (window.__bench = { readyAt: null, errorAt: null, padHandlersAt: null, padUsableAt: null,
-                                offlineAt: null, offline: null, longTasks: [], longTaskSupported: true,
-                                layoutShifts: [], layoutShiftSupported: true, workerMs: [],
-                                workerLive: [] });
+  const b = {
+    readyAt: null,
+    errorAt: null,
+    padHandlersAt: null,
+    padUsableAt: null,
+    offlineAt: null,
+    offline: null,
+    longTasks: [],
+    longTaskSupported: true,
+    layoutShifts: [],
+    layoutShiftSupported: true,
+    workerMs: [],
+    workerLive: [],
+  };
+  window.__bench = b;
   const keep = (entries) => {
     for (const e of entries) b.longTasks.push({ start: e.startTime, duration: e.duration });
   };
   try {
     b.observer = new PerformanceObserver((list) => keep(list.getEntries()));
     b.observer.observe({ type: "longtask", buffered: true });
-  } catch (e) {
+  } catch {
     b.longTaskSupported = false;
   }
-  b.takeLongTasks = () => { if (b.observer) keep(b.observer.takeRecords()); return b.longTasks; };
+  b.takeLongTasks = () => {
+    if (b.observer) keep(b.observer.takeRecords());
+    return b.longTasks;
+  };
 
   const shifts = (entries) => {
     for (const e of entries) {
@@ -25,7 +39,7 @@
   try {
     b.shiftObserver = new PerformanceObserver((list) => shifts(list.getEntries()));
     b.shiftObserver.observe({ type: "layout-shift", buffered: true });
-  } catch (e) {
+  } catch {
     b.layoutShiftSupported = false;
   }
   b.takeLayoutShifts = () => {
@@ -35,25 +49,30 @@
 
   new MutationObserver(() => {
     const { state, offline } = document.documentElement.dataset;
-    if ((state === "ready" || state === "error") && b[state + "At"] === null) {
-      b[state + "At"] = performance.now();
+    if ((state === "ready" || state === "error") && b[`${state}At`] === null) {
+      b[`${state}At`] = performance.now();
       console.info(`__bench:${state}`);
     }
     if (offline && b.offlineAt === null) [b.offlineAt, b.offline] = [performance.now(), offline];
-  }).observe(document, { subtree: true, attributes: true,
-                         attributeFilter: ["data-state", "data-offline"] });
+  }).observe(document, { subtree: true, attributes: true, attributeFilter: ["data-state", "data-offline"] });
 
   const addEventListener = EventTarget.prototype.addEventListener;
   EventTarget.prototype.addEventListener = function (type, ...rest) {
-    if (type === "pointerdown" && b.padHandlersAt === null && this instanceof HTMLCanvasElement &&
-        this.dataset.testid === "pad") b.padHandlersAt = performance.now();
+    if (
+      type === "pointerdown" &&
+      b.padHandlersAt === null &&
+      this instanceof HTMLCanvasElement &&
+      this.dataset.testid === "pad"
+    )
+      b.padHandlersAt = performance.now();
     return addEventListener.call(this, type, ...rest);
   };
   const frame = () => {
     const pad = document.querySelector('[data-testid="pad"]');
     if (pad && b.padHandlersAt !== null && pad.checkVisibility() && pad.getBoundingClientRect().width > 0) {
       b.padUsableAt = performance.now();
-    } else if (pad || (b.readyAt === null && b.errorAt === null)) {  // the bare page has no pad
+    } else if (pad || (b.readyAt === null && b.errorAt === null)) {
+      // the bare page has no pad
       requestAnimationFrame(frame);
     }
   };

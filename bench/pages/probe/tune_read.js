@@ -5,11 +5,13 @@ async (drawings) => {
   for (const strokes of drawings) {
     digitApp.setStrokes(strokes);
     await digitApp.whenIdle();
-    out.push({ shown: document.querySelector('[data-testid="prediction"]').textContent.trim(),
-               verdict: digitApp.lastVerdict ? digitApp.lastVerdict.verdict : null,
-               image: digitApp.lastImage ? Array.from(digitApp.lastImage) : null });
+    out.push({
+      shown: document.querySelector('[data-testid="prediction"]').textContent.trim(),
+      verdict: digitApp.lastVerdict ? digitApp.lastVerdict.verdict : null,
+      image: digitApp.lastImage ? Array.from(digitApp.lastImage) : null,
+    });
   }
   digitApp.clear();
   await digitApp.whenIdle();
   return out;
-}
+};
