@@ -9,6 +9,8 @@ from synthetic_data import synthetic
 
 from bench import common
 from bench import train_bench as tb
+from bench import train_runs as runs
+from bench import train_summary as summary
 from digitnet.learn import init_params
 from training.train import TrainConfig, train
 
@@ -32,18 +34,18 @@ def history(errors, seconds):
 
 def test_time_to_reach_first_epoch_at_or_below_threshold():
     h = history([0.05, 0.021, 0.019, 0.016, 0.015], [2.0, 1.0, 1.0, 3.0, 1.0])
-    assert tb.time_to_reach(h, 0.020) == (4.0, 3)
-    assert tb.time_to_reach(h, 0.016) == (7.0, 4)  # equal to the threshold counts
-    assert tb.time_to_reach(h, 0.010) is None
-    assert tb.time_to_reach([], 0.02) is None
+    assert summary.time_to_reach(h, 0.020) == (4.0, 3)
+    assert summary.time_to_reach(h, 0.016) == (7.0, 4)  # equal to the threshold counts
+    assert summary.time_to_reach(h, 0.010) is None
+    assert summary.time_to_reach([], 0.02) is None
     # a later dip above the threshold again does not matter: the first hit counts
     h2 = history([0.019, 0.03, 0.018], [1.0, 1.0, 1.0])
-    assert tb.time_to_reach(h2, 0.02) == (1.0, 1)
+    assert summary.time_to_reach(h2, 0.02) == (1.0, 1)
 
 
 def test_median_and_ratio():
-    assert tb.median_epoch_seconds(history([0.1] * 4, [5.0, 1.0, 2.0, 3.0])) == 2.5
-    assert tb.median_epoch_seconds([]) is None
+    assert summary.median_epoch_seconds(history([0.1] * 4, [5.0, 1.0, 2.0, 3.0])) == 2.5
+    assert summary.median_epoch_seconds([]) is None
     assert common.ratio(3.0, 2.0) == 1.5
     assert (
         common.ratio(None, 2.0) is None and common.ratio(3.0, None) is None and common.ratio(3.0, 0.0) is None
@@ -80,7 +82,7 @@ def results():
 
 
 def test_summarise_rows_and_ratios():
-    rows = {r["key"]: r for r in tb.summarise(results())}
+    rows = {r["key"]: r for r in summary.summarise(results())}
     ours, torch_row, base = rows["ours"], rows["torch"], rows["baseline"]
     assert ours["sec_per_epoch"] == 2.0 and ours["cpu_sec_per_epoch"] == 4.0
     assert ours["seconds_to_0.020"] == 4.0 and ours["epochs_to_0.020"] == 2
@@ -94,12 +96,12 @@ def test_summarise_rows_and_ratios():
 
 
 def test_summarise_without_reference_has_no_ratios():
-    rows = tb.summarise([r for r in results() if r["key"] == "ours"])
+    rows = summary.summarise([r for r in results() if r["key"] == "ours"])
     assert rows[0]["sec_per_epoch_vs_torch"] is None and rows[0]["to_1.6_vs_torch"] is None
 
 
 def test_format_table():
-    table = tb.format_table(tb.summarise(results()))
+    table = summary.format_table(summary.summarise(results()))
     lines = table.splitlines()
     assert lines[0].startswith("run") and "to 1.6%" in lines[0] and "peak MB" in lines[0]
     assert len(lines) == 2 + 4
@@ -112,7 +114,7 @@ def test_format_table():
 
 
 def test_run_specs_share_settings_and_baseline_is_the_rust_reference():
-    specs = {s.key: s for s in tb.run_specs(12, lr=0.05, schedule="cosine", weight_decay=1e-4)}
+    specs = {s.key: s for s in runs.run_specs(12, lr=0.05, schedule="cosine", weight_decay=1e-4)}
     assert list(specs) == ["ours", "torch", "baseline", "torch_defaults"]
     assert specs["ours"].cfg == specs["torch"].cfg  # same hyperparameters, same seed
     ours = specs["ours"].cfg
@@ -177,7 +179,7 @@ def test_torch_steps_equal_ours_at_constant_lr(weight_decay):
     )
     data, test = synthetic(300, 1), synthetic(100, 2)  # 300 = 9 full batches + one of 12
     model, ours_hist = train(cfg, data, test, progress=False)
-    weights, biases, torch_hist = tb.train_torch(cfg, data, test, threads=1)
+    weights, biases, torch_hist = runs.train_torch(cfg, data, test, threads=1)
     for ours_p, torch_p in zip(model.weights + model.biases, weights + biases):
         assert ours_p.shape == torch_p.shape and torch_p.dtype == np.float32
         np.testing.assert_allclose(torch_p, ours_p, rtol=0, atol=1e-5)
@@ -201,7 +203,7 @@ def test_torch_defaults_run_and_schedules_differ_after_the_first_change():
         augment=False,
         seed=0,
     )
-    w, b, hist = tb.train_torch(cfg, data, test, torch_defaults=True, threads=1)
+    w, b, hist = runs.train_torch(cfg, data, test, torch_defaults=True, threads=1)
     assert len(hist) == 2 and all(h["seconds"] > 0 and 0 <= h["test_error"] <= 1 for h in hist)
     assert abs(w[0]).max() < 0.5  # torch's uniform(+-1/sqrt(784)) init, trained a little
     # under a schedule torch.optim.SGD rescales the whole velocity when lr changes: equal until then
@@ -217,7 +219,7 @@ def test_torch_defaults_run_and_schedules_differ_after_the_first_change():
         seed=0,
     )
     model, ours_hist = train(cos, data, test, progress=False)
-    w, b, torch_hist = tb.train_torch(cos, data, test, threads=1)
+    w, b, torch_hist = runs.train_torch(cos, data, test, threads=1)
     assert torch_hist[0]["train_loss"] == pytest.approx(
         ours_hist[0].train_loss, abs=1e-5
     )  # lr still constant
