@@ -1,7 +1,7 @@
-"""bench.tune_bench and bench.tune_page: their helpers with made-up figures (goals, table, the CPython
-side, what is drawn and counted in the page), then the bench for real in its short mode (one run:
-teach 20 drawings in Chromium, fine-tune, export, evaluate), checking that the JSON it writes is
-complete and follows from what was measured.
+"""bench.tune_bench and its parts (tune_cpython, tune_summary, tune_page): their helpers with made-up
+figures (goals, table, the CPython side, what is drawn and counted in the page), then the bench for
+real in its short mode (one run: teach 20 drawings in Chromium, fine-tune, export, evaluate),
+checking that the JSON it writes is complete and follows from what was measured.
 
 No timing goal is asserted (the numbers depend on the machine): only that every figure was taken,
 that the parts add up, and that the page's fine-tune and CPython's are the same computation.
@@ -18,8 +18,9 @@ import numpy as np
 import pytest
 from synthetic_data import synthetic
 
-from bench import tune_bench as tb
+from bench import tune_cpython as tc
 from bench import tune_page as tp
+from bench import tune_summary as ts
 from digitnet.modelfile import load_model
 from digitnet.tune import TuneConfig
 from tools.paths import ROOT, SHIPPED_MODEL
@@ -83,10 +84,10 @@ def test_triangles_and_what_is_taught():
 
 
 def test_worker_slice_is_read_from_the_worker():
-    assert tb.worker_slice("x\nconst TUNE_SLICE = 7; // steps\n") == 7
-    assert tb.worker_slice(tb.WORKER_JS.read_text()) >= 1
+    assert tc.worker_slice("x\nconst TUNE_SLICE = 7; // steps\n") == 7
+    assert tc.worker_slice(tc.WORKER_JS.read_text()) >= 1
     with pytest.raises(ValueError, match="TUNE_SLICE"):
-        tb.worker_slice("const TUNE_SLICES = 7;")
+        tc.worker_slice("const TUNE_SLICES = 7;")
 
 
 def test_long_tasks_overlapping_the_fine_tune_count():
@@ -110,14 +111,14 @@ def test_what_the_page_showed_is_counted():
 
 
 def test_goal_limits_both_ways():
-    g = tb.goal("x", "x", 4.0, 5.0, "ms", [3.0, 4.0, 6.0])
+    g = ts.goal("x", "x", 4.0, 5.0, "ms", [3.0, 4.0, 6.0])
     assert g["met"] and g["op"] == "<=" and (g["best_run"], g["worst_run"]) == (3.0, 6.0)
-    assert not tb.goal("x", "x", 5.1, 5.0, "ms", [5.1])["met"]
-    assert tb.goal("x", "x", 5.0, 5.0, "ms", [5.0])["met"]  # at the limit counts
-    g = tb.goal("p", "p", 7, 8, "", [7, 9], at_least_=True)
+    assert not ts.goal("x", "x", 5.1, 5.0, "ms", [5.1])["met"]
+    assert ts.goal("x", "x", 5.0, 5.0, "ms", [5.0])["met"]  # at the limit counts
+    g = ts.goal("p", "p", 7, 8, "", [7, 9], at_least_=True)
     assert not g["met"] and g["op"] == ">=" and (g["best_run"], g["worst_run"]) == (9, 7)
-    assert tb.goal("p", "p", 8, 8, "", [8], at_least_=True)["met"]
-    none = tb.goal("x", "x", None, 5.0, "ms", [None])
+    assert ts.goal("p", "p", 8, 8, "", [8], at_least_=True)["met"]
+    none = ts.goal("x", "x", None, 5.0, "ms", [None])
     assert not none["met"] and none["best_run"] is None
 
 
@@ -127,7 +128,7 @@ def test_summary_medians_worst_runs_and_ratios():
         fake_run(2, total=6000, python=5500, cpython=300, long_task=75.0, diff=0.35, after=7, before=2),
         fake_run(3, total=4000, python=3600, cpython=250, long_task=0.0, diff=0.2, after=9, before=1),
     ]
-    s = tb.summarise(runs)
+    s = ts.summarise(runs)
     row, goals = s["rows"], {g["id"]: g for g in s["goals"]}
     assert [g["id"] for g in s["goals"]] == GOAL_IDS
     assert row["total_ms"] == 4000 and row["python_ms"] == 3600 and row["cpython_python_ms"] == 250
@@ -142,14 +143,14 @@ def test_summary_medians_worst_runs_and_ratios():
     assert goals["forgetting"]["value"] == 0.35 and not goals["forgetting"]["met"]
     assert goals["personal"]["value"] == 7 and not goals["personal"]["met"]
     assert "before 2" in goals["personal"]["compared"] and "16.0x" in goals["total"]["compared"]
-    ok = tb.summarise([fake_run(1)])
+    ok = ts.summarise([fake_run(1)])
     assert all(g["met"] for g in ok["goals"])
 
 
 def test_report_names_every_goal_and_says_which_are_not_met():
     runs = [fake_run(1), fake_run(2, total=7000, python=6500, diff=0.5)]
-    s = tb.summarise(runs)
-    report = tb.format_report(s, runs)
+    s = ts.summarise(runs)
+    report = ts.format_report(s, runs)
     lines = report.splitlines()
     for g in s["goals"]:
         line = next(l for l in lines if l.startswith(g["goal"] + " "))
@@ -168,10 +169,10 @@ def test_cpython_side_is_the_workers_calls_in_one_thread(tmp_path):
         + "\n"
         + "".join(f"{y}," + ",".join(map(str, im.ravel())) + "\n" for im, y in zip(data.images, data.labels))
     )
-    got = tb.cpython_runs(SHIPPED_MODEL.read_bytes(), csv.encode(), tmp_path, repeats=2, threads=1)
+    got = tc.cpython_runs(SHIPPED_MODEL.read_bytes(), csv.encode(), tmp_path, repeats=2, threads=1)
     steps = TuneConfig().steps
     assert got["drawings"] == 12 and got["calls"] == steps // got["slice_steps"] + 2
-    assert got["slice_steps"] == tb.worker_slice(tb.WORKER_JS.read_text())
+    assert got["slice_steps"] == tc.worker_slice(tc.WORKER_JS.read_text())
     assert got["same_bytes_each_time"] and len(got["python_ms_runs"]) == 2
     assert got["python_ms"] == pytest.approx(float(np.median(got["python_ms_runs"])))
     assert set(got["blas_threads"].values()) == {"1"}
