@@ -22,9 +22,10 @@ import numpy as np
 
 from digitnet.learn import init_params
 from tools.paths import DATA_DIR
+from training.config import TrainConfig
 from training.data import Dataset
 from training.fetch import load_mnist
-from training.train import TrainConfig, learning_rate, split_validation, train
+from training.train import learning_rate, split_validation, train
 
 QUICK_TRAIN_IMAGES = 10000
 QUICK_EPOCHS = 2

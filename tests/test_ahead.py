@@ -9,7 +9,8 @@ import pytest
 
 from tests.synthetic_data import synthetic
 from training import ahead
-from training.train import TrainConfig, train
+from training.config import TrainConfig
+from training.train import train
 
 
 def test_epochs_come_in_order_and_each_is_make_of_its_index():

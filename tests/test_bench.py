@@ -12,7 +12,8 @@ from bench import train_bench as tb
 from bench import train_runs as runs
 from bench import train_summary as summary
 from digitnet.learn import init_params
-from training.train import TrainConfig, train
+from training.config import TrainConfig
+from training.train import train
 
 
 @pytest.fixture

@@ -17,10 +17,11 @@ from synthetic_data import synthetic, write_csv
 from digitnet.modelfile import save_model
 from tools.cli import number, output_dir, output_file, whole_number
 from tools.paths import ROOT
+from training.config import TrainConfig
 from training.evaluate import main as evaluate_main
 from training.negatives import KINDS
-from training.train import TrainConfig, train
 from training.train import main as train_main
+from training.train import train
 
 TRAIN_ROWS = 40
 DIGITS_ONLY = ["--negatives", "0", "--drawn", "0", "--inked", "0", "--elastic", "0"]
@@ -284,8 +285,8 @@ def as_argv(files, bad) -> list[str]:
 
 
 def test_every_flag_is_covered():
+    from training.cli_train import build_parser as train_parser
     from training.evaluate import build_parser as evaluate_parser
-    from training.train import build_parser as train_parser
 
     def flags(parser):
         return {s for a in parser._actions for s in a.option_strings if s.startswith("--") and s != "--help"}

@@ -9,9 +9,11 @@ from synthetic_data import synthetic, write_csv
 
 from digitnet.modelfile import load_model, save_model
 from training import augment as aug
+from training.cli_train import build_parser
+from training.config import TrainConfig
 from training.data import Dataset
 from training.evaluate import main as evaluate_main
-from training.train import TrainConfig, build_parser, learning_rate, train
+from training.train import learning_rate, train
 from training.train import main as train_main
 
 DIGITS_ONLY = [
@@ -207,7 +209,7 @@ def test_every_hyperparameter_has_its_flag():
     """TrainConfig is declared once: the CLI has a flag for each field, with the field's default."""
     import dataclasses
 
-    from training.train import config_from_args
+    from training.config import config_from_args
 
     parser = build_parser()
     assert config_from_args(parser.parse_args([])) == TrainConfig()

@@ -1,14 +1,19 @@
 """Train the digit network on MNIST with mini-batch SGD; writes the model file the page loads.
 
-    python -m training.train                      # the shipped model, defaults below
+    python -m training.train                      # the shipped model (defaults: training/config.py)
     python -m training.train --layers 784 128 10 --epochs 5 --no-augment --out /tmp/m.npz
 
 Run ``python -m training.train --help`` for every flag.
+
+Here is the algorithm, read top to bottom: ``sgd`` (epochs of shuffled mini-batches, backprop and
+a momentum step), ``train`` around it (validation, early stopping, per-epoch figures) and ``main``,
+which loads the data, trains and saves. The hyperparameters are in training/config.py, the
+generated training examples in training/trainset.py, the flags, their checks and the progress bar
+in training/cli_train.py.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import csv
 import dataclasses
@@ -16,161 +21,26 @@ import math
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 from threadpoolctl import threadpool_limits
-from tqdm import tqdm
 
 from digitnet.learn import backprop, init_params, sgd_step
 from digitnet.modelfile import save_model
 from digitnet.network import Model, normalize
 from digitnet.predict import VIEWS, parts_apart
-from digitnet.sizes import CLASSES, NOT_DIGIT, PIXELS
-from tools.cli import file_problem, number, whole_number
-from tools.paths import DATA_DIR, SHIPPED_MODEL
+from digitnet.sizes import CLASSES, PIXELS
 from training import ahead
 from training.augment import AugmentConfig, augment
+from training.cli_train import ProgressBar, build_parser, check_learned, check_outputs, check_validation
+from training.config import TrainConfig, config_from_args
 from training.data import DataError, Dataset, load_dataset
 from training.evaluation import evaluate
 from training.fetch import load_mnist
-from training.negatives import HELD_OUT, KINDS
+from training.negatives import KINDS
 from training.plots import plot_history
-
-# ------------------------------------------------------------ hyperparameters
-# Declared once: the CLI's flags are built from these fields (help, type, choices in metadata).
-
-
-def _flag(help: str, **argparse_kwargs: Any) -> dict:
-    return {"help": help, **argparse_kwargs}
-
-
-@dataclass
-class TrainConfig:
-    """Hyperparameters. The defaults train the model the page ships."""
-
-    layers: list[int] = field(
-        default_factory=lambda: [PIXELS, 512, 128, CLASSES + 1],
-        metadata=_flag(
-            f"layer sizes from input to output: {PIXELS}, any hidden sizes (ReLU), then {CLASSES + 1} "
-            f"(digits and 'not a digit', with --negatives) or {CLASSES} (digits only, --negatives 0)",
-            type=whole_number(1),
-            nargs="+",
-        ),
-    )
-    epochs: int = field(default=90, metadata=_flag("passes over the training set", type=whole_number(1)))
-    batch_size: int = field(default=64, metadata=_flag("examples per gradient step", type=whole_number(1)))
-    lr: float = field(
-        default=0.02,
-        metadata=_flag(
-            "learning rate (gradients are averaged over the batch)", type=number(0, 100, low_open=True)
-        ),
-    )
-    momentum: float = field(default=0.9, metadata=_flag("SGD momentum (0 for plain SGD)", type=number(0, 1)))
-    weight_decay: float = field(
-        default=1e-5, metadata=_flag("L2 penalty on weights (not biases)", type=number(0, 1))
-    )
-    schedule: str = field(
-        default="cosine",
-        metadata=_flag(
-            "learning-rate schedule: constant; cosine decay to 0; step (/10 at 50%% and 75%%)",
-            choices=["constant", "cosine", "step"],
-        ),
-    )
-    augment: bool = field(
-        default=True,
-        metadata=_flag(
-            "train on MNIST as it is, without random shifts, rotations, scaling and stroke changes"
-        ),
-    )
-    elastic: float = field(
-        default=0.75,
-        metadata=_flag(
-            "elastic distortion (Simard 2003) with augmentation: RMS displacement in pixels (0: off)",
-            type=number(0, 5),
-        ),
-    )
-    negatives: int = field(
-        default=20000,
-        metadata=_flag(
-            "drawings that are not digits (letters, shapes, scribbles, two digits...: training/negatives.py) "
-            "added to training as an 11th class (0: a digits-only model)",
-            type=whole_number(0),
-        ),
-    )
-    hold_out: list[str] = field(
-        default_factory=lambda: list(HELD_OUT),
-        metadata=_flag(
-            "kinds of not-a-digit drawing kept out of training, to measure how rejection generalises to "
-            "kinds it never saw (training/negatives.py; the model file records them for evaluate)",
-            nargs="*",
-            choices=KINDS,
-            metavar="KIND",
-        ),
-    )
-    drawn: float = field(
-        default=0.5,
-        metadata=_flag(
-            "fraction of the training digits added again as drawn with a round pen (training/drawn.py)",
-            type=number(0, 1, high_open=False),
-        ),
-    )
-    inked: float = field(
-        default=1.0,
-        metadata=_flag(
-            "fraction of the training digits added again as their own ink upscaled on the pad, at any "
-            "size and place, thicker or thinner, read back by the page's preprocessing (training/drawn.py)",
-            type=number(0, 1, high_open=False),
-        ),
-    )
-    store: str = field(
-        default="float16",
-        metadata=_flag(
-            "how the model file stores the weights (float16 halves the file; CPython and the page "
-            "compute with the same rounded weights)",
-            choices=["float16", "float32"],
-        ),
-    )
-    validation: float = field(
-        default=0.0,
-        metadata=_flag(
-            "fraction of the training set held out for validation (keeps the best epoch)", type=number(0, 1)
-        ),
-    )
-    patience: int = field(
-        default=0,
-        metadata=_flag(
-            "stop after this many epochs without validation improvement (0: never; needs --validation)",
-            type=whole_number(0),
-        ),
-    )
-    seed: int = field(default=0, metadata=_flag("random seed: same seed, same weights", type=whole_number(0)))
-
-
-_DEFAULT_CONFIG = TrainConfig()
-
-
-def add_config_flags(parser: argparse.ArgumentParser, defaults: TrainConfig = _DEFAULT_CONFIG) -> None:
-    """One flag per TrainConfig field: --batch-size for batch_size; a True bool becomes --no-<name>."""
-    for f in dataclasses.fields(TrainConfig):
-        meta, default = dict(f.metadata), getattr(defaults, f.name)
-        flag = "--" + f.name.replace("_", "-")
-        if isinstance(default, bool):
-            parser.add_argument(
-                f"--no-{f.name}" if default else flag,
-                dest=f.name,
-                action="store_false" if default else "store_true",
-                help=meta["help"],
-            )
-        else:
-            parser.add_argument(flag, default=default, **meta)
-
-
-def config_from_args(args: argparse.Namespace) -> TrainConfig:
-    return TrainConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)})
-
+from training.trainset import training_set
 
 # ------------------------------------------------------------------- the algorithm
 
@@ -280,89 +150,11 @@ def split_validation(
     return Dataset(data.images[train], data.labels[train]), Dataset(data.images[val], data.labels[val])
 
 
-PARALLEL_FROM = 10000  # digits: from this many, the generated sets are made on two cores
-
-
-def training_set(cfg: TrainConfig, digits: Dataset) -> Dataset:
-    """MNIST's training digits, plus (cfg.drawn) a share of them redrawn with a round pen the way
-    the page draws, plus (cfg.inked, from the other end) a share as their own ink upscaled on
-    the pad, plus (cfg.negatives) drawings that are not digits, labelled NOT_DIGIT.
-    Generated from the training digits only, with the run's seed; cached (training/negatives.py).
-    The three are made side by side in two processes (each alone is the same bytes either way)."""
-    from training.drawn import as_drawn_cached, as_inked_cached
-    from training.negatives import make_negatives_cached
-
-    jobs: list[tuple[Callable, tuple, np.ndarray]] = []  # (make, its arguments, labels)
-    if cfg.drawn > 0:
-        n = int(round(cfg.drawn * len(digits)))
-        jobs.append((as_drawn_cached, (digits.images[:n], cfg.seed), digits.labels[:n]))
-    if cfg.inked > 0:
-        n = int(round(cfg.inked * len(digits)))
-        jobs.append((as_inked_cached, (digits.images[-n:], cfg.seed), digits.labels[-n:]))
-    if cfg.negatives > 0:
-        kinds = tuple(k for k in KINDS if k not in cfg.hold_out)
-        jobs.append(
-            (
-                make_negatives_cached,
-                (cfg.negatives, kinds, cfg.seed, digits),
-                np.full(cfg.negatives, NOT_DIGIT, np.uint8),
-            )
-        )
-    if not jobs:
-        return digits
-    if len(digits) >= PARALLEL_FROM and len(jobs) > 1:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
-            made = [f.result() for f in [pool.submit(make, *args) for make, args, _ in jobs]]
-    else:
-        made = [make(*args) for make, args, _ in jobs]
-    images = [m[0] if isinstance(m, tuple) else m for m in made]  # negatives: (images, kinds)
-    return Dataset(
-        np.concatenate([digits.images, *images]),
-        np.concatenate([digits.labels, *[labels for _, _, labels in jobs]]),
-    )
-
-
 def new_model(cfg: TrainConfig, images: np.ndarray, rng: np.random.Generator) -> Model:
     """He-initialised network whose inputs are normalised to the images' mean 0, variance 1."""
     weights, biases = init_params(cfg.layers, rng)
     meta = {"hyperparameters": dataclasses.asdict(cfg)}
     return Model(weights, biases, float(images.mean()), float(images.std()), meta)
-
-
-class ProgressBar:
-    """A tqdm bar per epoch with the running loss, accuracy and speed (every 50 batches)."""
-
-    def __init__(self, cfg: TrainConfig, n: int, enabled: bool):
-        self.cfg, self.n, self.enabled, self.bar = cfg, n, enabled, None
-
-    def __call__(self, epoch: int, batch: int, loss: float, correct: int, size: int) -> None:
-        if batch == 0:
-            self.close()
-            self.bar = tqdm(
-                total=-(-self.n // self.cfg.batch_size),
-                desc=f"epoch {epoch + 1}/{self.cfg.epochs}",
-                unit="batch",
-                leave=False,
-                disable=not self.enabled,
-                file=sys.stdout,
-            )
-            self.start, self.loss, self.correct, self.seen = time.perf_counter(), 0.0, 0, 0
-        self.loss, self.correct, self.seen = self.loss + loss * size, self.correct + correct, self.seen + size
-        self.bar.update()
-        if batch % 50 == 0:
-            self.bar.set_postfix(
-                loss=f"{self.loss / self.seen:.4f}",
-                acc=f"{self.correct / self.seen:.4f}",
-                samples_s=f"{self.seen / (time.perf_counter() - self.start):.0f}",
-            )
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
 
 
 def train(
@@ -429,83 +221,6 @@ def train(
         for p, saved in zip(params, best_params):
             p[...] = saved
     return model, history
-
-
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m training.train",
-        description="Train the from-scratch NumPy MLP on MNIST and write the model file the page loads.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    p.add_argument(
-        "--train",
-        type=Path,
-        default=DATA_DIR / "mnist_train.csv",
-        help="training set: CSV (label,784 pixels) or IDX images file; the default is fetched if missing",
-    )
-    p.add_argument(
-        "--test",
-        type=Path,
-        default=DATA_DIR / "mnist_test.csv",
-        help="test set, evaluated after every epoch (same formats)",
-    )
-    p.add_argument(
-        "--extra",
-        type=Path,
-        action="append",
-        default=[],
-        metavar="CSV",
-        help="more labelled digits added to the training set (same formats; e.g. drawings "
-        "exported from the page, where label 10 is 'not a digit': refused with --negatives 0); "
-        "may be given more than once",
-    )
-    add_config_flags(p)
-    p.add_argument(
-        "--out",
-        type=Path,
-        default=SHIPPED_MODEL,
-        help="model file to write (.npz); written atomically, only if training succeeded",
-    )
-    p.add_argument("--log", type=Path, help="CSV file receiving the loss of every batch (epoch,batch,loss)")
-    p.add_argument("--plot", type=Path, help="PNG file with the loss and test error over training")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    return p
-
-
-def check_outputs(args: argparse.Namespace) -> str | None:
-    """What is wrong with the output paths, before any work starts (None if nothing)."""
-    for flag, path, suffix in (
-        ("--out", args.out, ".npz"),
-        ("--log", args.log, None),
-        ("--plot", args.plot, None),
-    ):
-        problem = path and file_problem(path, suffix)
-        if problem:
-            return f"{flag} {problem}"
-    return None
-
-
-def check_validation(fraction: float, examples: int) -> str | None:
-    """What is wrong with holding out ``fraction`` of ``examples`` for validation (None if nothing):
-    it must leave at least one example to train on and, when asked for, hold out at least one."""
-    held_out = int(round(fraction * examples))  # as split_validation counts them
-    if fraction > 0 and held_out == 0:
-        return f"--validation {fraction:g}: holds out none of the {examples} training examples"
-    if held_out >= examples:
-        return (
-            f"--validation {fraction:g}: holds out all {examples} training examples, "
-            f"none are left to train on"
-        )
-    return None
-
-
-def check_learned(model: Model, test_error: float) -> str | None:
-    """Why the trained model must not be saved (None if it may): non-finite weights or no learning."""
-    if not all(np.isfinite(p).all() for p in model.weights + model.biases):
-        return "training diverged: the weights hold NaN or infinite values (try a smaller --lr)"
-    if not test_error <= 0.5:
-        return f"training diverged: test error {100 * test_error:.1f}% (try a smaller --lr)"
-    return None
 
 
 def main(argv: list[str] | None = None) -> int:
