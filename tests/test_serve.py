@@ -54,9 +54,13 @@ FILES = {
 BIG_BR = b"BR:" + bytes(range(256)) * 3  # the server never decodes a copy: any bytes will do
 BIG_GZ = gzip.compress(FILES["static/js/big.js"], mtime=0)
 WASM_BR = b"BR-wasm"
-SECURITY = {"x-content-type-options": "nosniff", "referrer-policy": "no-referrer",
-            "content-security-policy": CSP, "cross-origin-opener-policy": "same-origin",
-            "cross-origin-resource-policy": "same-origin"}
+SECURITY = {
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "content-security-policy": CSP,
+    "cross-origin-opener-policy": "same-origin",
+    "cross-origin-resource-policy": "same-origin",
+}
 LINE = re.compile(r"Serving on http://127\.0\.0\.1:(\d+)/\n")
 
 
@@ -82,9 +86,11 @@ def root(tmp_path_factory) -> Path:
     os.symlink(r / "static" / "js", r / "static" / "jsdir", target_is_directory=True)
     os.symlink("loop.js", r / "static" / "loop.js")
     os.symlink(outside / "main.js.br", r / "static" / "js" / "main.js.br")  # a copy outside the root
-    for name, copies in {"static/js/big.js": {".br": BIG_BR, ".gz": BIG_GZ},
-                         "static/pyodide/0.27.7/pyodide.asm.wasm": {".br": WASM_BR},
-                         "static/css/stale.css": {".gz": gzip.compress(b"body{margin:99px}")}}.items():
+    for name, copies in {
+        "static/js/big.js": {".br": BIG_BR, ".gz": BIG_GZ},
+        "static/pyodide/0.27.7/pyodide.asm.wasm": {".br": WASM_BR},
+        "static/css/stale.css": {".gz": gzip.compress(b"body{margin:99px}")},
+    }.items():
         set_mtime(r / name, 100)
         for suffix, blob in copies.items():
             (r / (name + suffix)).write_bytes(blob)
@@ -97,8 +103,9 @@ class Served:
 
     def __init__(self, root: Path, *flags: str):
         command = [sys.executable, "-m", "tools.serve", "--port", "0", "--root", str(root), *flags]
-        self.proc = subprocess.Popen(command, cwd=ROOT, text=True,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.proc = subprocess.Popen(
+            command, cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
         line = self.proc.stdout.readline()
         m = LINE.fullmatch(line)
         if not m:
@@ -183,15 +190,22 @@ def assert_secure(headers: dict[str, str]) -> None:
 
 # ---------------------------------------------------------------- what is served, and how
 
-@pytest.mark.parametrize("path, mime", [
-    ("/", "text/html"), ("/index.html", "text/html"), ("/sw.js", "text/javascript"),
-    ("/static/js/main.js", "text/javascript"), ("/static/css/app.css", "text/css"),
-    ("/static/pyodide/runtime.mjs", "text/javascript"),
-    ("/static/pyodide/pyodide.asm.wasm", "application/wasm"),
-    ("/static/pyodide/0.27.7/pyodide-lock.json", "application/json"),
-    ("/static/pkg/digitnet-1.1.0-py3-none-any.whl", "application/zip"),
-    ("/static/model/model.npz", "application/octet-stream"),
-])
+
+@pytest.mark.parametrize(
+    "path, mime",
+    [
+        ("/", "text/html"),
+        ("/index.html", "text/html"),
+        ("/sw.js", "text/javascript"),
+        ("/static/js/main.js", "text/javascript"),
+        ("/static/css/app.css", "text/css"),
+        ("/static/pyodide/runtime.mjs", "text/javascript"),
+        ("/static/pyodide/pyodide.asm.wasm", "application/wasm"),
+        ("/static/pyodide/0.27.7/pyodide-lock.json", "application/json"),
+        ("/static/pkg/digitnet-1.1.0-py3-none-any.whl", "application/zip"),
+        ("/static/model/model.npz", "application/octet-stream"),
+    ],
+)
 def test_serves_the_page_files_with_their_types(server, path, mime):
     status, headers, body = request(server, path)
     assert status == 200 and body == FILES["index.html" if path == "/" else path[1:]]
@@ -212,8 +226,9 @@ def test_head_has_the_headers_but_no_body(server):
     _, get, _ = request(server, "/static/js/main.js")
     status, head, body = request(server, "/static/js/main.js", "HEAD")
     assert status == 200 and body == b""
-    assert {k: head[k] for k in ("content-length", "content-type", "etag", "cache-control")} == \
-           {k: get[k] for k in ("content-length", "content-type", "etag", "cache-control")}
+    assert {k: head[k] for k in ("content-length", "content-type", "etag", "cache-control")} == {
+        k: get[k] for k in ("content-length", "content-type", "etag", "cache-control")
+    }
     assert_secure(head)
 
 
@@ -221,8 +236,12 @@ def test_keep_alive_large_files_and_pipelining(server):
     conn = http.client.HTTPConnection(*server, timeout=10)
     sockets = set()
     try:
-        for path, method in [("/static/model/large.npz", "GET"), ("/static/js/main.js", "GET"),
-                             ("/static/model/large.npz", "HEAD"), ("/static/model/large.npz", "GET")]:
+        for path, method in [
+            ("/static/model/large.npz", "GET"),
+            ("/static/js/main.js", "GET"),
+            ("/static/model/large.npz", "HEAD"),
+            ("/static/model/large.npz", "GET"),
+        ]:
             conn.request(method, path)
             resp = conn.getresponse()
             assert resp.status == 200 and resp.read() == (FILES[path[1:]] if method == "GET" else b"")
@@ -231,8 +250,10 @@ def test_keep_alive_large_files_and_pipelining(server):
         assert len(sockets) == 1  # one connection for all four
     finally:
         conn.close()
-    two = (b"GET /static/js/main.js HTTP/1.1\r\nHost: t\r\n\r\n"
-           b"GET /static/pkg/digitnet.mjs HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+    two = (
+        b"GET /static/js/main.js HTTP/1.1\r\nHost: t\r\n\r\n"
+        b"GET /static/pkg/digitnet.mjs HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+    )
     raw, closed = exchange(server, two)
     status, headers, rest = parse_response(raw)
     n = int(headers["content-length"])
@@ -242,25 +263,58 @@ def test_keep_alive_large_files_and_pipelining(server):
 
 # ---------------------------------------------------------------- what is refused
 
-@pytest.mark.parametrize("path", [
-    "/../README.md", "/static/../../outside/secret.txt", "/static/../training/train.py",
-    "/%2e%2e/README.md", "/%2E%2E/README.md", "/static/%2e%2e/%2e%2e/outside/secret.txt",
-    "/static/..%2f..%2fREADME.md", "/static%2f..%2fREADME.md", "/static/%2e%2e%2ftraining%2ftrain.py",
-    "/static/js/..%5c..%5ctraining%5ctrain.py", "/static/./js/main.js", "/static/js/main.js%00.png",
-    "//README.md", "/static//js/main.js", "/static/%ff.js",
-])
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/../README.md",
+        "/static/../../outside/secret.txt",
+        "/static/../training/train.py",
+        "/%2e%2e/README.md",
+        "/%2E%2E/README.md",
+        "/static/%2e%2e/%2e%2e/outside/secret.txt",
+        "/static/..%2f..%2fREADME.md",
+        "/static%2f..%2fREADME.md",
+        "/static/%2e%2e%2ftraining%2ftrain.py",
+        "/static/js/..%5c..%5ctraining%5ctrain.py",
+        "/static/./js/main.js",
+        "/static/js/main.js%00.png",
+        "//README.md",
+        "/static//js/main.js",
+        "/static/%ff.js",
+    ],
+)
 def test_no_way_out_of_the_root(server, path):
     status, headers, body = request(server, path)
     assert status == 404 and body == b"404 Not Found\n" and headers["cache-control"] == "no-store"
     assert_secure(headers)
 
 
-@pytest.mark.parametrize("path", [
-    "/.git/config", "/.env", "/static/.hidden", "/static/.cache/x.js", "/%2egit/config", "/static/%2ehidden",
-    "/training/train.py", "/py/digitnet/network.py", "/package.json", "/README.md", "/static/", "/static",
-    "/static/js/", "/static/nope.js", "/index.htm", "/index.html/", "/static/js/main.js/x",
-    "/static/loop.js", "/static/" + "a" * 300, "/static/" + "/".join(["abcdefgh"] * 600),
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/.git/config",
+        "/.env",
+        "/static/.hidden",
+        "/static/.cache/x.js",
+        "/%2egit/config",
+        "/static/%2ehidden",
+        "/training/train.py",
+        "/py/digitnet/network.py",
+        "/package.json",
+        "/README.md",
+        "/static/",
+        "/static",
+        "/static/js/",
+        "/static/nope.js",
+        "/index.htm",
+        "/index.html/",
+        "/static/js/main.js/x",
+        "/static/loop.js",
+        "/static/" + "a" * 300,
+        "/static/" + "/".join(["abcdefgh"] * 600),
+    ],
+)
 def test_only_the_page_files_exist(server, path):
     assert request(server, path)[0] == 404
 
@@ -272,8 +326,11 @@ def test_symlinks_out_of_the_root_are_404(server, path):
 
 
 def test_symlinks_within_the_root_are_served(server):
-    assert request(server, "/static/alias.js")[2] == request(server, "/static/jsdir/main.js")[2] == \
-           FILES["static/js/main.js"]
+    assert (
+        request(server, "/static/alias.js")[2]
+        == request(server, "/static/jsdir/main.js")[2]
+        == FILES["static/js/main.js"]
+    )
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "OPTIONS", "PATCH"])
@@ -284,13 +341,16 @@ def test_only_get_and_head(server, method):
     assert_secure(headers)
 
 
-@pytest.mark.parametrize("raw", [
-    pytest.param(b"garbage\r\n\r\n", id="one-word"),
-    pytest.param(b"GET / HTTP/x.y\r\nHost: t\r\n\r\n", id="bad-version"),
-    pytest.param(b"GET / HTTP/1.1\r\n" + b"X-Many: b\r\n" * 150 + b"\r\n", id="150-headers"),
-    pytest.param(b"GET / HTTP/1.1\r\nX-Big: " + b"a" * 20000 + b"\r\n\r\n", id="header-20k"),
-    pytest.param(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\x00\r\n\r\n", id="tls-hello"),
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        pytest.param(b"garbage\r\n\r\n", id="one-word"),
+        pytest.param(b"GET / HTTP/x.y\r\nHost: t\r\n\r\n", id="bad-version"),
+        pytest.param(b"GET / HTTP/1.1\r\n" + b"X-Many: b\r\n" * 150 + b"\r\n", id="150-headers"),
+        pytest.param(b"GET / HTTP/1.1\r\nX-Big: " + b"a" * 20000 + b"\r\n\r\n", id="header-20k"),
+        pytest.param(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\x00\r\n\r\n", id="tls-hello"),
+    ],
+)
 def test_broken_requests_get_an_error_with_the_security_headers_and_a_close(server, raw):
     data, closed = exchange(server, raw)
     status, headers, body = parse_response(data)
@@ -302,14 +362,25 @@ def test_broken_requests_get_an_error_with_the_security_headers_and_a_close(serv
 
 # ---------------------------------------------------------------- caching and conditional requests
 
-@pytest.mark.parametrize("path", ["/static/pyodide/0.27.7/pyodide.asm.wasm",
-                                  "/static/pyodide/0.27.7/pyodide.mjs"])
+
+@pytest.mark.parametrize(
+    "path", ["/static/pyodide/0.27.7/pyodide.asm.wasm", "/static/pyodide/0.27.7/pyodide.mjs"]
+)
 def test_the_versioned_runtime_is_immutable(server, path):
     assert request(server, path)[1]["cache-control"] == "public, max-age=31536000, immutable"
 
 
-@pytest.mark.parametrize("path", ["/", "/sw.js", "/static/js/main.js", "/static/model/model.npz",
-                                  "/static/pyodide/runtime.mjs", "/static/pyodide/pyodide.asm.wasm"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/sw.js",
+        "/static/js/main.js",
+        "/static/model/model.npz",
+        "/static/pyodide/runtime.mjs",
+        "/static/pyodide/pyodide.asm.wasm",
+    ],
+)
 def test_everything_else_revalidates(server, path):
     _, headers, _ = request(server, path)
     assert headers["cache-control"] == "no-cache" and "service-worker-allowed" not in headers
@@ -319,8 +390,13 @@ def test_everything_else_revalidates(server, path):
 @pytest.mark.parametrize("path", ["/static/js/main.js", "/static/pyodide/runtime.mjs", "/sw.js"])
 def test_etag_revalidation(server, path):
     _, headers, _ = request(server, path)
-    for tag, expected in [(headers["etag"], 304), ("W/" + headers["etag"], 304), ("*", 304),
-                          (f'"other", {headers["etag"]}', 304), ('"other"', 200)]:
+    for tag, expected in [
+        (headers["etag"], 304),
+        ("W/" + headers["etag"], 304),
+        ("*", 304),
+        (f'"other", {headers["etag"]}', 304),
+        ('"other"', 200),
+    ]:
         status, h, body = request(server, path, headers={"If-None-Match": tag})
         assert status == expected and (body == b"") == (expected == 304)
         assert h["etag"] == headers["etag"] and h["cache-control"] == headers["cache-control"]
@@ -329,8 +405,11 @@ def test_etag_revalidation(server, path):
 
 def test_last_modified_revalidation(server):
     _, headers, _ = request(server, "/static/pkg/digitnet.mjs")
-    for since, expected in [(headers["last-modified"], 304), ("Mon, 01 Jan 2001 00:00:00 GMT", 200),
-                            ("garbage", 200)]:
+    for since, expected in [
+        (headers["last-modified"], 304),
+        ("Mon, 01 Jan 2001 00:00:00 GMT", 200),
+        ("garbage", 200),
+    ]:
         status, _, _ = request(server, "/static/pkg/digitnet.mjs", headers={"If-Modified-Since": since})
         assert status == expected, since
     # If-None-Match wins: a stale tag with a fresh date is a full answer.
@@ -350,15 +429,32 @@ def test_a_changed_file_gets_a_new_etag(server, root):
 
 # ---------------------------------------------------------------- pre-compressed copies
 
-@pytest.mark.parametrize("accept, encoding", [
-    ("br, gzip, deflate", "br"), ("gzip, deflate, br, zstd", "br"), ("gzip", "gzip"), ("x-gzip", "gzip"),
-    ("br;q=0, gzip", "gzip"), ("gzip;q=0.5, br;q=0.8", "br"), ("gzip;q=1.0, br;q=0.2", "gzip"),
-    ("*", "br"), ("*;q=0.5, br;q=0", "gzip"), ("BR;Q=0.5", "br"), ("br;q=nan, gzip;q=bogus", None),
-    ("br;q=0, gzip;q=0", None), ("identity", None), ("deflate", None), ("", None), (None, None),
-])
+
+@pytest.mark.parametrize(
+    "accept, encoding",
+    [
+        ("br, gzip, deflate", "br"),
+        ("gzip, deflate, br, zstd", "br"),
+        ("gzip", "gzip"),
+        ("x-gzip", "gzip"),
+        ("br;q=0, gzip", "gzip"),
+        ("gzip;q=0.5, br;q=0.8", "br"),
+        ("gzip;q=1.0, br;q=0.2", "gzip"),
+        ("*", "br"),
+        ("*;q=0.5, br;q=0", "gzip"),
+        ("BR;Q=0.5", "br"),
+        ("br;q=nan, gzip;q=bogus", None),
+        ("br;q=0, gzip;q=0", None),
+        ("identity", None),
+        ("deflate", None),
+        ("", None),
+        (None, None),
+    ],
+)
 def test_compression_negotiation(server, accept, encoding):
-    status, headers, body = request(server, "/static/js/big.js", headers={} if accept is None else
-                                    {"Accept-Encoding": accept})
+    status, headers, body = request(
+        server, "/static/js/big.js", headers={} if accept is None else {"Accept-Encoding": accept}
+    )
     expected = {"br": BIG_BR, "gzip": BIG_GZ, None: FILES["static/js/big.js"]}[encoding]
     assert status == 200 and body == expected and headers["content-length"] == str(len(expected))
     assert headers.get("content-encoding") == encoding and headers["vary"] == "Accept-Encoding"
@@ -368,15 +464,22 @@ def test_compression_negotiation(server, accept, encoding):
 
 
 def test_each_encoding_has_its_own_etag(server):
-    tags = {a: request(server, "/static/js/big.js", headers={"Accept-Encoding": a})[1]["etag"]
-            for a in ("br", "gzip", "identity")}
+    tags = {
+        a: request(server, "/static/js/big.js", headers={"Accept-Encoding": a})[1]["etag"]
+        for a in ("br", "gzip", "identity")
+    }
     assert len(set(tags.values())) == 3
     for accept, tag in tags.items():
-        status, headers, _ = request(server, "/static/js/big.js", headers={"Accept-Encoding": accept,
-                                                                           "If-None-Match": tag})
+        status, headers, _ = request(
+            server, "/static/js/big.js", headers={"Accept-Encoding": accept, "If-None-Match": tag}
+        )
         assert status == 304 and headers["vary"] == "Accept-Encoding"
-    assert request(server, "/static/js/big.js", headers={"Accept-Encoding": "br",
-                                                         "If-None-Match": tags["gzip"]})[0] == 200
+    assert (
+        request(
+            server, "/static/js/big.js", headers={"Accept-Encoding": "br", "If-None-Match": tags["gzip"]}
+        )[0]
+        == 200
+    )
 
 
 def test_head_of_a_copy(server):
@@ -395,23 +498,31 @@ def test_a_copy_of_the_versioned_runtime_stays_immutable(server):
     assert body == FILES[path[1:]] and "content-encoding" not in headers
 
 
-@pytest.mark.parametrize("path, why", [("/static/css/app.css", "no copies: no Vary either"),
-                                       ("/static/css/stale.css", "the copy is older than the file"),
-                                       ("/static/js/main.js", "the copy's real path is outside the root")])
+@pytest.mark.parametrize(
+    "path, why",
+    [
+        ("/static/css/app.css", "no copies: no Vary either"),
+        ("/static/css/stale.css", "the copy is older than the file"),
+        ("/static/js/main.js", "the copy's real path is outside the root"),
+    ],
+)
 def test_the_file_itself_when_no_copy_may_be_sent(server, path, why):
     _, headers, body = request(server, path, headers={"Accept-Encoding": "br, gzip"})
     assert body == FILES[path[1:]] and "content-encoding" not in headers, why
     assert ("vary" in headers) == (path == "/static/css/stale.css"), why
 
 
-@pytest.mark.parametrize("path", ["/static/js/big.js.br", "/static/js/big.js.gz", "/static/js/big.js%2Ebr",
-                                  "/static/css/stale.css.gz"])
+@pytest.mark.parametrize(
+    "path",
+    ["/static/js/big.js.br", "/static/js/big.js.gz", "/static/js/big.js%2Ebr", "/static/css/stale.css.gz"],
+)
 def test_the_copies_are_not_part_of_the_site(server, path):
     assert request(server, path, headers={"Accept-Encoding": "br, gzip"})[0] == 404
     assert request(server, path)[0] == 404
 
 
 # ---------------------------------------------------------------- slow, idle and non-reading clients
+
 
 def test_a_client_that_never_finishes_its_headers_gets_408_and_is_dropped(root):
     with running(root, "--header-timeout", "0.5", "--idle-timeout", "5") as srv:
@@ -502,6 +613,7 @@ def test_a_client_that_stops_reading_is_dropped(root, tmp_path):
 
 # ---------------------------------------------------------------- the command line
 
+
 def test_command_line_prints_the_real_port_and_is_quiet(root):
     srv = Served(root)
     try:
@@ -512,16 +624,27 @@ def test_command_line_prints_the_real_port_and_is_quiet(root):
 
 
 def test_command_line_refuses_a_root_without_index(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "tools.serve", "--port", "0", "--root", str(tmp_path)],
-                            cwd=ROOT, capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        [sys.executable, "-m", "tools.serve", "--port", "0", "--root", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert result.returncode == 2 and "index.html" in result.stderr
 
 
-@pytest.mark.parametrize("flag", ["--workers=0", "--header-timeout=-1", "--idle-timeout=x",
-                                  "--write-timeout=0", "--port=70000"])
+@pytest.mark.parametrize(
+    "flag", ["--workers=0", "--header-timeout=-1", "--idle-timeout=x", "--write-timeout=0", "--port=70000"]
+)
 def test_command_line_refuses_bad_settings(root, flag):
-    result = subprocess.run([sys.executable, "-m", "tools.serve", "--port", "0", "--root", str(root), flag],
-                            cwd=ROOT, capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        [sys.executable, "-m", "tools.serve", "--port", "0", "--root", str(root), flag],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert result.returncode == 2 and flag.split("=")[0] in result.stderr
 
 
@@ -530,6 +653,11 @@ def test_command_line_says_when_the_port_is_taken(root):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = str(taken.getsockname()[1])
-        result = subprocess.run([sys.executable, "-m", "tools.serve", "--port", port, "--root", str(root)],
-                                cwd=ROOT, capture_output=True, text=True, timeout=30)
+        result = subprocess.run(
+            [sys.executable, "-m", "tools.serve", "--port", port, "--root", str(root)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
     assert result.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in result.stderr

@@ -1,19 +1,15 @@
-"""Serve the page for development (production is nginx; ``--help`` for the settings): only ``/``,
-``/index.html``, ``/sw.js`` and ``/static/...``, by GET or HEAD, each with SECURITY_HEADERS, cached
-as docs/deploy.md asks of nginx, and as a fresh ``.br``/``.gz`` copy when the client accepts one. One
-event loop holds the connections, so a slow client costs a socket, never a thread; slow, idle and
-non-reading clients are dropped. ``Serving on http://HOST:PORT/`` is the line tools/harness.py reads."""
+"""Serve the page for development (production is nginx; ``--help``): only ``/``, ``/index.html``, ``/sw.js``
+and ``/static/...``, by GET or HEAD, with SECURITY_HEADERS, cached as docs/deploy.md asks of nginx, as a
+fresh ``.br``/``.gz`` copy if accepted. One event loop holds the connections (a slow client costs a socket,
+never a thread); slow, idle and non-reading clients are dropped. tools/harness.py reads ``Serving on ...``."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import email.utils
 import os
 import re
 import socket
-import stat
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
 from pathlib import Path
@@ -25,27 +21,34 @@ from aiohttp import web
 from tools.cli import number, whole_number
 from tools.paths import ROOT
 
-MIME_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
-              ".mjs": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
-              ".json": "application/json", ".map": "application/json", ".wasm": "application/wasm",
-              ".zip": "application/zip", ".whl": "application/zip"}
+MIME_TYPES = {".html": "text/html", ".css": "text/css", ".js": "text/javascript", ".mjs": "text/javascript"}
+MIME_TYPES |= {".json": "application/json", ".map": "application/json", ".wasm": "application/wasm"}
+MIME_TYPES |= {".zip": "application/zip", ".whl": "application/zip"}  # .npz and the rest: octet-stream
 IMMUTABLE = "public, max-age=31536000, immutable"  # for static/pyodide/<tag>/ only; the rest is "no-cache"
 # Nothing leaves the browser: the page may only talk to this server; Pyodide compiles WebAssembly.
-CSP = ("default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self'; "
-       "img-src 'self' data:; style-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
-       "form-action 'none'; frame-ancestors 'none'")
-SECURITY_HEADERS = (("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "no-referrer"),
-                    ("Content-Security-Policy", CSP), ("Cross-Origin-Opener-Policy", "same-origin"),
-                    ("Cross-Origin-Resource-Policy", "same-origin"))
+CSP = (
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self'; "
+    "img-src 'self' data:; style-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),
+    ("Content-Security-Policy", CSP),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Cross-Origin-Resource-Policy", "same-origin"),
+)
 ENCODINGS = (("br", ".br"), ("gzip", ".gz"))  # pre-compressed copies, preferred first
-BACKLOG = 1024         # a burst of connections waits in the kernel's listen queue, not refused
-WORKERS = 8            # threads for disk work (resolve, stat, open); the event loop sends (sendfile)
+BACKLOG = 1024  # a burst of connections waits in the kernel's listen queue, not refused
+WORKERS = 8  # threads for disk work (resolve, stat, open); the event loop sends (sendfile)
 HEADER_TIMEOUT = 10.0  # seconds a client has to send its whole request headers
-IDLE_TIMEOUT = 15.0    # seconds an idle keep-alive connection is kept
-WRITE_TIMEOUT = 30.0   # seconds sent data may go unread (the kernel drops a client that stopped reading)
-TIMEOUT_ANSWER = "\r\n".join([  # as bytes: a connection dropped mid-headers has no request to answer
-    "HTTP/1.1 408 Request Timeout", "Connection: close", "Content-Length: 20", "Cache-Control: no-store",
-    *(f"{k}: {v}" for k, v in SECURITY_HEADERS), "", "408 Request Timeout\n"]).encode()
+IDLE_TIMEOUT = 15.0  # seconds an idle keep-alive connection is kept
+WRITE_TIMEOUT = 30.0  # seconds sent data may go unread (the kernel drops a client that stopped reading)
+TIMEOUT_ANSWER = (  # 408 as bytes: a connection dropped mid-headers has no request to answer with
+    "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 20\r\nCache-Control: no-store\r\n"
+    + "".join(f"{k}: {v}\r\n" for k, v in SECURITY_HEADERS)
+    + "\r\n408 Request Timeout\n"
+).encode()
 
 
 def accepted_encodings(header: str | None) -> list[str]:
@@ -62,14 +65,14 @@ def accepted_encodings(header: str | None) -> list[str]:
 
 def plain(status: int, **extra: str) -> web.Response:
     """A short text answer for errors and 405: never cached, with the security headers."""
-    return web.Response(status=status, text=f"{status} {HTTPStatus(status).phrase}\n",
-                        headers={"Cache-Control": "no-store", **extra, **dict(SECURITY_HEADERS)})
+    text, headers = f"{status} {HTTPStatus(status).phrase}\n", {"Cache-Control": "no-store", **extra}
+    return web.Response(status=status, text=text, headers={**headers, **dict(SECURITY_HEADERS)})
 
 
 def not_modified(request: web.BaseRequest, etag: str, mtime: float) -> bool:
     """Whether the client's copy is current: If-None-Match (weak match, ``*``) wins over If-Modified-Since."""
     if request.if_none_match is not None:
-        return any(tag.value in ("*", etag.strip('"')) for tag in request.if_none_match)
+        return any(tag.value in ("*", etag) for tag in request.if_none_match)
     return request.if_modified_since is not None and int(mtime) <= request.if_modified_since.timestamp()
 
 
@@ -79,13 +82,13 @@ class Connection(web.RequestHandler):
 
     def __init__(self, manager: Server, args: argparse.Namespace, **kwargs):
         super().__init__(manager, keepalive_timeout=args.header_timeout + args.idle_timeout + 1, **kwargs)
-        self.args, self.deadline, self.busy, self.begun = args, None, False, False
+        self.args, self.busy, self.begun = args, False, False
+        self.deadline = asyncio.get_running_loop().call_later(args.header_timeout, self.expire)  # to connect
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)  # a client that stops reading: the kernel gives up on it
-        transport.get_extra_info("socket").setsockopt(
-            socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, int(self.args.write_timeout * 1000))
-        self.arm(self.args.header_timeout)
+        sock = transport.get_extra_info("socket")
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, int(self.args.write_timeout * 1000))
 
     def data_received(self, data: bytes) -> None:
         if data and not self.begun and not self.busy:  # a request's first byte
@@ -94,19 +97,18 @@ class Connection(web.RequestHandler):
         super().data_received(data)
 
     def answering(self, busy: bool) -> None:
-        """No deadline while a request is answered; then the next has idle_timeout to begin, and
-        header_timeout from its first byte (which may have come already)."""
+        """No deadline while a request is answered; then idle_timeout, or header_timeout once begun."""
         self.busy, self.begun = busy, self.begun and not busy
         self.arm(None if busy else self.args.header_timeout if self.begun else self.args.idle_timeout)
 
     def arm(self, seconds: float | None) -> None:
         """Drop the connection ``seconds`` from now (None: never), replacing any earlier deadline."""
-        if self.deadline is not None:
-            self.deadline.cancel()
-        live = seconds is not None and self.transport is not None
-        self.deadline = asyncio.get_running_loop().call_later(seconds, self.expire) if live else None
+        self.deadline.cancel()
+        if seconds is not None and self.transport is not None:
+            self.deadline = asyncio.get_running_loop().call_later(seconds, self.expire)
 
     def expire(self) -> None:
+        """The deadline passed: answer 408 if a request had begun, and close."""
         if self.transport is not None and self.begun:
             self.transport.write(TIMEOUT_ANSWER)
         self.force_close()
@@ -135,21 +137,19 @@ class Server(web.Server):
         """The real path of ``file`` (symlinks resolved) if it is a regular file inside the real root."""
         try:
             real = os.path.realpath(file, strict=True)
-            return real if stat.S_ISREG(os.stat(real).st_mode) and real.startswith(self.allowed) else None
         except (OSError, ValueError):
             return None
+        return real if os.path.isfile(real) and real.startswith(self.allowed) else None
 
     def resolve(self, url_path: str) -> Path:
-        """The file a URL path names, checked after percent-decoding: no ``..``, ``.``, empty or dot
-        segment, ``\\``, NUL or ``.br``/``.gz`` name; index.html, sw.js, static/** only. Raises
-        FileNotFoundError (or ValueError: not UTF-8) for anything else: 404."""
+        """The file a URL path names, checked after percent-decoding (no ``..``, dot, empty, ``.br``/``.gz``
+        segment, ``\\`` or NUL; index.html, sw.js, static/** only); else FileNotFoundError or ValueError."""
         path = unquote(url_path, errors="strict")
         parts = ("/index.html" if path == "/" else path)[1:].split("/")
         page = parts in (["index.html"], ["sw.js"]) or (parts[0] == "static" and len(parts) > 1)
         file = self.root.joinpath(*parts)
-        if (not page or not path.startswith("/") or "\\" in path or "\x00" in path
-                or parts[-1].endswith((".br", ".gz")) or any(p == "" or p.startswith(".") for p in parts)
-                or not self.real(file)):
+        odd = not path.startswith("/") or "\\" in path or "\x00" in path or parts[-1].endswith((".br", ".gz"))
+        if not page or odd or any(p == "" or p.startswith(".") for p in parts) or not self.real(file):
             raise FileNotFoundError(url_path)
         return file
 
@@ -157,40 +157,37 @@ class Server(web.Server):
         """On a worker thread: (file, stat, Content-Encoding, vary, the open file to send), or None (404).
         A copy older than its file was made from an earlier version: stale, never sent."""
         try:
-            file, fresh, vary = self.resolve(url_path), {}, False
-            for encoding, suffix in ENCODINGS:
-                real = self.real(f"{file}{suffix}")
-                vary = vary or real is not None
-                if real is not None and os.stat(real).st_mtime_ns >= os.stat(file).st_mtime_ns:
-                    fresh[encoding] = real
+            file = self.resolve(url_path)
+            copies = {encoding: self.real(f"{file}{suffix}") for encoding, suffix in ENCODINGS}
+            mtime = os.stat(file).st_mtime_ns
+            fresh = {e: c for e, c in copies.items() if c and os.stat(c).st_mtime_ns >= mtime}
             encoding = next((e for e in accepted_encodings(accept) if e in fresh), None)
             f = open(fresh[encoding] if encoding else file, "rb")
         except (OSError, ValueError):  # not a page file, or gone meanwhile
             return None
-        return file, os.fstat(f.fileno()), encoding, vary, f
+        return file, os.fstat(f.fileno()), encoding, any(copies.values()), f
 
     async def respond(self, request: web.BaseRequest) -> tuple[web.StreamResponse, BinaryIO | None]:
         """The response, and the open file to send after its headers (None: nothing to send)."""
         if request.method not in ("GET", "HEAD"):
             return plain(405, Allow="GET, HEAD"), None
-        found = await asyncio.get_running_loop().run_in_executor(
-            None, self.load, request.raw_path.partition("?")[0], request.headers.get("Accept-Encoding"))
+        where, accept = request.raw_path.partition("?")[0], request.headers.get("Accept-Encoding")
+        found = await asyncio.get_running_loop().run_in_executor(None, self.load, where, accept)
         if found is None:
             return plain(404), None
         file, st, encoding, vary, body = found
-        parts, etag = file.relative_to(self.root).parts, f'"{st.st_mtime_ns:x}-{st.st_size:x}"'  # of what is sent
-        versioned = parts[:2] == ("static", "pyodide") and len(parts) > 3  # static/pyodide/<tag>/...
-        headers = {"Cache-Control": IMMUTABLE if versioned else "no-cache", "ETag": etag,
-                   "Last-Modified": email.utils.formatdate(st.st_mtime, usegmt=True),
-                   **({"Vary": "Accept-Encoding"} if vary else {}), **dict(SECURITY_HEADERS)}
+        parts, etag = file.relative_to(self.root).parts, f"{st.st_mtime_ns:x}-{st.st_size:x}"
+        cache = IMMUTABLE if parts[:2] == ("static", "pyodide") and len(parts) > 3 else "no-cache"
+        response = web.StreamResponse(headers={"Cache-Control": cache, **dict(SECURITY_HEADERS)})
+        response.etag, response.last_modified, response.content_length = etag, st.st_mtime, st.st_size
+        response.headers.update({"Vary": "Accept-Encoding"} if vary else {})
         if not_modified(request, etag, st.st_mtime):
-            body.close()
-            return web.Response(status=304, headers=headers), None
-        headers["Content-Type"] = MIME_TYPES.get(file.suffix.lower(), "application/octet-stream")
-        headers.update({"Content-Encoding": encoding} if encoding else {})
-        response = web.StreamResponse(headers=headers)
-        response.content_length = st.st_size
-        if request.method == "HEAD" or not st.st_size:
+            response.set_status(304)
+        else:
+            mime = MIME_TYPES.get(file.suffix.lower(), "application/octet-stream")
+            response.headers["Content-Type"] = f"{mime}; charset=utf-8" if mime.startswith("text/") else mime
+            response.headers.update({"Content-Encoding": encoding} if encoding else {})
+        if response.status == 304 or request.method == "HEAD" or not st.st_size:
             body = body.close()  # None: nothing to send
         return response, body
 
@@ -222,16 +219,18 @@ async def serve(args: argparse.Namespace) -> None:
     await listener.serve_forever()
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m tools.serve", description="Serve the draw-a-digit page.")
     seconds = number(0, low_open=True)
     for flag, kind, default, what in (
-            ("--host", str, "127.0.0.1", "address to listen on"), ("--root", Path, ROOT, "web root"),
-            ("--port", whole_number(0, 65535), 8000, "port, 0 for any free one"),
-            ("--workers", whole_number(at_least=1), WORKERS, "threads for disk work"),
-            ("--header-timeout", seconds, HEADER_TIMEOUT, "seconds a request's headers may take to arrive"),
-            ("--idle-timeout", seconds, IDLE_TIMEOUT, "seconds an idle keep-alive connection is kept"),
-            ("--write-timeout", seconds, WRITE_TIMEOUT, "seconds a client may leave sent data unread")):
+        ("--host", str, "127.0.0.1", "address to listen on"),
+        ("--root", Path, ROOT, "web root"),
+        ("--port", whole_number(0, 65535), 8000, "port, 0 for any free one"),
+        ("--workers", whole_number(at_least=1), WORKERS, "threads for disk work"),
+        ("--header-timeout", seconds, HEADER_TIMEOUT, "seconds a request's headers may take to arrive"),
+        ("--idle-timeout", seconds, IDLE_TIMEOUT, "seconds an idle keep-alive connection is kept"),
+        ("--write-timeout", seconds, WRITE_TIMEOUT, "seconds a client may leave sent data unread"),
+    ):
         parser.add_argument(flag, type=kind, default=default, help=f"{what} (default {default})")
     args = parser.parse_args(argv)
     if not (args.root / "index.html").is_file():
@@ -242,8 +241,7 @@ def main(argv: list[str] | None = None) -> int:
         pass
     except OSError as e:
         parser.exit(2, f"serve: error: cannot listen on {args.host}:{args.port}: {e.strerror or e}\n")
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
