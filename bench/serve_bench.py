@@ -1,31 +1,17 @@
-"""Load on the static server: a crowd fetching the page, a crowd fetching the runtime, and slow clients.
+"""Load on the development server (tools/serve.py): page loads, runtime downloads, stalled clients.
 
-    .venv/bin/python -m bench.serve_bench            # 500 page clients, 100 runtime clients, 300 slow clients
+    .venv/bin/python -m bench.serve_bench            # 500 page clients, 100 runtime clients, 300 stalled
     .venv/bin/python -m bench.serve_bench --quick    # 50 / 10 / 30 and a 1 s header timeout: a smoke test
 
-``python -m tools.serve --port 0`` runs in a subprocess (as for the page benchmark) over the
-repository, or, when the repository has no Pyodide runtime, over a temporary web root with a page,
-a few small files and an 8 MB ``pyodide.asm.wasm``. Clients are asyncio connections in this process,
-to 127.0.0.1 only. Every loop is bounded: each client makes a fixed number of requests, each request
-has a timeout, each phase a deadline.
-
-page     N clients at once, each loading the page ``--loads`` times: one connection per load
-         (keep-alive), ``/`` then a few small static files, one after the other.
-runtime  M clients at once, each fetching the runtime's ``pyodide.asm.wasm`` once: the one
-         ``static/pyodide/runtime.mjs`` points at (10 MB; with ``br``, its 2-3 MB ``.br`` copy).
-slow     S connections each send half a request header and stall; meanwhile K page clients load the
-         page once. The stalled ones must not hold the others up, must be dropped by the server
-         after its header timeout (with 408), and the server's thread count must stay bounded.
-
-A request fails unless it gets a 200 whose body is as long as its Content-Length (and, when
-not compressed, as the file); a failed request (or connection) ends its page load, so "ok" can
-fall short of "planned" by more than the failures. Latency is from sending the request to the last byte of the body;
-a page load is from connecting to the last byte of its last file. The server's threads are read
-from /proc every 50 ms. Exits 1 if any request failed, a stalled client was not dropped in time,
-or the server ever had more threads than its event loop and workers.
-
-Accept-Encoding is a browser's (``gzip, deflate, br``), so where set-up wrote ``.br`` copies they
-are what is sent; ``--accept-encoding identity`` measures the files themselves.
+``python -m tools.serve --port 0`` runs in a subprocess over the repository (or, without a runtime there
+or with ``--temp-root``, over a temporary root with the page's files and an 8 MB runtime file); the
+clients are asyncio connections in this process. page: N clients at once, each loading the page
+``--loads`` times on a keep-alive connection. runtime: M clients at once fetching ``pyodide.asm.wasm``
+(its ``.br`` copy with a browser's Accept-Encoding). slow: S connections send half a header and stall
+while K clients load the page; each stalled one must get 408 and be dropped after the header timeout.
+A request fails unless it gets a 200 with its whole body. The server's threads and file descriptors
+are read from /proc every 50 ms. Exits 1 if a request failed, a stalled client was not dropped in
+time, or the server had more threads than its event loop and disk workers.
 """
 
 from __future__ import annotations
@@ -40,445 +26,338 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
-from bench.common import format_table, machine_info, write_json
+from bench.common import format_table, write_json
 from tools import serve
+from tools.cli import number, whole_number
 from tools.harness import stop_process
-from tools.paths import ROOT
+from tools.paths import BENCH_RESULTS, ROOT
 
-DEFAULT_JSON = ROOT / "bench" / "results" / "serve_bench.json"
+DEFAULT_JSON = BENCH_RESULTS / "serve_bench.json"
 HOST = "127.0.0.1"
 PAGE_FILES = ("static/js/main.js", "static/css/app.css", "static/js/pad.js", "static/js/ui.js")
 RUNTIME = "pyodide.asm.wasm"
 BIG_BYTES = 8 << 20
-REQUEST_TIMEOUT = 60.0   # seconds for one request (the runtime ones included)
-PHASE_TIMEOUT = 300.0    # seconds for a whole phase
+REQUEST_TIMEOUT = 60.0  # seconds for one request (a runtime download included)
+PHASE_TIMEOUT = 300.0  # seconds for a whole phase
+PHASES = ("page", "runtime", "slow")
 
 
-# ----------------------------------------------------------------------------- the web root
-
-def find_runtime(root: Path) -> Optional[Path]:
-    """The page's pyodide.asm.wasm: in the version folder static/pyodide/runtime.mjs points at, else
-    static/pyodide/pyodide.asm.wasm (the runtime before it moved), else in any folder of static/pyodide/."""
+def find_runtime(root: Path) -> Path | None:
+    """The pyodide.asm.wasm of the folder static/pyodide/runtime.mjs points at, else any in static/pyodide."""
     pyodide = root / "static" / "pyodide"
-    try:
-        m = re.search(r'from "\./([^/"]+)/', (pyodide / "runtime.mjs").read_text())
-    except OSError:
-        m = None
-    candidates = [pyodide / m.group(1) / RUNTIME] if m else []
-    candidates += [pyodide / RUNTIME, *sorted(pyodide.glob(f"*/{RUNTIME}"))]
+    pointer = (pyodide / "runtime.mjs").read_text() if (pyodide / "runtime.mjs").is_file() else ""
+    m = re.search(r'from "\./([^/"]+)/', pointer)
+    candidates = ([pyodide / m.group(1) / RUNTIME] if m else []) + sorted(pyodide.glob(f"*/{RUNTIME}"))
     return next((c for c in candidates if c.is_file()), None)
 
 
 def temp_web_root(parent: Path) -> Path:
-    """A page, its small files (the repository's when there) and an 8 MB runtime-sized file."""
+    """index.html and the page's files (the repository's) and an 8 MB random runtime file."""
     root = parent / "web"
-    (root / "static" / "pyodide" / "bench").mkdir(parents=True)
-    src = ROOT / "index.html"
-    (root / "index.html").write_bytes(src.read_bytes() if src.is_file() else b"<!doctype html>" + b" " * 5000)
-    for name in PAGE_FILES:
+    for name in ("index.html", *PAGE_FILES):
         (root / name).parent.mkdir(parents=True, exist_ok=True)
-        src = ROOT / name
-        (root / name).write_bytes(src.read_bytes() if src.is_file() else b"/* x */" * 800)
+        (root / name).write_bytes((ROOT / name).read_bytes() if (ROOT / name).is_file() else b"/* x */" * 800)
+    (root / "static" / "pyodide" / "bench").mkdir(parents=True)
     (root / "static" / "pyodide" / "bench" / RUNTIME).write_bytes(os.urandom(BIG_BYTES))
     return root
 
 
-def url_path(root: Path, file: Path) -> str:
-    return "/" + file.relative_to(root).as_posix()
-
-
-# ----------------------------------------------------------------------------- the server
-
 class ServerProcess:
-    """``python -m tools.serve --port 0`` in a subprocess (like tools.harness.Server, with flags)."""
+    """``python -m tools.serve --port 0`` in a subprocess, and what /proc says of it."""
 
     def __init__(self, root: Path, *flags: str):
-        self.proc = subprocess.Popen([sys.executable, "-m", "tools.serve", "--port", "0", "--root", str(root), *flags],
-                                     cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline()
-        m = re.match(r"Serving on http://127\.0\.0\.1:(\d+)/$", line.strip())
+        command = [sys.executable, "-m", "tools.serve", "--port", "0", "--root", str(root), *flags]
+        self.proc = subprocess.Popen(
+            command, cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        m = re.fullmatch(r"Serving on http://127\.0\.0\.1:(\d+)/\n", self.proc.stdout.readline())
         if not m:
-            self.stop()
-            raise RuntimeError(f"tools.serve did not start: {line!r} {self.proc.stderr.read()!r}")
+            raise RuntimeError(f"tools.serve did not start: {self.stop()!r}")
         self.port = int(m.group(1))
 
-    def threads(self) -> Optional[int]:
-        try:
-            status = Path(f"/proc/{self.proc.pid}/status").read_text()
-        except OSError:
-            return None
-        m = re.search(r"^Threads:\s+(\d+)", status, re.M)
-        return int(m.group(1)) if m else None
+    def threads(self) -> int:
+        status = Path(f"/proc/{self.proc.pid}/status").read_text()
+        return int(re.search(r"^Threads:\s+(\d+)", status, re.M)[1])
+
+    def fds(self) -> int:
+        return len(os.listdir(f"/proc/{self.proc.pid}/fd"))
 
     def stop(self) -> str:
+        """Stop it; what it wrote to stderr."""
         stop_process(self.proc)
         return self.proc.stderr.read()
 
 
-class ThreadWatch:
-    """The server's thread count every 50 ms while a phase runs: the peak."""
+class Watch:
+    """The server's peak thread and descriptor counts, sampled every 50 ms while a phase runs."""
 
     def __init__(self, server: ServerProcess):
-        self.server, self.peak, self._task = server, 0, None
+        self.server, self.threads, self.fds = server, server.threads(), server.fds()
 
-    async def _run(self) -> None:
+    async def _sample(self) -> None:
         while True:
-            self.peak = max(self.peak, self.server.threads() or 0)
+            self.threads = max(self.threads, self.server.threads())
+            self.fds = max(self.fds, self.server.fds())
             await asyncio.sleep(0.05)
 
-    def __enter__(self) -> "ThreadWatch":
-        self.peak = self.server.threads() or 0
-        self._task = asyncio.get_running_loop().create_task(self._run())
+    async def __aenter__(self) -> Watch:
+        self.task = asyncio.create_task(self._sample())
         return self
 
-    def __exit__(self, *exc) -> None:
-        self._task.cancel()
+    async def __aexit__(self, *exc) -> None:
+        self.task.cancel()
 
-
-# ----------------------------------------------------------------------------- the clients
 
 @dataclass
 class Tally:
-    """What one phase's requests gave."""
+    """What one phase's requests gave: seconds per request and per page load, failures by kind."""
 
-    latencies: list[float] = field(default_factory=list)   # seconds, successful requests
-    loads: list[float] = field(default_factory=list)       # seconds, complete page loads
-    errors: dict[str, int] = field(default_factory=dict)   # kind -> failed requests (timeouts included)
-    planned: int = 0                                       # requests the clients meant to make
-    encodings: dict[str, int] = field(default_factory=dict)
+    latencies: list[float] = field(default_factory=list)
+    loads: list[float] = field(default_factory=list)
+    errors: dict[str, int] = field(default_factory=dict)
+    planned: int = 0
     bytes: int = 0
 
-    def error(self, kind: str) -> None:
-        self.errors[kind] = self.errors.get(kind, 0) + 1
 
-    @property
-    def failed(self) -> int:
-        return sum(self.errors.values())
-
-    @property
-    def timeouts(self) -> int:
-        return self.errors.get("timeout", 0)
-
-
-async def fetch(reader, writer, path: str, accept: str, expected: dict[str, int]) -> tuple[int, Optional[str]]:
-    """GET path on an open keep-alive connection -> (body bytes, Content-Encoding); raises on anything wrong."""
-    writer.write(f"GET {path} HTTP/1.1\r\nHost: {HOST}\r\nAccept-Encoding: {accept}\r\n"
-                 f"User-Agent: serve-bench\r\n\r\n".encode())
-    await writer.drain()
+async def fetch(reader, writer, path: str, accept: str, sizes: dict[str, int]) -> int:
+    """GET ``path`` on an open connection -> body bytes (read and dropped); raises on anything wrong."""
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: {HOST}\r\nAccept-Encoding: {accept}\r\n\r\n".encode())
     head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
-    status = int(head[0].split()[1])
     headers = {k.strip().lower(): v.strip() for k, v in (h.split(":", 1) for h in head[1:] if ":" in h)}
-    length = int(headers["content-length"])
-    got = 0
-    while got < length:
+    length, got = int(headers["content-length"]), 0
+    while got < length:  # a hundred runtime downloads need not sit in memory
         chunk = await reader.read(min(length - got, 1 << 20))
         if not chunk:
             raise ConnectionError("closed mid-body")
         got += len(chunk)
-    if status != 200:
-        raise ValueError(f"status {status}")
-    encoding = headers.get("content-encoding")
-    if encoding is None and got != expected[path]:
-        raise ValueError("wrong length")
-    return got, encoding
+    if head[0].split()[1] != "200" or ("content-encoding" not in headers and length != sizes[path]):
+        raise ValueError(f"{head[0]!r}, {length} bytes")
+    return length
 
 
-def error_kind(e: BaseException) -> str:
-    if isinstance(e, (asyncio.TimeoutError, TimeoutError)):
-        return "timeout"
-    if isinstance(e, ConnectionRefusedError):
-        return "refused"
-    if isinstance(e, (ConnectionResetError, BrokenPipeError)):
-        return "reset"
-    if isinstance(e, (ConnectionError, asyncio.IncompleteReadError)):
-        return "closed"
-    if isinstance(e, ValueError):
-        return str(e).split()[0] if str(e) else "bad answer"
-    return type(e).__name__
-
-
-async def client(port: int, paths: list[str], loads: int, accept: str, expected: dict[str, int],
-                 tally: Tally, start: asyncio.Event) -> None:
+async def client(port: int, paths: list[str], loads: int, accept: str, sizes: dict, tally: Tally) -> None:
     """``loads`` times: connect, GET each path in turn on that connection, close."""
-    await start.wait()
     for _ in range(loads):
         tally.planned += len(paths)
-        t_load = time.perf_counter()
-        writer = None
+        t_load, writer = time.perf_counter(), None
         try:
-            reader, writer = await asyncio.wait_for(asyncio.open_connection(HOST, port, limit=1 << 20),
-                                                    REQUEST_TIMEOUT)
+            opening = asyncio.open_connection(HOST, port, limit=1 << 20)
+            reader, writer = await asyncio.wait_for(opening, REQUEST_TIMEOUT)
             for path in paths:
                 t = time.perf_counter()
-                n, encoding = await asyncio.wait_for(fetch(reader, writer, path, accept, expected), REQUEST_TIMEOUT)
+                n = await asyncio.wait_for(fetch(reader, writer, path, accept, sizes), REQUEST_TIMEOUT)
+                tally.bytes += n  # after the await: += across it would lose other clients' bytes
                 tally.latencies.append(time.perf_counter() - t)
-                tally.bytes += n
-                tally.encodings[encoding or "identity"] = tally.encodings.get(encoding or "identity", 0) + 1
             tally.loads.append(time.perf_counter() - t_load)
         except Exception as e:  # noqa: BLE001 -- every failure is counted, by kind
-            tally.error(error_kind(e))
+            kind = "timeout" if isinstance(e, TimeoutError) else type(e).__name__
+            tally.errors[kind] = tally.errors.get(kind, 0) + 1
         finally:
             if writer is not None:
                 writer.close()
-                try:
-                    await writer.wait_closed()
-                except Exception:  # noqa: BLE001
-                    pass
 
 
-async def crowd(port: int, clients: int, paths: list[str], loads: int, accept: str,
-                expected: dict[str, int]) -> tuple[Tally, float]:
-    """``clients`` clients started at the same instant -> (tally, wall seconds)."""
-    tally, start = Tally(), asyncio.Event()
-    tasks = [asyncio.create_task(client(port, paths, loads, accept, expected, tally, start)) for _ in range(clients)]
-    await asyncio.sleep(0)
-    t = time.perf_counter()
-    start.set()
-    done, pending = await asyncio.wait(tasks, timeout=PHASE_TIMEOUT)
-    for task in pending:  # past the phase's deadline: counted, then stopped
+async def crowd(
+    port: int, clients: int, paths: list[str], loads: int, args, sizes: dict
+) -> tuple[Tally, float]:
+    """``clients`` clients started together -> (tally, wall seconds); past PHASE_TIMEOUT: timeouts."""
+    tally, t = Tally(), time.perf_counter()
+    tasks = [client(port, paths, loads, args.accept_encoding, sizes, tally) for _ in range(clients)]
+    _, pending = await asyncio.wait([asyncio.create_task(c) for c in tasks], timeout=PHASE_TIMEOUT)
+    for task in pending:
         task.cancel()
-        tally.error("timeout")
-    await asyncio.gather(*pending, return_exceptions=True)
+    tally.errors.update({"timeout": tally.errors.get("timeout", 0) + len(pending)} if pending else {})
     return tally, time.perf_counter() - t
 
 
-async def stalled_client(port: int, opened: list, waited: float) -> dict[str, Any]:
-    """Connect, send half a request header, stall; -> when (and how) the server let go."""
-    t = time.perf_counter()
+async def stalled_client(port: int, wait: float) -> dict[str, Any]:
+    """Connect, send half a request header, stall -> whether, when and how the server let go."""
+    t, outcome = time.perf_counter(), {"dropped": False, "status_408": False}
     try:
         reader, writer = await asyncio.wait_for(asyncio.open_connection(HOST, port), REQUEST_TIMEOUT)
-    except Exception as e:  # noqa: BLE001
-        return {"connected": False, "error": error_kind(e)}
-    writer.write(f"GET / HTTP/1.1\r\nHost: {HOST}\r\nUser-Agent: slow-".encode())
-    opened.append(writer)
-    try:
-        data = await asyncio.wait_for(reader.read(), waited)  # to EOF: the server closed
-        return {"connected": True, "dropped": True, "after": time.perf_counter() - t,
-                "status_408": data.startswith(b"HTTP/1.1 408 ")}
-    except (asyncio.TimeoutError, TimeoutError):
-        return {"connected": True, "dropped": False}
     except OSError:
-        return {"connected": True, "dropped": True, "after": time.perf_counter() - t, "status_408": False}
+        return {**outcome, "after": 0.0}  # never connected: counted as not dropped
+    writer.write(f"GET / HTTP/1.1\r\nHost: {HOST}\r\nUser-Agent: slow-".encode())
+    try:
+        data = await asyncio.wait_for(reader.read(), wait)  # to EOF: the server closed
+        outcome = {"dropped": True, "status_408": data.startswith(b"HTTP/1.1 408 ")}
+    except TimeoutError:
+        pass
+    except OSError:  # reset
+        outcome["dropped"] = True
     finally:
         writer.close()
+    return {**outcome, "after": time.perf_counter() - t}
 
 
-# ----------------------------------------------------------------------------- figures
-
-def percentile(values: list[float], q: float) -> Optional[float]:
-    if not values:
-        return None
+def percentile(values: list[float], q: float) -> float | None:
+    """The ``q``-th percentile by nearest rank; None for no values."""
     s = sorted(values)
-    return s[min(len(s) - 1, max(0, round(q / 100 * (len(s) - 1))))]
+    return s[min(len(s) - 1, max(0, round(q / 100 * (len(s) - 1))))] if s else None
 
 
-def summary(tally: Tally, wall: float, clients: int, threads_peak: int) -> dict[str, Any]:
-    ms = lambda x: None if x is None else round(x * 1000, 2)  # noqa: E731
+def summary(tally: Tally, wall: float, clients: int, watch: Watch) -> dict[str, Any]:
+    """One phase's figures, times in ms."""
+    ms = {f"p{q}_ms": percentile(tally.latencies, q) for q in (50, 95)}
+    ms |= {"max_ms": max(tally.latencies, default=None), "load_p50_ms": percentile(tally.loads, 50)}
+    ok, failed = len(tally.latencies), sum(tally.errors.values())
+    counts = {"clients": clients, "requests_planned": tally.planned, "requests_ok": ok, "failed": failed}
+    counts |= {"timeouts": tally.errors.get("timeout", 0), "errors": tally.errors}
+    rates = {
+        "mb_per_s": round(tally.bytes / 1e6 / wall, 1),
+        "mb_each": round(tally.bytes / 1e6 / max(ok, 1), 2),
+    }
+    server = {"server_threads_peak": watch.threads, "server_fds_peak": watch.fds}
+    return {**counts, **{k: v and round(v * 1000, 2) for k, v in ms.items()}, **rates, **server}
+
+
+async def measured(
+    server: ServerProcess, clients: int, paths: list[str], loads: int, args, sizes: dict
+) -> dict:
+    """One crowd with the server watched: its summary."""
+    async with Watch(server) as watch:
+        tally, wall = await crowd(server.port, clients, paths, loads, args, sizes)
+    return summary(tally, wall, clients, watch)
+
+
+async def slow_phase(server: ServerProcess, args, page: list[str], sizes: dict) -> dict[str, Any]:
+    """Stall ``--slow-clients`` connections, load the page beside them, then see each stalled one dropped."""
+    async with Watch(server) as watch:
+        stalling = [stalled_client(server.port, args.header_timeout + 10) for _ in range(args.slow_clients)]
+        stalled = [asyncio.create_task(s) for s in stalling]
+        await asyncio.sleep(0.3)
+        threads, fds, t = server.threads(), server.fds(), time.perf_counter()
+        tally, wall = await crowd(server.port, args.normal_clients, page, 1, args, sizes)
+        normal_done, outcomes = time.perf_counter() - t, await asyncio.gather(*stalled)
+        await asyncio.sleep(0.3)
+    dropped = [o for o in outcomes if o["dropped"]]
     return {
-        "clients": clients, "requests_planned": tally.planned, "requests_ok": len(tally.latencies),
-        "failed": tally.failed, "not_sent": tally.planned - len(tally.latencies) - tally.failed,
-        "timeouts": tally.timeouts, "errors": tally.errors, "encodings": tally.encodings,
-        "p50_ms": ms(percentile(tally.latencies, 50)), "p95_ms": ms(percentile(tally.latencies, 95)),
-        "max_ms": ms(max(tally.latencies, default=None)),
-        "load_p50_ms": ms(percentile(tally.loads, 50)), "load_p95_ms": ms(percentile(tally.loads, 95)),
-        "wall_s": round(wall, 2), "mb": round(tally.bytes / 1e6, 1),
-        "mb_per_s": round(tally.bytes / 1e6 / wall, 1) if wall else None,
-        "server_threads_peak": threads_peak,
+        **summary(tally, wall, args.normal_clients, watch),
+        "stalled": args.slow_clients,
+        "stalled_dropped": len(dropped),
+        "stalled_408": sum(o["status_408"] for o in dropped),
+        "dropped_after_max_s": round(max((o["after"] for o in dropped), default=0), 2),
+        "normal_done_after_s": round(normal_done, 2),
+        "server_threads_with_stalled": threads,
+        "server_fds_with_stalled": fds,
+        "server_fds_after": server.fds(),
     }
 
 
-def cell(x: Any, suffix: str = "") -> str:
-    return "-" if x is None else f"{x}{suffix}"
-
-
-# ----------------------------------------------------------------------------- the run
-
 async def run(args) -> dict[str, Any]:
+    """Start the server, warm it up, run the three phases; the results (and the server's stderr)."""
     with tempfile.TemporaryDirectory(prefix="serve-bench-") as tmp:
-        big = None if args.temp_root else find_runtime(ROOT)
-        root = ROOT if big is not None and (ROOT / "index.html").is_file() else temp_web_root(Path(tmp))
-        big = find_runtime(root)
+        root = ROOT if not args.temp_root and find_runtime(ROOT) else temp_web_root(Path(tmp))
+        runtime = "/" + find_runtime(root).relative_to(root).as_posix()
         page = ["/", *(f"/{name}" for name in PAGE_FILES if (root / name).is_file())]
-        files = {"/": root / "index.html", **{p: root / p[1:] for p in page[1:]}, url_path(root, big): big}
-        expected = {p: f.stat().st_size for p, f in files.items()}
-        flags = [] if args.header_timeout is None else ["--header-timeout", str(args.header_timeout)]
-        header_timeout = args.header_timeout or serve.HEADER_TIMEOUT
-        server = ServerProcess(root, *flags)
-        result: dict[str, Any] = {
-            "root": "repository" if root == ROOT else
-                    "temporary" + (" (--temp-root)" if args.temp_root else " (no runtime in the repository)"),
-            "page_paths": page, "runtime_path": url_path(root, big), "runtime_bytes": expected[url_path(root, big)],
-            "accept_encoding": args.accept_encoding, "workers": serve.WORKERS, "header_timeout_s": header_timeout,
-        }
+        sizes = {p: (root / (p[1:] or "index.html")).stat().st_size for p in [*page, runtime]}
+        result = {"root": "repository" if root == ROOT else "temporary", "page_paths": page}
+        result |= {"runtime_path": runtime, "runtime_bytes": sizes[runtime], "workers": serve.WORKERS}
+        server = ServerProcess(root, "--header-timeout", str(args.header_timeout))
         try:
-            # Warm up (the page cache, the worker threads), then the idle thread count.
-            await crowd(server.port, 4, page, 1, args.accept_encoding, expected)
-            result["server_threads_idle"] = server.threads()
-
-            with ThreadWatch(server) as watch:
-                tally, wall = await crowd(server.port, args.page_clients, page, args.loads, args.accept_encoding,
-                                          expected)
-            result["page"] = summary(tally, wall, args.page_clients, watch.peak)
-
-            with ThreadWatch(server) as watch:
-                tally, wall = await crowd(server.port, args.runtime_clients, [url_path(root, big)], 1,
-                                          args.accept_encoding, expected)
-            result["runtime"] = summary(tally, wall, args.runtime_clients, watch.peak)
-
-            with ThreadWatch(server) as watch:
-                opened: list = []
-                waited = header_timeout + 10
-                stalled = [asyncio.create_task(stalled_client(server.port, opened, waited))
-                           for _ in range(args.slow_clients)]
-                t = time.perf_counter()
-                while len(opened) < args.slow_clients and time.perf_counter() - t < 30 and \
-                        not all(s.done() for s in stalled):
-                    await asyncio.sleep(0.02)
-                await asyncio.sleep(0.2)
-                threads_with_stalled = server.threads()
-                tally, wall = await crowd(server.port, args.normal_clients, page, 1, args.accept_encoding, expected)
-                normal_done_s = time.perf_counter() - t
-                outcomes = await asyncio.gather(*stalled)
-            dropped = [o for o in outcomes if o.get("dropped")]
-            slow = summary(tally, wall, args.normal_clients, watch.peak)
-            slow.update({
-                "stalled": args.slow_clients,
-                "stalled_connected": sum(1 for o in outcomes if o.get("connected")),
-                "stalled_dropped": len(dropped),
-                "stalled_408": sum(1 for o in dropped if o.get("status_408")),
-                "dropped_after_p50_s": round(percentile([o["after"] for o in dropped], 50) or 0, 2) if dropped else None,
-                "dropped_after_max_s": round(max(o["after"] for o in dropped), 2) if dropped else None,
-                "normal_done_after_s": round(normal_done_s, 2),
-                "server_threads_with_stalled": threads_with_stalled,
-            })
-            result["slow"] = slow
+            await crowd(server.port, 4, page, 1, args, sizes)  # warm up
+            await asyncio.sleep(0.5)  # the warm-up's connections closed on both sides
+            result.update(server_threads_idle=server.threads(), server_fds_idle=server.fds())
+            result["page"] = await measured(server, args.page_clients, page, args.loads, args, sizes)
+            result["runtime"] = await measured(server, args.runtime_clients, [runtime], 1, args, sizes)
+            result["slow"] = await slow_phase(server, args, page, sizes)
         finally:
-            stderr = server.stop()
-        result["server_stderr"] = stderr
-        return result
+            result["server_stderr"] = server.stop()
+        return {**result, "header_timeout_s": args.header_timeout}
 
 
-def verdict(result: dict[str, Any], args) -> list[str]:
+def verdict(result: dict[str, Any]) -> list[str]:
     """What went wrong, in words (empty: all good)."""
-    bad = []
-    for phase in ("page", "runtime", "slow"):
-        r = result[phase]
+    bad, bound = [], result["workers"] + 1  # the event loop and the disk workers
+    for p, r in ((p, result[p]) for p in PHASES):
         if r["failed"] or r["requests_ok"] != r["requests_planned"]:
-            bad.append(f"{phase}: {r['failed']} requests failed {r['errors']}, "
-                       f"{r['requests_ok']} of {r['requests_planned']} done")
+            done = f"{r['requests_ok']} of {r['requests_planned']} done"
+            bad.append(f"{p}: {r['failed']} requests failed {r['errors']}, {done}")
+        if r["server_threads_peak"] > bound:
+            bad.append(f"{p}: the server had {r['server_threads_peak']} threads (bound {bound})")
     slow = result["slow"]
-    if slow["stalled_connected"] != slow["stalled"]:
-        bad.append(f"slow: only {slow['stalled_connected']} of {slow['stalled']} stalled clients could connect")
-    if slow["stalled_dropped"] != slow["stalled_connected"]:
-        bad.append(f"slow: {slow['stalled_connected'] - slow['stalled_dropped']} stalled clients were never dropped")
-    elif slow["dropped_after_max_s"] is not None and slow["dropped_after_max_s"] > result["header_timeout_s"] + 5:
+    if slow["stalled_dropped"] != slow["stalled"]:
+        bad.append(f"slow: {slow['stalled'] - slow['stalled_dropped']} stalled clients were never dropped")
+    elif slow["dropped_after_max_s"] > result["header_timeout_s"] + 5:
         bad.append(f"slow: a stalled client was dropped only after {slow['dropped_after_max_s']} s")
-    bound = result["workers"] + 1  # the event loop and the workers
-    for phase in ("page", "runtime", "slow"):
-        if result[phase]["server_threads_peak"] > bound:
-            bad.append(f"{phase}: the server had {result[phase]['server_threads_peak']} threads (bound {bound})")
     if result["server_stderr"].strip():
         bad.append("the server wrote to stderr: " + result["server_stderr"].strip().splitlines()[-1])
     return bad
 
 
 def tables(result: dict[str, Any]) -> str:
-    head = ["phase", "clients", "requests ok / planned", "failed", "of which timeouts", "p50", "p95", "max", "page load p50 / p95",
-            "MB/s", "server threads (peak)"]
+    """The phases side by side, then what became of the stalled clients."""
+    r, s = result, result["slow"]
+    runtime = f"runtime ({r['runtime_bytes'] / 1e6:.1f} MB, {r['runtime']['mb_each']} MB sent)"
+    names = [f"page ({len(r['page_paths'])} files a load)", runtime, f"page, beside {s['stalled']} stalled"]
+    head = ["phase", "clients", "ok / planned", "failed", "p50 ms", "p95 ms", "max ms", "load p50 ms", "MB/s"]
+    head += ["server threads (peak)", "fds (peak)"]
+    keys = ["p50_ms", "p95_ms", "max_ms", "load_p50_ms", "mb_per_s", "server_threads_peak", "server_fds_peak"]
     rows = []
-    names = {"page": f"page ({len(result['page_paths'])} files a load)",
-             "runtime": f"runtime ({result['runtime_bytes'] / 1e6:.1f} MB"
-                        + (f", {'/'.join(result['runtime']['encodings'])} "
-                           f"{result['runtime']['mb'] / result['runtime']['requests_ok']:.1f} MB sent)"
-                           if result["runtime"]["requests_ok"] else ")"),
-             "slow": f"page, beside {result['slow']['stalled']} stalled"}
-    for phase in ("page", "runtime", "slow"):
-        r = result[phase]
-        load = "-" if phase == "runtime" else f"{cell(r['load_p50_ms'], ' ms')} / {cell(r['load_p95_ms'], ' ms')}"
-        rows.append([names[phase], r["clients"], f"{r['requests_ok']} / {r['requests_planned']}", r["failed"],
-                     r["timeouts"],
-                     cell(r["p50_ms"], " ms"), cell(r["p95_ms"], " ms"), cell(r["max_ms"], " ms"), load,
-                     cell(r["mb_per_s"]), r["server_threads_peak"]])
-    s = result["slow"]
-    slow_rows = [
-        ["stalled connections (half a header, then nothing)", s["stalled"]],
-        ["  connected", s["stalled_connected"]],
-        ["  dropped by the server", s["stalled_dropped"]],
-        ["  of which answered 408", s["stalled_408"]],
-        ["  dropped after, p50 / max", f"{cell(s['dropped_after_p50_s'], ' s')} / {cell(s['dropped_after_max_s'], ' s')}"
-                                       f" (header timeout {result['header_timeout_s']:g} s)"],
-        ["server threads: idle / with the stalled / peak",
-         f"{result['server_threads_idle']} / {s['server_threads_with_stalled']} / {s['server_threads_peak']}"
-         f" (event loop + {result['workers']} workers = {result['workers'] + 1})"],
+    for name, p in zip(names, (r[x] for x in PHASES)):
+        rows.append([name, p["clients"], f"{p['requests_ok']} / {p['requests_planned']}", p["failed"]])
+        rows[-1] += [p[k] for k in keys]
+    threads = f"{r['server_threads_idle']} / {s['server_threads_with_stalled']} (bound: 1 + {r['workers']})"
+    stalled = [
+        ["stalled / dropped / answered 408", f"{s['stalled']} / {s['stalled_dropped']} / {s['stalled_408']}"],
+        ["dropped after at most", f"{s['dropped_after_max_s']} s (header timeout {r['header_timeout_s']} s)"],
+        ["server threads: idle / with the stalled", threads],
+        ["server fds: idle / with the stalled", f"{r['server_fds_idle']} / {s['server_fds_with_stalled']}"],
+        ["server fds after they were dropped", s["server_fds_after"]],
         [f"{s['clients']} page clients meanwhile: all done after", f"{s['normal_done_after_s']} s"],
     ]
-    return format_table(head, rows) + "\n\n" + format_table(["slow clients", ""], slow_rows)
-
-
-def _at_least(minimum: int):
-    def parse(text: str) -> int:
-        n = int(text)
-        if n < minimum:
-            raise argparse.ArgumentTypeError(f"must be at least {minimum}, not {n}")
-        return n
-    return parse
+    return format_table(head, rows) + "\n\n" + format_table(["stalled connections", ""], stalled)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m bench.serve_bench",
-                                description="Load on tools.serve: page and runtime crowds, slow clients.")
-    p.add_argument("--page-clients", type=_at_least(1), default=500, help="concurrent page clients (500)")
-    p.add_argument("--loads", type=_at_least(1), default=2, help="page loads per page client (2)")
-    p.add_argument("--runtime-clients", type=_at_least(1), default=100, help="concurrent runtime clients (100)")
-    p.add_argument("--slow-clients", type=_at_least(1), default=300, help="stalled connections (300)")
-    p.add_argument("--normal-clients", type=_at_least(1), default=100,
-                   help="page clients while the stalled ones wait (100)")
-    p.add_argument("--header-timeout", type=float, default=None, metavar="SECONDS",
-                   help=f"the server's header timeout (default: its own, {serve.HEADER_TIMEOUT:g} s)")
+    p = argparse.ArgumentParser(prog="python -m bench.serve_bench", description=__doc__.splitlines()[0])
+    counts = {
+        "--page-clients": (500, "concurrent page clients"),
+        "--loads": (2, "page loads per page client"),
+        "--runtime-clients": (100, "concurrent runtime clients"),
+        "--slow-clients": (300, "stalled connections"),
+        "--normal-clients": (100, "page clients beside the stalled ones"),
+    }
+    for flag, (default, what) in counts.items():
+        p.add_argument(flag, type=whole_number(at_least=1), default=default, help=f"{what} ({default})")
+    timeout = number(0, low_open=True)
+    p.add_argument("--header-timeout", type=timeout, default=serve.HEADER_TIMEOUT, help="the server's")
     p.add_argument("--accept-encoding", default="gzip, deflate, br", help="what clients accept (a browser's)")
-    p.add_argument("--temp-root", action="store_true",
-                   help="serve a temporary web root with an 8 MB runtime file even if the repository has one")
-    p.add_argument("--quick", action="store_true",
-                   help="smoke test: 50 page, 10 runtime, 30 stalled, 20 normal clients, header timeout 1 s")
-    p.add_argument("--json", type=Path, default=DEFAULT_JSON, metavar="PATH",
-                   help=f"results file (default {DEFAULT_JSON.relative_to(ROOT)})")
+    p.add_argument("--temp-root", action="store_true", help="a temporary root with an 8 MB runtime file")
+    p.add_argument("--quick", action="store_true", help="50 / 10 / 30 / 20 clients, 1 load, 1 s timeout")
+    p.add_argument("--json", type=Path, default=DEFAULT_JSON, metavar="PATH", help="results file")
     return p
 
 
-def _raise_open_file_limit() -> None:
+def raise_open_file_limit() -> None:
+    """Every client and every connection is a file descriptor, on both sides: as many as allowed."""
     try:
         import resource
+
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
         want = 1 << 16 if hard == resource.RLIM_INFINITY else min(hard, 1 << 16)
-        if 0 <= soft < want:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, want), hard))  # the server inherits it
     except (ImportError, OSError, ValueError):
         pass
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    raise_open_file_limit()
     if args.quick:
         args.page_clients, args.runtime_clients, args.slow_clients, args.normal_clients = 50, 10, 30, 20
-        args.loads = 1
-        args.header_timeout = args.header_timeout or 1.0
-    _raise_open_file_limit()
-    info = machine_info()
+        args.loads, args.header_timeout = 1, 1.0
     t = time.perf_counter()
     result = asyncio.run(run(args))
     result["seconds"] = round(time.perf_counter() - t, 1)
-    problems = verdict(result, args)
+    problems = verdict(result)
     print(tables(result))
-    enc = ", ".join(f"{k} {v}" for k, v in {**result["page"]["encodings"], **{
-        f"runtime {k}": v for k, v in result["runtime"]["encodings"].items()}}.items())
-    print(f"\nroot: {result['root']}; runtime {result['runtime_path']}; Accept-Encoding: {result['accept_encoding']}"
-          f" (answers: {enc}); {info['usable_cores']} cores; {result['seconds']} s")
-    write_json(args.json, {"machine": info, "args": {k: (str(v) if isinstance(v, Path) else v)
-                                                     for k, v in vars(args).items()},
-                           **result, "problems": problems})
-    print(f"JSON: {args.json}")
+    print(f"\nroot: {result['root']}; {result['runtime_path']}; Accept-Encoding: {args.accept_encoding}")
+    settings = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
+    write_json(args.json, {"args": settings, **result, "problems": problems})
+    print(f"JSON: {args.json} ({result['seconds']} s)")
     for line in problems:
         print(f"FAIL: {line}", file=sys.stderr)
     return 1 if problems else 0
