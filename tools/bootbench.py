@@ -21,7 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tools import assets, precompile
+from tools import precompile, pyodide_build, pyodide_stock
 
 SCRIPT = Path(__file__).resolve().with_name("nodeboot.mjs")
 
@@ -35,7 +35,7 @@ def boot(folder: Path) -> dict:
 
 def page_files(folder: Path) -> list[str]:
     """What a page downloads from ``folder``: the runtime, the lock and NumPy's wheel."""
-    lock = assets.read_lock(folder / "pyodide-lock.json")
+    lock = pyodide_stock.read_lock(folder / "pyodide-lock.json")
     return [
         "pyodide.mjs",
         "pyodide.asm.js",
@@ -51,8 +51,11 @@ def stock_compressed(stock: Path, names: list[str], cache: Path) -> dict[str, di
     with tempfile.TemporaryDirectory(prefix="bootbench-") as tmp:
         for name in names:
             (Path(tmp) / name).write_bytes((stock / name).read_bytes())
-        assets._compress(Path(tmp), names, assets.COMPRESS_KINDS, cache)
-        return {n: {k: (Path(tmp) / f"{n}.{k}").stat().st_size for k in assets.COMPRESS_KINDS} for n in names}
+        pyodide_build._compress(Path(tmp), names, pyodide_build.COMPRESS_KINDS, cache)
+        return {
+            n: {k: (Path(tmp) / f"{n}.{k}").stat().st_size for k in pyodide_build.COMPRESS_KINDS}
+            for n in names
+        }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,11 +63,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
-    dest = assets.DEST
-    tag = assets._read_build(dest).get("tag")
+    dest = pyodide_stock.DEST
+    tag = pyodide_build._read_build(dest).get("tag")
     if not tag or not (dest / tag).is_dir():
         raise SystemExit("bootbench: error: no built runtime in static/pyodide/: run python -m tools.assets")
-    folders = {"stock": dest / assets.STOCK, "precompiled": dest / tag}
+    folders = {"stock": dest / pyodide_stock.STOCK, "precompiled": dest / tag}
     times: dict[str, list[dict]] = {k: [] for k in folders}
     for i in range(args.runs):
         order = list(folders) if i % 2 == 0 else list(folders)[::-1]
@@ -95,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
 
     stock_names = page_files(folders["stock"])
     ours_names = page_files(folders["precompiled"])
-    stock_z = stock_compressed(folders["stock"], stock_names, assets.CACHE / "compressed")
+    stock_z = stock_compressed(folders["stock"], stock_names, pyodide_stock.CACHE / "compressed")
     rows, totals = [], {"stock": 0, "stock.br": 0, "stock.gz": 0, "ours": 0, "ours.br": 0, "ours.gz": 0}
     print(
         f"\n{'file':58s} {'stock':>10s} {'stock.br':>10s} {'stock.gz':>10s} "
