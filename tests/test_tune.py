@@ -14,7 +14,7 @@ from digitnet.browser import Session
 from digitnet.learn import init_params, input_gradient
 from digitnet.modelfile import load_model
 from digitnet.network import Model, forward, normalize
-from digitnet.predict import predict_drawing
+from digitnet.predict import LIVE, predict_drawing, read_proba, said_classes
 from digitnet.preprocess import to_mnist
 from digitnet.sizes import CANVAS, PIXELS, SIDE
 from digitnet.tune import FineTune, TuneConfig, _Deck
@@ -78,6 +78,14 @@ def test_teaching_ten_drawings_of_a_glyph_makes_new_ones_read_right():
     personal_bytes = s.finish_tuning()
     personal = load_model(personal_bytes, "personal.npz")
     assert personal.meta["personal"] == {"drawings": 10, "steps": steps}
+    # What it changed, in the person's terms: the taught drawings read right, before and after.
+    report = json.loads(s.tuning_report())
+
+    def plain(model):
+        return int((said_classes(read_proba(model, taught, LIVE)) == 4).sum())
+
+    assert report == {"drawings": 10, "before": plain(shipped), "after": plain(personal)}
+    assert report["before"] <= 2 and report["after"] == 10
     after = [predict_drawing(personal, p) for p in triangles(10, 2)]
     assert sum(p.digit == 4 for p in after) >= 9, [p.digit for p in after]
     # Hardly any forgetting: MNIST's test error rises by at most 0.15 points.

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from digitnet.network import Model
-from digitnet.predict import NOT_DIGIT_AT, VIEWS, parts_apart, read_proba
+from digitnet.predict import VIEWS, parts_apart, read_proba, said_classes
 from digitnet.sizes import CLASSES, NOT_DIGIT
 from training.data import Dataset
 
@@ -35,11 +35,7 @@ class Evaluation:
         """The page's verdict (``digitnet.predict.verdict``) as a class: for a model with the
         NOT_DIGIT output, NOT_DIGIT when the image is parts side by side or that output is over
         NOT_DIGIT_AT, else the most probable digit; for a digits-only model the most probable one."""
-        if self.probs.shape[1] <= CLASSES:
-            return self.probs.argmax(axis=1)
-        apart = self.apart if self.apart is not None else np.zeros(len(self.probs), bool)
-        rejected = apart | (self.probs[:, NOT_DIGIT] > NOT_DIGIT_AT)
-        return np.where(rejected, NOT_DIGIT, self.probs[:, :CLASSES].argmax(axis=1))
+        return said_classes(self.probs, self.apart)
 
     @property
     def error(self) -> float:

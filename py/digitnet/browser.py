@@ -26,7 +26,7 @@ from digitnet import csvfile, modelfile, preprocess
 from digitnet.learn import input_gradient
 from digitnet.modelfile import ModelFileError, load_model, save_model
 from digitnet.network import Model, normalize
-from digitnet.predict import LIVE, REASONS, VERDICTS, VIEWS, predict_drawing
+from digitnet.predict import LIVE, REASONS, VERDICTS, VIEWS, predict_drawing, read_proba, said_classes
 from digitnet.sizes import CANVAS, CLASSES, NOT_DIGIT, PIXELS, SIDE
 from digitnet.tune import FineTune, TuneConfig
 
@@ -77,6 +77,16 @@ def describe() -> str:
     )
 
 
+def reads_right(model: Model, images: np.ndarray, labels: np.ndarray) -> int:
+    """How many of the drawings (N, SIDE, SIDE) the model reads as their labels, one plain reading
+    each (the kept images are already as the network sees them)."""
+    images = np.asarray(images, np.float32).reshape(-1, SIDE, SIDE)
+    if images.max(initial=0) > 1:
+        images = images / np.float32(255)
+    said = said_classes(read_proba(model, images, LIVE))
+    return int((said == np.asarray(labels)).sum())
+
+
 def practice_pads() -> list[np.ndarray]:
     """Rings of several sizes and pen widths on a (CANVAS, CANVAS) uint8 pad: drawings that take
     preprocessing through its paths (thinning, thickening, scaling) without a real user."""
@@ -100,6 +110,7 @@ class Session:
         self.model: Model | None = None
         self.tuning: FineTune | None = None
         self.reading: csvfile.CsvReader | None = None
+        self.tuned: dict | None = None
         self.warm_ups = 0
 
     def load_model(self, data: Any, name: str) -> str:
@@ -177,6 +188,7 @@ class Session:
         except Exception as e:  # any damage to the replay file: one plain message
             raise ValueError(f"the MNIST replay sample could not be read: {e}") from None
         self.tuning = FineTune(self.model, own, ys, replay_images, replay_labels, TuneConfig(steps=steps))
+        self.tuned = {"drawings": len(ys), "before": reads_right(self.model, own, ys), "after": None}
         return json.dumps({"steps": self.tuning.cfg.steps})
 
     def tune_step(self, n: int) -> str:
@@ -204,10 +216,16 @@ class Session:
             self.tuning = None
             raise ValueError("fine-tuning diverged (the weights are not finite); the model is unchanged")
         model.meta["personal"] = {"drawings": int(len(self.tuning.images)), "steps": self.tuning.steps_done}
+        self.tuned["after"] = reads_right(model, self.tuning.images, self.tuning.labels)
         buf = io.BytesIO()
         save_model(buf, model, store="exact")  # the frozen layer stays float16 (smaller, quicker to zip)
         self.model, self.tuning = model, None
         return buf.getvalue()
+
+    def tuning_report(self) -> str:
+        """What the last fine-tuning changed -> JSON {"drawings": M, "before": K, "after": N}: how
+        many of the person's M drawings the model read right before it and after it."""
+        return json.dumps(self.tuned)
 
     def cancel_tuning(self) -> None:
         self.tuning = None

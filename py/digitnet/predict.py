@@ -116,6 +116,19 @@ def parts_apart(images: np.ndarray) -> np.ndarray:
     return np.array([side_by_side(image) for image in images], bool)
 
 
+def said_classes(probs: np.ndarray, apart: np.ndarray | None = None) -> np.ndarray:
+    """The page's verdict as a class, for many readings: probabilities (N, K) and whether each
+    image is parts side by side (``parts_apart``; None: none is) -> (N,) ints. For a model with the
+    NOT_DIGIT output, NOT_DIGIT when the image is parts side by side or that output is over
+    NOT_DIGIT_AT, else the most probable digit; for a digits-only model the most probable one."""
+    if probs.shape[1] <= CLASSES:
+        return probs.argmax(axis=1)
+    rejected = probs[:, NOT_DIGIT] > NOT_DIGIT_AT
+    if apart is not None:
+        rejected |= apart
+    return np.where(rejected, NOT_DIGIT, probs[:, :CLASSES].argmax(axis=1))
+
+
 def verdict(out: np.ndarray, apart: bool) -> tuple[str, str]:
     """The network's output (K,) for an image, and whether that image is parts side by side
     (``parts_apart``) -> (verdict, reason) for a drawing the network read."""
