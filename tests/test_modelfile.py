@@ -368,7 +368,7 @@ def test_npy_headers_never_unpickle_nor_evaluate(descr, reason):
 def test_long_npy_headers_are_refused_before_python_parses_them():
     """NumPy reads a header with Python's parser, which nests as deep as the text does: a few thousand
     characters overflow the stack of the page's worker. A header over MAX_HEADER is never parsed."""
-    from digitnet.modelfile import MAX_HEADER
+    from digitnet.npzread import MAX_HEADER
 
     for shape in ("-" * 4000 + "1", "1" + "+1" * 2500, "(784, 32" + " " * MAX_HEADER + ")"):
         header = f"{{'descr': '<f4', 'fortran_order': False, 'shape': {shape}, }}"

@@ -13,28 +13,25 @@ Layout (format version 1)::
 The page loads whatever file a URL names, so for ANY bytes ``load_model`` returns a usable ``Model``
 or raises ``ModelFileError`` ("<name>: <reason>"). ``np.load`` reads the arrays once the sizes it would
 trust are known to be small: the zip directory's (a zip bomb stops at them), then each ``.npy`` header's.
+``digitnet.npzread`` reads each array of it safely.
 """
 
 from __future__ import annotations
 
 import io
 import json
-import math
 import os
 import re
-import warnings
 import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 import numpy as np
-from numpy.lib.format import read_array_header_1_0, read_array_header_2_0, read_magic
 
 from digitnet import preprocess
 from digitnet.atomic import write_atomically
 from digitnet.network import Model
+from digitnet.npzread import ModelFileError, read_array, refusing, short
 from digitnet.sizes import CLASSES, PIXELS, SIDE
 
 FORMAT, FORMAT_VERSION = "digit-mlp", 1
@@ -43,25 +40,7 @@ MAX_BYTES = 64 * 2**20  # a model file, and all its arrays unpacked, at most 64 
 MAX_ENTRIES = 256  # zip entries (a network of up to 127 layers)
 MAX_META_CHARS = 2**16  # the metadata JSON, in characters
 MAX_META_DEPTH = 32  # its nesting of [ and {
-MAX_HEADER = 512  # an .npy header's text: short, so Python's parser never nests deep
-
-# Library errors in plain words, found by a part of "module.Error: text".
-_PLAIN = (
-    ("FileNotFoundError", "no such file"),
-    ("zlib.error", "its compressed data is corrupt"),
-    ("Bad CRC-32", "its data does not match its checksum"),
-    ("patched data", "it is stored as a patch"),
-    ("strong encryption", "it is encrypted"),
-    ("file header", "no entry header is where it should be"),
-    ("negative seek", "it lies outside the file"),
-    ("C ssize_t", "it lies outside the file"),
-    ("builtins.EOFError", "its data ends before the size its directory declares"),
-)
 _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)  # a JSON string
-
-
-class ModelFileError(ValueError):
-    """A model file that cannot be used; the message says why."""
 
 
 def save_model(path: str | Path | IO[bytes], model: Model, store: str = "float32") -> None:
@@ -114,7 +93,7 @@ def load_model(source: str | Path | bytes | IO[bytes], name: str | None = None) 
     name = name if name is not None else str(source) if path else "model file"
     if not path and not isinstance(source, (bytes, bytearray, memoryview)) and not hasattr(source, "read"):
         raise TypeError(f"load_model needs a path, bytes or a binary file, not {type(source).__name__}")
-    with _refusing(name, "cannot read the file"):  # at most MAX_BYTES + 1; a larger file unread
+    with refusing(name, "cannot read the file"):  # at most MAX_BYTES + 1; a larger file unread
         if path:
             with open(source, "rb") as f:
                 data = f.read(MAX_BYTES + 1) if os.fstat(f.fileno()).st_size <= MAX_BYTES else None
@@ -125,23 +104,10 @@ def load_model(source: str | Path | bytes | IO[bytes], name: str | None = None) 
     if not data.startswith((b"PK\x03\x04", b"PK\x05\x06")):  # what np.load takes for an npz
         got = ", got a single array" if data.startswith(b"\x93NUMPY") else ""
         raise ModelFileError(f"{name}: not a model file (.npz archive expected{got})")
-    with _refusing(name, "not a model file (.npz expected)"):
+    with refusing(name, "not a model file (.npz expected)"):
         archive = zipfile.ZipFile(io.BytesIO(data))  # reads the directory only
-    with archive, _refusing(name, "cannot be read as a model"):  # a last resort, never needed yet
+    with archive, refusing(name, "cannot be read as a model"):  # a last resort, never needed yet
         return _load(archive, len(data), name)
-
-
-@contextmanager
-def _refusing(name: str, what: str) -> Iterator[None]:
-    """Any exception but ours raised while doing ``what`` -> ModelFileError "<name>: <what>: <why>"."""
-    try:
-        yield
-    except ModelFileError:
-        raise
-    except Exception as e:
-        why = _short(re.split(r"\.\s", str(e))[0] or type(e).__name__, str)  # its first sentence
-        plain = [words for part, words in _PLAIN if part in f"{type(e).__module__}.{type(e).__name__}: {e}"]
-        raise ModelFileError(f"{name}: {what}: " + (f"{plain[0]} ({why})" if plain else why)) from None
 
 
 def _load(archive: zipfile.ZipFile, size: int, name: str) -> Model:
@@ -153,7 +119,7 @@ def _load(archive: zipfile.ZipFile, size: int, name: str) -> Model:
     for i in infos:
         key, method, packed = i.filename.removesuffix(".npy"), i.compress_type, i.compress_size
         if key in entries:
-            raise ModelFileError(f"{name}: the archive holds {_short(key)} twice")
+            raise ModelFileError(f"{name}: the archive holds {short(key)} twice")
         if method not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             problem = f"uses compression method {method}; only stored or deflated entries are read"
         elif method == zipfile.ZIP_STORED and packed != i.file_size:
@@ -163,7 +129,7 @@ def _load(archive: zipfile.ZipFile, size: int, name: str) -> Model:
         else:
             entries[key] = i
             continue
-        raise ModelFileError(f"{name}: entry {_short(i.filename)} {problem}")
+        raise ModelFileError(f"{name}: entry {short(i.filename)} {problem}")
     if sum(i.file_size for i in infos) > MAX_BYTES:
         raise ModelFileError(f"{name}: its arrays would take more than {MAX_BYTES >> 20} MB unpacked")
     if "meta" not in entries:
@@ -174,47 +140,15 @@ def _load(archive: zipfile.ZipFile, size: int, name: str) -> Model:
         for key, shape in ((f"W{l}", (layers[l], layers[l + 1])), (f"b{l}", (layers[l + 1],))):
             if key not in entries:
                 raise ModelFileError(f"{name}: layer {l} is missing its {key!r} array")
-            a = _read_array(archive, entries[key], key, name, "f", shape)
+            a = read_array(archive, entries[key], key, name, "f", shape)
             with np.errstate(over="ignore"):
                 params[key] = np.array(a, dtype=np.float32, order="C")  # a writeable C-order copy
             if not np.isfinite(params[key]).all():
                 what = "values too large for float32" if np.isfinite(a).all() else "NaN or infinite values"
                 raise ModelFileError(f"{name}: {key} holds {what}")
     if extra := sorted(set(entries) - set(params) - {"meta"}):
-        raise ModelFileError(f"{name}: arrays {_short(extra)} are not part of a {_short(layers)} network")
+        raise ModelFileError(f"{name}: arrays {short(extra)} are not part of a {short(layers)} network")
     return Model(*[[params[f"{p}{l}"] for l in range(len(layers) - 1)] for p in "Wb"], mean, std, meta)
-
-
-def _read_array(
-    archive: zipfile.ZipFile, info: zipfile.ZipInfo, key: str, name: str, kind: str, shape: tuple[int, ...]
-) -> np.ndarray:
-    """An entry as ``np.load`` reads it, once its header (read by NumPy) shows no Python objects,
-    dtype kind ``kind`` ("f" or "U"), ``shape`` and that many bytes: NumPy allocates no more."""
-    where = f"entry {_short(info.filename)}"
-    with _refusing(name, f"{where} cannot be read"), archive.open(info.filename) as f:
-        raw = f.read(info.file_size + 1)
-    if len(raw) != info.file_size:
-        raise ModelFileError(f"{name}: {where} holds {len(raw)} bytes, its directory says {info.file_size}")
-    npy = io.BytesIO(raw)
-    with _refusing(name, f"{key} has a damaged array header"), warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # NumPy 2 deprecates dtype aliases such as 'a'
-        read = read_array_header_1_0 if read_magic(npy) == (1, 0) else read_array_header_2_0
-        found, _, dtype = read(npy, MAX_HEADER)  # (3.0 is 2.0 in UTF-8; np.load refuses later ones)
-    need, held = math.prod(found) * dtype.itemsize, len(raw) - npy.tell()
-    if dtype.hasobject:
-        raise ModelFileError(f"{name}: {key} holds Python objects (pickled data), never loaded here")
-    if need != held:
-        raise ModelFileError(
-            f"{name}: {key} declares shape {_short(found)} of {_short(dtype, str)} "
-            f"but holds {held} bytes of data"
-        )
-    if dtype.kind != kind or kind == "f" and dtype.itemsize > 8:
-        expected = "floats expected (16, 32 or 64 bits)" if kind == "f" else "text expected"
-        raise ModelFileError(f"{name}: {key} has dtype {_short(dtype, str)}, {expected}")
-    if found != shape:
-        raise ModelFileError(f"{name}: {key} has shape {_short(found)}, expected {shape}")
-    with _refusing(name, f"{key} cannot be read"):
-        return np.load(io.BytesIO(raw), allow_pickle=False)
 
 
 def _read_meta(
@@ -223,7 +157,7 @@ def _read_meta(
     """The ``meta`` entry's JSON, its length, characters and nesting checked first (Pyodide's stack is
     small), then its format, version, layers and input -> (meta, layers, mean, std): this preprocessing
     (none recorded: 1), mean and std finite in float32, std > 0, pixels in [0, 1] to a finite input."""
-    a = _read_array(archive, info, "meta", name, "U", ())
+    a = read_array(archive, info, "meta", name, "U", ())
     if a.nbytes // 4 > MAX_META_CHARS:
         raise ModelFileError(f"{name}: 'meta' is {a.nbytes // 4} characters long, more than {MAX_META_CHARS}")
     codes = np.frombuffer(a.tobytes(), a.dtype.byteorder + "u4")  # before Python makes them a str
@@ -232,28 +166,28 @@ def _read_meta(
     text = str(a[()])
     if (d := _json_depth(text)) > MAX_META_DEPTH:
         raise ModelFileError(f"{name}: 'meta' nests {d} levels deep, more than the {MAX_META_DEPTH} allowed")
-    with _refusing(name, "'meta' is not valid JSON"):
+    with refusing(name, "'meta' is not valid JSON"):
         meta = json.loads(text)
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ModelFileError(f"{name}: 'meta' does not describe a {FORMAT!r} model")
     version, layers, inp = meta.get("format_version"), meta.get("layers"), meta.get("input", {})
     if version != FORMAT_VERSION or isinstance(version, bool):
         raise ModelFileError(
-            f"{name}: format version {_short(version)} is not supported (only {FORMAT_VERSION})"
+            f"{name}: format version {short(version)} is not supported (only {FORMAT_VERSION})"
         )
     if not isinstance(layers, list) or len(layers) < 2 or not all(type(n) is int and n > 0 for n in layers):
         raise ModelFileError(f"{name}: 'layers' must be a list of at least two positive sizes")
     if layers[0] != PIXELS or layers[-1] not in (CLASSES, CLASSES + 1):
         raise ModelFileError(
-            f"{name}: layers {_short(layers)} do not map {PIXELS} pixels to {CLASSES} "
+            f"{name}: layers {short(layers)} do not map {PIXELS} pixels to {CLASSES} "
             f"digits (or {CLASSES} digits and 'not a digit')"
         )
     if not isinstance(inp, dict):
-        raise ModelFileError(f"{name}: 'input' in 'meta' must be an object, not {_short(inp)}")
+        raise ModelFileError(f"{name}: 'input' in 'meta' must be an object, not {short(inp)}")
     version = p.get("version") if isinstance(p := inp.get("preprocessing"), dict) else 1  # none: 1
     if version != preprocess.VERSION or isinstance(version, bool):
         raise ModelFileError(
-            f"{name}: made for preprocessing version {_short(version)}, this code has "
+            f"{name}: made for preprocessing version {short(version)}, this code has "
             f"version {preprocess.VERSION}; retrain it with python -m training.train"
         )
     mean, std = inp.get("mean", 0.0), inp.get("std", 1.0)
@@ -262,7 +196,7 @@ def _read_meta(
         m, s = (np.float32(mean), np.float32(std)) if numbers else (np.nan, np.nan)
         if not (s > 0 and np.isfinite([m, s, *((np.float32([0, 1]) - m) / s)]).all()):
             raise ModelFileError(
-                f"{name}: input normalisation mean={_short(mean)} std={_short(std)} "
+                f"{name}: input normalisation mean={short(mean)} std={short(std)} "
                 f"is invalid (finite float32 numbers, std > 0, expected)"
             )
     return meta, layers, float(mean), float(std)
@@ -273,9 +207,3 @@ def _json_depth(text: str) -> int:
     ``json.loads`` recurses into; an unterminated string counts its brackets too)."""
     brackets = np.frombuffer(re.sub(r"[^\[\]{}]+", "", _JSON_STRING.sub("", text)).encode("ascii"), np.uint8)
     return int(np.cumsum(np.where((brackets == ord("[")) | (brackets == ord("{")), 1, -1)).max(initial=0))
-
-
-def _short(value: Any, show: Any = repr, limit: int = 80) -> str:
-    """``repr(value)`` (or ``show(value)``) on one line, cut to a length a message can show."""
-    text = " ".join(show(value).split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
