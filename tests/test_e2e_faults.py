@@ -200,14 +200,15 @@ def test_progress_tells_the_truth_on_a_slow_link(chromium_browser, server):
         page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.8, steps=10)
         page.mouse.up()
         if app.state == "loading":
-            assert "Read as soon as Python is ready" in page.get_by_test_id("prompt").text_content()
+            assert "Read as soon as the network is ready" in page.get_by_test_id("prompt").text_content()
         assert app.wait_settled() == "ready", error_text(app)
         log = page.evaluate("() => window.progressLog")
         shown = [(t, text) for t, text in log if " of " in text]
         assert len(shown) >= 5, log
         values = [tuple(float(x) for x in re.findall(r"[\d.]+", text)[:2]) for _, text in shown]
         assert all(a[0] <= b[0] for a, b in zip(values, values[1:])), values  # rising
-        assert values[-1][0] >= 0.95 * values[-1][1] and values[-1][1] > 10, values  # the whole runtime
+        # the whole runtime (its compressed copies: about 8 MB with br, 11 with gzip)
+        assert values[-1][0] >= 0.95 * values[-1][1] and values[-1][1] > 5, values
         # At least every second, but while the worker was blocked (Python starting is one synchronous
         # call): then it cannot post what the network has brought. The worker reports those spans.
         blocked = page.evaluate("() => digitApp.workerBlocked")

@@ -7,7 +7,9 @@
 //   lastVerdict    {verdict: "empty"|"digit"|"not-digit", reason, notDigit, live} of that result (live:
 //                  read while the pen was down, one view; the settled reading uses nine)
 //   predictTimes   round trip (ms) of every prediction, request sent -> answer received
-//   timings        {runtime, numpy, code, model, total} ms in the worker, plus ready (ms since page start)
+//   timings        {runtime, numpy, code, model, total} ms in the worker, plus ready (ms since page start),
+//                  and transferSize: the bytes the worker's downloads took on the wire (its resource
+//                  timing; the page's performance entries do not hold the worker's requests)
 //   workerBlocked  [[start, end], ...]: when the worker's event loop was blocked during the boot (ms since
 //                  the epoch): it could post no progress then
 //   sizes          {side, pixels, classes, canvas} from the worker (digitnet.sizes), once it has them

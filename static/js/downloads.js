@@ -1,9 +1,10 @@
 // The worker's downloads: every fetch of the worker (Pyodide's too) counted and checked, so the page
-// shows real progress and a missing file is named (Pyodide itself would report "exit(1)" or a JSON
+// shows real progress (in bytes as they cross the network) and a missing file is named (Pyodide itself would report "exit(1)" or a JSON
 // error, or hang: pyodide#6296); the model's bytes with their size limit; the errors that say which
 // stage failed. Importing it wraps the worker's fetch.
 
 import * as runtime from "../pyodide/runtime.mjs";
+import * as pkg from "../pkg/digitnet.mjs";
 import { MODEL_MAX_BYTES, WHEEL_SIZE, WHEEL_URL } from "../pkg/digitnet.mjs";
 
 const PROGRESS_MS = 250; // progress messages at most this often (the page's watchdog hears them)
@@ -41,8 +42,56 @@ export function displayName(url) {
 //
 // Pyodide fetches the wasm, the standard library, the lock file and the wheels with fetch().
 
-export const downloads = { files: new Map(), failed: [], lastPost: 0, booting: false };
+// The page counts bytes as they cross the network: with Content-Encoding that is the compressed copy
+// (Content-Length), 3-5 times smaller than the body a fetch reads. Each file counts its decoded bytes
+// so far scaled by (wire size / decoded size): smooth, and exactly its wire size once complete. Before
+// its answer, a file's wire size is the build's size of its copy in the encoding the server is
+// expected to use (the last one it used; at first br in a secure context, https or localhost, else
+// gzip: what browsers accept there).
+//
+// An entry: {name, url, loaded (decoded bytes so far), total (decoded size, 0: unknown),
+//            wire (bytes on the wire, 0: not known yet), encoding, done, ok, imported}.
+
+export const downloads = {
+  files: new Map(),
+  failed: [],
+  lastPost: 0,
+  booting: false,
+  encoding: self.isSecureContext ? "br" : "gzip",
+};
 const realFetch = self.fetch.bind(self);
+
+/** The build's size of a file's copy in `encoding` (runtime.mjs WIRE, digitnet.mjs WHEEL_WIRE), or 0. */
+function copySize(url, encoding) {
+  if (url === WHEEL_URL) return pkg.WHEEL_WIRE?.[encoding] || 0;
+  return runtime.WIRE?.[encoding]?.[url.slice(url.lastIndexOf("/") + 1)] || 0;
+}
+
+/** Bytes of a file on the wire: known once it has come, else the expected copy's (or its own) size. */
+function wireSize(f) {
+  if (f.wire) return f.wire;
+  const encoding = f.encoding || downloads.encoding;
+  return (encoding !== "identity" && copySize(f.url, encoding)) || Math.max(f.total, f.loaded);
+}
+
+/** Bytes of a file on the wire so far: its decoded bytes scaled to its wire size. */
+function wireLoaded(f) {
+  const wire = wireSize(f);
+  if (f.done && f.ok) return wire;
+  if (!f.total) return Math.min(f.loaded, wire);
+  return Math.min(wire, Math.round((f.loaded * wire) / f.total));
+}
+
+/** A file fetched by import() (pyodide.asm.js), which no fetch wrapper sees: complete once the
+ * browser's resource timing has it (its encodedBodySize: the bytes on the wire), or once Pyodide
+ * has run it. */
+function checkImported(f) {
+  const entry = performance.getEntriesByName(f.url, "resource")[0];
+  if (!entry && typeof globalThis._createPyodideModule !== "function") return;
+  if (entry?.encodedBodySize) f.wire = entry.encodedBodySize;
+  f.loaded = f.total;
+  f.done = f.ok = true;
+}
 
 function reportProgress(file, force) {
   const now = performance.now();
@@ -52,8 +101,9 @@ function reportProgress(file, force) {
   let total = 0;
   const pending = [];
   for (const f of downloads.files.values()) {
-    loaded += f.loaded;
-    total += Math.max(f.total, f.loaded);
+    if (f.imported && !f.done) checkImported(f);
+    loaded += wireLoaded(f);
+    total += wireSize(f);
     if (!f.done) pending.push(f.name);
   }
   post({ type: "progress", file, loaded, total, pending });
@@ -66,6 +116,7 @@ self.fetch = async (input, init) => {
   reportProgress(name, true);
   const failed = (why) => {
     entry.done = true;
+    entry.ok = false;
     downloads.failed.push(why);
     // During the boot every download is needed: say so now (Pyodide may never settle: pyodide#6296).
     if (downloads.booting) bootFailed(`could not download ${why}`);
@@ -80,15 +131,21 @@ self.fetch = async (input, init) => {
     throw failed(`${name}: ${reason(err)}${checked}`);
   }
   if (!response.ok) throw failed(`${name}: HTTP ${response.status} ${response.statusText}`.trim());
-  if (!response.body) {
-    entry.done = true;
-    return response;
-  }
   // The body's size: from runtime.mjs's SIZES for the runtime's files (with Content-Encoding,
   // Content-Length counts the smaller bytes on the wire), else Content-Length if not encoded.
   const known = url === WHEEL_URL ? WHEEL_SIZE : runtime.SIZES?.[url.slice(url.lastIndexOf("/") + 1)];
-  const plain = !response.headers.get("Content-Encoding") && Number(response.headers.get("Content-Length"));
+  const encoding = (response.headers.get("Content-Encoding") || "identity").trim().toLowerCase();
+  const length = Number(response.headers.get("Content-Length")) || 0;
+  const plain = encoding === "identity" && length;
   entry.total = known || plain || 0;
+  // Its bytes on the wire: Content-Length (of the encoded body if encoded), else the copy's size.
+  entry.encoding = encoding;
+  if (known) downloads.encoding = encoding; // the build's files: the others will come the same way
+  entry.wire = length || (encoding !== "identity" && copySize(url, encoding)) || 0;
+  if (!response.body) {
+    entry.done = entry.ok = true;
+    return response;
+  }
   // Count a copy of the body and hand Pyodide the original, untouched: a Response made in
   // JavaScript would lose what the HTTP cache knows of it (Chromium then does not reuse the
   // compiled WebAssembly on the next visit).
@@ -108,7 +165,8 @@ self.fetch = async (input, init) => {
           return;
         }
         entry.total = entry.loaded;
-        entry.done = true;
+        entry.wire ||= entry.loaded;
+        entry.done = entry.ok = true;
         reportProgress(name, true);
         return;
       }
@@ -119,9 +177,11 @@ self.fetch = async (input, init) => {
   return response;
 };
 
-/** Count a file the boot will download before it starts, so the total is right from the start. */
-export function expect(url, total) {
-  const entry = { name: displayName(url), loaded: 0, total, done: false };
+/** Count a file the boot will download before it starts, so the total is right from the start;
+ * imported: it comes by import(), not fetch (pyodide.asm.js). */
+export function expect(url, total, imported = false) {
+  const entry = { name: displayName(url), url, loaded: 0, total, wire: 0, encoding: null, done: false, ok: false };
+  entry.imported = imported;
   downloads.files.set(url, entry);
   return entry;
 }
