@@ -1,6 +1,7 @@
 """Digits drawn as simple strokes, and a NumPy renderer like the page's pad.
 
-A stroke is a list of (x, y) points in pad coordinates [0, 1] (x right, y down).
+A stroke is a list of (x, y) points in pad coordinates [0, 1] (x right, y down); ``DIGITS``
+(one drawing of each digit) lives in ``digitnet.samples``, where the page gets its samples from.
 ``transform`` makes small, large and off-centre variants; ``render`` draws
 them into a (size, size) uint8 ink image with round caps and joins, as the
 page's canvas does. Used by unit tests (through ``render``) and by end-to-end
@@ -16,28 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from digitnet.samples import DIGITS as DIGITS  # one drawing of each digit, kept once: the page's samples
+from digitnet.samples import Stroke
 from digitnet.sizes import CANVAS, PEN_MAX, PEN_MIN
-
-Stroke = list[tuple[float, float]]
-
-
-def _arc(cx: float, cy: float, rx: float, ry: float, start: float, stop: float, n: int = 40) -> Stroke:
-    t = np.linspace(np.deg2rad(start), np.deg2rad(stop), n)
-    return [(cx + rx * np.cos(a), cy + ry * np.sin(a)) for a in t]
-
-
-DIGITS: dict[int, list[Stroke]] = {
-    0: [_arc(0.5, 0.5, 0.22, 0.32, -90, 270)],
-    1: [[(0.5, 0.18), (0.5, 0.82)]],
-    2: [_arc(0.5, 0.35, 0.2, 0.17, 200, 380, 30) + [(0.3, 0.8), (0.72, 0.8)]],
-    3: [_arc(0.48, 0.34, 0.2, 0.16, 210, 450, 30) + _arc(0.48, 0.66, 0.22, 0.16, 270, 510, 30)[1:]],
-    4: [[(0.6, 0.18), (0.3, 0.6), (0.75, 0.6)], [(0.6, 0.35), (0.6, 0.85)]],
-    5: [[(0.7, 0.2), (0.35, 0.2), (0.33, 0.46)] + _arc(0.5, 0.62, 0.2, 0.18, 220, 490, 30)[1:]],
-    6: [[(0.62, 0.18), (0.38, 0.5)] + _arc(0.5, 0.66, 0.17, 0.17, 200, 560, 40)],
-    7: [[(0.28, 0.2), (0.72, 0.2), (0.42, 0.85)]],
-    8: [_arc(0.5, 0.33, 0.15, 0.14, 90, 450, 40), _arc(0.5, 0.66, 0.19, 0.18, -90, 270, 40)],
-    9: [_arc(0.5, 0.35, 0.17, 0.16, 0, 360, 40) + [(0.67, 0.35), (0.62, 0.85)]],
-}
 
 
 def transform(strokes: list[Stroke], scale: float = 1.0, dx: float = 0.0, dy: float = 0.0) -> list[Stroke]:

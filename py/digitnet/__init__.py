@@ -9,6 +9,7 @@ One source of truth, NumPy only (it runs in CPython and, in the page, in Pyodide
 - ``modelfile``: the ``.npz`` model file, written by training and read everywhere.
 - ``atomic``: files written whole or not at all (models, caches, generated assets).
 - ``predict``: a drawing in, the network's view and probabilities out.
+- ``samples``: one drawing of each digit as pen strokes (the page's sample digits, the tests').
 - ``browser``: the API the page's Web Worker calls (load a model, predict into one buffer).
 """
 

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 import digitnet
-from digitnet import csvfile, modelfile, preprocess
+from digitnet import csvfile, modelfile, preprocess, samples
 from digitnet.learn import input_gradient
 from digitnet.modelfile import ModelFileError, load_model, save_model
 from digitnet.network import Model, normalize
@@ -49,7 +49,8 @@ def _bytes(data: Any) -> bytes:
 
 
 def describe() -> str:
-    """JSON for the worker's ready message: versions, sizes and the result layout."""
+    """JSON for the worker's info message: versions, sizes, the result layout and the page's sample
+    digits (``digitnet.samples.for_page``: the strokes its "Draw a sample digit" button draws)."""
     return json.dumps(
         {
             "versions": {
@@ -73,6 +74,7 @@ def describe() -> str:
             "layout": {name: list(span) for name, span in LAYOUT.items()},
             "verdicts": list(VERDICTS),
             "reasons": list(REASONS),
+            "samples": samples.for_page(),
         }
     )
 

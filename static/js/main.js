@@ -18,11 +18,14 @@ const pad = new Pad(document.querySelector('[data-testid="pad"]'));
 // ---- the model worker ----
 
 let sizes = null; // digitnet.sizes, from the worker's info message
+let samples = []; // digitnet.samples.for_page(): [{digit, strokes}], from the same message
+let nextSample = 0;
+const sampleButton = document.querySelector('[data-testid="sample"]'); // enabled once they come
 const predictor = new Predictor(() => ({
   pixels: pad.pixels(sizes.canvas),
   width: sizes.canvas,
   height: sizes.canvas,
-  pen: pad.brush * sizes.canvas,
+  pen: pad.pen * sizes.canvas, // the drawing's pen (its widest stroke's), not the slider's next one
   version: pad.version,
   live: pad.drawing, // while the pen is down: one quick reading per frame; the full one when it lifts
 }));
@@ -42,6 +45,8 @@ predictor.addEventListener("progress", (e) => view.setProgress(e.detail.loaded, 
 predictor.addEventListener("info", (e) => {
   sizes = e.detail.sizes;
   view.setSizes(sizes);
+  samples = e.detail.samples || [];
+  sampleButton.disabled = samples.length === 0;
 });
 predictor.addEventListener("ready", (e) => {
   const { versions, model, files, ms } = e.detail;
@@ -121,24 +126,32 @@ view.onAnnounced = () => automation.settle();
 const DRAWING_KEY = "digit-app.drawing";
 function keepDrawing() {
   try {
-    sessionStorage.setItem(DRAWING_KEY, JSON.stringify(pad.strokes));
+    sessionStorage.setItem(DRAWING_KEY, JSON.stringify(pad.lines)); // [{points, width}]
   } catch {
     /* not kept */
   }
 }
 try {
   const saved = JSON.parse(sessionStorage.getItem(DRAWING_KEY) || "[]");
-  const valid =
-    Array.isArray(saved) &&
-    saved.every(
-      (s) => Array.isArray(s) && s.every((p) => Array.isArray(p) && p.length === 2 && p.every(Number.isFinite)),
-    );
+  const isPoints = (s) =>
+    Array.isArray(s) && s.every((p) => Array.isArray(p) && p.length === 2 && p.every(Number.isFinite));
+  // {points, width} strokes, or plain lists of points (kept before strokes kept their pens)
+  const valid = Array.isArray(saved) && saved.every((s) => isPoints(s) || isPoints(s?.points));
   if (valid && saved.length) pad.setStrokes(saved);
 } catch {
   /* storage unavailable or not ours: an empty pad */
 }
 
 document.querySelector('[data-testid="clear"]').addEventListener("click", () => pad.clear());
+
+// ---- a sample digit (digitnet.samples), drawn as if by hand: each press the next one ----
+
+sampleButton.addEventListener("click", () => {
+  if (!samples.length) return;
+  const { strokes } = samples[nextSample % samples.length];
+  nextSample++;
+  pad.replace(strokes);
+});
 
 // ---- pen size: a fraction of the pad width, kept across visits ----
 
@@ -153,8 +166,10 @@ try {
   /* storage unavailable (a private window): the default pen */
 }
 pad.setBrush(Number(brush.value));
+view.showPen(Number(brush.value), PEN.max);
 brush.addEventListener("input", () => {
   pad.setBrush(Number(brush.value));
+  view.showPen(Number(brush.value), PEN.max);
   try {
     localStorage.setItem(BRUSH_KEY, brush.value);
   } catch {

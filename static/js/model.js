@@ -12,7 +12,8 @@
 // Events (CustomEvent, detail as shown):
 //   "status" {stage, message}            loading stage
 //   "progress" {file, loaded, total}     bytes of the boot's downloads so far (total 0: unknown)
-//   "info"   {versions, sizes}           the Python code is loaded: sizes from digitnet.sizes
+//   "info"   {versions, sizes, limits, samples}  the Python code is loaded: sizes from digitnet.sizes,
+//                                        samples from digitnet.samples ([{digit, strokes}])
 //   "ready"  {versions, model, timings, files, ms}
 //   "result" {probs|null, image|null, verdict, reason, notDigit, live, version, roundTrip, pythonMs}
 //                                        live: read while the pen was down (one view; else all nine)
@@ -223,7 +224,7 @@ export class Predictor extends EventTarget {
         this.#emit("progress", { file: msg.file, loaded: msg.loaded, total: msg.total });
         break;
       case "info":
-        this.#emit("info", { versions: msg.versions, sizes: msg.sizes, limits: msg.limits });
+        this.#emit("info", { versions: msg.versions, sizes: msg.sizes, limits: msg.limits, samples: msg.samples });
         break;
       case "ready":
         clearTimeout(this.watchdog);

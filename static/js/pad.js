@@ -1,7 +1,9 @@
 // The drawing pad: pointer input (mouse, touch, pen) -> strokes, drawn sharp and smooth.
 //
 // A drawing is a list of strokes; a stroke is a list of [x, y] points in
-// pad-normalised coordinates, [0, 1] on both axes (0,0 = top left). The same
+// pad-normalised coordinates, [0, 1] on both axes (0,0 = top left), drawn with the pen
+// it was drawn with: its width, a fraction of the pad side (a later change of the pen
+// applies to new strokes only). The same
 // strokes are drawn on the visible canvas (any size, x devicePixelRatio) and
 // on an offscreen size x size canvas whose alpha channel is what the model
 // gets, so a drawing gives the same model input on every screen. That size
@@ -34,17 +36,33 @@ function traceStroke(ctx, points, size) {
   ctx.stroke();
 }
 
-/** Clear ctx's size x size area and draw all strokes with a round pen of size * brush. */
-export function renderStrokes(ctx, strokes, size, color, brush = BRUSH) {
+/**
+ * A stroke with its pen: {points, width}. Given as a plain list of points (or without a valid
+ * width) it gets `brush`; points are clamped to the pad.
+ */
+export function penStroke(stroke, brush = BRUSH) {
+  const points = Array.isArray(stroke) ? stroke : stroke.points;
+  const width = Array.isArray(stroke) ? brush : stroke.width;
+  return {
+    points: points.map(([x, y]) => [clamp01(x), clamp01(y)]),
+    width: Number.isFinite(width) && width > 0 ? width : brush,
+  };
+}
+
+/** Clear ctx's size x size area and draw every stroke ({points, width}) with a round pen of
+ * size * its width. */
+export function renderStrokes(ctx, strokes, size, color) {
   ctx.save();
   ctx.setTransform(1, 0, 0, 1, 0, 0);
   ctx.clearRect(0, 0, size, size);
-  ctx.lineWidth = size * brush;
   ctx.lineCap = "round";
   ctx.lineJoin = "round";
   ctx.strokeStyle = color;
   ctx.fillStyle = color;
-  for (const stroke of strokes) traceStroke(ctx, stroke, size);
+  for (const { points, width } of strokes) {
+    ctx.lineWidth = size * width;
+    traceStroke(ctx, points, size);
+  }
   ctx.restore();
 }
 
@@ -57,13 +75,13 @@ function makeCanvas(size) {
 
 let modelCtx = null;
 
-/** Strokes drawn with a pen of brush * size -> Uint8Array(size * size) of ink (alpha, 0-255), row-major. */
-export function strokesToPixels(strokes, size, brush = BRUSH) {
+/** Strokes ({points, width}) -> Uint8Array(size * size) of ink (alpha, 0-255), row-major. */
+export function strokesToPixels(strokes, size) {
   if (!modelCtx || modelCtx.canvas.width !== size) {
     // willReadFrequently keeps it a CPU canvas: same pixels on every machine, cheap reads.
     modelCtx = makeCanvas(size).getContext("2d", { willReadFrequently: true });
   }
-  renderStrokes(modelCtx, strokes, size, "#000", brush);
+  renderStrokes(modelCtx, strokes, size, "#000");
   const rgba = modelCtx.getImageData(0, 0, size, size).data;
   const out = new Uint8Array(size * size);
   for (let i = 0, j = 3; i < out.length; i++, j += 4) out[i] = rgba[j];
@@ -76,7 +94,8 @@ export function strokesToPixels(strokes, size, brush = BRUSH) {
  *   "stroke" a stroke ended
  *   "change" the drawing changed other than by drawing (clear, undo, redo, set)
  *   "history" only what can be undone or redone changed
- * Undo and redo step through whole drawings: each stroke and each clear is one step.
+ * Undo and redo step through whole drawings: each stroke, each clear and each drawing put in
+ * by replace() is one step.
  */
 export class Pad extends EventTarget {
   /** @param {HTMLCanvasElement} canvas */
@@ -84,8 +103,8 @@ export class Pad extends EventTarget {
     super();
     this.canvas = canvas;
     this.ctx = canvas.getContext("2d");
-    /** @type {number[][][]} */
-    this.strokes = [];
+    /** The drawing: strokes with their pens. @type {{points: number[][], width: number}[]} */
+    this.lines = [];
     /** Bumped on every change of the drawing. */
     this.version = 0;
     this.pointerId = null;
@@ -93,6 +112,7 @@ export class Pad extends EventTarget {
     this.rect = null;
     this.frame = 0;
     this.ink = "#000";
+    /** The pen new strokes are drawn with (a fraction of the pad side). */
     this.brush = BRUSH;
     /** Drawings before the current one (undo) and after it (redo), as lists of strokes. */
     this.past = [];
@@ -117,7 +137,16 @@ export class Pad extends EventTarget {
     return this.pointerId !== null;
   }
   get isEmpty() {
-    return this.strokes.length === 0;
+    return this.lines.length === 0;
+  }
+  /** The drawing's strokes as lists of [x, y] points (their pens in `lines`). */
+  get strokes() {
+    return this.lines.map((s) => s.points);
+  }
+  /** The pen the drawing was drawn with, as a fraction of the pad side: its widest stroke's (a
+   * single-pen drawing: that pen); the current pen while the pad is empty. */
+  get pen() {
+    return this.lines.reduce((w, s) => Math.max(w, s.width), 0) || this.brush;
   }
   get canUndo() {
     return this.past.length > 0;
@@ -128,15 +157,13 @@ export class Pad extends EventTarget {
 
   /** Ink (alpha 0-255) of the current drawing on a size x size canvas. */
   pixels(size) {
-    return strokesToPixels(this.strokes, size, this.brush);
+    return strokesToPixels(this.lines, size);
   }
 
-  /** Pen diameter as a fraction of the pad side; the whole drawing is redrawn with it. */
+  /** Pen diameter as a fraction of the pad side, for the strokes drawn from now on (the drawing
+   * already on the pad keeps its pens). */
   setBrush(fraction) {
-    if (fraction === this.brush) return;
     this.brush = fraction;
-    if (!this.isEmpty) this.#changed("change");
-    else this.#schedule();
   }
 
   /** Empty the pad (one step: Undo brings the drawing back). */
@@ -144,17 +171,26 @@ export class Pad extends EventTarget {
     if (this.isEmpty) return false;
     this.#endStroke();
     this.#remember();
-    this.strokes = [];
+    this.lines = [];
     this.#changed("change");
     return true;
+  }
+
+  /** Put a drawing on the pad in place of the one there, as if drawn (one step: Undo brings the
+   * previous drawing back). strokes: as setStrokes takes them. */
+  replace(strokes) {
+    this.#endStroke();
+    this.#remember();
+    this.lines = strokes.map((s) => penStroke(s, this.brush));
+    this.#changed("change");
   }
 
   /** Back to the drawing before the last stroke or clear. */
   undo() {
     if (!this.canUndo) return false;
     this.#endStroke();
-    this.future.push(this.strokes.slice());
-    this.strokes = this.past.pop();
+    this.future.push(this.lines.slice());
+    this.lines = this.past.pop();
     this.#changed("change");
     return true;
   }
@@ -163,8 +199,8 @@ export class Pad extends EventTarget {
   redo() {
     if (!this.canRedo) return false;
     this.#endStroke();
-    this.past.push(this.strokes.slice());
-    this.strokes = this.future.pop();
+    this.past.push(this.lines.slice());
+    this.lines = this.future.pop();
     this.#changed("change");
     return true;
   }
@@ -178,23 +214,24 @@ export class Pad extends EventTarget {
       this.dispatchEvent(new Event("history"));
       return false;
     }
-    this.strokes = [];
+    this.lines = [];
     this.#changed("change");
     return true;
   }
 
   #remember() {
-    this.past.push(this.strokes.slice());
+    this.past.push(this.lines.slice());
     if (this.past.length > 200) this.past.shift();
     this.future = [];
   }
 
-  /** Replace the drawing (automation): strokes of [x, y] points in [0, 1]. */
+  /** Replace the drawing, history forgotten (automation, a kept drawing): strokes of [x, y] points
+   * in [0, 1], each a list of points (drawn with the current pen) or {points, width}. */
   setStrokes(strokes) {
     this.#endStroke();
     this.past = [];
     this.future = [];
-    this.strokes = strokes.map((s) => s.map(([x, y]) => [clamp01(x), clamp01(y)]));
+    this.lines = strokes.map((s) => penStroke(s, this.brush));
     this.#changed("change");
   }
 
@@ -225,7 +262,7 @@ export class Pad extends EventTarget {
   }
 
   #render() {
-    renderStrokes(this.ctx, this.strokes, this.canvas.width, this.ink, this.brush);
+    renderStrokes(this.ctx, this.lines, this.canvas.width, this.ink);
     this.canvas.parentElement?.setAttribute("data-empty", String(this.isEmpty));
   }
 
@@ -254,7 +291,7 @@ export class Pad extends EventTarget {
     this.#remember();
     this.current = [];
     this.#add(e);
-    this.strokes.push(this.current);
+    this.lines.push({ points: this.current, width: this.brush });
     this.#changed("ink");
   }
 
