@@ -68,6 +68,9 @@ def axe(app: App, label: str, findings: dict) -> list[dict]:
     if not page.evaluate("() => typeof window.axe === 'object'"):
         page.add_script_tag(path=str(AXE))
     result = page.evaluate("""async () => {
+        // Colours mid-transition (a button just enabled) are not what a person reads: let them end.
+        const moving = document.getAnimations().filter((a) => a instanceof CSSTransition);
+        await Promise.all(moving.map((a) => a.finished.catch(() => {})));
         const r = await axe.run(document, { resultTypes: ['violations'] });
         return r.violations.map(v => ({ id: v.id, impact: v.impact, help: v.help,
             nodes: v.nodes.map(n => ({ target: n.target.join(' '), summary: n.failureSummary })) }));
@@ -136,6 +139,20 @@ def test_layout_and_axe_in_every_state(chromium_browser, server, size, scheme, f
             problems[f"{name} layout"] = boxes_on_screen(app, size)
             app.screenshot(f"layout-{tag}-{name}.png")
             problems[f"{name} axe"] = axe(app, f"{tag} {name}", findings)
+        # "Show why" on: the preview grows, its legend shows; and the drawing taught from the row.
+        settle_drawing(app, FOUR)
+        app.page.get_by_test_id("why").check()
+        app.page.wait_for_function(
+            "() => document.querySelector('[data-testid=preview]').dataset.why === 'shown'"
+        )
+        problems["why axe"] = axe(app, f"{tag} why", findings)
+        app.page.get_by_test_id("why").uncheck()
+        app.page.wait_for_function("() => document.documentElement.dataset.storage !== undefined")
+        app.page.get_by_test_id("teach-4").click()
+        app.page.wait_for_function(
+            "() => document.querySelector('[data-testid=my-count]').dataset.count === '1'"
+        )
+        problems["taught axe"] = axe(app, f"{tag} taught", findings)
         if size[0] > size[1] and size[1] < 500:  # phone landscape: side by side
             pad = app.page.get_by_test_id("pad").bounding_box()
             result = app.page.locator(".result-card").bounding_box()

@@ -195,7 +195,7 @@ def test_a_saved_model_that_cannot_be_read_is_removed_and_said_once(context, ser
     said = message(app)
     assert (
         said.startswith("Your saved personal model could not be read (")
-        and "shipped model is reading" in said
+        and "original model is reading" in said
     )
     assert html(app, "model") == "shipped"
     app.page.reload()
@@ -221,7 +221,7 @@ def test_one_fine_tuning_at_a_time(context, server):
     assert state == {"learn": True, "teach": True}
     app.page.wait_for_function("() => document.documentElement.dataset.tuning === 'done'", timeout=120_000)
     assert app.page.evaluate("() => window.posted.tune") == 1
-    assert app.page.locator(".tune-text").text_content().startswith("Learned from 3 drawings")
+    assert app.page.locator(".tune-text").text_content().startswith("Now reads 3 of your 3 drawings right")
     assert count(app) == 3
     assert app.page.get_by_test_id("fine-tune").is_enabled()
 
@@ -237,7 +237,7 @@ def test_one_fine_tuning_at_a_time(context, server):
     assert len(refused) == 1 and "already under way" in refused[0]["message"]
     assert [a["type"] for a in answers].count("tuned") == 1
     assert refused[0]["id"] != next(a["id"] for a in answers if a["type"] == "tuned")
-    assert app.page.locator(".tune-text").text_content().startswith("Learned from 3 drawings")
+    assert app.page.locator(".tune-text").text_content().startswith("Now reads 3 of your 3 drawings right")
 
 
 def test_a_model_download_too_large_is_refused_from_its_content_length(chromium_browser, tmp_path):

@@ -170,7 +170,7 @@ def test_without_indexeddb_teaching_works_for_the_tab(chromium_browser, server, 
         assert "in this tab only" in message(app)
         assert page.locator(".gallery-item", has_text="not a digit").count() == 1
         tuned = fine_tune(app)
-        assert "Learned from 5 drawings" in tuned
+        assert "of your 5 drawings right" in tuned
         assert html(app, "model") == "personal" and "in this tab only" in message(app)
         assert page.locator(".export-model").is_enabled()
         app.clear()
@@ -200,7 +200,7 @@ def test_a_full_quota_keeps_the_drawing_in_the_tab_until_there_is_room(chromium_
         card_shot(app, f"storage-full-drawing-{how}.png")
         assert count(app) == 3 and page.locator(".gallery-item.unsaved").count() == 1
         assert page.evaluate(STORED)["drawings"] == 2  # the two saved before stay
-        assert "Learned from 3 drawings" in fine_tune(app)  # the one in the tab is used
+        assert "of your 3 drawings right" in fine_tune(app)  # the one in the tab is used
         with page.expect_download() as download:
             page.get_by_text("Export drawings (CSV)").click()
         assert download.value.path().read_text().count("\n") == 4  # header + 3
@@ -213,7 +213,7 @@ def test_a_full_quota_keeps_the_drawing_in_the_tab_until_there_is_room(chromium_
         page.reload()
         app.wait_settled()
         page.wait_for_function("() => document.querySelector('[data-testid=my-count]').dataset.count === '2'")
-        labels = page.locator(".gallery-item span").all_text_contents()
+        labels = page.locator(".gallery-item > span").all_text_contents()
         assert labels == ["4", "7"], labels
         assert app.state == "ready" and not app.errors, app.errors
     finally:

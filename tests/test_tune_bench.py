@@ -217,7 +217,7 @@ def test_the_page_taught_tuned_and_timed_every_part(bench):
     page = data["runs"][0]["page"]
     t = page["tune"]
     assert page["taught"] == 20 and page["data_model"] == "personal" and page["errors"] == []
-    assert page["tune_text"].startswith("Learned from 20 drawings")
+    assert "of your 20 drawings right" in page["tune_text"]
     assert t["outcome"] == "tuned" and t["steps"] == TuneConfig().steps
     assert len(t["calls"]) == t["steps"] // data["config"]["tune_slice"] + 2
     assert [c["step"] for c in t["calls"][:-1]] == list(

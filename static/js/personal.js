@@ -46,6 +46,8 @@ export class Personal {
     this.memory = new MemoryStore(); // drawings the device could not keep: this tab only
     this.personalBytes = null; // the personal model in use (its file's bytes), for export
     this.personalSaved = false; // the device holds a personal model (loaded on the next visit)
+    this.undoBytes = null; // the personal model a reset put aside, for its undo
+    this.deleted = null; // the drawings "Delete all" removed, for its undo
     this.shape = null; // digitnet.sizes and limits, from the worker's info
     this.limits = null;
     predictor.addEventListener("info", (e) => {
@@ -78,7 +80,7 @@ export class Personal {
     try {
       bytes = this.device && (await this.device.personalModel());
     } catch (err) {
-      said.push(warn(`${err.message}; using the shipped model.`));
+      said.push(warn(`${err.message}; using the original model.`));
     }
     let personal = false;
     if (bytes) {
@@ -95,20 +97,20 @@ export class Personal {
   }
 
   /** The saved personal model cannot be read: remove it, so it is said once. If even that fails,
-   * "Back to the shipped model" (reset) tries again. */
+   * "Back to the original model" (reset) tries again. */
   async #forgetBroken(err) {
     const why = `Your saved personal model could not be read (${err.message})`;
     try {
       await this.device.forgetPersonalModel();
       this.personalSaved = false;
       return warn(
-        `${why}, so it was removed; the shipped model is reading. Your drawings are kept: ` +
+        `${why}, so it was removed; the original model is reading. Your drawings are kept: ` +
           "Learn my handwriting makes a new one.",
       );
     } catch (removeErr) {
       return warn(
-        `${why}; the shipped model is reading. It could not be removed (${removeErr.message}): ` +
-          "Back to the shipped model tries again.",
+        `${why}; the original model is reading. It could not be removed (${removeErr.message}): ` +
+          "Back to the original model tries again.",
       );
     }
   }
@@ -143,6 +145,26 @@ export class Personal {
     const images = new Uint8Array(drawings.length * pixels);
     for (const [i, d] of drawings.entries()) images.set(d.image, i * pixels);
     return { images, labels: Uint8Array.from(drawings, (d) => d.label) };
+  }
+
+  /** Delete every drawing; they stay in this tab until undoDeleteAll or the tab closes. */
+  async deleteAll() {
+    const all = await this.all();
+    if (this.device) await this.device.clearDrawings();
+    for (const d of await this.memory.drawings()) await this.memory.deleteDrawing(d.id);
+    this.deleted = all.map(({ id, unsaved, ...d }) => d);
+    return ok(`Deleted ${drawingsWord(all.length)}.`);
+  }
+
+  /** Bring back the drawings deleteAll removed. */
+  async undoDeleteAll() {
+    const drawings = this.deleted || [];
+    this.deleted = null;
+    const { inTab, error } = await this.#keepAll(drawings);
+    const done = `${drawingsWord(drawings.length)} back`;
+    if (!inTab) return ok(`${done}.`);
+    if (!error) return warn(tabOnly(done, drawings.length));
+    return warn(`${done}. ${notSaved(error, inTab === drawings.length ? "they" : `${inTab} of them`, true)}`);
   }
 
   /** Keep a drawing ({label, image: Float32Array of the network's 0-1 image, strokes}). */
@@ -294,7 +316,7 @@ export class Personal {
       this.personalSaved = true;
       return null;
     } catch (err) {
-      const next = this.personalSaved ? "goes back to the personal model saved before" : "uses the shipped model";
+      const next = this.personalSaved ? "goes back to the personal model saved before" : "uses the original model";
       const full = err.kind === "full";
       return warn(
         `${full ? "Storage is full: your" : "Your"} new personal model is in use, but it could ` +
@@ -304,16 +326,31 @@ export class Personal {
     }
   }
 
-  /** The shipped model reads from now on. */
+  /** The shipped model reads from now on; the personal one stays in this tab (restorePersonal). */
   async useShipped() {
     await this.predictor.loadModel(this.shippedModelUrl);
+    this.undoBytes = this.personalBytes;
     this.personalBytes = null;
+  }
+
+  /** A personal model to go back to (until the tab closes). */
+  get canRestore() {
+    return Boolean(this.undoBytes);
+  }
+
+  /** Undo useShipped and forgetPersonal: the personal model reads, and is saved, again. */
+  async restorePersonal() {
+    const bytes = this.undoBytes;
+    await this.predictor.loadModelBytes(bytes, PERSONAL_NAME);
+    this.personalBytes = bytes;
+    this.undoBytes = null;
+    return (await this.#savePersonal(bytes)) || ok("Your personal model is back.");
   }
 
   /** Remove the saved personal model (the shipped one reads). */
   async forgetPersonal() {
     if (this.device) await this.device.forgetPersonalModel();
     this.personalSaved = false;
-    return ok("Back to the shipped model.");
+    return ok("Back to the original model.");
   }
 }

@@ -145,6 +145,13 @@ export class Store {
     );
   }
 
+  /** Delete every drawing, in one transaction. */
+  clearDrawings() {
+    return this.#run(["drawings"], "readwrite", "Your drawings could not be deleted", (tx) =>
+      promised(tx.objectStore("drawings").clear()),
+    );
+  }
+
   deleteDrawing(id) {
     return this.#run(["drawings"], "readwrite", "The drawing could not be deleted", (tx) =>
       promised(tx.objectStore("drawings").delete(id)),

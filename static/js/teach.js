@@ -33,6 +33,15 @@ function download(name, bytes, type) {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
+/** How many drawings help, and why: said beside Learn. */
+function adviceFor(n) {
+  if (n === 0) return "Correct a few readings first: each drawing you teach is one it learns from.";
+  if (n < 10) {
+    return `${drawingsWord(n)} so far. Learning works from one, but 10 or more (a few of each digit it misreads) help most: it learns your way of writing, not one drawing.`;
+  }
+  return `${drawingsWord(n)}: enough to learn from. More of the digits it still misreads help most.`;
+}
+
 /** Wire the teaching card (index.html) to the pad, the view (ui.js) and the Python worker. */
 export function installTeaching({ pad, predictor, view, sizes, shippedModelUrl }) {
   html.dataset.model = "shipped";
@@ -55,6 +64,10 @@ export function installTeaching({ pad, predictor, view, sizes, shippedModelUrl }
   const exportModel = $(".export-model");
   const importCsv = $("#import-csv");
   const message = $(".teach-message");
+  const deleteAll = $('[data-testid="delete-all"]');
+  const undoDelete = $('[data-testid="undo-delete"]');
+  const undoReset = $('[data-testid="undo-reset"]');
+  const advice = $('[data-testid="learn-advice"]');
 
   let opened = false; // the device's storage tried (after the model is ready)
   let lastImage = null; // the image (Float32Array) the network saw for the shown result
@@ -74,6 +87,10 @@ export function installTeaching({ pad, predictor, view, sizes, shippedModelUrl }
     fineTune.disabled = Boolean(busy) || !opened || Number(count.dataset.count) === 0 || predictor.state !== "ready";
     reset.disabled = Boolean(busy) || (html.dataset.model !== "personal" && !mine.personalSaved);
     exportModel.disabled = Boolean(busy) || html.dataset.model !== "personal";
+    const drawings = Number(count.dataset.count);
+    exportCsv.disabled = drawings === 0;
+    deleteAll.disabled = Boolean(busy) || drawings === 0;
+    advice.textContent = adviceFor(drawings);
     importCsv.disabled = Boolean(busy);
   }
 
@@ -111,7 +128,7 @@ export function installTeaching({ pad, predictor, view, sizes, shippedModelUrl }
         class: "gallery-delete",
         "aria-label": `Delete this drawing of ${label}${d.unsaved ? " (not saved)" : ""}`,
       },
-      "×",
+      el("span", { text: "×" }),
     );
     del.addEventListener("click", () =>
       exclusive(async () => {
@@ -186,10 +203,15 @@ export function installTeaching({ pad, predictor, view, sizes, shippedModelUrl }
     tuneText.textContent = "Learning…";
     tuneText.classList.remove("warning");
     try {
-      const { drawings, result, said } = await mine.learn(showProgress);
+      const { result, said } = await mine.learn(showProgress);
       if (result) {
         html.dataset.model = "personal";
-        tuneText.textContent = `Learned from ${drawingsWord(drawings)} in ${(result.ms / 1000).toFixed(1)} s.`;
+        undoReset.hidden = true;
+        const { drawings, before, after } = result.report;
+        Object.assign(tuneText.dataset, { drawings, before, after });
+        tuneText.textContent =
+          `Now reads ${after} of your ${drawingsWord(drawings)} right (before ${before}). ` +
+          `Learned in ${(result.ms / 1000).toFixed(1)} s.`;
         predictor.request();
         say(said);
       } else {
@@ -218,6 +240,51 @@ export function installTeaching({ pad, predictor, view, sizes, shippedModelUrl }
         predictor.request();
       }
       say(await mine.forgetPersonal());
+      clearLearned();
+      undoReset.hidden = !mine.canRestore;
+      if (!undoReset.hidden) undoReset.focus();
+    });
+  });
+  undoReset.addEventListener("click", () => {
+    if (busy) return;
+    exclusive(async () => {
+      say(await mine.restorePersonal());
+      html.dataset.model = "personal";
+      undoReset.hidden = true;
+      predictor.request();
+      reset.focus();
+    });
+  });
+
+  /** The line about the last learning goes once the model it spoke of is gone. */
+  function clearLearned() {
+    tuneText.textContent = "";
+    tuneText.classList.remove("warning");
+    for (const key of ["drawings", "before", "after"]) delete tuneText.dataset[key];
+  }
+
+  deleteAll.addEventListener("click", () => {
+    if (busy || deleteAll.disabled) return;
+    exclusive(async () => {
+      try {
+        say(await mine.deleteAll());
+        undoDelete.hidden = false;
+        undoDelete.focus();
+      } finally {
+        await refreshGallery();
+      }
+    });
+  });
+  undoDelete.addEventListener("click", () => {
+    if (busy) return;
+    exclusive(async () => {
+      try {
+        say(await mine.undoDeleteAll());
+        undoDelete.hidden = true;
+        deleteAll.focus();
+      } finally {
+        await refreshGallery();
+      }
     });
   });
 
@@ -261,7 +328,7 @@ export function installTeaching({ pad, predictor, view, sizes, shippedModelUrl }
     const size = sizes().canvas;
     let values;
     try {
-      values = await predictor.why(pad.pixels(size), size, size, pad.brush * size);
+      values = await predictor.why(pad.pixels(size), size, size, pad.pen * size);
     } catch (err) {
       sayError(err);
       return;
@@ -269,10 +336,8 @@ export function installTeaching({ pad, predictor, view, sizes, shippedModelUrl }
     if (ticket === whyFor && values && why.checked) view.paintWhy(values);
   }
   why.addEventListener("change", () => {
-    if (!why.checked) {
-      view.hideWhy();
-      predictor.request(); // redraws the plain preview
-    }
+    view.setWhy(why.checked);
+    if (!why.checked) predictor.request(); // redraws the plain preview
     showWhy();
   });
 

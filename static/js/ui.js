@@ -15,15 +15,20 @@ export class View {
     this.prompt = $('[data-testid="prompt"]');
     this.confidence = $(".confidence");
     this.announce = $('[data-testid="announce"]');
-    this.bars = Array.from(document.querySelectorAll('[data-testid^="prob-"]'), (row) => ({
-      row,
-      fill: $(".bar-fill", row),
-      value: $(".bar-value", row),
-    }));
+    const bar = (row) => ({ row, fill: $(".bar-fill", row), value: $(".bar-value", row) });
+    this.bars = [...document.querySelectorAll('[data-testid^="prob-"]')]
+      .filter((row) => /^prob-\d+$/.test(row.dataset.testid))
+      .map(bar);
+    this.notDigitBar = bar($('[data-testid="prob-none"]')); // the 11th output: the bars add up to 100%
     this.preview = $('[data-testid="preview"]').getContext("2d");
     this.undo = $('[data-testid="undo"]');
     this.redo = $('[data-testid="redo"]');
     this.clear = $('[data-testid="clear"]');
+    // The pen preview: a dot as wide as the pen draws on the pad, so it follows the pad's size.
+    this.penPreview = $(".pen-preview");
+    new ResizeObserver(([entry]) => {
+      this.penPreview.style.setProperty("--pad-side", `${entry.contentRect.width}px`);
+    }).observe($('[data-testid="pad"]'));
     this.lastAnnounced = "";
     this.announceTimer = 0;
     this.showNothing();
@@ -45,17 +50,19 @@ export class View {
     this.status.textContent = text;
   }
 
-  /** A loading stage ("Loading Python…"): the panel over the pad (the status pill stays short). */
+  /** A loading stage ("Getting the network ready…"): the panel over the pad (the status pill stays short). */
   setLoading(stage) {
     this.setStatus("Loading…");
     this.loadStage.textContent = stage;
   }
 
-  /** Bytes of the boot's downloads so far; total 0 when unknown. */
+  /** Bytes of the boot's downloads so far, as they cross the network; total 0 when unknown. With
+   * the time left once the recent rate says something: "2.1 of 7.3 MB · about 4 s left". */
   setProgress(loaded, total) {
+    const left = this.#timeLeft(loaded, total);
     if (total > 0) {
       this.loadBar.value = Math.min(1, loaded / total);
-      this.loadBytes.textContent = `${formatMB(loaded)} of ${formatMB(total)} MB`;
+      this.loadBytes.textContent = `${formatMB(loaded)} of ${formatMB(total)} MB${left ? ` · ${left}` : ""}`;
     } else {
       this.loadBar.removeAttribute("value"); // indeterminate
       this.loadBytes.textContent = `${formatMB(loaded)} MB`;
@@ -70,6 +77,23 @@ export class View {
     this.prompt.textContent = "No prediction";
   }
 
+  #rate = []; // [[ms, bytes], ...]: the progress of the last RATE_MS or so
+
+  /** "about 4 s left" at the rate of the last RATE_MS (once RATE_MIN_MS of it has been seen), or "". */
+  #timeLeft(loaded, total) {
+    const now = performance.now();
+    const seen = this.#rate;
+    if (seen.length && loaded < seen[seen.length - 1][1]) seen.length = 0; // loading again
+    seen.push([now, loaded]);
+    while (seen.length > 2 && now - seen[1][0] >= RATE_MS) seen.shift();
+    const [since, from] = seen[0];
+    if (!(total > loaded) || now - since < RATE_MIN_MS || loaded <= from) return "";
+    const seconds = ((total - loaded) * (now - since)) / (loaded - from) / 1000;
+    if (seconds < 10) return `about ${Math.max(1, Math.ceil(seconds))} s left`;
+    if (seconds < 60) return `about ${Math.ceil(seconds / 5) * 5} s left`;
+    return `about ${Math.round(seconds / 60)} min left`;
+  }
+
   /** Loading again after an error (Try again). */
   clearError() {
     this.errorBox.hidden = true;
@@ -78,9 +102,9 @@ export class View {
     this.setProgress(0, 0);
   }
 
-  /** While Python loads: what the pad holds will be read once it is ready. */
+  /** While the network loads: what the pad holds will be read once it is ready. */
   showWaiting(hasInk) {
-    this.prompt.textContent = hasInk ? "Read as soon as Python is ready…" : "Draw a digit";
+    this.prompt.textContent = hasInk ? "Read as soon as the network is ready…" : "Draw a digit";
   }
 
   /** Enable Undo/Redo/Clear only when there is something to undo, redo or clear; a button that
@@ -110,15 +134,24 @@ export class View {
     this.prompt.hidden = false;
     this.confidence.hidden = true;
     this.confidence.textContent = "";
-    for (const [d, { row, fill, value }] of this.bars.entries()) {
+    delete this.digit.dataset.hint;
+    for (const [d, { row, fill, value }] of [...this.bars, this.notDigitBar].entries()) {
       row.dataset.prob = "0";
-      setMeter(row, d, 0);
+      setMeter(row, d < this.bars.length ? d : "not a digit", 0);
       row.classList.remove("top");
       row.removeAttribute("aria-current");
       fill.style.transform = "scaleX(0)";
       value.textContent = "";
     }
     this.preview.clearRect(0, 0, this.preview.canvas.width, this.preview.canvas.height);
+    this.preview.canvas.closest(".preview").dataset.empty = "true"; // "Your drawing appears here"
+  }
+
+  /** The pen preview beside the slider: a dot of `pen` (a fraction of the pad's side) in a box as
+   * wide as the thickest pen, `max` (the box never changes size: nothing moves). */
+  showPen(pen, max) {
+    this.penPreview.style.setProperty("--pen", String(pen));
+    this.penPreview.style.setProperty("--pen-max", String(max));
   }
 
   /**
@@ -129,8 +162,11 @@ export class View {
   showPrediction({ probs, image, verdict, reason, notDigit }) {
     const top = argmax(probs);
     const isDigit = verdict === "digit";
+    const hint = HINTS.includes(reason); // advice on how to draw, not a failure of the drawing
     this.digit.dataset.verdict = verdict;
-    this.digit.textContent = isDigit ? String(top) : "✗";
+    if (hint) this.digit.dataset.hint = reason;
+    else delete this.digit.dataset.hint;
+    this.digit.textContent = isDigit ? String(top) : hint ? "✎" : "✗";
     this.prompt.hidden = true;
     this.confidence.hidden = false;
     this.confidence.textContent = isDigit
@@ -147,6 +183,12 @@ export class View {
       fill.style.transform = `scaleX(${Math.min(1, Math.max(0, p))})`;
       value.textContent = percent(p);
     });
+    const { row, fill, value } = this.notDigitBar;
+    row.dataset.prob = String(notDigit);
+    setMeter(row, "not a digit", notDigit);
+    row.classList.toggle("top", !isDigit && reason === "not-a-digit");
+    fill.style.transform = `scaleX(${Math.min(1, Math.max(0, notDigit))})`;
+    value.textContent = percent(notDigit);
     this.drawPreview(image);
   }
 
@@ -160,14 +202,19 @@ export class View {
       img.data[4 * i + 3] = 255;
     }
     this.preview.putImageData(img, 0, 0);
+    this.preview.canvas.closest(".preview").dataset.empty = "false";
   }
 
   /** Colour the preview by which pixels pushed the answer (values: Float32Array, one per pixel):
-   * red up, blue down, each as strong as its share of the largest. */
+   * red up, blue down, full colour from WHY_PERCENTILE of the pixels' sizes up (a robust scale: one
+   * strong pixel does not leave the rest pale); the legend and the caption say so. */
   paintWhy(values) {
     const side = this.preview.canvas.width;
     const img = this.preview.getImageData(0, 0, side, side);
-    const top = values.reduce((m, v) => Math.max(m, Math.abs(v)), 1e-12);
+    const sizes = Array.from(values, Math.abs)
+      .filter((v) => v > 0)
+      .sort((a, b) => a - b);
+    const top = sizes.length ? sizes[Math.floor((sizes.length - 1) * WHY_PERCENTILE)] : 1;
     values.forEach((v, i) => {
       const a = Math.min(1, Math.abs(v) / top);
       const [r, g, b] = v > 0 ? [255, 60, 60] : [70, 120, 255];
@@ -180,9 +227,13 @@ export class View {
     this.preview.canvas.dataset.why = "shown";
   }
 
-  /** The plain preview again (the next result redraws it). */
-  hideWhy() {
-    delete this.preview.canvas.dataset.why;
+  /** The preview grows and says what its colours mean while "Show why" is on. */
+  setWhy(on) {
+    const figure = this.preview.canvas.closest(".preview");
+    figure.classList.toggle("why-on", on);
+    $(".why-legend", figure).hidden = !on;
+    $(".preview-caption", figure).textContent = on ? "Why it answered" : "What the network sees";
+    if (!on) delete this.preview.canvas.dataset.why; // the next result redraws the plain preview
   }
 
   /** Tell screen readers a settled result: after `delay` ms (a pen lifted between two strokes of
@@ -233,12 +284,22 @@ const REASON_TEXT = {
   "too-small": "Draw it larger",
 };
 
+/** Reasons that are advice on how to draw (shown as a hint, not as a failure). */
+const HINTS = ["side-by-side", "too-small"];
+
+/** "Show why" colours fully from this quantile of the pixels' sizes up. */
+const WHY_PERCENTILE = 0.95;
+
 /** The digit with the highest probability (the first one on a tie). */
 function argmax(probs) {
   let top = 0;
   for (let d = 1; d < probs.length; d++) if (probs[d] > probs[top]) top = d;
   return top;
 }
+
+/** The time left is estimated from the progress of the last RATE_MS, once RATE_MIN_MS has been seen. */
+const RATE_MS = 5000;
+const RATE_MIN_MS = 1500;
 
 function formatMB(bytes) {
   return (bytes / 1e6).toFixed(1);

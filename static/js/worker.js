@@ -10,13 +10,17 @@
 // Messages out:
 //   {type: "status", stage, message}       stage: "runtime" | "numpy" | "code" | "model"
 //   {type: "progress", file, loaded, total, pending}
-//                                          bytes of the boot's downloads so far (at most every
+//                                          bytes of the boot's downloads so far, as they cross the
+//                                          network (compressed: downloads.js), (at most every
 //                                          PROGRESS_MS while data flows); file: the latest one to
 //                                          move; pending: the files still downloading
-//   {type: "info", versions, sizes, limits}  once digitnet is imported (before the model loads);
+//   {type: "info", versions, sizes, limits, samples}  once digitnet is imported (before the model loads);
 //                                          sizes: {side, pixels, classes, not_digit, canvas} from
-//                                          digitnet.sizes; limits: what the import and a model file may be
+//                                          digitnet.sizes; limits: what the import and a model file may be;
+//                                          samples: [{digit, strokes}] (digitnet.samples), the sample digits
 //   {type: "ready", versions, model, timings, files, blocked}
+//                                          timings: ms of each stage, and transferSize: the bytes its
+//                                          downloads took on the wire (resource timing);
 //                                          files: URLs this worker downloaded; blocked: when its event
 //                                          loop was blocked during the boot (watchBlocked)
 //   {type: "model", id, url, model, ms}    answer to "load-model" and "load-model-bytes"
@@ -32,12 +36,13 @@
 //                                                  (refused while another is under way)
 //        {type: "tune-cancel"}                     (handled at once, between slices of steps)
 //   out: {type: "tune-progress", id, step, steps, loss, pythonMs},
-//        {type: "tuned", id, bytes, ms, pythonMs, replayMs, finishMs},
+//        {type: "tuned", id, bytes, ms, pythonMs, replayMs, finishMs, report},
 //        {type: "tune-cancelled", id}; a failure is {type: "error", stage: "tune", request: "tune"}
 //        progress pythonMs: the Python call that got there (start_tuning for step 0, else one tune_step
 //        slice); tuned: ms = this worker's whole time for the request, pythonMs = all its Python calls
 //        (start_tuning + every tune_step + finish_tuning), replayMs = fetching and checking replay.npz,
-//        finishMs = finish_tuning (the model file's bytes made in Python)
+//        finishMs = finish_tuning (the model file's bytes made in Python); report = Session.tuning_report
+//        (how many of the drawings the model read right before and after)
 //
 // Importing drawings (digitnet.csvfile through digitnet.browser.Session):
 //   in:  {type: "import-csv", id, bytes: Uint8Array, name}
@@ -100,11 +105,11 @@ function watchBlocked() {
 async function init(msg) {
   downloads.booting = true;
   blocked = watchBlocked();
-  // What Pyodide fetches (pyodide.asm.js is imported, not fetched) and our wheel: known sizes.
+  // What Pyodide downloads (pyodide.asm.js by import(), the rest by fetch) and our wheel: known sizes.
   const sizes = runtime.SIZES || {};
   for (const url of runtime.PRELOAD || []) {
     const file = url.slice(url.lastIndexOf("/") + 1);
-    if (file !== "pyodide.asm.js" && sizes[file]) expect(url, sizes[file]);
+    if (sizes[file]) expect(url, sizes[file], file === "pyodide.asm.js");
   }
   expect(WHEEL_URL, WHEEL_SIZE);
   try {
@@ -143,7 +148,9 @@ async function boot({ baseUrl, modelUrl }) {
   const model = installModel(bytes, modelName);
   mark("model", t);
   timings.total = Math.round(performance.now() - t0);
-  const files = performance.getEntriesByType("resource").map((e) => e.name);
+  const resources = performance.getEntriesByType("resource");
+  const files = resources.map((e) => e.name);
+  timings.transferSize = resources.reduce((sum, e) => sum + e.transferSize, 0); // bytes on the wire
   blocked.stop();
   post({ type: "ready", versions: info.versions, model, timings, files, blocked: blocked.spans });
   warmUp(WARM_UP_ROUNDS);
@@ -151,7 +158,7 @@ async function boot({ baseUrl, modelUrl }) {
 
 /** Pyodide with NumPy and digitnet: the packages download while the runtime boots. */
 async function bootPython(_timings, mark) {
-  post({ type: "status", stage: "runtime", message: "Loading Python…" });
+  post({ type: "status", stage: "runtime", message: "Getting the network ready…" });
   const t = performance.now();
   try {
     pyodide = await runtime.loadPyodide({
@@ -196,7 +203,7 @@ function importCode(_timings, mark) {
   words = { verdicts: info.verdicts, reasons: info.reasons };
   info.versions.pyodide = pyodide.version;
   mark("code", t);
-  post({ type: "info", versions: info.versions, sizes: info.sizes, limits: info.limits });
+  post({ type: "info", versions: info.versions, sizes: info.sizes, limits: info.limits, samples: info.samples });
   return info;
 }
 
@@ -310,7 +317,8 @@ async function tune({ id, images, labels, steps }) {
       out.destroy();
     }
     const ms = performance.now() - t0;
-    post({ type: "tuned", id, bytes: model, ms, pythonMs, replayMs, finishMs }, [model.buffer]);
+    const report = JSON.parse(session.tuning_report()); // {drawings, before, after}: read right
+    post({ type: "tuned", id, bytes: model, ms, pythonMs, replayMs, finishMs, report }, [model.buffer]);
   } catch (err) {
     try {
       session.cancel_tuning();
