@@ -7,7 +7,7 @@ import { Predictor } from "./model.js";
 import { View } from "./ui.js";
 import { Automation } from "./automation.js";
 import { installTeaching } from "./teach.js";
-import { PEN } from "../pkg/digitnet.mjs";
+import { PEN } from "../pkg/pen.mjs";
 
 const DEFAULT_MODEL = "static/model/model.npz";
 const html = document.documentElement;

@@ -9,7 +9,7 @@
 // gets, so a drawing gives the same model input on every screen. That size
 // (digitnet.sizes.CANVAS) comes from the Python worker once it is ready.
 
-import { PEN } from "../pkg/digitnet.mjs";
+import { PEN } from "../pkg/pen.mjs";
 
 /** Default pen diameter as a fraction of the pad side (digitnet.sizes.PEN_DEFAULT). */
 export const BRUSH = PEN.default;
