@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 import digitnet
-from digitnet import csvfile, modelfile, preprocess, samples
+from digitnet import csvfile, inside, inside_wire, modelfile, preprocess, samples
 from digitnet.learn import input_gradient
 from digitnet.modelfile import ModelFileError, load_model, save_model
 from digitnet.network import Model, normalize
@@ -106,10 +106,18 @@ def practice_pads() -> list[np.ndarray]:
 
 
 class Session:
-    """The worker's state: the model in use."""
+    """The worker's state: the model in use.
+
+    ``base`` is the model loaded (or fine-tuned); ``model`` the one in use: ``base`` itself, or a
+    copy broken on purpose by the Inside view (``changes``, ``digitnet.inside.changed``). Fine-tuning
+    always starts from ``base``, and a broken copy is never written anywhere."""
 
     def __init__(self) -> None:
         self.model: Model | None = None
+        self.base: Model | None = None
+        self.changes = inside.Changes()
+        self.noise: list[np.ndarray] | None = None  # the noise pattern of base (made when first asked)
+        self.seen: np.ndarray | None = None  # the image of the last reading, as the network saw it
         self.tuning: FineTune | None = None
         self.reading: csvfile.CsvReader | None = None
         self.tuned: dict | None = None
@@ -122,11 +130,19 @@ class Session:
             model = load_model(_bytes(data), name)
         except ModelFileError as e:
             return json.dumps({"ok": False, "error": str(e)})
-        self.model = model
+        self.use(model)
         err = model.meta.get("test_error")
         if not (isinstance(err, (int, float)) and math.isfinite(err)):
             err = None
-        return json.dumps({"ok": True, "layers": model.sizes, "test_error": err})
+        return json.dumps(
+            {"ok": True, "layers": model.sizes, "test_error": err, "inside": inside_wire.describe(model)}
+        )
+
+    def use(self, model: Model) -> None:
+        """Use ``model`` as it is from now on: any breakage of the previous one is gone."""
+        self.model = self.base = model
+        self.changes = inside.Changes()
+        self.noise = None
 
     def warm_up(self, rounds: int = 1) -> None:
         """Predict ``rounds`` practice drawings (made here) and forget the answers: the first calls
@@ -148,6 +164,7 @@ class Session:
             raise RuntimeError("no model is loaded")
         pad = np.frombuffer(_bytes(pixels), dtype=np.uint8).reshape(height, width)
         p = predict_drawing(self.model, pad, pen, LIVE if live else VIEWS)
+        self.seen = None if p is None else p.image
         if p is None:
             return None
         out = np.empty(RESULT_LENGTH, np.float32)
@@ -189,8 +206,8 @@ class Session:
                 replay_images, replay_labels = z["images"], z["labels"]
         except Exception as e:  # any damage to the replay file: one plain message
             raise ValueError(f"the MNIST replay sample could not be read: {e}") from None
-        self.tuning = FineTune(self.model, own, ys, replay_images, replay_labels, TuneConfig(steps=steps))
-        self.tuned = {"drawings": len(ys), "before": reads_right(self.model, own, ys), "after": None}
+        self.tuning = FineTune(self.base, own, ys, replay_images, replay_labels, TuneConfig(steps=steps))
+        self.tuned = {"drawings": len(ys), "before": reads_right(self.base, own, ys), "after": None}
         return json.dumps({"steps": self.tuning.cfg.steps})
 
     def tune_step(self, n: int) -> str:
@@ -221,7 +238,8 @@ class Session:
         self.tuned["after"] = reads_right(model, self.tuning.images, self.tuning.labels)
         buf = io.BytesIO()
         save_model(buf, model, store="exact")  # the frozen layer stays float16 (smaller, quicker to zip)
-        self.model, self.tuning = model, None
+        self.use(model)
+        self.tuning = None
         return buf.getvalue()
 
     def tuning_report(self) -> str:
@@ -268,3 +286,78 @@ class Session:
             raise RuntimeError("no finished import")
         reader, self.reading = self.reading, None
         return np.concatenate([reader.labels, reader.images.ravel()])
+
+    # ---- the Inside view (digitnet.inside): the numbers of the last reading, and breaking the network ----
+
+    def inside(self, layer: int, index: int) -> np.ndarray | None:
+        """Every number the network computed for the last reading's image (its central view), with
+        unit ``index`` of layer ``layer`` (1-based; the last is the outputs) in detail -> float32
+        laid out as ``inside_wire.layout`` (sent with the model), or None when it read nothing. A
+        unit out of range (say -1) means the one that pushed the answer up most in the first layer."""
+        if self.model is None:
+            raise RuntimeError("no model is loaded")
+        if self.seen is None or not self.seen.any():
+            return None
+        opened = inside.open_up(self.model, normalize(self.model, self.seen[None])[0])
+        sizes = self.model.sizes
+        if not (1 <= layer < len(sizes) and 0 <= index < sizes[layer]):
+            layer, index = 1, int(np.argmax(opened.contributions[0])) if opened.hidden else opened.target
+        selected = inside.unit(self.model, opened, layer, index)
+        return inside_wire.pack(self.model, opened, selected, (layer, index) in self.changes.knocked)
+
+    def modify(self, change: str) -> str:
+        """Break the network, or restore it. ``change`` is JSON, one of ``{"knock": [layer, index]}``
+        (knock that hidden unit out, or bring it back), ``{"knock_path": [layer, count]}`` (knock out
+        the ``count`` units of that layer that pushed the last reading's answer up most),
+        ``{"zero_biases": bool}``, ``{"noise": scale}`` (0 to ``inside.NOISE_MAX``), ``{"restore":
+        true}`` -> JSON ``modification()``."""
+        if self.base is None:
+            raise RuntimeError("no model is loaded")
+        c = json.loads(change)
+        changes = self.changes
+        hidden = len(self.base.sizes) - 2
+        if "knock" in c or "knock_path" in c:
+            layer, n = (int(v) for v in c.get("knock", c.get("knock_path")))
+            if not 1 <= layer <= hidden:
+                raise ValueError(f"layer {layer} is not a hidden layer (1 to {hidden})")
+            if "knock" in c:
+                if not 0 <= n < self.base.sizes[layer]:
+                    raise ValueError(f"layer {layer} has no unit {n}")
+                units = {(layer, n)}
+                knocked = changes.knocked ^ units
+            else:
+                if self.seen is None or not self.seen.any():
+                    raise ValueError("draw something first: the path is the last reading's")
+                opened = inside.open_up(self.model, normalize(self.model, self.seen[None])[0])
+                knocked = changes.knocked | {(layer, i) for i in inside.top_path(opened, layer, n)}
+            changes = inside.Changes(frozenset(knocked), changes.zero_biases, changes.noise)
+        elif "zero_biases" in c:
+            changes = inside.Changes(changes.knocked, bool(c["zero_biases"]), changes.noise)
+        elif "noise" in c:
+            scale = float(c["noise"])
+            if not 0 <= scale <= inside.NOISE_MAX:
+                raise ValueError(f"noise {scale} is outside 0 to {inside.NOISE_MAX}")
+            changes = inside.Changes(changes.knocked, changes.zero_biases, scale)
+        elif c.get("restore"):
+            changes = inside.Changes()
+        else:
+            raise ValueError(f"unknown change {change}")
+        if changes.noise > 0 and self.noise is None:
+            self.noise = inside.noise_pattern(self.base)
+        self.changes = changes
+        self.model = inside.changed(self.base, changes, self.noise)
+        return self.modification()
+
+    def modification(self) -> str:
+        """JSON ``{"modified", "knocked": [[layer, index], ...], "zero_biases", "noise", "noise_max"}``:
+        how the model in use differs from the one loaded."""
+        c = self.changes
+        return json.dumps(
+            {
+                "modified": c.any,
+                "knocked": sorted([list(u) for u in c.knocked]),
+                "zero_biases": c.zero_biases,
+                "noise": c.noise,
+                "noise_max": inside.NOISE_MAX,
+            }
+        )

@@ -7,6 +7,7 @@ import { Predictor } from "./model.js";
 import { View } from "./ui.js";
 import { Automation } from "./automation.js";
 import { installTeaching } from "./teach.js";
+import { installInside } from "./inside.js";
 import { PEN } from "../pkg/pen.mjs";
 
 const DEFAULT_MODEL = "static/model/model.npz";
@@ -258,6 +259,10 @@ function checkedModelPath(value) {
 // ---- teaching (static/js/teach.js): the card under the pad and the prediction ----
 
 installTeaching({ pad, predictor, view, sizes: () => sizes, shippedModelUrl: DEFAULT_MODEL });
+
+// ---- inside the network (static/js/inside.js): every layer, live; one unit whole; break it ----
+
+installInside({ predictor, hooks: automation.hooks, sizes: () => sizes });
 
 let modelPath = DEFAULT_MODEL;
 const requested = new URLSearchParams(location.search).get("model");

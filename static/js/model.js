@@ -15,8 +15,12 @@
 //   "info"   {versions, sizes, limits, samples}  the Python code is loaded: sizes from digitnet.sizes,
 //                                        samples from digitnet.samples ([{digit, strokes}])
 //   "ready"  {versions, model, timings, files, ms}
-//   "result" {probs|null, image|null, verdict, reason, notDigit, live, version, roundTrip, pythonMs}
-//                                        live: read while the pen was down (one view; else all nine)
+//   "result" {probs|null, image|null, verdict, reason, notDigit, live, inside, version, roundTrip, pythonMs}
+//                                        live: read while the pen was down (one view; else all nine);
+//                                        inside: the Inside view's numbers ({name: Float32Array}) or null
+//   "model"  {name, layers, test_error, inside, state}  a model is in use (at ready, and each one loaded)
+//   "modified" {modified, knocked, zero_biases, noise, noise_max}  how the model in use is broken
+//                                        (digitnet.browser.Session.modification), whenever that may change
 //   "error"  {stage, message}            loading failed, in plain words
 //   "tune-progress" {step, steps, loss, pythonMs}, "tuned" {bytes, ms, pythonMs, replayMs, finishMs}
 //                                        along a tune() (automation.js times them)
@@ -41,6 +45,7 @@ export class Predictor extends EventTarget {
     this.worker = null;
     this.watchdog = 0;
     this.lastHeard = null; // what the worker said last: {stage, message} or {file, loaded}
+    this.inside = null; // () => {layer, index} | null: the unit the Inside view shows, asked with each reading
   }
 
   #pending = new Map(); // id -> {okTypes, progress, resolve, reject}: requests awaiting their answer
@@ -107,6 +112,12 @@ export class Predictor extends EventTarget {
     return this.#ask("load-model-bytes", { bytes: copy, name }, [copy.buffer], ["model"]);
   }
 
+  /** Break the network in use or restore it (digitnet.browser.Session.modify's change): resolves
+   * the new state (also emitted as "modified"); the next reading uses it. */
+  modify(change) {
+    return this.#ask("modify", { change }, [], ["modified"]).then((d) => d.state);
+  }
+
   /** Which pixels pushed the answer: Float32Array(784) (gradient x input) or null. */
   why(pixels, width, height, pen) {
     return this.#ask("why", { pixels, width, height, pen }, [pixels.buffer], ["why"]).then((d) => d.why);
@@ -165,6 +176,8 @@ export class Predictor extends EventTarget {
     }
     if (msg.type !== "error" && !asked.okTypes.includes(msg.type)) return false;
     this.#pending.delete(msg.id);
+    if (msg.type === "model") this.#emit("model", msg.model);
+    if (msg.state) this.#emit("modified", msg.state); // "model", "tuned", "modified" carry it
     if (msg.type === "error") asked.reject(new Error(msg.message));
     else asked.resolve(msg);
     return true;
@@ -187,7 +200,10 @@ export class Predictor extends EventTarget {
     const { pixels, width, height, pen, version, live } = this.source();
     const id = this.nextId++;
     this.inFlight = { id, version, sent: performance.now() };
-    this.worker.postMessage({ type: "predict", id, pixels, width, height, pen, live: Boolean(live) }, [pixels.buffer]);
+    const inside = this.inside?.() ?? null;
+    this.worker.postMessage({ type: "predict", id, pixels, width, height, pen, live: Boolean(live), inside }, [
+      pixels.buffer,
+    ]);
   }
 
   #emit(type, detail) {
@@ -229,6 +245,8 @@ export class Predictor extends EventTarget {
       case "ready":
         clearTimeout(this.watchdog);
         this.state = "ready";
+        this.#emit("model", msg.model);
+        this.#emit("modified", msg.model.state);
         this.#emit("ready", { ...msg, ms: performance.now() - this.started });
         this.#pump();
         break;
@@ -242,6 +260,7 @@ export class Predictor extends EventTarget {
           reason: msg.empty ? "" : msg.reason,
           notDigit: msg.empty ? 0 : msg.notDigit,
           live: Boolean(msg.live),
+          inside: msg.empty ? null : msg.inside || null,
           version: sent ? sent.version : -1,
           roundTrip: sent ? performance.now() - sent.sent : NaN,
           pythonMs: msg.ms,

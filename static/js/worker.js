@@ -4,9 +4,12 @@
 //   {type: "init", baseUrl, modelUrl}      load runtime, NumPy and digitnet, then the model
 //   {type: "load-model", id, url}          (re)load a model file (same origin only; at most
 //                                          MODEL_MAX_BYTES, refused from its Content-Length)
-//   {type: "predict", id, pixels, width, height, pen, live}
+//   {type: "predict", id, pixels, width, height, pen, live, inside}
 //                                          pixels: Uint8Array(width*height), ink 0-255; pen: its diameter (px);
-//                                          live: the pen is down, one quick reading (else all nine views)
+//                                          live: the pen is down, one quick reading (else all nine views);
+//                                          inside: {layer, index} with the Inside view open (that unit in
+//                                          detail; -1: the top of the path), else null
+//   {type: "modify", id, change}           break the network or restore it (digitnet.browser.Session.modify)
 // Messages out:
 //   {type: "status", stage, message}       stage: "runtime" | "numpy" | "code" | "model"
 //   {type: "progress", file, loaded, total, pending}
@@ -23,9 +26,14 @@
 //                                          downloads took on the wire (resource timing);
 //                                          files: URLs this worker downloaded; blocked: when its event
 //                                          loop was blocked during the boot (watchBlocked)
-//   {type: "model", id, url, model, ms}    answer to "load-model" and "load-model-bytes"
-//   {type: "result", id, probs: Float32Array, image: Float32Array, notDigit, verdict, reason, live, ms}
-//                                          verdict "digit" | "not-digit"; reason (digitnet.predict.REASONS)
+//   {type: "model", id, url, model, ms}    answer to "load-model" and "load-model-bytes"; model (also in
+//                                          "ready"): {name, layers, test_error, inside, state}: inside =
+//                                          digitnet.inside_wire.describe (the Inside view's layout, grids),
+//                                          state = Session.modification() (a new model: nothing broken)
+//   {type: "modified", id, state}          answer to "modify": Session.modification()
+//   {type: "result", id, probs: Float32Array, image: Float32Array, notDigit, verdict, reason, live, inside, ms}
+//                                          verdict "digit" | "not-digit"; reason (digitnet.predict.REASONS);
+//                                          inside: {name: Float32Array} (digitnet.inside_wire) if asked, else null
 //   {type: "result", id, empty: true, live, ms}  empty pad or a lone dot (Python returned None)
 //   {type: "error", stage, message, id?}   plain words, with the reason
 //
@@ -36,7 +44,7 @@
 //                                                  (refused while another is under way)
 //        {type: "tune-cancel"}                     (handled at once, between slices of steps)
 //   out: {type: "tune-progress", id, step, steps, loss, pythonMs},
-//        {type: "tuned", id, bytes, ms, pythonMs, replayMs, finishMs, report},
+//        {type: "tuned", id, bytes, ms, pythonMs, replayMs, finishMs, report, state},
 //        {type: "tune-cancelled", id}; a failure is {type: "error", stage: "tune", request: "tune"}
 //        progress pythonMs: the Python call that got there (start_tuning for step 0, else one tune_step
 //        slice); tuned: ms = this worker's whole time for the request, pythonMs = all its Python calls
@@ -216,7 +224,9 @@ function installModel(buffer, name) {
   }
   if (!result.ok) throw new StageError("model", `The model could not be loaded: ${result.error}`);
   hasModel = true;
-  return { name, layers: result.layers, test_error: result.test_error };
+  insideLayout = result.inside.layout;
+  const state = JSON.parse(session.modification()); // a new model is used as it is: nothing broken
+  return { name, layers: result.layers, test_error: result.test_error, inside: result.inside, state };
 }
 
 async function loadModel({ id, url }) {
@@ -239,23 +249,50 @@ function loadModelBytes({ id, bytes, name }) {
 /** Which pixels pushed the answer (gradient x input), for the preview's overlay. */
 function why({ id, pixels, width, height, pen }) {
   if (!hasModel) throw new StageError("why", "no model is loaded");
-  const out = session.why(pixels, height, width, pen || 0);
-  if (out === undefined || out === null) {
-    post({ type: "why", id, why: null });
-    return;
-  }
-  let values;
+  const values = copyF32(session.why(pixels, height, width, pen || 0));
+  post({ type: "why", id, why: values }, values ? [values.buffer] : []);
+}
+
+/** A float32 NumPy array Python returned -> a Float32Array copy (the Python object is let go), or
+ * null for None. */
+function copyF32(out) {
+  if (out === undefined || out === null) return null;
   try {
     const buffer = out.getBuffer("f32");
     try {
-      values = buffer.data.slice();
+      return buffer.data.slice();
     } finally {
       buffer.release();
     }
   } finally {
     out.destroy();
   }
-  post({ type: "why", id, why: values }, [values.buffer]);
+}
+
+// ---- the Inside view (digitnet.inside through Session.inside / Session.modify) ----
+
+let insideLayout = null; // name -> [start, stop) in Session.inside's array (inside_wire.layout), per model
+
+/** The Inside view's numbers for the reading just made, unit = {layer, index} in detail: {name:
+ * Float32Array} sliced as Python laid them out, or null when it read nothing. */
+function insideValues(unit) {
+  const data = copyF32(session.inside(unit.layer, unit.index));
+  if (!data) return null;
+  const values = {};
+  for (const [name, [start, stop]] of Object.entries(insideLayout)) values[name] = data.subarray(start, stop);
+  return values;
+}
+
+/** Break the network or restore it (Session.modify): answers {type: "modified", id, state}. */
+function modify({ id, change }) {
+  if (!hasModel) throw new StageError("modify", "no model is loaded");
+  let state;
+  try {
+    state = JSON.parse(session.modify(JSON.stringify(change)));
+  } catch (err) {
+    throw new StageError("modify", `The network could not be changed: ${reason(err)}`);
+  }
+  post({ type: "modified", id, state });
 }
 
 // ---- fine-tuning: the person's drawings + the MNIST replay sample, in slices of steps ----
@@ -318,7 +355,8 @@ async function tune({ id, images, labels, steps }) {
     }
     const ms = performance.now() - t0;
     const report = JSON.parse(session.tuning_report()); // {drawings, before, after}: read right
-    post({ type: "tuned", id, bytes: model, ms, pythonMs, replayMs, finishMs, report }, [model.buffer]);
+    const state = JSON.parse(session.modification()); // the tuned model is used as it is
+    post({ type: "tuned", id, bytes: model, ms, pythonMs, replayMs, finishMs, report, state }, [model.buffer]);
   } catch (err) {
     try {
       session.cancel_tuning();
@@ -375,7 +413,7 @@ function warmUp(rounds) {
   }, 0);
 }
 
-function predict({ id, pixels, width, height, pen, live }) {
+function predict({ id, pixels, width, height, pen, live, inside }) {
   if (!hasModel) throw new StageError("predict", "no model is loaded");
   const t = performance.now();
   let out;
@@ -384,39 +422,31 @@ function predict({ id, pixels, width, height, pen, live }) {
   } catch (err) {
     throw new StageError("predict", `The prediction failed: ${reason(err)}`);
   }
-  if (out === undefined || out === null) {
+  const data = copyF32(out);
+  if (!data) {
     post({ type: "result", id, empty: true, live: Boolean(live), ms: performance.now() - t });
     return;
   }
-  let probs, image, notDigit, verdict, why;
-  try {
-    const buffer = out.getBuffer("f32"); // a view of NumPy's memory: copy it out, then let go
-    try {
-      const data = buffer.data;
-      probs = data.slice(...layout.probs);
-      image = data.slice(...layout.image);
-      notDigit = data[layout.not_digit[0]];
-      verdict = words.verdicts[data[layout.verdict[0]]];
-      why = words.reasons[data[layout.reason[0]]];
-    } finally {
-      buffer.release();
-    }
-  } finally {
-    out.destroy();
-  }
+  const probs = data.slice(...layout.probs);
+  const image = data.slice(...layout.image);
+  // With the Inside view open: every number behind this reading, in the same answer.
+  const opened = inside ? insideValues(inside) : null;
+  const transfer = [probs.buffer, image.buffer];
+  if (opened) transfer.push(Object.values(opened)[0].buffer);
   post(
     {
       type: "result",
       id,
       probs,
       image,
-      notDigit,
-      verdict,
-      reason: why,
+      notDigit: data[layout.not_digit[0]],
+      verdict: words.verdicts[data[layout.verdict[0]]],
+      reason: words.reasons[data[layout.reason[0]]],
       live: Boolean(live),
+      inside: opened,
       ms: performance.now() - t,
     },
-    [probs.buffer, image.buffer],
+    transfer,
   );
 }
 
@@ -450,6 +480,7 @@ self.onmessage = (event) => {
       else if (msg.type === "load-model-bytes") loadModelBytes(msg);
       else if (msg.type === "predict") predict(msg);
       else if (msg.type === "why") why(msg);
+      else if (msg.type === "modify") modify(msg);
       else if (msg.type === "tune") await tune(msg);
       else if (msg.type === "import-csv") await importCsv(msg);
       else if (msg.type === "export-csv")
