@@ -94,8 +94,9 @@ def pack(model: Model, opened: Opened, selected: Unit, knocked: bool) -> np.ndar
         put(f"scale_contrib{l}", robust_max(c))
         order = np.argsort(c, kind="stable")
         up, down = order[::-1][:PATH], order[:PATH]
-        put(f"up{l}", np.where(c[up] > 0, up, -1))
-        put(f"down{l}", np.where(c[down] < 0, down, -1))
+        fill = (0, PATH - len(up))  # a layer of fewer than PATH units: -1 fills the places left
+        put(f"up{l}", np.pad(np.where(c[up] > 0, up, -1), fill, constant_values=-1))
+        put(f"down{l}", np.pad(np.where(c[down] < 0, down, -1), fill, constant_values=-1))
     put("logits", opened.logits)
     put("probs", opened.probs)
     exp = np.exp(opened.logits - opened.logits.max())
