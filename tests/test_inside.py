@@ -302,6 +302,11 @@ def test_knocking_out_the_path_lowers_the_answer_and_restore_gives_it_back():
         ('{"noise": -0.1}', "outside 0 to"),
         ('{"blur": 1}', "unknown change"),
         ('{"knock_path": [1, 10]}', "draw something first"),
+        ("[1]", "a change is one"),
+        ('{"noise": 0.1, "restore": true}', "a change is one"),
+        ('{"knock": [1]}', "two whole numbers"),
+        ('{"knock": [1.7, 2]}', "two whole numbers"),
+        ('{"knock": [true, 2]}', "two whole numbers"),
     ],
 )
 def test_a_bad_change_is_refused_plainly_and_changes_nothing(change, message):

@@ -314,10 +314,15 @@ class Session:
         if self.base is None:
             raise RuntimeError("no model is loaded")
         c = json.loads(change)
+        if not isinstance(c, dict) or len(c) != 1:
+            raise ValueError(f"a change is one {{name: value}}, not {change}")
         changes = self.changes
         hidden = len(self.base.sizes) - 2
         if "knock" in c or "knock_path" in c:
-            layer, n = (int(v) for v in c.get("knock", c.get("knock_path")))
+            pair = c.get("knock", c.get("knock_path"))
+            if not (isinstance(pair, list) and len(pair) == 2 and all(type(v) is int for v in pair)):
+                raise ValueError(f"{next(iter(c))} takes [layer, number], two whole numbers, not {pair}")
+            layer, n = pair
             if not 1 <= layer <= hidden:
                 raise ValueError(f"layer {layer} is not a hidden layer (1 to {hidden})")
             if "knock" in c:
