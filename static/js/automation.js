@@ -23,6 +23,11 @@
 //                  save = the worker's answer -> "done" (the page keeps the model in IndexedDB);
 //                  steps = SGD steps done; calls = [{step, ms}] each Python call, in order (step 0:
 //                  start_tuning; the last: finish_tuning). Only outcome and total when not "tuned".
+//   inside         with the Inside view open, the shown reading's numbers (static/js/inside.js):
+//                  {input, hidden: [a1, a2], logits, probs, contributions: [c1, c2]} Float32Arrays, target
+//                  (the output explained), unit {layer, index, z, a} (the unit in detail); null otherwise
+//   insideDrawTimes  main-thread ms the Inside view spent drawing each reading
+//   selectUnit(layer, index)  show that unit in detail (layer 1, 2, ... or "out")
 //   offline        Promise resolved with true once every file the app needs is cached (sw.js)
 //   whenIdle()     Promise resolved once the shown result is for the current drawing
 //                  (or the app is in error)
