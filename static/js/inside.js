@@ -299,12 +299,8 @@ export function installInside({ predictor, hooks, sizes }) {
     const weights = v.unit_in.subarray(0, fanIn);
     unitGrid.paint(colours, weights, v.scale_unit_in[0], "div");
     const from = below === 0 ? "one for each input pixel" : `one for each unit of layer ${below}, on its grid`;
-    legend(
-      $(".unit-in-caption", detail),
-      "div",
-      v.scale_unit_in[0],
-      `Its ${fanIn} incoming weights w, ${from}; red raises z, blue lowers it:`,
-    );
+    $(".unit-in-words", detail).textContent = `Its ${fanIn} incoming weights, ${from}: red raises z, blue lowers it.`;
+    legend($(".unit-in-legend", detail), "div", v.scale_unit_in[0], "w");
     const term = (_, i) => {
       const at = v.term_index[i];
       const where =
@@ -313,9 +309,10 @@ export function installInside({ predictor, hooks, sizes }) {
     };
     const terms = Array.from({ length: net.terms }, term).join(" ");
     const a = below === 0 ? "x" : `a${sub(below)}`;
-    $(".unit-sum", detail).textContent =
-      `z = Σ w·${a} + b = ${terms} ${signed(v.unit_rest_sum[0])} (the other ${v.unit_rest_count[0]} terms) ` +
-      `${signed(v.unit_bias[0])} (its bias b) = ${fmt(v.unit_z[0])}`;
+    $(".unit-sum", detail).textContent = knocked
+      ? `z = Σ w·${a} + b = ${fmt(v.unit_z[0])}: every weight w and the bias b are zero.`
+      : `z = Σ w·${a} + b = ${terms} ${signed(v.unit_rest_sum[0])} (the other ${v.unit_rest_count[0]} terms) ` +
+        `${signed(v.unit_bias[0])} (its bias b) = ${fmt(v.unit_z[0])}`;
     $(".unit-relu", detail).textContent = isOut
       ? `No ReLU on an output: softmax turns the logits into probabilities (below). p = ${fmt(v.probs[index], 4)}`
       : knocked
