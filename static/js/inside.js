@@ -178,7 +178,10 @@ export function installInside({ predictor, hooks, sizes }) {
       else if (e.key === "Home") moveTo(0);
       else if (e.key === "End") moveTo(units - 1);
       else if (e.key === "Enter" || e.key === " ") select(l, entry.cursor);
-      else return;
+      else if (e.key === "Delete" || e.key === "Escape") {
+        e.stopPropagation(); // the page's keys to clear the pad: here they would wipe the drawing looked into
+        return;
+      } else return;
       e.preventDefault();
       e.stopPropagation(); // not the page's keys (Delete clears the pad)
     });
