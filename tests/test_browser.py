@@ -44,19 +44,28 @@ def test_describe_gives_the_page_its_sizes_and_the_result_layout():
         info["layout"]["probs"] == [0, CLASSES]
         and info["layout"]["image"][1] - info["layout"]["image"][0] == PIXELS
     )
-    assert set(info["layout"]) == {"probs", "not_digit", "verdict", "reason", "image"}
-    assert info["verdicts"] == ["empty", "digit", "not-digit"] and "side-by-side" in info["reasons"]
+    assert set(info["layout"]) == {"probs", "not_digit", "verdict", "reason", "image", "count"}
+    assert set(info["character"]) == {"box", "probs", "not_digit", "verdict", "reason", "image"}
+    assert info["result_length"] == RESULT_LENGTH and info["character_length"] == browser.CHARACTER_LENGTH
+    assert info["verdicts"] == ["empty", "digit", "not-digit", "number"] and "side-by-side" in info["reasons"]
     assert info["versions"]["preprocessing"] == preprocess.VERSION and info["versions"]["numpy"]
     spans = sorted(LAYOUT.values())
     assert spans[0][0] == 0 and spans[-1][1] == RESULT_LENGTH
     assert all(a[1] == b[0] for a, b in zip(spans, spans[1:]))  # back to back, no gap
+    spans = sorted(browser.CHARACTER.values())
+    assert spans[0][0] == 0 and spans[-1][1] == browser.CHARACTER_LENGTH
+    assert all(a[1] == b[0] for a, b in zip(spans, spans[1:]))
 
 
 def test_predict_is_predict_drawing_in_one_buffer():
     s = session()
     pad = render(DIGITS[3], size=CANVAS, width=10)
     out = s.predict(pad.tobytes(), CANVAS, CANVAS)
-    assert out.dtype == np.float32 and out.shape == (RESULT_LENGTH,)
+    assert out.dtype == np.float32 and out.shape == (RESULT_LENGTH + browser.CHARACTER_LENGTH,)
+    assert out[LAYOUT["count"][0]] == 1  # one character, whose block repeats the reading
+    block = out[RESULT_LENGTH:]
+    assert np.array_equal(block[slice(*browser.CHARACTER["probs"])], out[slice(*LAYOUT["probs"])])
+    assert np.array_equal(block[slice(*browser.CHARACTER["image"])], out[slice(*LAYOUT["image"])])
     expected = predict_drawing(load_model(SHIPPED_MODEL), pad)
     assert np.array_equal(out[slice(*LAYOUT["probs"])], expected.probs)
     assert np.array_equal(out[slice(*LAYOUT["image"])], expected.image.ravel())
@@ -124,9 +133,15 @@ def test_warm_up_reads_practice_drawings_and_changes_nothing():
     assert all(predict_drawing(s.model, p) is not None for p in pads)  # each one is read, not skipped
 
 
+def characters(out: np.ndarray) -> list[np.ndarray]:
+    """The character blocks of a Session.predict result."""
+    n = int(out[LAYOUT["count"][0]])
+    return [out[RESULT_LENGTH + i * browser.CHARACTER_LENGTH :][: browser.CHARACTER_LENGTH] for i in range(n)]
+
+
 def test_an_old_ten_class_model_loads_and_only_ever_reads_digits():
-    """A file from before "not a digit" (10 outputs) loads in the worker's Session and gives a
-    digit verdict even for two digits side by side, which the 11-class model rejects."""
+    """A file from before "not a digit" (10 outputs) loads in the worker's Session and reads each
+    character as a digit; two digits side by side are a number, for it and for the shipped model."""
     old = Model(*init_params([PIXELS, 32, CLASSES], np.random.default_rng(0)), 0.1, 0.3, {})
     buffer = io.BytesIO()
     save_model(buffer, old)
@@ -135,10 +150,19 @@ def test_an_old_ten_class_model_loads_and_only_ever_reads_digits():
     assert answer["ok"] and answer["layers"] == [PIXELS, 32, CLASSES]
     twelve = render(transform(DIGITS[1], 0.5, -0.2) + transform(DIGITS[2], 0.5, 0.2), size=CANVAS, width=8)
     out = s.predict(twelve.tobytes(), CANVAS, CANVAS)
-    assert browser.VERDICTS[int(out[slice(*LAYOUT["verdict"])][0])] == "digit"
-    assert out[slice(*LAYOUT["not_digit"])][0] == 0 and np.isclose(out[slice(*LAYOUT["probs"])].sum(), 1)
+    assert browser.VERDICTS[int(out[slice(*LAYOUT["verdict"])][0])] == "number"
+    blocks = characters(out)
+    assert len(blocks) == 2
+    for block in blocks:
+        assert browser.VERDICTS[int(block[slice(*browser.CHARACTER["verdict"])][0])] == "digit"
+        assert block[slice(*browser.CHARACTER["not_digit"])][0] == 0
+        assert np.isclose(block[slice(*browser.CHARACTER["probs"])].sum(), 1)
     shipped = session().predict(twelve.tobytes(), CANVAS, CANVAS)
-    assert browser.VERDICTS[int(shipped[slice(*LAYOUT["verdict"])][0])] == "not-digit"
+    assert browser.VERDICTS[int(shipped[slice(*LAYOUT["verdict"])][0])] == "number"
+    read = [int(np.argmax(b[slice(*browser.CHARACTER["probs"])])) for b in characters(shipped)]
+    assert read == [1, 2]
+    (left, _, right, _), (left2, *_) = (b[slice(*browser.CHARACTER["box"])] for b in characters(shipped))
+    assert left < right <= left2  # left to right, boxes apart
 
 
 def test_an_import_is_read_in_slices_as_the_cli_reads_it():

@@ -52,8 +52,6 @@ def verdict(app: App) -> str:
         pytest.param(DOLLAR, "Not a digit", id="dollar"),
         pytest.param(QUESTION, "Not a digit", id="question-mark"),
         pytest.param(SMILEY, "Not a digit", id="smiley"),
-        pytest.param(TWELVE, "One digit at a time", id="twelve"),
-        pytest.param(SEVEN_AND_MARK, "One digit at a time", id="seven-and-a-mark"),
     ],
 )
 def test_not_a_digit_is_said_with_the_reason(fresh_app: App, strokes, why, request):
@@ -69,6 +67,21 @@ def test_not_a_digit_is_said_with_the_reason(fresh_app: App, strokes, why, reque
     if why == "Not a digit":  # the network said so (not the parts' rule)
         assert not_digit > max(probs)
     assert fresh_app.page.get_by_test_id("announce").text_content().startswith(why)
+
+
+@pytest.mark.parametrize(
+    "strokes, value",
+    [pytest.param(TWELVE, "12", id="twelve"), pytest.param(SEVEN_AND_MARK, "7?", id="seven-and-a-mark")],
+)
+def test_digits_side_by_side_are_a_number(fresh_app: App, strokes, value):
+    """Two characters apart read as a number (digitnet.number): a mark that is not a digit is "?"."""
+    fresh_app.draw(strokes)
+    prediction = fresh_app.page.get_by_test_id("prediction")
+    assert verdict(fresh_app) == "number" and prediction.get_attribute("data-value") == value
+    assert fresh_app.prediction() == value
+    boxes = fresh_app.page.get_by_test_id("digit-box")
+    assert [boxes.nth(i).get_attribute("data-digit") for i in range(boxes.count())] == list(value)
+    assert fresh_app.page.get_by_test_id("announce").text_content().startswith(f"Reads {value}.")
 
 
 @pytest.mark.parametrize("digit", range(10))

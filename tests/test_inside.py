@@ -53,7 +53,7 @@ def seven() -> np.ndarray:
     """The drawn 7 as the shipped model sees it (its normalised inputs)."""
     s = session()
     s.predict(PAD.tobytes(), CANVAS, CANVAS, PEN)
-    return normalize(SHIPPED, s.seen[None])[0]
+    return normalize(SHIPPED, s.seen[0][None])[0]
 
 
 def drawn(model: Model, seed: int) -> np.ndarray:
@@ -246,7 +246,7 @@ def test_inside_is_nothing_until_something_is_read():
 def test_inside_packs_open_up_of_what_the_network_saw(model):
     s = session(model)
     read(s)
-    o = open_up(s.model, normalize(s.model, s.seen[None])[0])
+    o = open_up(s.model, normalize(s.model, s.seen[0][None])[0])
     f = fields(s.inside(-1, -1), s.model)
     assert len(s.inside(-1, -1)) == inside_wire.describe(s.model)["length"]
     assert np.array_equal(f["input"], o.inputs) and np.array_equal(f["logits"], o.logits)
@@ -272,7 +272,7 @@ def test_inside_packs_open_up_of_what_the_network_saw(model):
 def test_knocking_out_the_path_lowers_the_answer_and_restore_gives_it_back():
     s = session()
     before = s.predict(PAD.tobytes(), CANVAS, CANVAS, PEN)
-    path = inside.top_path(open_up(s.model, normalize(s.model, s.seen[None])[0]), 1, 10)
+    path = inside.top_path(open_up(s.model, normalize(s.model, s.seen[0][None])[0]), 1, 10)
     answer = json.loads(s.modify('{"knock_path": [1, 10]}'))
     assert answer == json.loads(s.modification())
     assert answer["modified"] and answer["knocked"] == sorted([1, i] for i in path) and len(path) == 10
@@ -321,13 +321,13 @@ def test_a_bad_change_is_refused_plainly_and_changes_nothing(change, message):
 def test_fine_tuning_while_broken_tunes_the_unbroken_model():
     s = session()
     read(s)
-    best = int(np.argmax(open_up(s.model, normalize(s.model, s.seen[None])[0]).contributions[0]))
+    best = int(np.argmax(open_up(s.model, normalize(s.model, s.seen[0][None])[0]).contributions[0]))
     for change in ({"knock": [1, best]}, {"zero_biases": True}, {"noise": 0.3}):
         s.modify(json.dumps(change))
     rng = np.random.default_rng(0)
     buf = io.BytesIO()
     np.savez(buf, images=rng.integers(0, 256, (40, SIDE, SIDE), np.uint8), labels=rng.integers(0, 10, 40))
-    own = np.round(np.stack([s.seen] * 4) * 255).astype(np.uint8)
+    own = np.round(np.stack([s.seen[0]] * 4) * 255).astype(np.uint8)
     s.start_tuning(own.tobytes(), bytes([7] * 4), buf.getvalue(), steps=3)
     start = s.tuning.model
     assert same(start.weights + start.biases, SHIPPED.weights + SHIPPED.biases)

@@ -26,20 +26,54 @@ from digitnet import csvfile, inside, inside_wire, modelfile, preprocess, sample
 from digitnet.learn import input_gradient
 from digitnet.modelfile import ModelFileError, load_model, save_model
 from digitnet.network import Model, normalize
-from digitnet.predict import LIVE, REASONS, VERDICTS, VIEWS, predict_drawing, read_proba, said_classes
+from digitnet.number import read_number
+from digitnet.predict import (
+    LIVE,
+    REASONS,
+    VERDICTS,
+    VIEWS,
+    Prediction,
+    predict_drawing,
+    read_proba,
+    said_classes,
+)
 from digitnet.sizes import CANVAS, CLASSES, NOT_DIGIT, PIXELS, SIDE
 from digitnet.tune import FineTune, TuneConfig
 
 #: Where each part of a prediction sits in the float32 result: name -> [start, stop).
-#: verdict and reason are indices into VERDICTS and REASONS (sent to the page by describe()).
+#: verdict and reason are indices into VERDICTS and REASONS (sent to the page by describe()). The
+#: reading as a whole comes first; "count" says how many characters it read (``digitnet.number``),
+#: and that many blocks laid out as CHARACTER follow, left to right. One character: its block
+#: repeats the reading; a number: the reading's verdict is "number", the rest is its first character.
 LAYOUT = {
     "probs": (0, CLASSES),
     "not_digit": (CLASSES, CLASSES + 1),
     "verdict": (CLASSES + 1, CLASSES + 2),
     "reason": (CLASSES + 2, CLASSES + 3),
     "image": (CLASSES + 3, CLASSES + 3 + PIXELS),
+    "count": (CLASSES + 3 + PIXELS, CLASSES + 4 + PIXELS),
 }
-RESULT_LENGTH = CLASSES + 3 + PIXELS
+RESULT_LENGTH = CLASSES + 4 + PIXELS
+#: One character's block: its ink's box on the pad (left, top, right, bottom: pad pixels, the ends
+#: exclusive), then as LAYOUT's first five.
+CHARACTER = {
+    "box": (0, 4),
+    "probs": (4, 4 + CLASSES),
+    "not_digit": (4 + CLASSES, 5 + CLASSES),
+    "verdict": (5 + CLASSES, 6 + CLASSES),
+    "reason": (6 + CLASSES, 7 + CLASSES),
+    "image": (7 + CLASSES, 7 + CLASSES + PIXELS),
+}
+CHARACTER_LENGTH = 7 + CLASSES + PIXELS
+
+
+def _put(out: np.ndarray, layout: dict, p: Prediction, verdict: str) -> None:
+    """Write prediction ``p`` into ``out`` where ``layout`` says, with ``verdict``."""
+    out[slice(*layout["probs"])] = p.probs
+    out[slice(*layout["not_digit"])] = p.not_digit
+    out[slice(*layout["verdict"])] = VERDICTS.index(verdict)
+    out[slice(*layout["reason"])] = REASONS.index(p.reason)
+    out[slice(*layout["image"])] = p.image.ravel()
 
 
 def _bytes(data: Any) -> bytes:
@@ -72,6 +106,9 @@ def describe() -> str:
                 "model_bytes": modelfile.MAX_BYTES,
             },
             "layout": {name: list(span) for name, span in LAYOUT.items()},
+            "character": {name: list(span) for name, span in CHARACTER.items()},
+            "result_length": RESULT_LENGTH,
+            "character_length": CHARACTER_LENGTH,
             "verdicts": list(VERDICTS),
             "reasons": list(REASONS),
             "samples": samples.for_page(),
@@ -117,7 +154,7 @@ class Session:
         self.base: Model | None = None
         self.changes = inside.Changes()
         self.noise: list[np.ndarray] | None = None  # the noise pattern of base (made when first asked)
-        self.seen: np.ndarray | None = None  # the image of the last reading, as the network saw it
+        self.seen: list[np.ndarray] | None = None  # the last reading's images, one a character
         self.tuning: FineTune | None = None
         self.reading: csvfile.CsvReader | None = None
         self.tuned: dict | None = None
@@ -157,33 +194,43 @@ class Session:
         self, pixels: Any, height: int, width: int, pen: float = 0.0, live: bool = False
     ) -> np.ndarray | None:
         """Pad pixels (``height * width`` bytes of ink 0-255, row-major; drawn with a pen of
-        ``pen`` pixels if known) -> float32 (RESULT_LENGTH,) laid out as ``LAYOUT``, or None for
-        an empty pad or a lone dot. live: the pen is still down, read with one view
-        (``digitnet.predict.LIVE``) instead of all nine."""
+        ``pen`` pixels if known) -> float32 laid out as ``LAYOUT`` and ``CHARACTER`` (the reading,
+        then each character it read: ``digitnet.number.read_number``), or None for an empty pad
+        or a lone dot. live: the pen is still down, read with one view (``digitnet.predict.LIVE``)
+        instead of all nine."""
         if self.model is None:
             raise RuntimeError("no model is loaded")
         pad = np.frombuffer(_bytes(pixels), dtype=np.uint8).reshape(height, width)
-        p = predict_drawing(self.model, pad, pen, LIVE if live else VIEWS)
-        self.seen = None if p is None else p.image
-        if p is None:
+        reading = read_number(self.model, pad, pen, LIVE if live else VIEWS)
+        self.seen = None if reading is None else [c.prediction.image for c in reading.characters]
+        if reading is None:
             return None
-        out = np.empty(RESULT_LENGTH, np.float32)
-        out[slice(*LAYOUT["probs"])] = p.probs
-        out[slice(*LAYOUT["not_digit"])] = p.not_digit
-        out[slice(*LAYOUT["verdict"])] = VERDICTS.index(p.verdict)
-        out[slice(*LAYOUT["reason"])] = REASONS.index(p.reason)
-        out[slice(*LAYOUT["image"])] = p.image.ravel()
+        chars = reading.characters
+        out = np.empty(RESULT_LENGTH + len(chars) * CHARACTER_LENGTH, np.float32)
+        first = chars[0].prediction
+        _put(out, LAYOUT, first, "number" if len(chars) > 1 else first.verdict)
+        out[LAYOUT["count"][0]] = len(chars)
+        for i, c in enumerate(chars):
+            block = out[RESULT_LENGTH + i * CHARACTER_LENGTH : RESULT_LENGTH + (i + 1) * CHARACTER_LENGTH]
+            _put(block, CHARACTER, c.prediction, c.prediction.verdict)
+            block[slice(*CHARACTER["box"])] = (c.left, c.top, c.right, c.bottom)
         return out
 
-    def why(self, pixels: Any, height: int, width: int, pen: float = 0.0) -> np.ndarray | None:
+    def why(
+        self, pixels: Any, height: int, width: int, pen: float = 0.0, character: int = 0
+    ) -> np.ndarray | None:
         """Which pixels pushed the answer up or down: (PIXELS,) float32, the gradient of the most
         probable output's logit with respect to the 28x28 image, times the image (positive: this
-        ink made the answer more likely). None when there is nothing to read."""
+        ink made the answer more likely), for ``character`` of the reading (0: the first, or the
+        only one). None when there is nothing to read."""
         if self.model is None:
             raise RuntimeError("no model is loaded")
         pad = np.frombuffer(_bytes(pixels), dtype=np.uint8).reshape(height, width)
-        p = predict_drawing(self.model, pad, pen)
-        if p is None or not p.image.any():
+        reading = read_number(self.model, pad, pen)
+        if reading is None or not 0 <= character < len(reading.characters):
+            return None
+        p = reading.characters[character].prediction
+        if not p.image.any():
             return None
         x = normalize(self.model, p.image[None])
         top = NOT_DIGIT if p.not_digit > p.probs.max() else int(np.argmax(p.probs))
@@ -289,16 +336,17 @@ class Session:
 
     # ---- the Inside view (digitnet.inside): the numbers of the last reading, and breaking the network ----
 
-    def inside(self, layer: int, index: int) -> np.ndarray | None:
+    def inside(self, layer: int, index: int, character: int = 0) -> np.ndarray | None:
         """Every number the network computed for the last reading's image (its central view), with
-        unit ``index`` of layer ``layer`` (1-based; the last is the outputs) in detail -> float32
+        unit ``index`` of layer ``layer`` (1-based; the last is the outputs) in detail, for
+        ``character`` of the reading (0: the first, or the only one) -> float32
         laid out as ``inside_wire.layout`` (sent with the model), or None when it read nothing. A
         unit out of range (say -1) means the one that pushed the answer up most in the first layer."""
         if self.model is None:
             raise RuntimeError("no model is loaded")
-        if self.seen is None or not self.seen.any():
+        if self.seen is None or not 0 <= character < len(self.seen) or not self.seen[character].any():
             return None
-        opened = inside.open_up(self.model, normalize(self.model, self.seen[None])[0])
+        opened = inside.open_up(self.model, normalize(self.model, self.seen[character][None])[0])
         sizes = self.model.sizes
         if not (1 <= layer < len(sizes) and 0 <= index < sizes[layer]):
             layer, index = 1, int(np.argmax(opened.contributions[0])) if opened.hidden else opened.target
@@ -331,9 +379,9 @@ class Session:
                 units = {(layer, n)}
                 knocked = changes.knocked ^ units
             else:
-                if self.seen is None or not self.seen.any():
+                if self.seen is None or not self.seen[0].any():
                     raise ValueError("draw something first: the path is the last reading's")
-                opened = inside.open_up(self.model, normalize(self.model, self.seen[None])[0])
+                opened = inside.open_up(self.model, normalize(self.model, self.seen[0][None])[0])
                 knocked = changes.knocked | {(layer, i) for i in inside.top_path(opened, layer, n)}
             changes = inside.Changes(frozenset(knocked), changes.zero_biases, changes.noise)
         elif "zero_biases" in c:

@@ -31,7 +31,7 @@ from digitnet.network import Model, forward, predict_proba, relu, softmax
 from digitnet.preprocess import frame, read, side_by_side
 from digitnet.sizes import CLASSES, NOT_DIGIT, SIDE
 
-VERDICTS = ("empty", "digit", "not-digit")
+VERDICTS = ("empty", "digit", "not-digit", "number")  # "number": two or more characters (digitnet.number)
 NOT_DIGIT_AT = 0.5  # "not a digit" when that is more probable than all ten digits together
 REASONS = ("", "not-a-digit", "side-by-side", "too-small")
 #: (rows down, columns right) the image is moved by before each reading; (0, 0) first.

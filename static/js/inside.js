@@ -15,7 +15,7 @@ const OPEN_KEY = "digit-app.inside";
 const SUBSCRIPT = "₀₁₂₃₄₅₆₇₈₉";
 const sub = (n) => [...String(n)].map((d) => SUBSCRIPT[d]).join("");
 
-export function installInside({ predictor, hooks, sizes }) {
+export function installInside({ predictor, hooks, sizes, character }) {
   const card = $('[data-testid="inside-card"]');
   const toggle = $('[data-testid="inside"]');
   const layersBox = $('[data-testid="layers"]');
@@ -45,7 +45,7 @@ export function installInside({ predictor, hooks, sizes }) {
   const label = (k) => (k < sizes().classes ? String(k) : "not a digit");
   const layerName = (l) => (l === outputs() ? "out" : String(l));
 
-  predictor.inside = () => (isOpen() && net ? wanted : null);
+  predictor.inside = () => (isOpen() && net ? { ...wanted, character: character() } : null);
 
   // ---- open and close (remembered) ----
 

@@ -8,6 +8,7 @@ import { View } from "./ui.js";
 import { Automation } from "./automation.js";
 import { installTeaching } from "./teach.js";
 import { installInside } from "./inside.js";
+import { NumberBoxes } from "./number.js";
 import { PEN } from "../pkg/pen.mjs";
 
 const DEFAULT_MODEL = "static/model/model.npz";
@@ -64,14 +65,28 @@ predictor.addEventListener("error", (e) => {
   view.showError(e.detail.message);
   automation.settle();
 });
+// A number (digitnet.number): boxes over the pad, one a character; a selected box is read again.
+const numbers = new NumberBoxes(
+  document.querySelector(".pad-frame"),
+  () => sizes.canvas,
+  () => predictor.request(),
+);
 predictor.addEventListener("result", (e) => {
   const { probs, version } = e.detail;
   if (version >= resetVersion) {
     shownVersion = version;
     shownLive = e.detail.live;
-    if (probs) view.showPrediction(e.detail);
-    else view.showNothing();
+    if (probs) {
+      // For a number, what the page shows is the selected character: the listeners after this one
+      // (teaching, "why", the Inside view) get its probs and image in the result too.
+      Object.assign(e.detail, numbers.pick(e.detail));
+      view.showPrediction(e.detail);
+    } else {
+      numbers.clear();
+      view.showNothing();
+    }
     automation.shown(e.detail);
+    automation.hooks.lastNumber = probs && e.detail.value ? numbers.describe(e.detail) : null;
     if (!pad.drawing && version === pad.version && !shownLive) {
       const wait = byPen ? Math.max(0, penUpAt + ANNOUNCE_MS - performance.now()) : 0;
       view.announceResult(probs ? e.detail : null, wait);
@@ -115,7 +130,10 @@ pad.addEventListener("change", () => {
   byPen = false;
   showEditState();
   keepDrawing();
-  if (pad.isEmpty || predictor.state !== "ready") view.showNothing();
+  if (pad.isEmpty || predictor.state !== "ready") {
+    numbers.clear();
+    view.showNothing();
+  }
   if (predictor.state === "loading") view.showWaiting(!pad.isEmpty);
   predictor.request();
 });
@@ -262,7 +280,7 @@ installTeaching({ pad, predictor, view, sizes: () => sizes, shippedModelUrl: DEF
 
 // ---- inside the network (static/js/inside.js): every layer, live; one unit whole; break it ----
 
-installInside({ predictor, hooks: automation.hooks, sizes: () => sizes });
+installInside({ predictor, hooks: automation.hooks, sizes: () => sizes, character: () => numbers.selected });
 
 let modelPath = DEFAULT_MODEL;
 const requested = new URLSearchParams(location.search).get("model");

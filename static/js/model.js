@@ -15,7 +15,8 @@
 //   "info"   {versions, sizes, limits, samples}  the Python code is loaded: sizes from digitnet.sizes,
 //                                        samples from digitnet.samples ([{digit, strokes}])
 //   "ready"  {versions, model, timings, files, ms}
-//   "result" {probs|null, image|null, verdict, reason, notDigit, live, inside, version, roundTrip, pythonMs}
+//   "result" {probs|null, image|null, verdict, reason, notDigit, characters, live, inside, version, roundTrip,
+//             pythonMs}                  characters: what digitnet.number read, left to right (worker.js)
 //                                        live: read while the pen was down (one view; else all nine);
 //                                        inside: the Inside view's numbers ({name: Float32Array}) or null
 //   "model"  {name, layers, test_error, inside, state}  a model is in use (at ready, and each one loaded)
@@ -118,9 +119,10 @@ export class Predictor extends EventTarget {
     return this.#ask("modify", { change }, [], ["modified"]).then((d) => d.state);
   }
 
-  /** Which pixels pushed the answer: Float32Array(784) (gradient x input) or null. */
-  why(pixels, width, height, pen) {
-    return this.#ask("why", { pixels, width, height, pen }, [pixels.buffer], ["why"]).then((d) => d.why);
+  /** Which pixels pushed the answer: Float32Array(784) (gradient x input) or null; character: which
+   * of a number's (0 for a single digit). */
+  why(pixels, width, height, pen, character = 0) {
+    return this.#ask("why", { pixels, width, height, pen, character }, [pixels.buffer], ["why"]).then((d) => d.why);
   }
 
   /** Read a drawings CSV's bytes in the worker (digitnet.csvfile, as the CLIs read it): resolves
@@ -259,6 +261,7 @@ export class Predictor extends EventTarget {
           verdict: msg.empty ? "empty" : msg.verdict,
           reason: msg.empty ? "" : msg.reason,
           notDigit: msg.empty ? 0 : msg.notDigit,
+          characters: msg.empty ? [] : msg.characters,
           live: Boolean(msg.live),
           inside: msg.empty ? null : msg.inside || null,
           version: sent ? sent.version : -1,

@@ -71,6 +71,7 @@ export function installTeaching({ pad, predictor, view, sizes, shippedModelUrl }
 
   let opened = false; // the device's storage tried (after the model is ready)
   let lastImage = null; // the image (Float32Array) the network saw for the shown result
+  let shownCharacter = null; // {index, count}: the shown result is a number's character
   let busy = 0; // changes under way (exclusive)
   let galleryShown = GALLERY_PAGE;
 
@@ -179,10 +180,11 @@ export function installTeaching({ pad, predictor, view, sizes, shippedModelUrl }
     if (!canTeach()) return;
     const image = lastImage;
     const strokes = pad.strokes.map((s) => s.map((p) => p.slice()));
+    const character = shownCharacter;
     exclusive(async () => {
       // one drawing at a time: a second press waits for the pad to clear
       say(await mine.teach(label, image, strokes));
-      pad.clear();
+      if (!character) pad.clear(); // a number's character: the rest of the number stays to teach
       await refreshGallery();
     });
   }
@@ -328,7 +330,7 @@ export function installTeaching({ pad, predictor, view, sizes, shippedModelUrl }
     const size = sizes().canvas;
     let values;
     try {
-      values = await predictor.why(pad.pixels(size), size, size, pad.pen * size);
+      values = await predictor.why(pad.pixels(size), size, size, pad.pen * size, shownCharacter?.index ?? 0);
     } catch (err) {
       sayError(err);
       return;
@@ -343,6 +345,7 @@ export function installTeaching({ pad, predictor, view, sizes, shippedModelUrl }
 
   predictor.addEventListener("result", (e) => {
     lastImage = e.detail.probs ? e.detail.image : null;
+    shownCharacter = e.detail.character || null; // a number's selected character, else null
     refreshButtons();
     if (why.checked && lastImage) showWhy();
   });

@@ -130,6 +130,7 @@ export class View {
   showNothing() {
     this.digit.textContent = "";
     this.digit.dataset.verdict = "empty";
+    delete this.digit.dataset.value;
     this.prompt.textContent = "Draw a digit";
     this.prompt.hidden = false;
     this.confidence.hidden = true;
@@ -159,20 +160,28 @@ export class View {
    *        probs (classes,) of each digit; image (side * side,) the network's input in [0, 1];
    *        verdict "digit" | "not-digit"; reason why not (REASON_TEXT); notDigit its probability
    */
-  showPrediction({ probs, image, verdict, reason, notDigit }) {
+  showPrediction({ probs, image, verdict, reason, notDigit, value, character }) {
     const top = argmax(probs);
-    const isDigit = verdict === "digit";
+    // A number (value "2026"): the bars and the preview are its selected character's.
+    const isDigit = character ? character.verdict === "digit" : verdict === "digit";
     const hint = HINTS.includes(reason); // advice on how to draw, not a failure of the drawing
     this.digit.dataset.verdict = verdict;
-    if (hint) this.digit.dataset.hint = reason;
+    if (hint && !character) this.digit.dataset.hint = reason;
     else delete this.digit.dataset.hint;
-    this.digit.textContent = isDigit ? String(top) : hint ? "✎" : "✗";
+    if (value) this.digit.dataset.value = value;
+    else delete this.digit.dataset.value;
+    this.digit.textContent = value || (isDigit ? String(top) : hint ? "✎" : "✗");
     this.prompt.hidden = true;
     this.confidence.hidden = false;
-    this.confidence.textContent = isDigit
-      ? confidenceText(probs[top])
-      : `${REASON_TEXT[reason] || REASON_TEXT["not-a-digit"]}` +
-        (reason === "not-a-digit" && notDigit > 0 ? ` (${percent(notDigit)} sure)` : ""); // the network's own say
+    const why =
+      `${REASON_TEXT[reason] || REASON_TEXT["not-a-digit"]}` +
+      (reason === "not-a-digit" && notDigit > 0 ? ` (${percent(notDigit)} sure)` : ""); // the network's own say
+    this.confidence.textContent = character
+      ? `Character ${character.index + 1} of ${character.count}: ` +
+        (isDigit ? `${top}, ${confidenceText(probs[top])}` : why.toLowerCase())
+      : isDigit
+        ? confidenceText(probs[top])
+        : why;
     this.bars.forEach(({ row, fill, value }, d) => {
       const p = probs[d];
       row.dataset.prob = String(p);
@@ -183,12 +192,12 @@ export class View {
       fill.style.transform = `scaleX(${Math.min(1, Math.max(0, p))})`;
       value.textContent = percent(p);
     });
-    const { row, fill, value } = this.notDigitBar;
-    row.dataset.prob = String(notDigit);
-    setMeter(row, "not a digit", notDigit);
-    row.classList.toggle("top", !isDigit && reason === "not-a-digit");
-    fill.style.transform = `scaleX(${Math.min(1, Math.max(0, notDigit))})`;
-    value.textContent = percent(notDigit);
+    const none = this.notDigitBar;
+    none.row.dataset.prob = String(notDigit);
+    setMeter(none.row, "not a digit", notDigit);
+    none.row.classList.toggle("top", !isDigit && reason === "not-a-digit");
+    none.fill.style.transform = `scaleX(${Math.min(1, Math.max(0, notDigit))})`;
+    none.value.textContent = percent(notDigit);
     this.drawPreview(image);
   }
 
@@ -241,7 +250,12 @@ export class View {
   announceResult(result, delay = 0) {
     this.cancelAnnouncement();
     let text = "Draw a digit.";
-    if (result && result.verdict === "digit") {
+    if (result?.value) {
+      const unread = [...result.value].flatMap((c, i) => (c === "?" ? [i + 1] : []));
+      text =
+        `Reads ${result.value}.` +
+        (unread.length ? ` Character ${unread.join(" and ")} ${unread.length > 1 ? "are" : "is"} not a digit.` : "");
+    } else if (result && result.verdict === "digit") {
       const top = argmax(result.probs);
       text = `Looks like ${top === 8 ? "an" : "a"} ${top}, ${percent(result.probs[top])} sure.`;
     } else if (result && result.verdict === "not-digit") {

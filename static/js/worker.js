@@ -7,8 +7,8 @@
 //   {type: "predict", id, pixels, width, height, pen, live, inside}
 //                                          pixels: Uint8Array(width*height), ink 0-255; pen: its diameter (px);
 //                                          live: the pen is down, one quick reading (else all nine views);
-//                                          inside: {layer, index} with the Inside view open (that unit in
-//                                          detail; -1: the top of the path), else null
+//                                          inside: {layer, index, character} with the Inside view open (that
+//                                          unit in detail, -1: the top of the path; of that character), else null
 //   {type: "modify", id, change}           break the network or restore it (digitnet.browser.Session.modify)
 // Messages out:
 //   {type: "status", stage, message}       stage: "runtime" | "numpy" | "code" | "model"
@@ -31,15 +31,19 @@
 //                                          digitnet.inside_wire.describe (the Inside view's layout, grids),
 //                                          state = Session.modification() (a new model: nothing broken)
 //   {type: "modified", id, state}          answer to "modify": Session.modification()
-//   {type: "result", id, probs: Float32Array, image: Float32Array, notDigit, verdict, reason, live, inside, ms}
-//                                          verdict "digit" | "not-digit"; reason (digitnet.predict.REASONS);
+//   {type: "result", id, probs: Float32Array, image: Float32Array, notDigit, verdict, reason, characters, live,
+//    inside, ms}                           verdict "digit" | "not-digit" | "number"; reason (digitnet.predict.REASONS);
+//                                          characters: [{box: [left, top, right, bottom] (pad px), probs, image,
+//                                          notDigit, verdict, reason}] left to right (digitnet.number; one for
+//                                          a single digit); for a number the rest is its first character;
 //                                          inside: {name: Float32Array} (digitnet.inside_wire) if asked, else null
 //   {type: "result", id, empty: true, live, ms}  empty pad or a lone dot (Python returned None)
 //   {type: "error", stage, message, id?}   plain words, with the reason
 //
 // Teaching (digitnet.tune through digitnet.browser.Session):
 //   in:  {type: "load-model-bytes", id, bytes, name}   a personal model kept by the page
-//        {type: "why", id, pixels, width, height, pen} -> {type: "why", id, why: Float32Array(784) | null}
+//        {type: "why", id, pixels, width, height, pen, character} -> {type: "why", id, why: Float32Array(784) | null}
+//                                                  (character: which of a number's, 0 for a single digit)
 //        {type: "tune", id, images: Uint8Array(N*784), labels: Uint8Array(N), steps}
 //                                                  (refused while another is under way)
 //        {type: "tune-cancel"}                     (handled at once, between slices of steps)
@@ -207,7 +211,8 @@ function importCode(_timings, mark) {
   } catch (err) {
     throw new StageError("code", `The network code (digitnet) could not be loaded: ${reason(err)}`);
   }
-  layout = info.layout;
+  layout = { ...info.layout, character: info.character, resultLength: info.result_length };
+  layout.characterLength = info.character_length;
   words = { verdicts: info.verdicts, reasons: info.reasons };
   info.versions.pyodide = pyodide.version;
   mark("code", t);
@@ -247,9 +252,9 @@ function loadModelBytes({ id, bytes, name }) {
 }
 
 /** Which pixels pushed the answer (gradient x input), for the preview's overlay. */
-function why({ id, pixels, width, height, pen }) {
+function why({ id, pixels, width, height, pen, character }) {
   if (!hasModel) throw new StageError("why", "no model is loaded");
-  const values = copyF32(session.why(pixels, height, width, pen || 0));
+  const values = copyF32(session.why(pixels, height, width, pen || 0, character || 0));
   post({ type: "why", id, why: values }, values ? [values.buffer] : []);
 }
 
@@ -276,7 +281,7 @@ let insideLayout = null; // name -> [start, stop) in Session.inside's array (ins
 /** The Inside view's numbers for the reading just made, unit = {layer, index} in detail: {name:
  * Float32Array} sliced as Python laid them out, or null when it read nothing. */
 function insideValues(unit) {
-  const data = copyF32(session.inside(unit.layer, unit.index));
+  const data = copyF32(session.inside(unit.layer, unit.index, unit.character || 0));
   if (!data) return null;
   const values = {};
   for (const [name, [start, stop]] of Object.entries(insideLayout)) values[name] = data.subarray(start, stop);
@@ -427,21 +432,30 @@ function predict({ id, pixels, width, height, pen, live, inside }) {
     post({ type: "result", id, empty: true, live: Boolean(live), ms: performance.now() - t });
     return;
   }
-  const probs = data.slice(...layout.probs);
-  const image = data.slice(...layout.image);
+  const read = (block, at) => ({
+    probs: block.slice(...at.probs),
+    image: block.slice(...at.image),
+    notDigit: block[at.not_digit[0]],
+    verdict: words.verdicts[block[at.verdict[0]]],
+    reason: words.reasons[block[at.reason[0]]],
+  });
+  // Each character the reading found (digitnet.number), left to right, with its box on the pad.
+  const characters = [];
+  for (let i = 0; i < data[layout.count[0]]; i++) {
+    const start = layout.resultLength + i * layout.characterLength;
+    const block = data.subarray(start, start + layout.characterLength);
+    characters.push({ ...read(block, layout.character), box: Array.from(block.slice(...layout.character.box)) });
+  }
   // With the Inside view open: every number behind this reading, in the same answer.
   const opened = inside ? insideValues(inside) : null;
-  const transfer = [probs.buffer, image.buffer];
+  const transfer = characters.flatMap((c) => [c.probs.buffer, c.image.buffer]);
   if (opened) transfer.push(Object.values(opened)[0].buffer);
   post(
     {
       type: "result",
       id,
-      probs,
-      image,
-      notDigit: data[layout.not_digit[0]],
-      verdict: words.verdicts[data[layout.verdict[0]]],
-      reason: words.reasons[data[layout.reason[0]]],
+      ...read(data, layout),
+      characters,
       live: Boolean(live),
       inside: opened,
       ms: performance.now() - t,
