@@ -35,7 +35,7 @@ SMILEY = [
     [(0.5 + 0.2 * np.cos(t * np.pi / 10), 0.55 + 0.12 * np.sin(t * np.pi / 10)) for t in range(11)],
 ]
 TWELVE = transform(DIGITS[1], 0.5, -0.2) + transform(DIGITS[2], 0.5, 0.2)
-SEVEN_AND_MARK = transform(DIGITS[7], 0.6, -0.15) + [[(0.82, 0.35), (0.9, 0.65)]]  # a stroke beside it
+SEVEN_AND_A = transform(DIGITS[7], 0.5, -0.2) + transform(LETTER_A, 0.5, 0.2)  # a letter beside a digit
 
 
 def verdict(app: App) -> str:
@@ -71,7 +71,7 @@ def test_not_a_digit_is_said_with_the_reason(fresh_app: App, strokes, why, reque
 
 @pytest.mark.parametrize(
     "strokes, value",
-    [pytest.param(TWELVE, "12", id="twelve"), pytest.param(SEVEN_AND_MARK, "7?", id="seven-and-a-mark")],
+    [pytest.param(TWELVE, "12", id="twelve"), pytest.param(SEVEN_AND_A, "7?", id="seven-and-A")],
 )
 def test_digits_side_by_side_are_a_number(fresh_app: App, strokes, value):
     """Two characters apart read as a number (digitnet.number): a mark that is not a digit is "?"."""
