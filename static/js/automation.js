@@ -4,7 +4,7 @@
 //                  (null until the worker has loaded the Python code and said the canvas size)
 //   lastProbs      Float32Array of the last shown result, null when it showed nothing
 //   lastImage      Float32Array: the image the network saw for that result, null when nothing
-//   lastVerdict    {verdict: "empty"|"digit"|"not-digit", reason, notDigit, live} of that result (live:
+//   lastVerdict    {verdict: "empty"|"digit"|"not-digit"|"number", reason, notDigit, live} of that result (live:
 //                  read while the pen was down, one view; the settled reading uses nine)
 //   predictTimes   round trip (ms) of every prediction, request sent -> answer received
 //   timings        {runtime, numpy, code, model, total} ms in the worker, plus ready (ms since page start),
@@ -23,6 +23,9 @@
 //                  save = the worker's answer -> "done" (the page keeps the model in IndexedDB);
 //                  steps = SGD steps done; calls = [{step, ms}] each Python call, in order (step 0:
 //                  start_tuning; the last: finish_tuning). Only outcome and total when not "tuned".
+//   lastNumber     for a number (two or more characters, digitnet.number): {value: "20?6", boxes: [{x0, y0,
+//                  x1, y1 (fractions of the pad), digit ("?": not a digit), probs}]} left to right; else null
+//                  (lastProbs, lastImage: then the selected character's)
 //   inside         with the Inside view open, the shown reading's numbers (static/js/inside.js):
 //                  {input, hidden: [a1, a2], logits, probs, contributions: [c1, c2]} Float32Arrays, target
 //                  (the output explained), unit {layer, index, z, a} (the unit in detail); null otherwise
