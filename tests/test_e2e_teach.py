@@ -67,9 +67,16 @@ def test_teach_fine_tune_reload_reset_why_export_import(chromium_browser, server
         assert read_as_four(app, triangles(10, 2)) >= 8
         app.screenshot("teach-after.png")
 
+        # "ready" means the model the person chose is in use: the personal one, at that very moment
+        page.add_init_script(
+            "new MutationObserver(() => { const h = document.documentElement;"
+            " if (h.dataset.state === 'ready' && !('modelAtReady' in window))"
+            " window.modelAtReady = h.dataset.model; })"
+            ".observe(document.documentElement, {attributes: true});"
+        )
         page.reload()
         app.wait_settled()
-        page.wait_for_function("() => document.documentElement.dataset.model === 'personal'")
+        assert page.evaluate("() => window.modelAtReady") == "personal"
         page.wait_for_function(
             "() => document.querySelector('[data-testid=my-count]')?.dataset.count === '10'"
         )

@@ -276,7 +276,8 @@ function checkedModelPath(value) {
 
 // ---- teaching (static/js/teach.js): the card under the pad and the prediction ----
 
-installTeaching({ pad, predictor, view, sizes: () => sizes, shippedModelUrl: DEFAULT_MODEL });
+const teaching = installTeaching({ pad, predictor, view, sizes: () => sizes, shippedModelUrl: DEFAULT_MODEL });
+predictor.beforeReady = () => teaching.open(); // "ready" means the model the person chose is in use
 
 // ---- inside the network (static/js/inside.js): every layer, live; one unit whole; break it ----
 

@@ -14,7 +14,8 @@
 //   "progress" {file, loaded, total}     bytes of the boot's downloads so far (total 0: unknown)
 //   "info"   {versions, sizes, limits, samples}  the Python code is loaded: sizes from digitnet.sizes,
 //                                        samples from digitnet.samples ([{digit, strokes}])
-//   "ready"  {versions, model, timings, files, ms}
+//   "ready"  {versions, model, timings, files, ms}  once Python is ready and beforeReady() has run (the
+//                                        model the person chose is in use): readings start then
 //   "result" {probs|null, image|null, verdict, reason, notDigit, characters, live, inside, version, roundTrip,
 //             pythonMs}                  characters: what digitnet.number read, left to right (worker.js)
 //                                        live: read while the pen was down (one view; else all nine);
@@ -47,6 +48,7 @@ export class Predictor extends EventTarget {
     this.watchdog = 0;
     this.lastHeard = null; // what the worker said last: {stage, message} or {file, loaded}
     this.inside = null; // () => {layer, index} | null: the unit the Inside view shows, asked with each reading
+    this.beforeReady = null; // async () => ...: run once Python is ready, before "ready" (a personal model)
   }
 
   #pending = new Map(); // id -> {okTypes, progress, resolve, reject}: requests awaiting their answer
@@ -244,14 +246,23 @@ export class Predictor extends EventTarget {
       case "info":
         this.#emit("info", { versions: msg.versions, sizes: msg.sizes, limits: msg.limits, samples: msg.samples });
         break;
-      case "ready":
+      case "ready": {
         clearTimeout(this.watchdog);
-        this.state = "ready";
+        this.state = "opening"; // Python is ready; the app opens what it keeps (beforeReady) first
         this.#emit("model", msg.model);
         this.#emit("modified", msg.model.state);
-        this.#emit("ready", { ...msg, ms: performance.now() - this.started });
-        this.#pump();
+        const worker = this.worker;
+        Promise.resolve()
+          .then(() => this.beforeReady?.())
+          .catch((err) => console.warn("opening the app's kept state failed", err))
+          .then(() => {
+            if (this.state !== "opening" || worker !== this.worker) return; // failed or restarted meanwhile
+            this.state = "ready";
+            this.#emit("ready", { ...msg, ms: performance.now() - this.started });
+            this.#pump();
+          });
         break;
+      }
       case "result": {
         const sent = this.inFlight;
         this.inFlight = null;

@@ -350,19 +350,15 @@ export function installTeaching({ pad, predictor, view, sizes, shippedModelUrl }
     if (why.checked && lastImage) showWhy();
   });
 
-  predictor.addEventListener(
-    "ready",
-    async () => {
-      const { storage, personal, said } = await mine.open();
-      html.dataset.storage = storage;
-      opened = true;
-      for (const s of said) say(s);
-      if (personal) {
-        html.dataset.model = "personal";
-        predictor.request();
-      }
-      await refreshGallery();
-    },
-    { once: true },
-  );
+  /** Once Python is ready, before the page says so: the saved drawings and the personal model, so
+   * the first reading is made by the model the person chose (main.js: Predictor.beforeReady). */
+  async function open() {
+    const { storage, personal, said } = await mine.open();
+    html.dataset.storage = storage;
+    opened = true;
+    for (const s of said) say(s);
+    html.dataset.model = personal ? "personal" : "shipped";
+    await refreshGallery();
+  }
+  return { open };
 }
