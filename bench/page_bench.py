@@ -1,10 +1,12 @@
 """Page boot, bytes, layout stability and prediction latency: our page against a bare Pyodide + NumPy
-page, in headless Chromium, side by side in one run; every goal of "Fast start" in one table.
+page, in headless Chromium, side by side in one run; and the same page's readings with its "Inside
+the network" view closed and open, side by side; every goal of "Fast start" and of the Inside view
+in one table.
 
-    .venv/bin/python -m bench.page_bench                      # 5 runs + 3 throttled runs (~10 min)
-    .venv/bin/python -m bench.page_bench --no-throttle        # the 5 runs only (~2 min)
+    .venv/bin/python -m bench.page_bench                      # 5 runs + 3 throttled runs (~12 min)
+    .venv/bin/python -m bench.page_bench --no-throttle        # the 5 runs only (~4 min)
     .venv/bin/python -m bench.page_bench --quick              # smoke test: 1 run, 20 predictions,
-                                                              # no throttling
+                                                              # a short inside phase, no throttling
     .venv/bin/python -m bench.page_bench --runs 3 --throttle-runs 1 --json bench/results/page.json
 
 Two pages, each served by the project's own server (``tools.serve`` in a subprocess: same code,
@@ -33,7 +35,8 @@ which page goes first alternates from run to run:
 unthrottled  ``--runs`` runs (default 5). Each visits the page twice: **cold** (empty profile),
              then **warm** (a new tab in the same profile once the cold tab is closed: the
              immutable runtime should come from the HTTP cache, or through the app's service
-             worker), then ``--predictions`` predictions on the warm page.
+             worker), then ``--predictions`` predictions on the warm page (ours: then the live
+             readings, then the inside phase, below).
 throttled    ``--throttle-runs`` runs (default 3: a bare cold visit pulls 17 MB, ~90 s at
              1.6 Mbps), cold visits only, on a link emulated by CDP
              ``Network.emulateNetworkConditions`` on the tab (``--down``/``--up`` bytes per second,
@@ -86,6 +89,16 @@ with the mouse (Playwright's pointer events, a move to each point, ``LIVE_MOVE_M
 round trips of the results read while the pen was down (one view, ``digitnet.predict.LIVE``; each
 result message says which). The latency goals are judged for both kinds.
 
+The inside phase (``bench.page_inside``), ours only, last on each run's warm page, in a 1440x900
+window (the view in sight beside the pad): the "Inside the network" view closed, then open (or open,
+then closed: alternating by run, so order effects cancel), with in each state the first
+``--inside-drawings`` drawings drawn with the mouse (live readings) and the ``--predictions``
+drawings set (settled): round trips, the worker's Python ms (open: ``Session.inside`` too), the
+view's main-thread drawing per reading (``digitApp.insideDrawTimes``), long tasks while drawing.
+Goals, on the live readings pooled over runs: round trip p95 open / closed <= 1.5x and open <= 8 ms,
+no long task while drawing with the view open, the view's drawing p95 <= 4 ms a reading; the
+settled figures are shown for information. ``--inside-drawings 0`` skips the phase.
+
 Goals: medians over runs (ratios are ours' median / bare's median, and the per-run paired ratios
 are shown beside them); "worst run" is shown for every goal. ``--runs``/``--throttle-runs`` below
 the defaults, or a link other than the goal's, are marked in the table.
@@ -95,7 +108,8 @@ The bench waits for ready on a console message from the init script, not with Pl
 
 Where it lives: this file reads the command line and prints and writes the results;
 ``bench.page_visit`` drives the browser and measures a visit (the scripts it runs in the page are
-``bench/pages/probe/*.js``); ``bench.page_report`` turns the runs into rows, ratios, goals and the
+``bench/pages/probe/*.js``); ``bench.page_inside`` runs and pools the inside phase;
+``bench.page_report`` turns the runs into rows, ratios and goals; ``bench.page_tables`` prints the
 tables.
 """
 
@@ -110,8 +124,10 @@ from typing import Any
 
 from bench.browser import VIEWPORT, drawings
 from bench.common import machine_info, write_json
-from bench.page_report import GOAL_LINK, PAGES, format_report, summarise
-from bench.page_visit import SETTLE_MS, THROTTLE_FLOOR, bare_web_root, run_page, run_throttled
+from bench.page_inside import INSIDE_VIEWPORT, QUICK_INSIDE_DRAWINGS, inside_phase, progress
+from bench.page_report import GOAL_LINK, PAGES, summarise
+from bench.page_tables import format_report, print_notes
+from bench.page_visit import LIVE_DRAWINGS, SETTLE_MS, THROTTLE_FLOOR, bare_web_root, run_page, run_throttled
 from digitnet.sizes import CANVAS
 from tools.cli import whole_number
 from tools.harness import CHROMIUM, CHROMIUM_ARGS, Server
@@ -146,6 +162,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help=f"predictions per run on the warm page, each a different drawing, for the round-trip "
         f"times (default {DEFAULT_PREDICTIONS}, {QUICK_PREDICTIONS} with --quick)",
+    )
+    p.add_argument(
+        "--inside-drawings",
+        type=whole_number(at_least=0),
+        default=None,
+        metavar="N",
+        help=f"drawings drawn with the mouse per state of the Inside view (closed, open) in each run's "
+        f"inside phase, for the live readings; the --predictions drawings are also set with each "
+        f"(default {LIVE_DRAWINGS}, {QUICK_INSIDE_DRAWINGS} with --quick; 0: no inside phase)",
     )
     p.add_argument(
         "--throttle-runs",
@@ -190,8 +215,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--quick",
         action="store_true",
-        help=f"smoke test: {QUICK_RUNS} run, {QUICK_PREDICTIONS} predictions, no throttled runs "
-        "(unless --runs, --predictions or --throttle-runs say otherwise)",
+        help=f"smoke test: {QUICK_RUNS} run, {QUICK_PREDICTIONS} predictions, {QUICK_INSIDE_DRAWINGS} "
+        "inside drawings, no throttled runs (unless --runs, --predictions, --inside-drawings or "
+        "--throttle-runs say otherwise)",
     )
     return p
 
@@ -201,23 +227,40 @@ def load() -> float:
 
 
 def measure(
-    pw, servers: dict[str, Server], n_runs: int, n_predictions: int, n_throttled: int, link: dict, loads: list
+    pw,
+    servers: dict[str, Server],
+    n_runs: int,
+    n_predictions: int,
+    n_inside: int,
+    n_throttled: int,
+    link: dict,
+    loads: list,
 ) -> tuple[list[dict], list[dict]]:
-    """The unthrottled runs, then the throttled ones (which page goes first alternates);
-    -> (runs, throttled runs). Appends the load average after the unthrottled runs to loads."""
+    """The unthrottled runs (ours: with the inside phase if n_inside, open first every other run),
+    then the throttled ones (which page goes first alternates); -> (runs, throttled runs). Appends the
+    load average after the unthrottled runs to loads."""
     shapes = drawings(n_predictions)
+    live_shapes = drawings(n_inside)  # the first of shapes, as for the live readings
     runs: list[dict] = []
     throttled: list[dict] = []
     for i in range(n_runs):
         order = PAGES if i % 2 == 0 else PAGES[::-1]
         run: dict[str, Any] = {"run": i + 1, "order": list(order), "load_average_1min": load()}
+        phases = {}
+        if n_inside:
+            open_first = i % 2 == 1
+            phases["inside"] = lambda page, o=open_first: inside_phase(page, shapes, live_shapes, o)
         for page in order:
-            r = run[page] = run_page(pw, servers[page].url, n_predictions, shapes if page == "ours" else None)
+            ours = page == "ours"
+            r = run[page] = run_page(
+                pw, servers[page].url, n_predictions, shapes if ours else None, phases if ours else None
+            )
             print(
                 f"run {i + 1}/{n_runs} {page}: ready cold {r['cold']['ready_ms']:.0f} ms, "
                 f"warm {r['warm']['ready_ms']:.0f} ms; round trip p50 "
-                f"{r['predictions']['round_trip']['p50_ms']:.2f} ms "
-                f"(load {run['load_average_1min']})",
+                f"{r['predictions']['round_trip']['p50_ms']:.2f} ms"
+                + (f"; {progress(r['inside'])}" if r.get("inside") else "")
+                + f" (load {run['load_average_1min']})",
                 flush=True,
             )
         runs.append(run)
@@ -238,36 +281,6 @@ def measure(
     return runs, throttled
 
 
-def print_notes(summary: dict, machine: dict, loads: list, throttled: list[dict]) -> None:
-    """What follows the tables: the service worker's offline caching, what the columns mean, the load."""
-    for key in ("ours_cold", "ours_warm"):
-        r = summary["rows"][key]
-        if r["sw_fetches_after_ready"]:
-            print(
-                f"{key.replace('_', ', ')}: after ready the service worker fetched "
-                f"{r['sw_fetches_after_ready']:g} files ({r['sw_transfer_after_ready_bytes'] / 1e6:.2f} MB "
-                f"over HTTP, counted in wire bytes) to cache them for offline use; done at "
-                f"{r['offline_ms']:.0f} ms"
-            )
-    print(
-        "wire = Resource Timing transferSize (headers + body as sent, compressed where Content-Encoding "
-        "applied) of everything the visit fetched over HTTP (page, worker, service worker); decoded = "
-        "decodedBodySize; cache/304/net/SW = HTTP cache, revalidated, downloaded, answered by the service "
-        "worker. Goals are judged on medians (ratios: of the medians); 'runs' shows the same figure's best "
-        "and worst run."
-    )
-    per_throttled = (
-        f", per throttled run {machine['load_average_1min_per_throttled_run']}" if throttled else ""
-    )
-    print(
-        "Load average (1 min): "
-        + ", ".join(f"{k} {v}" for k, v in loads)
-        + f"; per run {machine['load_average_1min_per_run']}"
-        + per_throttled
-        + "."
-    )
-
-
 METHODS = {
     "ready": "MutationObserver on <html data-state> (init script), performance.now() from navigation start",
     "pad_usable": "first requestAnimationFrame with the pad in the DOM, checkVisibility(), non-zero box "
@@ -283,6 +296,10 @@ METHODS = {
     f"checked: ready >= {THROTTLE_FLOOR} x transfer bytes / download speed",
     "round_trip": "ours: digitApp.predictTimes (postMessage -> result); bare: the same in its page",
     "python_ms": "the 'ms' field of the worker's result messages (Worker wrapped by the init script)",
+    "inside": "ours, warm page, 1440x900: the Inside view closed and open (toggle clicked from a script; "
+    "order alternating by run), the same drawings drawn with the mouse (live) and set (settled) in "
+    "each; round trips, Python ms, digitApp.insideDrawTimes and longtask entries between marks at "
+    "each stretch's start and end (performance.now())",
     "caching": "tools.serve: static/pyodide/<folder>/ immutable (ours: <tag>/, bare: stock/), the rest "
     "no-cache; pre-compressed .br/.gz siblings sent with Content-Encoding (stock/ has none)",
 }
@@ -295,6 +312,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--no-throttle and --throttle-runs N contradict each other")
     n_runs = args.runs or (QUICK_RUNS if args.quick else DEFAULT_RUNS)
     n_predictions = args.predictions or (QUICK_PREDICTIONS if args.quick else DEFAULT_PREDICTIONS)
+    n_inside = (
+        args.inside_drawings
+        if args.inside_drawings is not None
+        else QUICK_INSIDE_DRAWINGS
+        if args.quick
+        else LIVE_DRAWINGS
+    )
     n_throttled = (
         args.throttle_runs
         if args.throttle_runs is not None
@@ -326,7 +350,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"machine: {machine['cpu']}, {machine['usable_cores']} usable cores, "
         f"load average {machine['load_average_1min_at_start']}; {n_runs} run(s), {n_predictions} "
-        f"predictions each; {n_throttled} throttled run(s)",
+        f"predictions each; inside phase: {n_inside} drawing(s) drawn per view state; {n_throttled} "
+        "throttled run(s)",
         flush=True,
     )
     with tempfile.TemporaryDirectory(prefix="page-bench-") as tmp:
@@ -335,7 +360,9 @@ def main(argv: list[str] | None = None) -> int:
             servers["ours"] = Server()
             servers["bare"] = Server(bare_web_root(Path(tmp)))
             with sync_playwright() as pw:
-                runs, throttled = measure(pw, servers, n_runs, n_predictions, n_throttled, link, loads)
+                runs, throttled = measure(
+                    pw, servers, n_runs, n_predictions, n_inside, n_throttled, link, loads
+                )
         finally:
             for s in servers.values():
                 s.stop()
@@ -368,6 +395,8 @@ def main(argv: list[str] | None = None) -> int:
             "config": {
                 "runs": n_runs,
                 "predictions": n_predictions,
+                "inside_drawings": n_inside,
+                "inside_viewport": INSIDE_VIEWPORT,
                 "throttle_runs": n_throttled,
                 "link": link,
                 "goal_link": GOAL_LINK,

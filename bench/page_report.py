@@ -1,12 +1,14 @@
 """bench.page_bench's report: the runs' visits and predictions summed up into table rows (medians over
-runs), ratios ours/bare, the goals of "Fast start" judged on them, and the tables printed."""
+runs), ratios ours/bare, the goals of "Fast start" judged on them, and the Inside view's goals (open
+against closed; ``bench.page_inside`` pools its phase). ``bench.page_tables`` prints them."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from bench.browser import GOAL_LONG_TASK_MS
-from bench.common import fmt, format_table, median, ratio
+from bench.common import median, ratio
+from bench.page_inside import summarise_inside
 from bench.page_visit import stats
 
 PAGES = ("ours", "bare")
@@ -24,6 +26,12 @@ GOAL_P95_MS = 5.0
 GOAL_PYTHON_P95_MS = 3.0
 GOAL_PAD_MS = 300.0
 GOAL_CLS = 0.02
+# The Inside view open, on the readings made while drawing: the round trip's p95 at most 1.5x the
+# view closed and at most 8 ms, no long task, and its drawing at most 4 ms of main thread a reading.
+GOAL_INSIDE_RATIO = 1.5
+GOAL_INSIDE_P95_MS = 8.0
+GOAL_INSIDE_LONG_TASKS = 0
+GOAL_INSIDE_DRAW_P95_MS = 4.0
 
 # The worker's timings, in this order when present (other keys it reports follow, sorted).
 STAGE_ORDER = ("runtime", "numpy", "code", "model", "total", "ready")
@@ -159,6 +167,72 @@ def latency_goals(
     ]
 
 
+def inside_goals(inside: dict | None, phases: Sequence[dict]) -> list[dict]:
+    """The Inside view's goals (``summarise_inside`` pooled over runs; None: not measured), judged on
+    the live readings (made while drawing); the settled ones' figures are in the notes, for
+    information. Per run: the same figure from each run's phase alone."""
+    runs = [summarise_inside([p]) for p in phases]
+
+    def p95(s: dict | None, state: str, kind: str = "live") -> float | None:
+        return s[state][kind]["round_trip"]["p95_ms"] if s else None
+
+    def over(s: dict | None, kind: str = "live") -> float | None:
+        return ratio(p95(s, "open", kind), p95(s, "closed", kind))
+
+    def tasks(s: dict | None, state: str = "open") -> int | None:
+        return s[state]["live"]["long_tasks"] if s else None
+
+    draw = inside["open"]["draw"] if inside else None
+    settled = f"pen up (nine views), for information: {show(p95(inside, 'open', 'settled'), 'ms')} open, "
+    settled += f"{show(p95(inside, 'closed', 'settled'), 'ms')} closed"
+    return [
+        goal(
+            "inside_round_trip_ratio_live",
+            "Inside view open / closed, round trip p95 while drawing (one view)",
+            over(inside),
+            GOAL_INSIDE_RATIO,
+            "x",
+            [over(r) for r in runs],
+            note=f"{show(p95(inside, 'open'), 'ms')} open / {show(p95(inside, 'closed'), 'ms')} closed; "
+            f"{settled} = {show(over(inside, 'settled'), 'x')}",
+        ),
+        goal(
+            "inside_round_trip_p95_live",
+            "Inside view open, round trip p95 while drawing (one view)",
+            p95(inside, "open"),
+            GOAL_INSIDE_P95_MS,
+            "ms",
+            [p95(r, "open") for r in runs],
+            note=f"closed {show(p95(inside, 'closed'), 'ms')}; {settled}",
+        ),
+        goal(
+            "inside_long_tasks_live",
+            "long tasks over 50 ms while drawing, Inside view open",
+            tasks(inside),
+            GOAL_INSIDE_LONG_TASKS,
+            "count",
+            [tasks(r) for r in runs],
+            note=(
+                f"longest {show(inside['open']['live']['long_task_max_ms'] or None, 'ms')}; closed: "
+                f"{tasks(inside, 'closed')}, pen up open: {inside['open']['settled']['long_tasks']}"
+                if inside
+                else ""
+            ),
+        ),
+        goal(
+            "inside_draw_p95",
+            "Inside view drawing per reading p95 (main thread)",
+            draw["p95_ms"] if draw else None,
+            GOAL_INSIDE_DRAW_P95_MS,
+            "ms",
+            [r["open"]["draw"]["p95_ms"] for r in runs],
+            note=f"digitApp.insideDrawTimes: its script (not the style, layout, paint after), n = {draw['n']}"
+            if draw
+            else "",
+        ),
+    ]
+
+
 def paired(runs: Sequence[dict], visit_kind: str, key: str) -> list[float | None]:
     """ours / bare of one figure, run by run (each run measures both pages back to back)."""
     return [ratio(r["ours"][visit_kind][key], r["bare"][visit_kind][key]) for r in runs]
@@ -270,6 +344,9 @@ def summarise(runs: Sequence[dict], throttled: Sequence[dict], link: dict) -> di
             bare=bc["cls_boot"],
         ),
     ]
+    phases = [r["ours"]["inside"] for r in runs if r["ours"].get("inside")]
+    inside = summarise_inside(phases)
+    goals += inside_goals(inside, phases)
     stages = {f"{p}_{v}": stage_medians([r[p][v] for r in runs]) for p in PAGES for v in VISITS}
     if throttled:
         stages.update(
@@ -279,6 +356,7 @@ def summarise(runs: Sequence[dict], throttled: Sequence[dict], link: dict) -> di
         "rows": rows,
         "throttled_rows": trows,
         "predictions": preds,
+        "inside": inside,
         "ratios": ratios,
         "goals": goals,
         "worker_stages_median_ms": stages,
@@ -294,199 +372,6 @@ def show(value: float | None, unit: str) -> str:
         return f"{value:.1f} ms" if value < 100 else f"{value:.0f} ms"
     if unit == "B":
         return f"{value / 1e6:.2f} MB"
+    if unit == "count":
+        return f"{value:g}"
     return f"{value:.3f}"
-
-
-def verdict(g: dict) -> str:
-    """A goal's "met?" cell: met, NOT met, or a dash when it was not measured."""
-    return "met" if g["met"] else "—" if g["value"] is None else "NOT met"
-
-
-def best_worst(g: dict) -> str:
-    """A goal's "runs (best-worst)" cell."""
-    if g["best_run"] is None:
-        return "—"
-    return f"{show(g['best_run'], g['unit'])}-{show(g['worst_run'], g['unit'])}"
-
-
-def format_report(summary: dict, n_runs: int, n_throttled: int, link: dict) -> str:
-    rows, trows = summary["rows"], summary["throttled_rows"]
-    preds, ratios = summary["predictions"], summary["ratios"]
-    boot = format_table(
-        [
-            "page, visit",
-            "ready ms",
-            "min-max",
-            "pad usable ms",
-            "CLS",
-            "long tasks",
-            "longest ms",
-            "wire MB",
-            "decoded MB",
-            "requests",
-            "cache/304/net/SW",
-            "non-local",
-            "offline ms",
-        ],
-        [
-            [
-                f"{p}, {v}",
-                fmt(r["ready_ms"], ".0f"),
-                f"{r['ready_ms_min']:.0f}-{r['ready_ms_max']:.0f}",
-                fmt(r["pad_usable_ms"], ".0f"),
-                fmt(r["cls_boot"], ".3f"),
-                fmt(r["long_task_count"], "g"),
-                fmt(r["long_task_max_ms"], ".0f"),
-                fmt(r["wire_bytes"], ".2f", scale=1e6),
-                fmt(r["decoded_bytes"], ".2f", scale=1e6),
-                fmt(r["requests"], "g"),
-                f"{r['cache']:g}/{r['revalidated']:g}/{r['network']:g}/{r['service_worker']:g}",
-                str(r["non_local"]),
-                fmt(r["offline_ms"], ".0f"),
-            ]
-            for v in VISITS
-            for p in PAGES
-            for r in [rows[f"{p}_{v}"]]
-        ],
-    )
-    lines = [f"Boot, no throttling (medians of {n_runs} run(s); times from navigation start):", boot, ""]
-    link_text = (
-        f"{link['down_bps']} B/s = {link['down_bps'] * 8 / 1e6:g} Mbps down, "
-        f"{link['up_bps'] * 8 / 1e3:g} kbps up, {link['latency_ms']:g} ms latency"
-    )
-    if trows:
-        lines += [
-            f"Boot, throttled link ({link_text}; medians of {n_throttled} run(s), cold visits):",
-            format_table(
-                [
-                    "page, visit",
-                    "ready ms",
-                    "min-max",
-                    "link floor ms",
-                    "pad usable ms",
-                    "CLS",
-                    "long tasks",
-                    "longest ms",
-                    "wire MB",
-                    "requests",
-                    "non-local",
-                    "offline ms",
-                ],
-                [
-                    [
-                        f"{p}, cold",
-                        fmt(r["ready_ms"], ".0f"),
-                        f"{r['ready_ms_min']:.0f}-{r['ready_ms_max']:.0f}",
-                        fmt(r["link_floor_ms"], ".0f"),
-                        fmt(r["pad_usable_ms"], ".0f"),
-                        fmt(r["cls_boot"], ".3f"),
-                        fmt(r["long_task_count"], "g"),
-                        fmt(r["long_task_max_ms"], ".0f"),
-                        fmt(r["wire_bytes"], ".2f", scale=1e6),
-                        fmt(r["requests"], "g"),
-                        str(r["non_local"]),
-                        fmt(r["offline_ms"], ".0f"),
-                    ]
-                    for p in PAGES
-                    for r in [trows[f"{p}_cold"]]
-                ],
-            ),
-            "(link floor: the bytes fetched before ready at the link's download speed)",
-            "",
-        ]
-    else:
-        lines += ["Boot, throttled link: not measured (--no-throttle, --quick or --throttle-runs 0).", ""]
-    lines.append(
-        f"ours/bare: ready cold {fmt(ratios['ready_cold'], '.2f', 'x')}, "
-        f"warm {fmt(ratios['ready_warm'], '.2f', 'x')}; "
-        f"wire bytes cold {fmt(ratios['wire_cold'], '.2f', 'x')}; throttled: ready cold "
-        f"{fmt(ratios['throttled_ready_cold'], '.2f', 'x')}, wire bytes cold "
-        f"{fmt(ratios['throttled_wire_cold'], '.2f', 'x')}"
-    )
-
-    stages = summary["worker_stages_median_ms"]
-    keys = [
-        k
-        for k in (
-            "ours_cold",
-            "ours_warm",
-            "ours_cold_throttled",
-            "bare_cold",
-            "bare_warm",
-            "bare_cold_throttled",
-        )
-        if k in stages
-    ]
-    seen = {name for k in keys for name in stages[k]}
-    names = [n for n in STAGE_ORDER if n in seen] + sorted(seen - set(STAGE_ORDER))
-    lines += [
-        "",
-        "In the worker: its own timings, median ms (ours: digitApp.timings, ready = since the page "
-        "made the worker; bare: numpy = loadPackage + import numpy):",
-        format_table(
-            ["worker stages", *names],
-            [[k.replace("_", ", "), *(fmt(stages[k].get(n), ".0f") for n in names)] for k in keys],
-        ),
-    ]
-
-    labels = {
-        "ours": "ours, pen up (nine views)",
-        "ours_live": "ours, while drawing (one view)",
-        "bare": "bare (np.frombuffer().sum())",
-    }
-    lines += [
-        "",
-        format_table(
-            [
-                "worker round trip",
-                "n",
-                "p50 ms",
-                "p95 ms",
-                "max ms",
-                "Python p50",
-                "Python p95",
-                "messaging p50",
-                "long tasks",
-            ],
-            [
-                [
-                    labels[p],
-                    str(s["round_trip"]["n"]),
-                    fmt(s["round_trip"]["p50_ms"], ".2f"),
-                    fmt(s["round_trip"]["p95_ms"], ".2f"),
-                    fmt(s["round_trip"]["max_ms"], ".2f"),
-                    fmt(s["python"]["p50_ms"], ".2f"),
-                    fmt(s["python"]["p95_ms"], ".2f"),
-                    fmt(s["messaging"]["p50_ms"], ".2f"),
-                    str(s["long_tasks"]),
-                ]
-                for p in ("ours_live", *PAGES)
-                for s in [preds.get(p)]
-                if s
-            ],
-        ),
-    ]
-
-    lines += [
-        "",
-        "goals:",
-        format_table(
-            ["goal", "ours", "bare", "value", "limit", "met?", "runs (best-worst)", "note"],
-            [
-                [
-                    g["goal"],
-                    show(g["ours"], g["of"]),
-                    show(g["bare"], g["of"]),
-                    show(g["value"], g["unit"]),
-                    f"<= {show(g['limit'], g['unit'])}",
-                    verdict(g),
-                    best_worst(g),
-                    g["note"] if g["value"] is not None else "not measured",
-                ]
-                for g in summary["goals"]
-            ],
-        ),
-    ]
-    met = sum(g["met"] for g in summary["goals"])
-    lines.append(f"{met} of {len(summary['goals'])} goals met.")
-    return "\n".join(lines)

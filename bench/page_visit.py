@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -261,9 +261,16 @@ def new_context(pw, profile: str):
 def predict_live(page, shapes: list) -> dict:
     """The shapes drawn with the mouse, a move at a time: the predictions made while the pen is down
     (one view each, ``digitnet.predict.LIVE``); raw times plus their stats, like ``predict``."""
+    mark = page.evaluate(MARK_JS)
+    draw_with_mouse(page, shapes)
+    return reading_times(page.evaluate(LIVE_JS, mark))
+
+
+def draw_with_mouse(page, shapes: list) -> None:
+    """Each shape drawn on a cleared pad with the mouse, a move to each point ``LIVE_MOVE_MS`` apart
+    (the page reads it live while the pen is down), then waited for until its reading is shown."""
     box = page.locator('[data-testid="pad"]').bounding_box()
     at = lambda x, y: (box["x"] + x * box["width"], box["y"] + y * box["height"])  # noqa: E731
-    mark = page.evaluate(MARK_JS)
     for drawing in shapes:
         page.evaluate("() => digitApp.clear()")
         for stroke in drawing:
@@ -274,12 +281,14 @@ def predict_live(page, shapes: list) -> dict:
                 page.wait_for_timeout(LIVE_MOVE_MS)
             page.mouse.up()
         page.evaluate("() => digitApp.whenIdle()")
-    return reading_times(page.evaluate(LIVE_JS, mark))
 
 
-def run_page(pw, url: str, n_predictions: int, shapes: list | None) -> dict:
+def run_page(
+    pw, url: str, n_predictions: int, shapes: list | None, phases: dict[str, Callable] | None = None
+) -> dict:
     """A fresh browser and profile: the cold visit, the warm visit, then predictions on the warm page
-    (ours: also drawn with the mouse, for the live readings)."""
+    (ours: also drawn with the mouse, for the live readings); then each of ``phases`` (name ->
+    function of the warm page, e.g. ``bench.page_inside``'s), its result kept under its name."""
     with tempfile.TemporaryDirectory(prefix="page-bench-profile-") as profile:
         context = new_context(pw, profile)
         try:
@@ -290,6 +299,8 @@ def run_page(pw, url: str, n_predictions: int, shapes: list | None) -> dict:
             out = {"cold": cold, "warm": warm, "predictions": predict(page, n_predictions, shapes)}
             if shapes:
                 out["live"] = predict_live(page, shapes[:LIVE_DRAWINGS])
+            for name, phase in (phases or {}).items():
+                out[name] = phase(page)
             return out
         finally:
             context.close()

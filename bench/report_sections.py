@@ -250,10 +250,12 @@ def page_section(d: dict) -> tuple[list[str], list[Plot]]:
             "x": f"{v:.2f}x",
             "ms": f"{v:.1f} ms" if v < 100 else f"{v:.0f} ms",
             "B": f"{v / 1e6:.2f} MB",
+            "count": f"{v:g}",
         }.get(unit, f"{v:.3f}")
 
     config = d.get("config") or {}
     rows = d.get("rows") or {}
+    inside = d.get("inside") or {}
     lines = [
         f"Ours against a bare page that boots only stock Pyodide and NumPy; medians of "
         f"{config.get('runs', '—')} runs ({config.get('throttle_runs', 0)} more on a throttled link)"
@@ -275,6 +277,39 @@ def page_section(d: dict) -> tuple[list[str], list[Plot]]:
                         "—" if r.get("wire_bytes") is None else f"{r['wire_bytes'] / 1e6:.2f} MB",
                     ]
                     for key, r in rows.items()
+                ],
+            ),
+        ]
+    kinds = {"live": "while drawing", "settled": "pen up"}
+    if all(inside.get(state) for state in ("closed", "open")):
+        lines += [
+            "",
+            f'The "Inside the network" view closed against open (the same page and drawings, pooled '
+            f"over {inside.get('runs', '—')} run(s)):",
+            "",
+            table(
+                [
+                    "view, readings",
+                    "round trip p50",
+                    "round trip p95",
+                    "Python p95",
+                    "drawing p95",
+                    "main thread per reading",
+                    "long tasks",
+                ],
+                [
+                    [
+                        f"{state}, {kinds[kind]}",
+                        num(s.get("round_trip", {}).get("p50_ms"), ".1f", " ms"),
+                        num(s.get("round_trip", {}).get("p95_ms"), ".1f", " ms"),
+                        num(s.get("python", {}).get("p95_ms"), ".1f", " ms"),
+                        num(s.get("draw", {}).get("p95_ms"), ".1f", " ms"),
+                        num((s.get("main_thread_per_reading_ms") or {}).get("task"), ".1f", " ms"),
+                        num(s.get("long_tasks"), "g"),
+                    ]
+                    for kind in kinds
+                    for state in ("closed", "open")
+                    for s in [inside[state].get(kind) or {}]
                 ],
             ),
         ]

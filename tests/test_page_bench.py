@@ -1,12 +1,17 @@
 """bench.page_bench for real, in a short mode: the JSON it writes is complete and self-consistent.
 
-One unthrottled run (both pages, cold and warm, 20 predictions) and one throttled run on a faster
-link than the goal's (2 MB/s, so the bare page's 17 MB take ~9 s instead of ~90 s); about a minute.
+One unthrottled run (both pages, cold and warm, 20 predictions, an inside phase of 2 drawings drawn
+per state of the Inside view) and one throttled run on a faster link than the goal's (2 MB/s, so the
+bare page's 17 MB take ~9 s instead of ~90 s); about a minute and a half.
 
 No timing goal is asserted (the numbers depend on the machine): only that every measurement was
 taken and is plausible, that the bytes, ratios and goals follow from what was measured, that both
 pages got the same caching rule, that the throttled visits really were throttled (the page's and
-its worker's downloads), and that nothing left 127.0.0.1.
+its worker's downloads), that the inside phase read the same drawings with the view closed and
+open (and only the open view drew), and that nothing left 127.0.0.1.
+
+The tests without the ``e2e`` mark check the Inside view's goals and tables on made-up numbers,
+without a browser: what each goal is judged on, and that it can fail.
 """
 
 from __future__ import annotations
@@ -15,13 +20,19 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
+from bench.page_inside import summarise_inside
+from bench.page_report import inside_goals
+from bench.page_tables import format_inside
+from bench.report_sections import page_section
 from tools.paths import ROOT
 
-pytestmark = pytest.mark.e2e
+e2e = pytest.mark.e2e
 
 PREDICTIONS = 20
+INSIDE_DRAWINGS = 2
 DOWN = 2_000_000  # bytes/s: ten times the goal's link, same upload speed and latency
 PAGES, VISITS = ("ours", "bare"), ("cold", "warm")
 LATENCY = ["round_trip_p50", "round_trip_p95", "python_p95"]
@@ -34,6 +45,10 @@ GOAL_IDS = [
     "long_task_cold",
     "pad_usable_cold",
     "cls_boot_cold",
+    "inside_round_trip_ratio_live",
+    "inside_round_trip_p95_live",
+    "inside_long_tasks_live",
+    "inside_draw_p95",
 ]
 VISIT_KEYS = {
     "ready_ms",
@@ -91,6 +106,8 @@ def bench(tmp_path_factory):
         "1",
         "--down",
         str(DOWN),
+        "--inside-drawings",
+        str(INSIDE_DRAWINGS),
         "--json",
         str(out),
     )
@@ -106,11 +123,13 @@ def all_visits(data):
         yield f"{page}, cold, throttled", data["throttled_runs"][0][page]["cold"]
 
 
+@e2e
 def test_contradicting_options_are_refused():
     proc = command("--no-throttle", "--throttle-runs", "2")
     assert proc.returncode == 2 and "contradict" in proc.stderr
 
 
+@e2e
 def test_prints_every_table_and_every_goal(bench):
     printed, data = bench
     for label in (
@@ -123,6 +142,9 @@ def test_prints_every_table_and_every_goal(bench):
         "ours, pen up (nine views)",
         "ours, while drawing (one view)",
         "bare (np.frombuffer().sum())",
+        "Inside the network view, closed against open",
+        "closed, while drawing (one view)",
+        "open, pen up (nine views)",
         "In the worker",
         "goals:",
         "Load average",
@@ -141,6 +163,7 @@ def test_prints_every_table_and_every_goal(bench):
     )
 
 
+@e2e
 def test_every_visit_was_measured_and_stayed_local(bench):
     _, data = bench
     assert len(data["runs"]) == 1 and data["config"]["runs"] == 1
@@ -175,6 +198,7 @@ def test_every_visit_was_measured_and_stayed_local(bench):
         assert set(run["bare"][v]["worker_timings"]) == {"runtime", "numpy", "total"}
 
 
+@e2e
 def test_bytes_on_the_wire_are_what_each_response_sent(bench):
     _, data = bench
     for where, visit in all_visits(data):
@@ -195,6 +219,7 @@ def test_bytes_on_the_wire_are_what_each_response_sent(bench):
         assert d["content_encoding"] is None, d
 
 
+@e2e
 def test_both_pages_get_the_same_caching_rule(bench):
     _, data = bench
     for page in PAGES:
@@ -214,6 +239,7 @@ def test_both_pages_get_the_same_caching_rule(bench):
     )
 
 
+@e2e
 def test_throttled_visits_were_throttled(bench):
     _, data = bench
     run, plain = data["throttled_runs"][0], data["runs"][0]
@@ -232,6 +258,7 @@ def test_throttled_visits_were_throttled(bench):
             assert "NOT the goal's link" in g["note"] and "1 run" in g["note"], g
 
 
+@e2e
 def test_layout_shift(bench):
     _, data = bench
     for where, visit in all_visits(data):
@@ -244,6 +271,7 @@ def test_layout_shift(bench):
             assert visit["cls_visit"] == 0, where  # one static paragraph: nothing moves
 
 
+@e2e
 def test_rows_are_the_run_and_ratios_follow_from_them(bench):
     _, data = bench
     rows, trows, run = data["rows"], data["throttled_rows"], data["runs"][0]
@@ -269,6 +297,7 @@ def test_rows_are_the_run_and_ratios_follow_from_them(bench):
     assert stages["bare_cold_throttled"]["total"] == throttled["bare"]["cold"]["worker_timings"]["total"]
 
 
+@e2e
 def test_prediction_round_trips(bench):
     _, data = bench
     for page in PAGES:
@@ -283,6 +312,7 @@ def test_prediction_round_trips(bench):
             assert python <= total + 0.2, page  # (0.1 ms timer resolution)
 
 
+@e2e
 def test_live_readings_come_while_drawing_with_the_mouse(bench):
     _, data = bench
     raw = data["runs"][0]["ours"]["live"]
@@ -297,10 +327,13 @@ def test_live_readings_come_while_drawing_with_the_mouse(bench):
         assert 0 <= python <= total + 0.2
 
 
+@e2e
 def test_goals_follow_from_the_measurements(bench):
     _, data = bench
     rows, ratios, preds = data["rows"], data["ratios"], data["predictions"]["ours"]
     live = data["predictions"]["ours_live"]
+    inside = data["inside"]
+    opened, closed = inside["open"]["live"], inside["closed"]["live"]
     goals = {g["id"]: g for g in data["goals"]}
     assert {k: g["value"] for k, g in goals.items()} == {
         "ready_cold": ratios["ready_cold"],
@@ -316,6 +349,10 @@ def test_goals_follow_from_the_measurements(bench):
         "long_task_cold": rows["ours_cold"]["long_task_max_ms"],
         "pad_usable_cold": rows["ours_cold"]["pad_usable_ms"],
         "cls_boot_cold": rows["ours_cold"]["cls_boot"],
+        "inside_round_trip_ratio_live": opened["round_trip"]["p95_ms"] / closed["round_trip"]["p95_ms"],
+        "inside_round_trip_p95_live": opened["round_trip"]["p95_ms"],
+        "inside_long_tasks_live": opened["long_tasks"],
+        "inside_draw_p95": inside["open"]["draw"]["p95_ms"],
     }
     limits = {
         "ready_cold": 0.6,
@@ -326,6 +363,10 @@ def test_goals_follow_from_the_measurements(bench):
         "long_task_cold": 50,
         "pad_usable_cold": 300,
         "cls_boot_cold": 0.02,
+        "inside_round_trip_ratio_live": 1.5,
+        "inside_round_trip_p95_live": 8,
+        "inside_long_tasks_live": 0,
+        "inside_draw_p95": 4,
     }
     for k, g in goals.items():
         assert g["limit"] == limits[k], k
@@ -333,3 +374,171 @@ def test_goals_follow_from_the_measurements(bench):
         assert g["best_run"] == g["worst_run"] == pytest.approx(g["value"]), g  # one run: its own median
     assert goals["ready_cold"]["ours"] == rows["ours_cold"]["ready_ms"]
     assert goals["throttled_wire_cold"]["bare"] == data["throttled_rows"]["bare_cold"]["wire_bytes"]
+
+
+@e2e
+def test_inside_phase_reads_the_same_drawings_closed_and_open(bench):
+    _, data = bench
+    phase = data["runs"][0]["ours"]["inside"]
+    assert "inside" not in data["runs"][0]["bare"]
+    assert phase["order"] == ["closed", "open"]  # the first run: closed first (the next, open first)
+    assert phase["live_drawings"] == data["config"]["inside_drawings"] == INSIDE_DRAWINGS
+    assert phase["settled_drawings"] == PREDICTIONS
+    assert phase["viewport"] == data["config"]["inside_viewport"] == {"width": 1440, "height": 900}
+    for state in ("closed", "open"):
+        live, settled = phase[state]["live"], phase[state]["settled"]
+        # settled: one reading per drawing set; live: many per drawing drawn, each with its Python time
+        assert len(settled["round_trip_ms"]) == len(settled["python_ms"]) == PREDICTIONS, state
+        assert len(live["round_trip_ms"]) == len(live["python_ms"]) >= 10, state
+        for s in (live, settled):
+            assert s["start_ms"] < s["end_ms"], state
+            for total, python in zip(s["round_trip_ms"], s["python_ms"]):
+                assert 0 <= python <= total + 0.2, state
+            assert all(t["duration_ms"] >= 50 for t in s["long_tasks"]), state
+            assert all(s["start_ms"] <= t["start_ms"] <= s["end_ms"] for t in s["long_tasks"]), state
+    # only the open view draws: once for each settled reading, and for the non-empty readings of the
+    # drawings drawn (the live ones, and each drawing's reading when the pen lifts)
+    assert phase["closed"]["live"]["draw_ms"] == phase["closed"]["settled"]["draw_ms"] == []
+    assert len(phase["open"]["settled"]["draw_ms"]) == PREDICTIONS
+    live = phase["open"]["live"]
+    assert 0 < len(live["draw_ms"]) <= len(live["round_trip_ms"]) + INSIDE_DRAWINGS <= live["readings"]
+    assert all(ms >= 0 for s in ("live", "settled") for ms in phase["open"][s]["draw_ms"])
+    # the summary pools the one run; the view's drawing over both kinds of reading
+    pooled = data["inside"]
+    assert pooled["runs"] == 1
+    assert pooled["open"]["live"]["round_trip"]["n"] == len(live["round_trip_ms"])
+    assert pooled["open"]["draw"]["n"] == len(live["draw_ms"]) + PREDICTIONS
+    assert pooled["closed"]["draw"]["n"] == 0
+    # the main thread's busy time over each stretch: tasks, and the script, layout and style in them
+    for state in ("closed", "open"):
+        for kind in ("live", "settled"):
+            busy = phase[state][kind]["main_thread_ms"]
+            assert set(busy) == {"task", "script", "layout", "style"}, (state, kind)
+            assert all(v >= 0 for v in busy.values()), (state, kind)
+            assert busy["task"] > 0 and busy["task"] >= busy["script"] + busy["layout"] + busy["style"] - 1
+            per = pooled[state][kind]["main_thread_per_reading_ms"]["task"]
+            assert per == pytest.approx(busy["task"] / phase[state][kind]["readings"])
+
+
+# ---- the Inside view's goals and tables, on made-up numbers (no browser) ----
+
+
+def stretch(round_trips, python=None, draws=(), tasks=(), busy=2.0):
+    """One stretch of readings as bench.page_inside records it (the main thread busy ``busy`` ms a
+    reading, a quarter of it layout)."""
+    python = python if python is not None else [0.5 * t for t in round_trips]
+    n = len(round_trips)
+    return {
+        "round_trip_ms": list(round_trips),
+        "python_ms": list(python),
+        "messaging_ms": [t - p for t, p in zip(round_trips, python)],
+        "readings": n,
+        "draw_ms": list(draws),
+        "long_tasks": [{"start_ms": 100.0, "duration_ms": d} for d in tasks],
+        "main_thread_ms": {"task": busy * n, "script": busy * n / 2, "layout": busy * n / 4, "style": 0.0},
+    }
+
+
+def phase(closed_live, open_live, draws=(), tasks=(), settled=(3.0, 6.0)):
+    """One run's inside phase: the live round trips closed and open, the open view's drawing (live
+    stretch) and long tasks (open, live)."""
+    return {
+        "order": ["closed", "open"],
+        "live_drawings": 2,
+        "settled_drawings": 2,
+        "viewport": {"width": 1440, "height": 900},
+        "closed": {"live": stretch(closed_live), "settled": stretch([settled[0]] * 2)},
+        "open": {
+            "live": stretch(open_live, draws=draws, tasks=tasks, busy=6.0),
+            "settled": stretch([settled[1]] * 2, draws=[1.0, 1.0], busy=6.0),
+        },
+    }
+
+
+def judged(phases):
+    return {g["id"]: g for g in inside_goals(summarise_inside(phases), phases)}
+
+
+def p95(values):
+    return float(np.percentile(values, 95))
+
+
+def test_inside_goals_pool_the_runs_and_judge_the_live_readings():
+    closed = [[2.0, 3.0, 4.0, 5.0], [3.0, 3.5, 4.5, 6.0]]
+    opened = [[3.0, 4.0, 5.0, 6.0], [3.0, 4.0, 6.0, 7.0]]
+    goals = judged([phase(c, o, draws=[1.0, 2.0, 3.0]) for c, o in zip(closed, opened)])
+    assert list(goals) == GOAL_IDS[-4:]
+    pooled_open, pooled_closed = p95(opened[0] + opened[1]), p95(closed[0] + closed[1])
+    ratio = goals["inside_round_trip_ratio_live"]
+    assert ratio["value"] == pytest.approx(pooled_open / pooled_closed) and ratio["unit"] == "x"
+    assert ratio["per_run"] == pytest.approx([p95(o) / p95(c) for c, o in zip(closed, opened)])
+    assert ratio["met"] and ratio["limit"] == 1.5
+    # the settled readings are information only: twice as slow open, in the note, not judged
+    assert "pen up" in ratio["note"] and "2.00x" in ratio["note"]
+    p = goals["inside_round_trip_p95_live"]
+    assert p["value"] == pytest.approx(pooled_open) and p["met"] and p["limit"] == 8
+    assert p["worst_run"] == pytest.approx(max(p95(o) for o in opened))
+    assert goals["inside_long_tasks_live"]["value"] == 0 and goals["inside_long_tasks_live"]["met"]
+    draw = goals["inside_draw_p95"]
+    # every reading the open view drew, live stretch and settled stretch, both runs
+    assert draw["value"] == pytest.approx(p95([1.0, 2.0, 3.0, 1.0, 1.0] * 2)) and draw["met"]
+
+
+def test_inside_goals_fail_when_the_open_view_is_slow():
+    closed, opened = [2.0, 2.0, 2.0, 2.0], [2.0, 2.0, 2.0, 3.5]  # p95 within 8 ms, but 1.6x closed
+    goals = judged([phase(closed, opened, draws=[1.0, 9.0], tasks=[61.0])])
+    assert goals["inside_round_trip_ratio_live"]["value"] > 1.5
+    assert not goals["inside_round_trip_ratio_live"]["met"]
+    assert goals["inside_round_trip_p95_live"]["met"]
+    tasks = goals["inside_long_tasks_live"]
+    assert tasks["value"] == 1 and not tasks["met"] and "61.0 ms" in tasks["note"]
+    assert goals["inside_draw_p95"]["value"] > 4 and not goals["inside_draw_p95"]["met"]
+    slow = judged([phase(closed, [9.0] * 4)])["inside_round_trip_p95_live"]
+    assert slow["value"] == pytest.approx(9.0) and not slow["met"]
+
+
+def test_long_tasks_closed_or_pen_up_do_not_count_for_the_open_view():
+    p = phase([2.0] * 4, [2.0] * 4)
+    p["closed"]["live"]["long_tasks"] = [{"start_ms": 1.0, "duration_ms": 80.0}]
+    p["open"]["settled"]["long_tasks"] = [{"start_ms": 1.0, "duration_ms": 70.0}]
+    tasks = judged([p])["inside_long_tasks_live"]
+    assert tasks["value"] == 0 and tasks["met"]
+    assert "closed: 1" in tasks["note"] and "pen up open: 1" in tasks["note"]
+
+
+def test_inside_goals_without_the_phase_are_not_measured():
+    goals = inside_goals(None, [])
+    assert [g["id"] for g in goals] == GOAL_IDS[-4:]
+    assert all(g["value"] is None and not g["met"] and g["per_run"] == [] for g in goals)
+    assert format_inside(None) == ["Inside the network view: not measured (--inside-drawings 0)."]
+
+
+def test_inside_tables_show_closed_and_open_side_by_side():
+    phases = [phase([2.0, 3.0, 4.0, 5.0], [3.0, 4.0, 5.0, 6.0], draws=[1.5], tasks=[55.0])]
+    inside = summarise_inside(phases)
+    text = "\n".join(format_inside(inside))
+    rows = [line for line in text.splitlines() if line.startswith(("closed, ", "open, "))]
+    assert [r.split(" (")[0] for r in rows] == [
+        "closed, while drawing",
+        "open, while drawing",
+        "closed, pen up",
+        "open, pen up",
+    ]
+    assert "1440x900" in text
+    # the open view while drawing: main thread 6 ms a reading, 1.5 of it layout; one long task of 55 ms
+    assert rows[1].split()[-4:] == ["6.00", "1.50", "1", "55"]
+    assert rows[0].split()[-4:] == ["2.00", "0.50", "0", "—"]
+    # docs/results.md: the goals (the count as a count) and the same four rows
+    lines, _ = page_section({"goals": inside_goals(inside, phases), "inside": inside})
+    md = "\n".join(lines)
+    assert "| long tasks over 50 ms while drawing, Inside view open | 1 | <= 0 | **not met** |" in md
+    assert "| open, while drawing | 4.5 ms | 5.8 ms | 2.9 ms | 1.5 ms | 6.0 ms | 1 |" in md
+    assert "| closed, pen up | 3.0 ms | 3.0 ms | 1.5 ms | — | 2.0 ms | 0 |" in md
+
+
+def test_main_thread_per_reading_pools_the_runs_by_readings():
+    a, b = phase([2.0] * 4, [2.0] * 4), phase([2.0] * 4, [2.0] * 6)
+    b["open"]["live"]["main_thread_ms"]["task"] = 90.0  # 15 ms a reading in the second run's 6
+    per = summarise_inside([a, b])["open"]["live"]["main_thread_per_reading_ms"]
+    assert per["task"] == pytest.approx((6.0 * 4 + 90.0) / 10)  # not the mean of 6 and 15
+    assert per["layout"] == pytest.approx(1.5)
