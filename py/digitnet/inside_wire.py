@@ -26,6 +26,8 @@ Names in the layout (L-1 hidden layers, K outputs, n_0 inputs):
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from digitnet.inside import TERMS, Opened, Unit, grid_columns, robust_max
@@ -39,6 +41,11 @@ UNIT_SCALARS = ("layer", "index", "bias", "z", "a", "knocked", "fan_in", "rest_c
 
 def layout(sizes: list[int]) -> dict[str, tuple[int, int]]:
     """Layer sizes ``[n_0, n_1, ..., K]`` -> name -> [start, stop) in ``pack``'s array."""
+    return dict(_layout(tuple(sizes)))
+
+
+@functools.lru_cache(maxsize=8)
+def _layout(sizes: tuple[int, ...]) -> tuple[tuple[str, tuple[int, int]], ...]:
     hidden = sizes[1:-1]
     k = sizes[-1]
     parts: list[tuple[str, int]] = [("input", sizes[0])]
@@ -50,11 +57,11 @@ def layout(sizes: list[int]) -> dict[str, tuple[int, int]]:
     parts += [(f"scale_{name}", 1) for name in scale_names(len(hidden))]
     parts += [(f"unit_{name}", 1) for name in UNIT_SCALARS]
     parts += [("unit_in", max(sizes[:-1])), ("unit_out", k), ("term_index", TERMS), ("term_value", TERMS)]
-    spans, at = {}, 0
+    spans, at = [], 0
     for name, n in parts:
-        spans[name] = (at, at + n)
+        spans.append((name, (at, at + n)))
         at += n
-    return spans
+    return tuple(spans)
 
 
 def scale_names(hidden_layers: int) -> list[str]:
@@ -92,8 +99,11 @@ def pack(model: Model, opened: Opened, selected: Unit, knocked: bool) -> np.ndar
         put(f"contrib{l}", c)
         put(f"scale_hidden{l}", robust_max(a))
         put(f"scale_contrib{l}", robust_max(c))
-        order = np.argsort(c, kind="stable")
-        up, down = order[::-1][:PATH], order[:PATH]
+        k = min(PATH, len(c))
+        up = np.argpartition(-c, k - 1)[:k]  # the PATH largest, then in order, largest first
+        up = up[np.argsort(-c[up], kind="stable")]
+        down = np.argpartition(c, k - 1)[:k]
+        down = down[np.argsort(c[down], kind="stable")]
         fill = (0, PATH - len(up))  # a layer of fewer than PATH units: -1 fills the places left
         put(f"up{l}", np.pad(np.where(c[up] > 0, up, -1), fill, constant_values=-1))
         put(f"down{l}", np.pad(np.where(c[down] < 0, down, -1), fill, constant_values=-1))

@@ -138,20 +138,32 @@ export function signed(value, digits = 2) {
 /** A scale's legend: a swatch of the gradient and its end numbers. kind "seq": 0 -> scale; "div":
  * −scale, 0, +scale. */
 export function legend(element, kind, scale, words) {
-  element.textContent = "";
-  const swatch = document.createElement("span");
+  if (!element.legendParts) {
+    const part = (tag, className) => {
+      const e = document.createElement(tag);
+      e.className = className;
+      return e;
+    };
+    const parts = {
+      label: part("span", "legend-words"),
+      low: part("span", "legend-end"),
+      swatch: part("span", "swatch"),
+      high: part("span", "legend-end"),
+    };
+    parts.swatch.setAttribute("aria-hidden", "true");
+    element.replaceChildren(parts.label, parts.low, parts.swatch, parts.high);
+    element.legendParts = parts; // made once, then only their words change
+  }
+  const { label, low, swatch, high } = element.legendParts;
   swatch.className = `swatch swatch-${kind}`;
-  swatch.setAttribute("aria-hidden", "true");
-  const low = document.createElement("span");
-  low.className = "legend-end";
-  low.textContent = kind === "seq" ? "0" : fmt(-scale);
-  const high = document.createElement("span");
-  high.className = "legend-end";
-  high.textContent = kind === "seq" ? fmt(scale) : `+${fmt(scale)}`;
-  const label = document.createElement("span");
-  label.className = "legend-words";
-  label.textContent = words;
-  element.append(label, low, swatch, high);
+  setText(low, kind === "seq" ? "0" : fmt(-scale));
+  setText(high, kind === "seq" ? fmt(scale) : `+${fmt(scale)}`);
+  setText(label, words);
+}
+
+/** Set an element's text only when it changes (no work for the browser otherwise). */
+export function setText(element, text) {
+  if (element.textContent !== text) element.textContent = text;
 }
 
 /** Signed bars for a few values (the unit's weights to the outputs): rows made once, updated. */
@@ -176,7 +188,7 @@ export class SignedBars {
       fill.style.left = `${v >= 0 ? 50 : 50 - half}%`;
       fill.style.width = `${half}%`;
       row.dataset.sign = v >= 0 ? "pos" : "neg";
-      value.textContent = signed(v);
+      setText(value, signed(v));
     });
   }
 }

@@ -45,7 +45,17 @@ export function installInside({ predictor, hooks, sizes, character }) {
   const label = (k) => (k < sizes().classes ? String(k) : "not a digit");
   const layerName = (l) => (l === outputs() ? "out" : String(l));
 
-  predictor.inside = () => (isOpen() && net ? { ...wanted, character: character() } : null);
+  // While the pen is down the view follows at most every LIVE_MS (the readings between go without
+  // its numbers, so drawing stays as quick as with the view closed); every settled reading has them.
+  const LIVE_MS = 100;
+  let askedAt = Number.NEGATIVE_INFINITY;
+  predictor.inside = ({ live }) => {
+    if (!isOpen() || !net) return null;
+    const now = performance.now();
+    if (live && now - askedAt < LIVE_MS) return null;
+    askedAt = now;
+    return { ...wanted, character: character() };
+  };
 
   // ---- open and close (remembered) ----
 
@@ -225,7 +235,7 @@ export function installInside({ predictor, hooks, sizes, character }) {
   predictor.addEventListener("result", (e) => {
     if (!isOpen() || !net) return;
     if (!e.detail.probs) showEmpty();
-    else if (e.detail.inside) show(e.detail.inside);
+    else if (e.detail.inside) show(e.detail.inside, e.detail.live);
   });
 
   function showEmpty() {
@@ -236,7 +246,9 @@ export function installInside({ predictor, hooks, sizes, character }) {
     knockOut.disabled = knockPath.disabled = true;
   }
 
-  function show(values) {
+  /** Draw a reading's numbers; live (the pen is down): the grids and the unit, the words and
+   * tables wait for the settled reading. */
+  function show(values, live = false) {
     const t = performance.now();
     last = values;
     card.dataset.empty = "false";
@@ -246,7 +258,7 @@ export function installInside({ predictor, hooks, sizes, character }) {
     const target = values.target[0];
     $(".path-target", card).textContent = `“${label(target)}”`;
     showUnit(values);
-    showFormulas(values, hidden);
+    if (!live) showFormulas(values, hidden);
     for (const [l, entry] of grids.entries()) if (l > 0 && document.activeElement === entry.box) describeCell(entry, l);
     hooks.inside = {
       input: values.input,

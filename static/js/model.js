@@ -47,7 +47,7 @@ export class Predictor extends EventTarget {
     this.worker = null;
     this.watchdog = 0;
     this.lastHeard = null; // what the worker said last: {stage, message} or {file, loaded}
-    this.inside = null; // () => {layer, index} | null: the unit the Inside view shows, asked with each reading
+    this.inside = null; // ({live}) => {layer, index, character} | null: the Inside view's ask, with each reading
     this.beforeReady = null; // async () => ...: run once Python is ready, before "ready" (a personal model)
   }
 
@@ -204,7 +204,7 @@ export class Predictor extends EventTarget {
     const { pixels, width, height, pen, version, live } = this.source();
     const id = this.nextId++;
     this.inFlight = { id, version, sent: performance.now() };
-    const inside = this.inside?.() ?? null;
+    const inside = this.inside?.({ live: Boolean(live) }) ?? null;
     this.worker.postMessage({ type: "predict", id, pixels, width, height, pen, live: Boolean(live), inside }, [
       pixels.buffer,
     ]);
