@@ -1,38 +1,60 @@
 """Reading a whole number: the drawing cut into characters, each read as a single digit is read.
 
-1. **Characters from the ink**: the pad's columns that hold ink form runs, and each run is a
-   character. Strokes that share columns belong together (a 4 or a 5 in two strokes, a 7 with a
-   bar, a mark on a digit); characters are ordered left to right. A mark much smaller than the
-   tallest character (``MARK``) is left out, as a lone dot is.
-2. **Touching digits are cut by the network**: a character wider than ``WIDE`` times its height is
-   tried at candidate cuts, the valleys of its column profile (how much ink each column holds) and
-   its middle; the cut is kept when the network reads both parts as digits with a higher joint
-   probability (the product of each part's top digit probability) than the whole, and each part is
-   tried again, up to ``MAX_CHARACTERS`` in all. Candidates are read with one view
-   (``predict.LIVE``); the characters kept are read as the caller asks.
-3. **Each character is read as a single digit today**: the same preprocessing, the same views,
-   the same verdict (``predict.predict_drawing`` on that character's columns of the pad).
-4. **One character is read exactly as before**: ``predict_drawing`` on the whole pad.
+(Docstring to be written once tuned.)
 
 NumPy only (the page's worker runs it).
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 
 from digitnet.network import Model
-from digitnet.predict import LIVE, VIEWS, Prediction, predict_drawing
-from digitnet.preprocess import INK, bounding_box, to_unit
+from digitnet.predict import LIVE, VIEWS, Prediction, predict_drawing, read_proba
+from digitnet.preprocess import (
+    INK,
+    MIN_ASPECT,
+    bounding_box,
+    grey_filter,
+    ink_components,
+    normalize_stroke,
+    place,
+    resize_area,
+    stroke_width,
+    to_working_size,
+)
+from digitnet.sizes import BOX, CLASSES
 
-WIDE = 1.15  # a character wider than this many times its height may be two touching digits
-MARK = 0.3  # a character whose ink is less than this share of the tallest one's height: a mark
 MAX_CHARACTERS = 8  # a number has at most this many characters (cuts stop there)
-CUTS = 4  # candidate cuts tried per character: its deepest valleys, and its middle
-EDGE = 0.25  # a cut leaves at least this share of the character's height on each side
 NOT_A_DIGIT = "?"  # how a character that is not a digit shows in the number
+FAINT = round(255 * INK / 4)  # ink fainter than this (anti-aliasing's edges) joins nothing
+MARK = 0.3  # ink less than this share of the tallest character's height, both ways: a mark
+SHARED = 0.5  # parts sharing this share of the narrower one's columns are one character
+COMPONENTS_AT = 0.8  # a run of columns wider than this many times its height: looked at part by part
+NEAR = 0.15  # pieces closer than this share of the height may be one digit in two pieces
+SURE = 0.9  # a character read this surely as one digit...
+WIDE = 1.3  # ...and less wide than this many times its height is not tried at cuts
+SEARCH = 0.6  # nor is one narrower than this
+MIN_PART = 0.1  # a part is at least this share of the height wide
+MAX_PART = 1.3  # ...and at most this much
+GRID = 0.1  # cuts tried every GRID x height, and at the valleys of the column profile
+PAIR = 1.6  # a character less wide than this many times its height is cut in two at most
+COARSE = 0.2  # ...first every COARSE x height, then each cut chosen moved by up to REFINE
+REFINE = 0.1
+PART_SURE = 0.8  # each part of a character cut reads as a digit at least this surely
+PART_SURE_ND = 0.98  # ...this surely, and none as a 1, when the whole reads "not a digit" (letters
+# and scribbles cut up read as digits too, as slivers read as 1s) and the cut crosses a stroke
+ONE_WIDE = 0.4  # ...and a part read as a 1 is narrower than this share of the height (less the pen)
+CLEAN = 0.1  # a cut moves this share of the height at most to cross no stroke
+SHORT = 0.6  # a character less high than this share of the tallest: not a digit (a mark)
+LOW = 0.6  # a part whose ink is less high than this share of the height: a piece of a digit
+NARROW = 0.3  # a cut leaving a part narrower than this share of the height...
+THIN_COST = 0.3  # ...costs this much log-score (a sliver reads as a confident 1 too easily)
+CUT_COST = 0.2  # log-score any cut costs
+PENALTY = -8.0  # log-score of a part read as nothing
 
 
 @dataclass(frozen=True)
@@ -63,91 +85,378 @@ class NumberReading:
         return "".join(c.text for c in self.characters)
 
 
+@dataclass
+class Piece:
+    """Ink that may be one character: ``image`` (the pad's rows, some of its columns) uint8, the
+    pad's ink there that belongs to it; its column 0 is the pad's column ``left``."""
+
+    left: int
+    image: np.ndarray
+    marks: tuple[int, int, int, int] | None = None  # the box of it and the marks beside it, if any
+
+    @property
+    def right(self) -> int:
+        return self.left + self.image.shape[1]
+
+    def box(self) -> tuple[int, int, int, int] | None:
+        """(top, bottom, left, right) of its ink (over FAINT), in pad coordinates."""
+        box = bounding_box(self.image, FAINT)
+        if box is None:
+            return None
+        return box[0], box[1], self.left + box[2], self.left + box[3]
+
+
+def joined(a: Piece, b: Piece) -> Piece:
+    """Two pieces -> one holding the ink of both."""
+    left, right = min(a.left, b.left), max(a.right, b.right)
+    image = np.zeros((a.image.shape[0], right - left), np.uint8)
+    for p in (a, b):
+        at = image[:, p.left - left : p.right - left]
+        np.maximum(at, p.image, out=at)
+    return Piece(left, image)
+
+
 def column_runs(ink: np.ndarray) -> list[tuple[int, int]]:
-    """Ink (H, W) in [0, 1] -> the runs of columns holding ink, [(start, stop), ...] left to right."""
+    """Ink (H, W) -> the runs of columns holding ink, [(start, stop), ...] left to right."""
     inked = np.concatenate([[False], (ink > 0).any(axis=0), [False]])
     edges = np.flatnonzero(inked[1:] != inked[:-1])
     return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
 
 
-def digit_score(p: Prediction | None) -> float:
-    """How surely ``p`` is one digit: its top digit probability, 0 when it is not a digit."""
-    return float(p.probs.max()) if p is not None and p.verdict == "digit" else 0.0
+def grouped(labels: np.ndarray, ids: np.ndarray) -> list[np.ndarray]:
+    """Component labels (h, w) and the labels in use -> groups of labels that are one character:
+    components whose columns overlap by SHARED of the narrower one's width are joined (a 4 or a 5
+    in two strokes)."""
+    n = len(ids)
+    spans = []
+    for k in ids:
+        cols = np.flatnonzero((labels == k).any(axis=0))
+        spans.append((int(cols[0]), int(cols[-1]) + 1))
+    parent = list(range(n))
+
+    def find(a: int) -> int:
+        while parent[a] != a:
+            a = parent[a]
+        return a
+
+    for i in range(n):
+        for j in range(i + 1, n):
+            shared = min(spans[i][1], spans[j][1]) - max(spans[i][0], spans[j][0])
+            narrower = min(spans[i][1] - spans[i][0], spans[j][1] - spans[j][0])
+            if shared >= SHARED * narrower:
+                parent[find(j)] = find(i)
+    groups: dict[int, list[int]] = {}
+    for k in range(n):
+        groups.setdefault(find(k), []).append(int(ids[k]))
+    return [np.array(g) for g in groups.values()]
 
 
-def candidate_cuts(ink: np.ndarray, height: int) -> list[int]:
-    """Columns (within ``ink``, one character's columns) to try cutting at: up to CUTS, the
-    deepest valleys of the column profile first, then the middle, each leaving EDGE x height."""
-    w = ink.shape[1]
-    lo, hi = int(EDGE * height), w - int(EDGE * height)
-    if hi - lo < 1:
+def pieces(pad: np.ndarray) -> list[Piece]:
+    """Pad (H, W) uint8 -> the ink of its characters as they lie, left to right, marks left out:
+    the runs of columns its strokes cross (ink over INK; anti-aliasing's faint edges between two
+    runs are shared out at the middle of the gap), a wide run split into its strokes' groups
+    (``grouped``, each with the faint edge around it)."""
+    core = pad >= INK * 255
+    runs = column_runs(core)
+    found: list[Piece] = []
+    for i, (a, b) in enumerate(runs):
+        lo = (runs[i - 1][1] + a) // 2 if i else 0
+        hi = (b + runs[i + 1][0] + 1) // 2 if i + 1 < len(runs) else pad.shape[1]
+        inked = np.flatnonzero(pad[:, lo:hi].any(axis=0))
+        lo, hi = lo + int(inked[0]), lo + int(inked[-1]) + 1
+        top, bottom, _, _ = bounding_box(core[:, a:b])
+        if b - a > COMPONENTS_AT * (bottom - top):
+            labels = ink_components(core[:, lo:hi])
+            ids = np.unique(labels[labels > 0])
+            if len(ids) > 1:
+                for group in grouped(labels, ids):
+                    near = grey_filter(np.isin(labels, group).astype(np.float32), 3, np.maximum) > 0
+                    cols = np.flatnonzero(near.any(axis=0))
+                    c0, c1 = int(cols[0]), int(cols[-1]) + 1
+                    own = np.where(near[:, c0:c1], pad[:, lo + c0 : lo + c1], np.uint8(0))
+                    found.append(Piece(lo + c0, own))
+                continue
+        found.append(Piece(lo, pad[:, lo:hi]))
+    found.sort(key=lambda p: p.left)
+    boxes = [p.box() for p in found]
+    tallest = max((b[1] - b[0] for b in boxes if b), default=0)
+    return [p for p, b in zip(found, boxes) if b and max(b[1] - b[0], b[3] - b[2]) >= MARK * tallest]
+
+
+def sureness(p: Prediction | None) -> float:
+    """How surely a reading is one digit, as a log-score: the log of its most probable digit's
+    probability (PENALTY for nothing read, or ink too small to read)."""
+    if p is None or p.reason == "too-small":
+        return PENALTY
+    return max(float(np.log(max(float(p.probs.max()), 1e-12))), PENALTY)
+
+
+def glance(ink: np.ndarray, width: float) -> np.ndarray | None:
+    """A candidate part's ink (h, w) float32 in [0, 1], cropped to its ink over INK, drawn with
+    strokes ``width`` px wide -> the 28x28 image ``preprocess.read`` makes of it, less the speck
+    pass (about half its time; a candidate's fragments then cost it a little), or None when it is
+    too small to read."""
+    crop = to_working_size(ink)
+    if crop.shape != ink.shape:
+        width *= max(crop.shape) / max(ink.shape)
+    if max(crop.shape) < MIN_ASPECT * width:
+        return None
+    crop = normalize_stroke(crop, width)
+    box = bounding_box(crop)
+    if box is None:
+        return None
+    crop = crop[box[0] : box[1], box[2] : box[3]]
+    h, w = crop.shape
+    scale = BOX / max(h, w)
+    return place(np.clip(resize_area(crop, (max(1, round(h * scale)), max(1, round(w * scale)))), 0, 1))
+
+
+def digit_scores(model: Model, parts: list[Piece], pen: float, height: int) -> np.ndarray:
+    """Log-scores of parts read as one digit each with one view (``LIVE``), each ``glance``d at:
+    the log of the most probable digit's probability; PENALTY for a part that reads as nothing
+    or whose ink is less high than LOW x ``height``."""
+    out = np.full(len(parts), PENALTY)
+    images, where = [], []
+    width = 0.0
+    for i, part in enumerate(parts):
+        box = bounding_box(part.image, INK * 255)
+        if box is None or box[1] - box[0] < LOW * height:
+            continue
+        ink = part.image[box[0] : box[1], box[2] : box[3]].astype(np.float32) / np.float32(255)
+        if not width:
+            width = stroke_width(ink)  # the same pen draws every part
+        image = glance(ink, width)
+        if image is not None:
+            images.append(image)
+            where.append(i)
+    if images:
+        probs = read_proba(model, np.stack(images), LIVE)[:, :CLASSES]
+        out[where] = np.maximum(np.log(np.maximum(probs.max(axis=1), 1e-12)), PENALTY)
+    return out
+
+
+def candidate_cuts(piece: Piece, height: int, grid: float = GRID) -> list[int]:
+    """Columns of ``piece`` to try cutting at, each part at least MIN_PART x ``height`` wide: the
+    middle of each run of columns no stroke crosses (no ink over INK: strokes only nearly
+    touching), the valleys of its column profile (how much ink each column holds) and every
+    ``grid`` x ``height``."""
+    w = piece.image.shape[1]
+    lo = max(1, int(round(MIN_PART * height)))
+    if w - lo <= lo:
         return []
-    profile = ink.sum(axis=0)
-    inner = np.arange(lo, hi)
-    valley = (profile[inner] <= profile[inner - 1]) & (
-        profile[inner] <= profile[np.minimum(inner + 1, w - 1)]
-    )
-    cuts: list[int] = []
-    for c in list(inner[valley][np.argsort(profile[inner[valley]], kind="stable")]) + [w // 2]:
-        if all(abs(int(c) - d) >= 3 for d in cuts):
-            cuts.append(int(c))
-        if len(cuts) == CUTS:
-            break
-    return cuts
+    inner = np.arange(lo, w - lo + 1)
+    clear = np.concatenate([[False], piece.image.max(axis=0)[inner] < INK * 255, [False]])
+    edges = np.flatnonzero(clear[1:] != clear[:-1])
+    gaps = inner[(edges[::2] + edges[1::2] - 1) // 2]
+    profile = piece.image.sum(axis=0, dtype=np.float32)
+    smooth = np.convolve(np.pad(profile, 1, mode="edge"), [0.25, 0.5, 0.25], mode="valid")
+    left, right = smooth[inner - 1], smooth[np.minimum(inner + 1, w - 1)]
+    valleys = inner[(smooth[inner] <= left) & (smooth[inner] < right)]
+    sure = np.union1d(gaps, valleys)
+    step = max(2, int(round(grid * height)))
+    even = [int(g) for g in np.arange(lo, w - lo + 1, step) if np.abs(sure - g).min(initial=99) > 1]
+    return sorted({int(c) for c in sure} | set(even))
 
 
-def split(model: Model, pad: np.ndarray, ink: np.ndarray, span: tuple[int, int], pen: float, room: int):
-    """One character's columns ``span`` -> the spans it reads best as: itself, or cut in two (and
-    those cut again) while that reads surer, at most ``room`` spans."""
-    a, b = span
-    box = bounding_box(ink[:, a:b])
-    if box is None or room < 2:
-        return [span]
-    height = box[1] - box[0]
-    if b - a <= WIDE * height:
-        return [span]
-    whole = digit_score(predict_drawing(model, pad[:, a:b], pen, LIVE))
-    best, best_cut = whole, None
-    for c in candidate_cuts(ink[:, a:b], height):
-        left = digit_score(predict_drawing(model, pad[:, a : a + c], pen, LIVE))
-        right = digit_score(predict_drawing(model, pad[:, a + c : b], pen, LIVE))
-        if left * right > best:
-            best, best_cut = left * right, a + c
-    if best_cut is None:
-        return [span]
-    left = split(model, pad, ink, (a, best_cut), pen, room - 1)
-    return left + split(model, pad, ink, (best_cut, b), pen, room - len(left))
+class Reader:
+    """Reads pieces of one pad as the caller reads (``views``), each piece once."""
+
+    def __init__(self, model: Model, pen: float, views) -> None:
+        self.model, self.pen, self.views = model, pen, views
+        self.seen: dict[tuple[int, int, int], Prediction | None] = {}
+        self.alone = False  # the pad's ink is one piece: a single digit unless that is surely wrong
+
+    def __call__(self, piece: Piece) -> Prediction | None:
+        key = (piece.left, piece.right, hash(piece.image.tobytes()))
+        if key not in self.seen:
+            self.seen[key] = predict_drawing(self.model, piece.image, self.pen, self.views)
+        return self.seen[key]
+
+    def split(self, piece: Piece, height: int, room: int) -> list[Piece]:
+        """A character -> the parts it reads best as: itself, or cut into digits (at most
+        ``room``). Its candidate cuts are read with one view, the best way to cut it found over
+        them (``best_cuts``), each cut moved a few columns where that reads better, and the
+        parts then read as the caller reads: the cut is kept when each part reads as a digit at
+        least PART_SURE and together more surely than the whole."""
+        box = piece.box()
+        if box is None or room < 2:
+            return [piece]
+        h, w = box[1] - box[0], box[3] - box[2]
+        whole = self(piece)
+        sure = whole is not None and whole.verdict == "digit" and whole.probs.max() >= SURE
+        if w < SEARCH * h or (sure and w < WIDE * h):
+            return [piece]
+        cuts = self.best_cuts(piece, height, room)
+        if not cuts:
+            return [piece]
+        w = piece.image.shape[1]
+        cuts, clean = self.clean(piece, cuts, height)
+        parts = [Piece(piece.left + a, piece.image[:, a:b]) for a, b in zip([0, *cuts], [*cuts, w])]
+        # a letter's parts read as digits too; so do a lone digit's the network doubts
+        doubted = not clean and (self.alone or whole is None or whole.verdict != "digit")
+        least = PART_SURE_ND if doubted else PART_SURE
+        total = -CUT_COST * len(cuts)
+        for part in parts:
+            p, (top, bottom, left, right) = self(part), part.box()
+            if p is None or p.verdict != "digit" or p.probs.max() < least or bottom - top < LOW * height:
+                return [piece]
+            if p.digit == 1 and (doubted or right - left - self.pen > ONE_WIDE * height):
+                return [piece]
+            total += sureness(p) - (THIN_COST if right - left < NARROW * height else 0.0)
+        return parts if total > sureness(whole) else [piece]
+
+    def best_cuts(self, piece: Piece, height: int, room: int) -> list[int]:
+        """The columns to cut ``piece`` at into two or more digits (at most ``room``) that read
+        best with one view: the best path over its candidate cuts (each part's log-score, less
+        CUT_COST a cut and THIN_COST a sliver), then each cut moved up to REFINE x height either
+        way where its two parts read better. [] when no way reads at all."""
+        w = piece.image.shape[1]
+        nodes = [0, *candidate_cuts(piece, height, COARSE), w]
+        n = len(nodes)
+        box = piece.box()
+        pair = box[3] - box[2] < PAIR * (box[1] - box[0])  # two digits at most: each cut, two parts
+        spans = [
+            (i, j)
+            for i in range(n)
+            for j in range(i + 1, n)
+            if (i, j) != (0, n - 1)
+            and (not pair or i == 0 or j == n - 1)
+            and MIN_PART * height <= nodes[j] - nodes[i] <= MAX_PART * height
+        ]
+        if not spans:
+            return []
+        score = dict(zip(spans, self.live([(nodes[i], nodes[j]) for i, j in spans], piece, height)))
+        best = np.full(n, -np.inf)
+        count = np.zeros(n, int)
+        back = np.full(n, -1)
+        best[0] = 0.0
+        for i, j in spans:  # ordered by i: best[i] is final when it is used
+            if best[i] == -np.inf or count[i] >= room:
+                continue
+            v = best[i] + score[(i, j)] - (CUT_COST if j < n - 1 else 0.0)
+            if nodes[j] - nodes[i] < NARROW * height:
+                v -= THIN_COST
+            if v > best[j]:
+                best[j], back[j], count[j] = v, i, count[i] + 1
+        if best[n - 1] == -np.inf:
+            return []
+        path, j = [], n - 1
+        while j > 0:
+            path.append(nodes[j])
+            j = int(back[j])
+        edges = [0, *path[::-1]]  # 0, the cuts, w
+        step = max(1, int(round(REFINE * height / 3)))
+        for k in range(1, len(edges) - 1):
+            a, c, b = edges[k - 1], edges[k], edges[k + 1]
+            tries = [c + d * step for d in (-3, -2, -1, 1, 2, 3)]
+            tries = [t for t in tries if a + MIN_PART * height <= t <= b - MIN_PART * height]
+            if not tries:
+                continue
+            pairs = [(a, t) for t in [c, *tries]] + [(t, b) for t in [c, *tries]]
+            s = self.live(pairs, piece, height).reshape(2, -1).sum(axis=0)
+            edges[k] = [c, *tries][int(np.argmax(s))]
+        return edges[1:-1]
+
+    @staticmethod
+    def clean(piece: Piece, cuts: list[int], height: int) -> tuple[list[int], bool]:
+        """Each cut moved to a column within CLEAN x height where no ink is over INK (strokes that
+        nearly touch, joined only by anti-aliasing's edges), if there is one -> (the cuts,
+        whether all are so)."""
+        reach = max(1, int(round(CLEAN * height)))
+        dark = (piece.image >= INK * 255).any(axis=0)
+        out, all_clean = [], True
+        for c in cuts:
+            near = [c + d for d in sorted(range(-reach, reach + 1), key=abs) if 0 < c + d < len(dark)]
+            free = [x for x in near if not dark[x]]
+            out.append(free[0] if free else c)
+            all_clean &= bool(free)
+        return out, all_clean
+
+    def live(self, spans: list[tuple[int, int]], piece: Piece, height: int) -> np.ndarray:
+        """Log-scores (``digit_scores``, one view) of ``piece``'s columns a..b for each (a, b)."""
+        return digit_scores(
+            self.model, [Piece(piece.left + a, piece.image[:, a:b]) for a, b in spans], self.pen, height
+        )
+
+    def join_close(self, found: list[Piece], height: int) -> list[Piece]:
+        """Pieces left to right -> characters: a piece less high than SHORT x ``height`` (a 5's
+        bar drawn apart, a hook) nearer than NEAR x height to a taller neighbour goes with the
+        nearer one (read with it if that reads at least as surely as a digit, else only in its
+        box); two taller neighbours that near are joined when they read surer as one digit (a
+        digit drawn in two pieces)."""
+        gaps = [b.box()[2] - a.box()[3] for a, b in zip(found, found[1:])]
+        short = [p.box()[1] - p.box()[0] < SHORT * height for p in found]
+        out: list[Piece] = []
+        for i, p in enumerate(found):
+            if i and gaps[i - 1] < NEAR * height:
+                q = out[-1]
+                if short[i] and not short[i - 1] and (i + 1 == len(found) or gaps[i - 1] <= gaps[i]):
+                    out[-1] = self.with_mark(q, p)
+                    continue
+                if short[i - 1] and not short[i] and (i < 2 or gaps[i - 1] < gaps[i - 2]):
+                    out[-1] = self.with_mark(p, q)
+                    continue
+                if short[i] == short[i - 1]:
+                    both = joined(q, p)
+                    bb = both.box()
+                    if bb[3] - bb[2] <= MAX_PART * (bb[1] - bb[0]):
+                        one = self(both)
+                        apart = sureness(self(q)) + sureness(self(p))
+                        if one is not None and one.verdict == "digit" and sureness(one) > apart:
+                            out[-1] = both
+                            continue
+            out.append(p)
+        return out
+
+    def with_mark(self, body: Piece, mark: Piece) -> Piece:
+        """A digit and a short mark beside it -> one character: read with the mark when that
+        reads as a digit at least as surely, else without it (the mark then only widens its box)."""
+        both = joined(body, mark)
+        one, alone = self(both), self(body)
+        if one is not None and one.verdict == "digit" and sureness(one) >= sureness(alone):
+            return both
+        (t0, b0, l0, r0), (t1, b1, l1, r1) = body.box(), mark.box()
+        return Piece(body.left, body.image, (min(t0, t1), max(b0, b1), min(l0, l1), max(r0, r1)))
 
 
 def read_number(model: Model, pad: np.ndarray, pen: float = 0.0, views=VIEWS) -> NumberReading | None:
     """Pad pixels (H, W) ink 0-255 uint8 -> the characters it reads as, or None when it reads
     nothing (an empty pad, a lone dot). A drawing of one character reads exactly as
     ``predict_drawing`` reads it."""
-    ink = to_unit(pad)
-    ink = np.where(ink >= INK / 4, ink, np.float32(0))  # anti-aliasing's faint edges join nothing
-    runs = []
-    for span in column_runs(ink):
-        box = bounding_box(ink[:, span[0] : span[1]])
-        if box is not None:
-            runs.append((span, box))
-    if not runs:
+    pad = np.asarray(pad)
+    if pad.dtype != np.uint8:
+        pad = np.round(np.clip(pad.astype(np.float32), 0, 1) * 255).astype(np.uint8)
+    found = pieces(pad)
+    if not found:
         return None
-    tallest = max(box[1] - box[0] for _, box in runs)
-    kept = [span for span, box in runs if max(box[1] - box[0], span[1] - span[0]) >= MARK * tallest]
-    spans: list[tuple[int, int]] = []
-    for i, span in enumerate(kept):
-        spans += split(model, pad, ink, span, pen, MAX_CHARACTERS - len(spans) - (len(kept) - i - 1))
-    if len(spans) == 1:  # one character: read as a single digit always was, marks and all
+    reader = Reader(model, pen, views)
+    height = max(p.box()[1] - p.box()[0] for p in found)
+    reader.alone = len(found) == 1
+    if reader.alone:  # the whole pad, as a single digit always was read, marks and all
+        reader.seen[(found[0].left, found[0].right, hash(found[0].image.tobytes()))] = predict_drawing(
+            model, pad, pen, views
+        )
+    else:
+        found = reader.join_close(found, height)
+    if len(found) > MAX_CHARACTERS:  # the rest read as one last character (it reads "?")
+        rest = found[MAX_CHARACTERS - 1 :]
+        found = found[: MAX_CHARACTERS - 1] + [functools.reduce(joined, rest)]
+    parts: list[Piece] = []
+    for i, piece in enumerate(found):
+        parts += reader.split(piece, height, MAX_CHARACTERS - len(parts) - (len(found) - i - 1))
+    if len(parts) == 1:
         p = predict_drawing(model, pad, pen, views)
         if p is None:
             return None
-        top, bottom, left, right = bounding_box(ink)
+        top, bottom, left, right = bounding_box(pad, FAINT)
         return NumberReading([Character(left, right, top, bottom, p)])
     characters = []
-    for a, b in spans:
-        p = predict_drawing(model, pad[:, a:b], pen, views)
+    for part in parts:
+        p = reader(part)
         if p is None:
             continue  # a dot
-        top, bottom, left, right = bounding_box(ink[:, a:b])
-        characters.append(Character(a + left, a + right, top, bottom, p))
+        top, bottom, left, right = part.marks or part.box()
+        if bottom - top < SHORT * height and p.verdict == "digit":  # a mark beside the digits
+            p = Prediction("not-digit", "too-small", p.image, p.probs, p.not_digit)
+        characters.append(Character(left, right, top, bottom, p))
     return NumberReading(characters) if characters else None
