@@ -1,6 +1,41 @@
 """Reading a whole number: the drawing cut into characters, each read as a single digit is read.
 
-(Docstring to be written once tuned.)
+1. **Pieces from the ink** (``pieces``): the runs of columns the strokes cross (ink over INK: two
+   strokes joined only by anti-aliasing's faint edges are apart, the edges shared out at the
+   middle of the gap). A run wider than COMPONENTS_AT times its height is split into its strokes'
+   groups: strokes sharing half the narrower one's columns are one character (a 4 or a 5 in two
+   strokes, a 7 with a bar), so slanted neighbours that only overlap a little stay apart. Ink
+   less than MARK of the tallest piece's height both ways (a dot, a speck) is left out.
+2. **Pieces into characters** (``Reader.join_close``): a piece less high than SHORT of the
+   tallest (a 5's bar drawn apart) nearer than NEAR x height to a digit goes with the nearer one;
+   two such near pieces are joined when they read more surely as one digit than as two (a digit
+   whose strokes do not meet).
+3. **Touching digits are cut by the network** (``Reader.split``): a character is kept whole when
+   it is narrower than SEARCH x its height, or read as a digit at least SURE and narrower than
+   WIDE. Otherwise its candidate cuts (``candidate_cuts``: gaps no stroke crosses, valleys of the
+   column profile, every COARSE x height) are read with one view (``glance``: the page's
+   preprocessing less its speck pass), the best way to cut it is found over them (``best_cuts``:
+   the most probable path, cuts and slivers costing a little; two parts at most below PAIR x
+   height), each cut moved up to REFINE x height where its parts read better, then the parts are
+   read as the caller reads. The cut is kept when every part reads as a digit at least PART_SURE
+   and together more surely than the whole. Stricter (PART_SURE_ND, and no part read as a 1)
+   when the cut crosses a stroke and the whole reads "not a digit" or is the pad's only piece:
+   the network reads a letter's or a lone digit's pieces as confident digits too (halves of a 0,
+   a sliver as a 1), and "one digit behaves exactly as today" comes first.
+4. **Each character is read as a single digit is**: ``predict.predict_drawing`` on its ink, the
+   same preprocessing, views and verdict; a character less high than SHORT of the tallest reads
+   "not a digit" (reason "too-small": a mark beside the digits, not one of them).
+5. **One character reads exactly as before**: ``predict_drawing`` on the whole pad, marks and all.
+
+Read with one view (``views=LIVE``: the pen is down) no cuts are searched: the characters are the
+pieces as they lie, and the search runs once the pen lifts.
+
+What it gets right and where it stops (``python -m bench.number_bench``, docs/results.md): digits
+apart or close read about as well as each digit drawn alone; touching digits much less. This
+network reads a touching pair as "not a digit" (it was taught that two digits side by side are
+not one) and reads pieces of letters and scribbles as confident digits as readily as the halves
+of a pair, so every cut that would let more touching numbers through lets non-digits through as
+digits too: PART_SURE_ND is that trade.
 
 NumPy only (the page's worker runs it).
 """
@@ -45,8 +80,9 @@ PAIR = 1.6  # a character less wide than this many times its height is cut in tw
 COARSE = 0.2  # ...first every COARSE x height, then each cut chosen moved by up to REFINE
 REFINE = 0.1
 PART_SURE = 0.8  # each part of a character cut reads as a digit at least this surely
-PART_SURE_ND = 0.98  # ...this surely, and none as a 1, when the whole reads "not a digit" (letters
-# and scribbles cut up read as digits too, as slivers read as 1s) and the cut crosses a stroke
+PART_SURE_ND = 0.98  # ...and all of them this surely on average (their probabilities' geometric
+# mean), fewer than half as 1s, when the whole reads "not a digit" or is the pad's only piece and a
+# cut crosses a stroke (letters and scribbles cut up read as digits too, slivers as 1s)
 ONE_WIDE = 0.4  # ...and a part read as a 1 is narrower than this share of the height (less the pen)
 CLEAN = 0.1  # a cut moves this share of the height at most to cross no stroke
 SHORT = 0.6  # a character less high than this share of the tallest: not a digit (a mark)
@@ -192,10 +228,10 @@ def sureness(p: Prediction | None) -> float:
 
 
 def glance(ink: np.ndarray, width: float) -> np.ndarray | None:
-    """A candidate part's ink (h, w) float32 in [0, 1], cropped to its ink over INK, drawn with
-    strokes ``width`` px wide -> the 28x28 image ``preprocess.read`` makes of it, less the speck
-    pass (about half its time; a candidate's fragments then cost it a little), or None when it is
-    too small to read."""
+    """A candidate part's ink (h, w) float32 in [0, 1], cropped to its ink over INK, its strokes
+    ``width`` px wide (``preprocess.stroke_width``) -> the 28x28 image ``preprocess.read`` makes
+    of it, less the speck pass (about half its time; a candidate's fragments then cost it a
+    little), or None when it is too small to read."""
     crop = to_working_size(ink)
     if crop.shape != ink.shape:
         width *= max(crop.shape) / max(ink.shape)
@@ -211,21 +247,18 @@ def glance(ink: np.ndarray, width: float) -> np.ndarray | None:
     return place(np.clip(resize_area(crop, (max(1, round(h * scale)), max(1, round(w * scale)))), 0, 1))
 
 
-def digit_scores(model: Model, parts: list[Piece], pen: float, height: int) -> np.ndarray:
+def digit_scores(model: Model, parts: list[Piece], height: int) -> np.ndarray:
     """Log-scores of parts read as one digit each with one view (``LIVE``), each ``glance``d at:
     the log of the most probable digit's probability; PENALTY for a part that reads as nothing
     or whose ink is less high than LOW x ``height``."""
     out = np.full(len(parts), PENALTY)
     images, where = [], []
-    width = 0.0
     for i, part in enumerate(parts):
         box = bounding_box(part.image, INK * 255)
         if box is None or box[1] - box[0] < LOW * height:
             continue
         ink = part.image[box[0] : box[1], box[2] : box[3]].astype(np.float32) / np.float32(255)
-        if not width:
-            width = stroke_width(ink)  # the same pen draws every part
-        image = glance(ink, width)
+        image = glance(ink, stroke_width(ink))
         if image is not None:
             images.append(image)
             where.append(i)
@@ -263,8 +296,10 @@ class Reader:
 
     def __init__(self, model: Model, pen: float, views) -> None:
         self.model, self.pen, self.views = model, pen, views
+        self.search = tuple(views) != tuple(LIVE)  # cuts are searched once the pen lifts
         self.seen: dict[tuple[int, int, int], Prediction | None] = {}
         self.alone = False  # the pad's ink is one piece: a single digit unless that is surely wrong
+        self.glanced: dict[tuple[int, int, int], float] = {}  # (piece's left, a, b) -> log-score
 
     def __call__(self, piece: Piece) -> Prediction | None:
         key = (piece.left, piece.right, hash(piece.image.tobytes()))
@@ -284,7 +319,7 @@ class Reader:
         h, w = box[1] - box[0], box[3] - box[2]
         whole = self(piece)
         sure = whole is not None and whole.verdict == "digit" and whole.probs.max() >= SURE
-        if w < SEARCH * h or (sure and w < WIDE * h):
+        if not self.search or w < SEARCH * h or (sure and w < WIDE * h):
             return [piece]
         cuts = self.best_cuts(piece, height, room)
         if not cuts:
@@ -294,24 +329,51 @@ class Reader:
         parts = [Piece(piece.left + a, piece.image[:, a:b]) for a, b in zip([0, *cuts], [*cuts, w])]
         # a letter's parts read as digits too; so do a lone digit's the network doubts
         doubted = not clean and (self.alone or whole is None or whole.verdict != "digit")
-        least = PART_SURE_ND if doubted else PART_SURE
-        total = -CUT_COST * len(cuts)
+        total, ones, sure = -CUT_COST * len(cuts), 0, 0.0
         for part in parts:
             p, (top, bottom, left, right) = self(part), part.box()
-            if p is None or p.verdict != "digit" or p.probs.max() < least or bottom - top < LOW * height:
+            if p is None or p.verdict != "digit" or p.probs.max() < PART_SURE or bottom - top < LOW * height:
                 return [piece]
-            if p.digit == 1 and (doubted or right - left - self.pen > ONE_WIDE * height):
-                return [piece]
+            if p.digit == 1:
+                if right - left - self.pen > ONE_WIDE * height:
+                    return [piece]
+                ones += 1
+            sure += sureness(p)
             total += sureness(p) - (THIN_COST if right - left < NARROW * height else 0.0)
+        if doubted and (sure < len(parts) * np.log(PART_SURE_ND) or 2 * ones >= len(parts)):
+            return [piece]
         return parts if total > sureness(whole) else [piece]
 
     def best_cuts(self, piece: Piece, height: int, room: int) -> list[int]:
         """The columns to cut ``piece`` at into two or more digits (at most ``room``) that read
-        best with one view: the best path over its candidate cuts (each part's log-score, less
-        CUT_COST a cut and THIN_COST a sliver), then each cut moved up to REFINE x height either
-        way where its two parts read better. [] when no way reads at all."""
+        best with one view: the best path over its candidate cuts (``path``), each cut then moved
+        up to REFINE x height either way where its two parts read better, and the best path
+        found again with those columns as candidates too. [] when no way reads at all."""
         w = piece.image.shape[1]
         nodes = [0, *candidate_cuts(piece, height, COARSE), w]
+        cuts: list[int] = []
+        for _ in range(2):
+            found = self.path(piece, nodes, height, room)
+            if not found or found == cuts:
+                return found
+            cuts = found
+            edges = [0, *cuts, w]
+            step = max(1, int(round(REFINE * height / 3)))
+            for k in range(1, len(edges) - 1):
+                a, c, b = edges[k - 1], edges[k], edges[k + 1]
+                tries = [c + d * step for d in (-3, -2, -1, 0, 1, 2, 3)]
+                tries = [t for t in tries if a + MIN_PART * height <= t <= b - MIN_PART * height]
+                if len(tries) > 1:
+                    s = self.live([(a, t) for t in tries] + [(t, b) for t in tries], piece, height)
+                    edges[k] = tries[int(np.argmax(s.reshape(2, -1).sum(axis=0)))]
+            nodes = sorted(set(nodes) | set(edges))
+            cuts = edges[1:-1]
+        return cuts
+
+    def path(self, piece: Piece, nodes: list[int], height: int, room: int) -> list[int]:
+        """The best way to cut ``piece`` at some of ``nodes`` (its columns, first 0, last its
+        width) into 2 to ``room`` parts read with one view: the most probable path, each part
+        its log-score, a cut costing CUT_COST and a sliver THIN_COST -> the cuts ([]: none)."""
         n = len(nodes)
         box = piece.box()
         pair = box[3] - box[2] < PAIR * (box[1] - box[0])  # two digits at most: each cut, two parts
@@ -340,22 +402,11 @@ class Reader:
                 best[j], back[j], count[j] = v, i, count[i] + 1
         if best[n - 1] == -np.inf:
             return []
-        path, j = [], n - 1
+        cuts, j = [], int(back[n - 1])
         while j > 0:
-            path.append(nodes[j])
+            cuts.append(nodes[j])
             j = int(back[j])
-        edges = [0, *path[::-1]]  # 0, the cuts, w
-        step = max(1, int(round(REFINE * height / 3)))
-        for k in range(1, len(edges) - 1):
-            a, c, b = edges[k - 1], edges[k], edges[k + 1]
-            tries = [c + d * step for d in (-3, -2, -1, 1, 2, 3)]
-            tries = [t for t in tries if a + MIN_PART * height <= t <= b - MIN_PART * height]
-            if not tries:
-                continue
-            pairs = [(a, t) for t in [c, *tries]] + [(t, b) for t in [c, *tries]]
-            s = self.live(pairs, piece, height).reshape(2, -1).sum(axis=0)
-            edges[k] = [c, *tries][int(np.argmax(s))]
-        return edges[1:-1]
+        return cuts[::-1]
 
     @staticmethod
     def clean(piece: Piece, cuts: list[int], height: int) -> tuple[list[int], bool]:
@@ -373,10 +424,13 @@ class Reader:
         return out, all_clean
 
     def live(self, spans: list[tuple[int, int]], piece: Piece, height: int) -> np.ndarray:
-        """Log-scores (``digit_scores``, one view) of ``piece``'s columns a..b for each (a, b)."""
-        return digit_scores(
-            self.model, [Piece(piece.left + a, piece.image[:, a:b]) for a, b in spans], self.pen, height
-        )
+        """Log-scores (``digit_scores``, one view) of ``piece``'s columns a..b for each (a, b),
+        each read once."""
+        todo = [(a, b) for a, b in dict.fromkeys(spans) if (piece.left, a, b) not in self.glanced]
+        parts = [Piece(piece.left + a, piece.image[:, a:b]) for a, b in todo]
+        for (a, b), v in zip(todo, digit_scores(self.model, parts, height)):
+            self.glanced[(piece.left, a, b)] = float(v)
+        return np.array([self.glanced[(piece.left, a, b)] for a, b in spans])
 
     def join_close(self, found: list[Piece], height: int) -> list[Piece]:
         """Pieces left to right -> characters: a piece less high than SHORT x ``height`` (a 5's
