@@ -72,7 +72,7 @@ def test_teach_fine_tune_reload_reset_why_export_import(chromium_browser, server
             "new MutationObserver(() => { const h = document.documentElement;"
             " if (h.dataset.state === 'ready' && !('modelAtReady' in window))"
             " window.modelAtReady = h.dataset.model; })"
-            ".observe(document.documentElement, {attributes: true});"
+            ".observe(document, {attributes: true, subtree: true, attributeFilter: ['data-state']});"
         )
         page.reload()
         app.wait_settled()
