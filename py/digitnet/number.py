@@ -73,6 +73,7 @@ NEAR = 0.15  # pieces closer than this share of the height may be one digit in t
 SURE = 0.9  # a character read this surely as one digit...
 WIDE = 1.3  # ...and less wide than this many times its height is not tried at cuts
 SEARCH = 0.6  # nor is one narrower than this
+SIBLINGS = 1.5  # ...nor, beside other characters, one read as a digit less wide than this x theirs
 MIN_PART = 0.1  # a part is at least this share of the height wide
 MAX_PART = 1.3  # ...and at most this much
 GRID = 0.1  # cuts tried every GRID x height, and at the valleys of the column profile
@@ -307,20 +308,26 @@ class Reader:
             self.seen[key] = predict_drawing(self.model, piece.image, self.pen, self.views)
         return self.seen[key]
 
-    def split(self, piece: Piece, height: int, room: int) -> list[Piece]:
+    def split(self, piece: Piece, height: int, room: int, others: float | None = None) -> list[Piece]:
         """A character -> the parts it reads best as: itself, or cut into digits (at most
         ``room``). Its candidate cuts are read with one view, the best way to cut it found over
         them (``best_cuts``), each cut moved a few columns where that reads better, and the
         parts then read as the caller reads: the cut is kept when each part reads as a digit at
-        least PART_SURE and together more surely than the whole."""
+        least PART_SURE and together more surely than the whole. ``others``: the median width
+        of the number's other characters (None: it has none). Not tried when it is narrower than
+        SEARCH x its height, nor when it reads as a digit, is less wide than WIDE x its height
+        and either reads so at least SURE or is less wide than SIBLINGS x the others (a digit the
+        network doubts among digits as wide is still one digit)."""
         box = piece.box()
-        if box is None or room < 2:
+        if box is None or room < 2 or not self.search:
             return [piece]
         h, w = box[1] - box[0], box[3] - box[2]
         whole = self(piece)
-        sure = whole is not None and whole.verdict == "digit" and whole.probs.max() >= SURE
-        if not self.search or w < SEARCH * h or (sure and w < WIDE * h):
+        if w < SEARCH * h:
             return [piece]
+        if whole is not None and whole.verdict == "digit" and w < WIDE * h:
+            if whole.probs.max() >= SURE or (others is not None and w < SIBLINGS * others):
+                return [piece]
         cuts = self.best_cuts(piece, height, room)
         if not cuts:
             return [piece]
@@ -486,20 +493,22 @@ def read_number(model: Model, pad: np.ndarray, pen: float = 0.0, views=VIEWS) ->
     reader = Reader(model, pen, views)
     height = max(p.box()[1] - p.box()[0] for p in found)
     reader.alone = len(found) == 1
+    whole = None
     if reader.alone:  # the whole pad, as a single digit always was read, marks and all
-        reader.seen[(found[0].left, found[0].right, hash(found[0].image.tobytes()))] = predict_drawing(
-            model, pad, pen, views
-        )
+        whole = predict_drawing(model, pad, pen, views)
+        reader.seen[(found[0].left, found[0].right, hash(found[0].image.tobytes()))] = whole
     else:
         found = reader.join_close(found, height)
     if len(found) > MAX_CHARACTERS:  # the rest read as one last character (it reads "?")
         rest = found[MAX_CHARACTERS - 1 :]
         found = found[: MAX_CHARACTERS - 1] + [functools.reduce(joined, rest)]
+    widths = [p.box()[3] - p.box()[2] for p in found]
     parts: list[Piece] = []
     for i, piece in enumerate(found):
-        parts += reader.split(piece, height, MAX_CHARACTERS - len(parts) - (len(found) - i - 1))
+        others = float(np.median(widths[:i] + widths[i + 1 :])) if len(found) > 1 else None
+        parts += reader.split(piece, height, MAX_CHARACTERS - len(parts) - (len(found) - i - 1), others)
     if len(parts) == 1:
-        p = predict_drawing(model, pad, pen, views)
+        p = whole if whole is not None else predict_drawing(model, pad, pen, views)
         if p is None:
             return None
         top, bottom, left, right = bounding_box(pad, FAINT)
