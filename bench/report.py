@@ -28,6 +28,7 @@ from pathlib import Path
 from bench.report_sections import (
     Plot,
     evaluate_section,
+    number_section,
     page_section,
     robustness_section,
     serve_section,
@@ -99,6 +100,7 @@ def sources(results: Path, eval_json: Path) -> list[Source]:
             results / "robustness.json",
             robustness_section,
         ),
+        Source("Whole numbers", "python -m bench.number_bench", results / "number.json", number_section),
         Source(
             "Training: ours against PyTorch",
             "python -m bench.train_bench",

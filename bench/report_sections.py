@@ -175,6 +175,106 @@ def robustness_section(d: dict) -> tuple[list[str], list[Plot]]:
     return lines, [Plot("results-robustness.png", draw)] if rows else []
 
 
+def number_section(d: dict) -> tuple[list[str], list[Plot]]:
+    def show(v: float | None, unit: str) -> str:
+        if v is None:
+            return "—"
+        return {
+            "share": pct(v, 1),
+            "count": f"{v:g}",
+            "points": f"{v:+.2f} points",
+            "ms": f"{v:.1f} ms",
+        }.get(unit, f"{v:g}")
+
+    rows = d.get("rows") or []
+    lengths = sorted({k for r in rows for k in (r.get("exact_by_length") or {})}, key=int)
+    body = [
+        [
+            r.get("spacing"),
+            "–".join(f"{g:g}" for g in r.get("gap") or [])
+            + (" past touching" if r.get("spacing") == "touching" else ""),
+            pct(r.get("exact"), 1),
+            pct(r.get("digits_alone"), 1),
+            *(pct((r.get("exact_by_length") or {}).get(k), 1) for k in lengths),
+            num(r.get("ms_p50"), ".1f", " ms"),
+            num(r.get("ms_p95"), ".1f", " ms"),
+            num(r.get("reads_mean"), ".1f"),
+        ]
+        for r in rows
+    ]
+    sizes = d.get("sizes") or {}
+    lines = [
+        f"{sizes.get('n', '—')} numbers of 2 to 5 MNIST test digits for each spacing, drawn with the page's "
+        f"pen on a {d.get('height', '—')}x{d.get('width', '—')} pad (gaps between the digits' ink, in "
+        "digit heights), read by `digitnet.number.read_number` with nine views. *Digits alone*: each "
+        "digit drawn by itself where it is reads right, what perfect cuts would give; *reads*: images "
+        "the network read per number." + (" A quick run." if d.get("quick") else ""),
+        "",
+        table(
+            [
+                "spacing",
+                "gap",
+                "read exactly",
+                "digits alone",
+                *(f"{k} digits" for k in lengths),
+                "p50",
+                "p95",
+                "reads",
+            ],
+            body,
+        ),
+        "",
+        goals_table(d.get("goals") or [], show),
+    ]
+    single = d.get("single_digits") or {}
+    if single:
+        lines += [
+            "",
+            f"Single digits drawn the same way ({single.get('n', '—')}): error "
+            f"{pct(single.get('error_read_number'))} read as a number, "
+            f"{pct(single.get('error_predict_drawing'))} by `predict_drawing`; "
+            f"{single.get('differ', '—')} verdicts differ.",
+        ]
+    rejection = d.get("not_a_digit") or {}
+    kinds = rejection.get("kinds") or {}
+    if kinds:
+        body = [
+            [
+                kind + (" (a number now: left out of the sum)" if kind == "two_digits" else ""),
+                r.get("n", "—"),
+                pct(r.get("accepted_predict_drawing"), 1),
+                pct(r.get("accepted_read_number"), 1),
+            ]
+            for kind, r in kinds.items()
+        ]
+        body.append(
+            [
+                "**all but two_digits**",
+                "",
+                pct(rejection.get("accepted_predict_drawing"), 1),
+                pct(rejection.get("accepted_read_number"), 1),
+            ]
+        )
+        lines += [
+            "",
+            "Drawings that are not digits (`training.negatives`, the seed `training.evaluate` uses), the "
+            "share accepted as digits: `predict_drawing`'s verdict \"digit\", `read_number`'s characters "
+            "all digits:",
+            "",
+            table(["kind", "n", "predict_drawing", "read_number"], body),
+        ]
+    five = d.get("five_digits_apart_ms") or {}
+    if five.get("settled_p95") is not None:
+        ratio = d.get("pyodide_ratio") or ["?", "?"]
+        lines += [
+            "",
+            f"A five-digit number apart: p95 {num(five.get('settled_p95'), '.1f', ' ms')} of CPython settled "
+            f"(nine views), {num(five.get('live_p95'), '.1f', ' ms')} live (one view, no cut search); "
+            f"Pyodide runs this code about {ratio[0]}-{ratio[-1]}x slower than CPython.",
+        ]
+    return lines, []
+
+
 def train_section(d: dict) -> tuple[list[str], list[Plot]]:
     rows = d.get("rows") or []
     thresholds = d.get("thresholds") or []
