@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from digitnet import number
 from digitnet.modelfile import load_model
 from digitnet.number import MAX_CHARACTERS, NumberReading, read_number
+from digitnet.pieces import pieces
 from digitnet.predict import LIVE, VIEWS, predict_drawing
 from digitnet.sizes import CANVAS, PEN_MAX, PEN_MIN
 from tools.paths import SHIPPED_MODEL
@@ -133,7 +133,7 @@ def test_a_four_in_two_strokes_is_one_character():
 @pytest.mark.parametrize("text", ["2026", "90"])
 def test_touching_digits_are_cut_by_the_network(text):
     pad, columns = write(text, TOUCHING)
-    assert len(number.pieces(pad)) == 1  # the ink is one: every cut is the network's
+    assert len(pieces(pad)) == 1  # the ink is one: every cut is the network's
     reading = read_number(MODEL, pad, PEN)
     assert reading is not None and reading.value == text
     for character, (left, right) in zip(reading.characters, columns):  # each box on its digit
@@ -148,7 +148,7 @@ def test_most_touching_pairs_of_sample_digits_are_read():
     for a in range(10):
         for b in range(10):
             pad, _ = write(f"{a}{b}", TOUCHING)
-            if len(number.pieces(pad)) == 1:
+            if len(pieces(pad)) == 1:
                 joined += 1
                 right += value(pad) == f"{a}{b}"
     assert joined >= 60
@@ -158,7 +158,7 @@ def test_most_touching_pairs_of_sample_digits_are_read():
 def test_boxes_overlapping_without_touching():
     pad, columns = write("47", TOUCHING)
     assert columns[0][1] > columns[1][0]  # the 7 starts left of the 4's end
-    assert len(number.pieces(pad)) == 2
+    assert len(pieces(pad)) == 2
     assert value(pad) == "47"
 
 
@@ -225,7 +225,7 @@ def test_live_reading_keeps_pieces_as_they_lie():
     pad, _ = write("2026", APART)
     assert value(pad, views=LIVE) == "2026"
     touching, _ = write("2026", TOUCHING)
-    assert len(read_number(MODEL, touching, PEN, LIVE).characters) == len(number.pieces(touching))
+    assert len(read_number(MODEL, touching, PEN, LIVE).characters) == len(pieces(touching))
 
 
 # ----------------------------------------------------------------------------- marks and nothing

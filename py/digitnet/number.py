@@ -1,11 +1,7 @@
 """Reading a whole number: the drawing cut into characters, each read as a single digit is read.
 
-1. **Pieces from the ink** (``pieces``): the runs of columns the strokes cross (ink over INK: two
-   strokes joined only by anti-aliasing's faint edges are apart, the edges shared out at the
-   middle of the gap). A run wider than COMPONENTS_AT times its height is split into its strokes'
-   groups: strokes sharing half the narrower one's columns are one character (a 4 or a 5 in two
-   strokes, a 7 with a bar), so slanted neighbours that only overlap a little stay apart. Ink
-   less than MARK of the tallest piece's height both ways (a dot, a speck) is left out.
+1. **Pieces from the ink** (``digitnet.pieces``): the columns the strokes cross, a wide run split
+   into its strokes' groups, specks left out.
 2. **Pieces into characters** (``Reader.join_close``): a piece less high than SHORT of the
    tallest (a 5's bar drawn apart) nearer than NEAR x height to a digit goes with the nearer one;
    two such near pieces are joined when they read more surely as one digit than as two (a digit
@@ -48,13 +44,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from digitnet.network import Model
+from digitnet.pieces import FAINT, Piece, joined, pieces
 from digitnet.predict import LIVE, VIEWS, Prediction, predict_drawing, read_proba
 from digitnet.preprocess import (
     INK,
     MIN_ASPECT,
     bounding_box,
-    grey_filter,
-    ink_components,
     normalize_stroke,
     place,
     resize_area,
@@ -65,10 +60,6 @@ from digitnet.sizes import BOX, CLASSES
 
 MAX_CHARACTERS = 8  # a number has at most this many characters (cuts stop there)
 NOT_A_DIGIT = "?"  # how a character that is not a digit shows in the number
-FAINT = round(255 * INK / 4)  # ink fainter than this (anti-aliasing's edges) joins nothing
-MARK = 0.3  # ink less than this share of the tallest character's height, both ways: a mark
-SHARED = 0.5  # parts sharing this share of the narrower one's columns are one character
-COMPONENTS_AT = 0.8  # a run of columns wider than this many times its height: looked at part by part
 NEAR = 0.15  # pieces closer than this share of the height may be one digit in two pieces
 SURE = 0.9  # a character read this surely as one digit...
 WIDE = 1.3  # ...and less wide than this many times its height is not tried at cuts
@@ -120,104 +111,6 @@ class NumberReading:
     @property
     def value(self) -> str:
         return "".join(c.text for c in self.characters)
-
-
-@dataclass
-class Piece:
-    """Ink that may be one character: ``image`` (the pad's rows, some of its columns) uint8, the
-    pad's ink there that belongs to it; its column 0 is the pad's column ``left``."""
-
-    left: int
-    image: np.ndarray
-    marks: tuple[int, int, int, int] | None = None  # the box of it and the marks beside it, if any
-
-    @property
-    def right(self) -> int:
-        return self.left + self.image.shape[1]
-
-    def box(self) -> tuple[int, int, int, int] | None:
-        """(top, bottom, left, right) of its ink (over FAINT), in pad coordinates."""
-        box = bounding_box(self.image, FAINT)
-        if box is None:
-            return None
-        return box[0], box[1], self.left + box[2], self.left + box[3]
-
-
-def joined(a: Piece, b: Piece) -> Piece:
-    """Two pieces -> one holding the ink of both."""
-    left, right = min(a.left, b.left), max(a.right, b.right)
-    image = np.zeros((a.image.shape[0], right - left), np.uint8)
-    for p in (a, b):
-        at = image[:, p.left - left : p.right - left]
-        np.maximum(at, p.image, out=at)
-    return Piece(left, image)
-
-
-def column_runs(ink: np.ndarray) -> list[tuple[int, int]]:
-    """Ink (H, W) -> the runs of columns holding ink, [(start, stop), ...] left to right."""
-    inked = np.concatenate([[False], (ink > 0).any(axis=0), [False]])
-    edges = np.flatnonzero(inked[1:] != inked[:-1])
-    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
-
-
-def grouped(labels: np.ndarray, ids: np.ndarray) -> list[np.ndarray]:
-    """Component labels (h, w) and the labels in use -> groups of labels that are one character:
-    components whose columns overlap by SHARED of the narrower one's width are joined (a 4 or a 5
-    in two strokes)."""
-    n = len(ids)
-    spans = []
-    for k in ids:
-        cols = np.flatnonzero((labels == k).any(axis=0))
-        spans.append((int(cols[0]), int(cols[-1]) + 1))
-    parent = list(range(n))
-
-    def find(a: int) -> int:
-        while parent[a] != a:
-            a = parent[a]
-        return a
-
-    for i in range(n):
-        for j in range(i + 1, n):
-            shared = min(spans[i][1], spans[j][1]) - max(spans[i][0], spans[j][0])
-            narrower = min(spans[i][1] - spans[i][0], spans[j][1] - spans[j][0])
-            if shared >= SHARED * narrower:
-                parent[find(j)] = find(i)
-    groups: dict[int, list[int]] = {}
-    for k in range(n):
-        groups.setdefault(find(k), []).append(int(ids[k]))
-    return [np.array(g) for g in groups.values()]
-
-
-def pieces(pad: np.ndarray) -> list[Piece]:
-    """Pad (H, W) uint8 -> the ink of its characters as they lie, left to right, marks left out:
-    the runs of columns its strokes cross (ink over INK; anti-aliasing's faint edges between two
-    runs are shared out at the middle of the gap), a wide run split into its strokes' groups
-    (``grouped``, each with the faint edge around it)."""
-    core = pad >= INK * 255
-    runs = column_runs(core)
-    found: list[Piece] = []
-    for i, (a, b) in enumerate(runs):
-        lo = (runs[i - 1][1] + a) // 2 if i else 0
-        hi = (b + runs[i + 1][0] + 1) // 2 if i + 1 < len(runs) else pad.shape[1]
-        inked = np.flatnonzero(pad[:, lo:hi].any(axis=0))
-        lo, hi = lo + int(inked[0]), lo + int(inked[-1]) + 1
-        top, bottom, _, _ = bounding_box(core[:, a:b])
-        if b - a > COMPONENTS_AT * (bottom - top):
-            labels = ink_components(core[:, lo:hi])
-            ids = np.unique(labels[labels > 0])
-            if len(ids) > 1:
-                for group in grouped(labels, ids):
-                    near = grey_filter(np.isin(labels, group).astype(np.float32), 3, np.maximum) > 0
-                    cols = np.flatnonzero(near.any(axis=0))
-                    c0, c1 = int(cols[0]), int(cols[-1]) + 1
-                    own = np.where(near[:, c0:c1], pad[:, lo + c0 : lo + c1], np.uint8(0))
-                    found.append(Piece(lo + c0, own))
-                continue
-        found.append(Piece(lo, pad[:, lo:hi]))
-    found.sort(key=lambda p: p.left)
-    boxes = [p.box() for p in found]
-    tallest = max((b[1] - b[0] for b in boxes if b), default=0)
-    return [p for p, b in zip(found, boxes) if b and max(b[1] - b[0], b[3] - b[2]) >= MARK * tallest]
 
 
 def sureness(p: Prediction | None) -> float:
