@@ -27,6 +27,7 @@ if [ ! -d node_modules/pyodide ] || ! cmp -s package-lock.json node_modules/.set
 fi
 .venv/bin/python -m tools.assets
 .venv/bin/python -m tools.package
+.venv/bin/python -m training.page_data  # static/data/mnist.npz: the page's training view's digits
 
 if [ "${1:-}" = "--test" ] && ! cmp -s requirements-bench.txt .venv/.requirements-bench.txt; then
   echo "setup: installing the benchmarks' packages for their tests (requirements-bench.txt: PyTorch CPU)"

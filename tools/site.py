@@ -6,6 +6,7 @@ writes into DIR (new, or an empty folder) exactly what the page loads:
 
     index.html, sw.js                       (the service worker sits beside the page: its scope is the app)
     static/js/, static/css/, static/model/  (the code, the styles, the shipped model)
+    static/data/                            (MNIST for the training view: python -m training.page_data)
     static/pkg/                             (the digitnet wheel, built fresh from py/ first, + .br/.gz)
     static/pyodide/runtime.mjs              (names the current runtime folder; revalidate it)
     static/pyodide/<tag>/                   (the current runtime, with its .br/.gz copies; immutable)
@@ -32,7 +33,7 @@ from tools.harness import link_or_copy
 from tools.paths import ROOT
 
 PAGE_FILES = ("index.html", "sw.js")
-STATIC_DIRS = ("js", "css", "model", "pkg")  # static/<these>/, whole (less dot-files)
+STATIC_DIRS = ("js", "css", "model", "pkg", "data")  # static/<these>/, whole (less dot-files)
 RUNTIME_MJS = "runtime.mjs"
 COMPRESSED = (".br", ".gz")
 TAG_LINE = re.compile(r'^export const TAG = "([^"/]+)";$', re.M)
