@@ -92,6 +92,7 @@ class Written:
     overlap: float  # the largest overlap of neighbours' ink boxes, in digit heights (< 0: a gap)
     columns: list[tuple[float, float]]  # each digit's ink from column to column (px), left to right
     alone: np.ndarray  # (digits, CANVAS, width) uint8: each digit drawn by itself, where it is
+    strokes: list[np.ndarray]  # the number's strokes, points (x, y) in pad sides (as the page's setStrokes)
 
 
 # ----------------------------------------------------------------------------- drawing numbers
@@ -215,7 +216,10 @@ def write_numbers(
     pads = render_many(drawings, pens, side)[:, :CANVAS, :width]
     alone = render_many(single, single_pens, side)[:, :CANVAS, :width]
     starts = np.cumsum([0] + [len(m[0]) for m in meta])
-    return [Written(p, w, *m, alone[a:b]) for p, w, m, a, b in zip(pads, pens, meta, starts, starts[1:])]
+    return [
+        Written(p, w, *m, alone[a:b], d)
+        for p, w, m, a, b, d in zip(pads, pens, meta, starts, starts[1:], drawings)
+    ]
 
 
 # ----------------------------------------------------------------------------- reading them

@@ -99,6 +99,11 @@ Goals, on the live readings pooled over runs: round trip p95 open / closed <= 1.
 no long task while drawing with the view open, the view's drawing p95 <= 4 ms a reading; the
 settled figures are shown for information. ``--inside-drawings 0`` skips the phase.
 
+The number phase (``bench.page_number``), on the same warm page after the inside phase:
+``--numbers`` five-digit numbers of MNIST test digits drawn apart, each set with its pen and
+awaited (the settled reading): the worker's Python ms (goal: p95 at most 15 ms), the round trips,
+long tasks, and the share read exactly. ``--numbers 0`` skips it.
+
 Goals: medians over runs (ratios are ours' median / bare's median, and the per-run paired ratios
 are shown beside them); "worst run" is shown for every goal. ``--runs``/``--throttle-runs`` below
 the defaults, or a link other than the goal's, are marked in the table.
@@ -125,6 +130,7 @@ from typing import Any
 from bench.browser import VIEWPORT, drawings
 from bench.common import machine_info, write_json
 from bench.page_inside import INSIDE_VIEWPORT, QUICK_INSIDE_DRAWINGS, inside_phase, progress
+from bench.page_number import NUMBER_DIGITS, QUICK_NUMBERS, five_digit_numbers, number_phase, number_progress
 from bench.page_report import GOAL_LINK, PAGES, summarise
 from bench.page_tables import format_report, print_notes
 from bench.page_visit import LIVE_DRAWINGS, SETTLE_MS, THROTTLE_FLOOR, bare_web_root, run_page, run_throttled
@@ -136,6 +142,7 @@ from tools.paths import BENCH_RESULTS, ROOT
 DEFAULT_JSON = BENCH_RESULTS / "page.json"
 DEFAULT_RUNS, DEFAULT_PREDICTIONS, DEFAULT_THROTTLE_RUNS = 5, 200, 3
 QUICK_RUNS, QUICK_PREDICTIONS = 1, 20
+DEFAULT_NUMBERS = 10
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -171,6 +178,14 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"drawings drawn with the mouse per state of the Inside view (closed, open) in each run's "
         f"inside phase, for the live readings; the --predictions drawings are also set with each "
         f"(default {LIVE_DRAWINGS}, {QUICK_INSIDE_DRAWINGS} with --quick; 0: no inside phase)",
+    )
+    p.add_argument(
+        "--numbers",
+        type=whole_number(at_least=0),
+        default=None,
+        metavar="N",
+        help=f"{NUMBER_DIGITS}-digit numbers set and read in each run's number phase (default "
+        f"{DEFAULT_NUMBERS}, {QUICK_NUMBERS} with --quick; 0: no number phase)",
     )
     p.add_argument(
         "--throttle-runs",
@@ -232,6 +247,7 @@ def measure(
     n_runs: int,
     n_predictions: int,
     n_inside: int,
+    n_numbers: int,
     n_throttled: int,
     link: dict,
     loads: list,
@@ -250,6 +266,8 @@ def measure(
         if n_inside:
             open_first = i % 2 == 1
             phases["inside"] = lambda page, o=open_first: inside_phase(page, shapes, live_shapes, o)
+        if n_numbers:
+            phases["number"] = lambda page: number_phase(page, five_digit_numbers(n_numbers))
         for page in order:
             ours = page == "ours"
             r = run[page] = run_page(
@@ -260,6 +278,7 @@ def measure(
                 f"warm {r['warm']['ready_ms']:.0f} ms; round trip p50 "
                 f"{r['predictions']['round_trip']['p50_ms']:.2f} ms"
                 + (f"; {progress(r['inside'])}" if r.get("inside") else "")
+                + (f"; {number_progress(r['number'])}" if r.get("number") else "")
                 + f" (load {run['load_average_1min']})",
                 flush=True,
             )
@@ -319,6 +338,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.quick
         else LIVE_DRAWINGS
     )
+    n_numbers = args.numbers if args.numbers is not None else QUICK_NUMBERS if args.quick else DEFAULT_NUMBERS
     n_throttled = (
         args.throttle_runs
         if args.throttle_runs is not None
@@ -350,7 +370,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"machine: {machine['cpu']}, {machine['usable_cores']} usable cores, "
         f"load average {machine['load_average_1min_at_start']}; {n_runs} run(s), {n_predictions} "
-        f"predictions each; inside phase: {n_inside} drawing(s) drawn per view state; {n_throttled} "
+        f"predictions each; inside phase: {n_inside} drawing(s) drawn per view state; {n_numbers} "
+        f"{NUMBER_DIGITS}-digit number(s); {n_throttled} "
         "throttled run(s)",
         flush=True,
     )
@@ -361,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
             servers["bare"] = Server(bare_web_root(Path(tmp)))
             with sync_playwright() as pw:
                 runs, throttled = measure(
-                    pw, servers, n_runs, n_predictions, n_inside, n_throttled, link, loads
+                    pw, servers, n_runs, n_predictions, n_inside, n_numbers, n_throttled, link, loads
                 )
         finally:
             for s in servers.values():
@@ -397,6 +418,7 @@ def main(argv: list[str] | None = None) -> int:
                 "predictions": n_predictions,
                 "inside_drawings": n_inside,
                 "inside_viewport": INSIDE_VIEWPORT,
+                "numbers": n_numbers,
                 "throttle_runs": n_throttled,
                 "link": link,
                 "goal_link": GOAL_LINK,

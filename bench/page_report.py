@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from bench.browser import GOAL_LONG_TASK_MS
 from bench.common import median, ratio
 from bench.page_inside import summarise_inside
+from bench.page_number import NUMBER_DIGITS, summarise_number
 from bench.page_visit import stats
 
 PAGES = ("ours", "bare")
@@ -32,6 +33,9 @@ GOAL_INSIDE_RATIO = 1.5
 GOAL_INSIDE_P95_MS = 8.0
 GOAL_INSIDE_LONG_TASKS = 0
 GOAL_INSIDE_DRAW_P95_MS = 4.0
+# A five-digit number, settled: at most 15 ms of Python in the worker (p95), no long task.
+GOAL_NUMBER_PYTHON_P95_MS = 15.0
+GOAL_NUMBER_LONG_TASKS = 0
 
 # The worker's timings, in this order when present (other keys it reports follow, sorted).
 STAGE_ORDER = ("runtime", "numpy", "code", "model", "total", "ready")
@@ -233,6 +237,34 @@ def inside_goals(inside: dict | None, phases: Sequence[dict]) -> list[dict]:
     ]
 
 
+def number_goals(number: dict | None, phases: Sequence[dict]) -> list[dict]:
+    """The number phase's goals (``summarise_number`` pooled over runs; None: not measured)."""
+    runs = [summarise_number([p]) for p in phases]
+    read = (
+        f"{number['read_exactly']:.0%} read exactly" if number and number["read_exactly"] is not None else ""
+    )
+    return [
+        goal(
+            "number_python_p95",
+            f"{NUMBER_DIGITS}-digit number, settled: Python in the worker p95",
+            number["python"]["p95_ms"] if number else None,
+            GOAL_NUMBER_PYTHON_P95_MS,
+            "ms",
+            [r["python"]["p95_ms"] for r in runs],
+            note=f"round trip p95 {show(number['round_trip']['p95_ms'], 'ms')}; {read}" if number else "",
+        ),
+        goal(
+            "number_long_tasks",
+            f"long tasks over 50 ms while reading {NUMBER_DIGITS}-digit numbers",
+            number["long_tasks"] if number else None,
+            GOAL_NUMBER_LONG_TASKS,
+            "count",
+            [r["long_tasks"] for r in runs],
+            note=f"longest {show(number['long_task_max_ms'] or None, 'ms')}" if number else "",
+        ),
+    ]
+
+
 def paired(runs: Sequence[dict], visit_kind: str, key: str) -> list[float | None]:
     """ours / bare of one figure, run by run (each run measures both pages back to back)."""
     return [ratio(r["ours"][visit_kind][key], r["bare"][visit_kind][key]) for r in runs]
@@ -347,6 +379,9 @@ def summarise(runs: Sequence[dict], throttled: Sequence[dict], link: dict) -> di
     phases = [r["ours"]["inside"] for r in runs if r["ours"].get("inside")]
     inside = summarise_inside(phases)
     goals += inside_goals(inside, phases)
+    number_phases = [r["ours"]["number"] for r in runs if r["ours"].get("number")]
+    number = summarise_number(number_phases)
+    goals += number_goals(number, number_phases)
     stages = {f"{p}_{v}": stage_medians([r[p][v] for r in runs]) for p in PAGES for v in VISITS}
     if throttled:
         stages.update(
@@ -357,6 +392,7 @@ def summarise(runs: Sequence[dict], throttled: Sequence[dict], link: dict) -> di
         "throttled_rows": trows,
         "predictions": preds,
         "inside": inside,
+        "number": number,
         "ratios": ratios,
         "goals": goals,
         "worker_stages_median_ms": stages,

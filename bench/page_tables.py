@@ -8,6 +8,20 @@ from bench.common import fmt, format_table
 from bench.page_report import PAGES, STAGE_ORDER, VISITS, show
 
 
+def format_number(number: dict | None) -> str:
+    """The number phase in one line (``bench.page_number.summarise_number``)."""
+    if not number:
+        return "Numbers: not measured (--numbers 0)."
+    py, rt, right = number["python"], number["round_trip"], number["read_exactly"]
+    return (
+        f"{number['digits']}-digit numbers drawn apart, settled ({number['numbers']} a run, "
+        f"{number['runs']} run(s)): Python in the worker p50 {fmt(py['p50_ms'], '.1f', ' ms')}, p95 "
+        f"{fmt(py['p95_ms'], '.1f', ' ms')}; round trip p95 {fmt(rt['p95_ms'], '.1f', ' ms')}; "
+        f"{number['long_tasks']} long task(s); "
+        f"{fmt(None if right is None else 100 * right, '.0f', '%')} read exactly"
+    )
+
+
 def format_inside(inside: dict | None) -> list[str]:
     """The Inside view's phase, closed against open, per kind of reading (pooled over runs)."""
     if not inside:
@@ -239,7 +253,7 @@ def format_report(summary: dict, n_runs: int, n_throttled: int, link: dict) -> s
         ),
     ]
 
-    lines += ["", *format_inside(summary.get("inside"))]
+    lines += ["", *format_inside(summary.get("inside")), "", format_number(summary.get("number"))]
 
     lines += [
         "",

@@ -24,15 +24,18 @@ import numpy as np
 import pytest
 
 from bench.page_inside import summarise_inside
-from bench.page_report import inside_goals
+from bench.page_number import five_digit_numbers, summarise_number
+from bench.page_report import inside_goals, number_goals
 from bench.page_tables import format_inside
 from bench.report_sections import page_section
+from digitnet.sizes import PEN_MAX, PEN_MIN
 from tools.paths import ROOT
 
 e2e = pytest.mark.e2e
 
 PREDICTIONS = 20
 INSIDE_DRAWINGS = 2
+NUMBERS = 2
 DOWN = 2_000_000  # bytes/s: ten times the goal's link, same upload speed and latency
 PAGES, VISITS = ("ours", "bare"), ("cold", "warm")
 LATENCY = ["round_trip_p50", "round_trip_p95", "python_p95"]
@@ -49,6 +52,8 @@ GOAL_IDS = [
     "inside_round_trip_p95_live",
     "inside_long_tasks_live",
     "inside_draw_p95",
+    "number_python_p95",
+    "number_long_tasks",
 ]
 VISIT_KEYS = {
     "ready_ms",
@@ -108,6 +113,8 @@ def bench(tmp_path_factory):
         str(DOWN),
         "--inside-drawings",
         str(INSIDE_DRAWINGS),
+        "--numbers",
+        str(NUMBERS),
         "--json",
         str(out),
     )
@@ -467,7 +474,7 @@ def test_inside_goals_pool_the_runs_and_judge_the_live_readings():
     closed = [[2.0, 3.0, 4.0, 5.0], [3.0, 3.5, 4.5, 6.0]]
     opened = [[3.0, 4.0, 5.0, 6.0], [3.0, 4.0, 6.0, 7.0]]
     goals = judged([phase(c, o, draws=[1.0, 2.0, 3.0]) for c, o in zip(closed, opened)])
-    assert list(goals) == GOAL_IDS[-4:]
+    assert list(goals) == GOAL_IDS[-6:-2]
     pooled_open, pooled_closed = p95(opened[0] + opened[1]), p95(closed[0] + closed[1])
     ratio = goals["inside_round_trip_ratio_live"]
     assert ratio["value"] == pytest.approx(pooled_open / pooled_closed) and ratio["unit"] == "x"
@@ -508,7 +515,7 @@ def test_long_tasks_closed_or_pen_up_do_not_count_for_the_open_view():
 
 def test_inside_goals_without_the_phase_are_not_measured():
     goals = inside_goals(None, [])
-    assert [g["id"] for g in goals] == GOAL_IDS[-4:]
+    assert [g["id"] for g in goals] == GOAL_IDS[-6:-2]
     assert all(g["value"] is None and not g["met"] and g["per_run"] == [] for g in goals)
     assert format_inside(None) == ["Inside the network view: not measured (--inside-drawings 0)."]
 
@@ -542,3 +549,55 @@ def test_main_thread_per_reading_pools_the_runs_by_readings():
     per = summarise_inside([a, b])["open"]["live"]["main_thread_per_reading_ms"]
     assert per["task"] == pytest.approx((6.0 * 4 + 90.0) / 10)  # not the mean of 6 and 15
     assert per["layout"] == pytest.approx(1.5)
+
+
+@e2e
+def test_number_phase_reads_five_digit_numbers_settled(bench):
+    _, data = bench
+    phase = data["runs"][0]["ours"]["number"]
+    assert "number" not in data["runs"][0]["bare"]
+    assert data["config"]["numbers"] == NUMBERS
+    # one settled reading per number set, each with the worker's Python time
+    assert len(phase["round_trip_ms"]) == len(phase["python_ms"]) == NUMBERS
+    for total, python in zip(phase["round_trip_ms"], phase["python_ms"]):
+        assert 0 < python <= total + 0.2
+    assert phase["labels"] == [n["label"] for n in five_digit_numbers(NUMBERS)]
+    assert all(len(label) == 5 for label in phase["labels"])
+    assert len(phase["values"]) == NUMBERS and all(isinstance(v, str) for v in phase["values"])
+    assert data["number"]["python"]["n"] == NUMBERS
+
+
+def number_run(python: list[float], values: list[str], labels: list[str], tasks=()) -> dict:
+    return {
+        "round_trip_ms": [p + 1 for p in python],
+        "python_ms": python,
+        "long_tasks": [{"start_ms": 0.0, "duration_ms": d} for d in tasks],
+        "values": values,
+        "labels": labels,
+    }
+
+
+def test_number_goals_pool_the_runs():
+    phases = [
+        number_run([10.0, 12.0], ["12345", "67890"], ["12345", "67899"]),
+        number_run([11.0, 14.0], ["11111", "22222"], ["11111", "22222"], tasks=[60.0]),
+    ]
+    pooled = summarise_number(phases)
+    assert pooled["python"]["n"] == 4 and pooled["read_exactly"] == 0.75
+    goals = {g["id"]: g for g in number_goals(pooled, phases)}
+    assert goals["number_python_p95"]["value"] == pytest.approx(pooled["python"]["p95_ms"])
+    assert goals["number_python_p95"]["met"]  # under 15 ms
+    assert goals["number_long_tasks"]["value"] == 1 and not goals["number_long_tasks"]["met"]
+    slow = [number_run([40.0, 50.0], ["12345"] * 2, ["12345"] * 2)]
+    assert not number_goals(summarise_number(slow), slow)[0]["met"]
+    assert [g["value"] for g in number_goals(None, [])] == [None, None]
+
+
+def test_five_digit_numbers_are_drawn_on_the_pad_with_its_pens():
+    numbers = five_digit_numbers(3)
+    assert numbers == five_digit_numbers(3)  # the same drawings every run
+    for n in numbers:
+        assert len(n["label"]) == 5 and n["label"].isdigit()
+        points = np.array([p for s in n["strokes"] for p in s])
+        assert points.min() >= 0 and points.max() <= 1  # inside the pad
+        assert PEN_MIN <= n["pen"] <= PEN_MAX
