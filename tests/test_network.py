@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
+from digitnet import network
 from digitnet.learn import backprop, backward, cross_entropy, init_params, sgd_step
-from digitnet.network import Model, forward, predict_proba, softmax
+from digitnet.network import Model, dot, forward, predict_proba, softmax
 
 
 def test_softmax_rows_sum_to_one_and_survive_huge_logits():
@@ -130,3 +131,19 @@ def test_predict_proba_normalises_inputs():
     # (0.5 - 0.5) / 0.25 = 0 everywhere: all logits 0, uniform probabilities
     assert np.allclose(predict_proba(Model(w, b, mean=0.5, std=0.25), img), 0.1)
     assert predict_proba(Model(w, b, mean=0.0, std=1.0), img)[0].argmax() == 3
+
+
+@pytest.mark.parametrize("shape", [(9, 784, 512), (64, 128, 10), (1, 512, 128)])
+def test_dot_without_blas_is_the_matrix_product(monkeypatch, shape):
+    # the page's NumPy has no BLAS and dot takes einsum's kernels there: the same sums to float32 rounding
+    n, k, m = shape
+    rng = np.random.default_rng(0)
+    a, w = rng.standard_normal((n, k)).astype(np.float32), rng.standard_normal((k, m)).astype(np.float32)
+    expected = a.astype(np.float64) @ w.astype(np.float64)
+    monkeypatch.setattr(network, "NO_BLAS", True)
+    got = dot(a, w)
+    assert got.dtype == np.float32 and got.shape == (n, m)
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
+    np.testing.assert_allclose(dot(a[0], w), got[0], rtol=1e-6)  # one row, as a vector
+    monkeypatch.setattr(network, "NO_BLAS", False)
+    np.testing.assert_allclose(dot(a, w), got, rtol=1e-4, atol=1e-4 * np.abs(expected).max())

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from digitnet.network import Model, softmax
+from digitnet.network import Model, dot, softmax
 
 TERMS = 4  # a unit's sum shows its largest terms, then "the other N terms"
 NOISE_SEED = 20260  # the noise's pattern is fixed: the slider scales it, so a scale always means one network
@@ -67,7 +67,7 @@ def open_up(model: Model, x: np.ndarray, target: int | None = None) -> Opened:
     x = np.asarray(x, np.float32).reshape(1, -1)  # one row, as network.forward computes it
     pre, hidden, a = [], [], x
     for w, b in zip(model.weights, model.biases):
-        z = a @ w + b
+        z = dot(a, w) + b
         pre.append(z[0])
         a = np.maximum(z, 0)  # relu; the last layer's is not used
         hidden.append(a[0])

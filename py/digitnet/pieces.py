@@ -14,6 +14,7 @@ NumPy only (the page's worker runs it).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -40,6 +41,11 @@ class Piece:
 
     def box(self) -> tuple[int, int, int, int] | None:
         """(top, bottom, left, right) of its ink (over FAINT), in pad coordinates."""
+        return self.ink_box
+
+    @cached_property
+    def ink_box(self) -> tuple[int, int, int, int] | None:
+        """``box()``, found once: a piece's ink never changes once it is made."""
         box = bounding_box(self.image, FAINT)
         if box is None:
             return None

@@ -89,7 +89,7 @@ def first_layer_views(
     r, c = rows + dy, cols + dx  # (V, k): where each ink pixel goes
     inside = (r >= 0) & (r < SIDE) & (c >= 0) & (c < SIDE)
     values = np.where(inside, flat[ink], np.float32(0))  # ink moved out of the image: gone
-    moved = np.matmul(values[:, None, :], w[np.where(inside, r * SIDE + c, 0)])[:, 0]
+    moved = np.einsum("vk,vkj->vj", values, w[np.where(inside, r * SIDE + c, 0)])  # the ink's weighted rows
     return moved / np.float32(model.std) + (empty_response(model) if empty is None else empty)
 
 

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from digitnet.learn import backward, log_softmax, sgd_step
-from digitnet.network import Model, forward, normalize, relu, softmax
+from digitnet.network import Model, dot, forward, normalize, relu, softmax
 
 
 @dataclass(frozen=True)
@@ -161,7 +161,7 @@ class FineTune:
         """h: the output of the frozen layers for images (N, 28, 28) in [0, 1]."""
         a = normalize(self.model, images)
         for w, b in zip(self.model.weights[: self.cfg.frozen], self.model.biases[: self.cfg.frozen]):
-            a = relu(a @ w + b)
+            a = relu(dot(a, w) + b)
         return a
 
     def _batch(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
