@@ -159,7 +159,14 @@ def test_site_is_what_the_page_loads_and_nothing_else(site_dir, tmp_path, capsys
     tag = site.runtime_tag()
     top = sorted(p.name for p in site_dir.iterdir())
     assert top == ["index.html", "static", "sw.js"]
-    assert sorted(p.name for p in (site_dir / "static").iterdir()) == ["css", "js", "model", "pkg", "pyodide"]
+    assert sorted(p.name for p in (site_dir / "static").iterdir()) == [
+        "css",
+        "data",
+        "js",
+        "model",
+        "pkg",
+        "pyodide",
+    ]
     assert sorted(p.name for p in (site_dir / "static" / "pyodide").iterdir()) == [tag, "runtime.mjs"]
     files = [p for p in site_dir.rglob("*") if not p.is_dir()]
     assert all(p.is_file() and not p.is_symlink() for p in files)
