@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from digitnet import network
-from digitnet.learn import backprop, backward, cross_entropy, init_params, sgd_step
+from digitnet.learn import backprop, backward, cross_entropy, init_params, sgd_step, weight_gradient
 from digitnet.network import Model, dot, forward, predict_proba, softmax
 
 
@@ -147,3 +147,18 @@ def test_dot_without_blas_is_the_matrix_product(monkeypatch, shape):
     np.testing.assert_allclose(dot(a[0], w), got[0], rtol=1e-6)  # one row, as a vector
     monkeypatch.setattr(network, "NO_BLAS", False)
     np.testing.assert_allclose(dot(a, w), got, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
+
+
+def test_weight_gradient_without_blas_is_the_outer_products_summed(monkeypatch):
+    rng = np.random.default_rng(1)
+    a, delta = (
+        rng.standard_normal((64, 784)).astype(np.float32),
+        rng.standard_normal((64, 128)).astype(np.float32),
+    )
+    expected = a.T.astype(np.float64) @ delta.astype(np.float64)
+    monkeypatch.setattr(network, "NO_BLAS", True)
+    got = weight_gradient(a, delta)
+    assert got.dtype == np.float32 and got.shape == (784, 128)
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
+    monkeypatch.setattr(network, "NO_BLAS", False)
+    np.testing.assert_allclose(weight_gradient(a, delta), got, rtol=1e-4, atol=1e-4 * np.abs(expected).max())

@@ -151,19 +151,15 @@ class Run:
             raise ValueError("the training and test images need as many labels as images, and some images")
         self.sizes = [PIXELS, *s.hidden, CLASSES]
         self.rng = np.random.default_rng(s.seed)
-        weights, self.biases = init_params(self.sizes, self.rng)
-        # Column-major weights and inputs: without BLAS (Pyodide) NumPy's matrix product runs along a
-        # row of its left and a column of its right operand, so x @ W and x.T @ delta run about 2x
-        # faster this way (the same numbers: only the memory order differs)
-        self.weights = [np.asfortranarray(w) for w in weights]
+        self.weights, self.biases = init_params(self.sizes, self.rng)
         self.mean, self.std = pixel_mean_std(self.images)
         # x = (X / 255 - mean) / std = X * scale - offset, in one pass over a batch's pixels
         self.scale = np.float32(1 / (255 * self.std))
         self.offset = np.float32(self.mean / self.std)
         self.params = self.weights + self.biases
-        self.velocity = [np.zeros(p.shape, np.float32) for p in self.params]  # row-major, as the gradients
+        self.velocity = [np.zeros(p.shape, np.float32) for p in self.params]
         self.shifts = np.random.default_rng([s.seed, AUGMENT_STREAM])
-        self.x = np.empty((min(s.batch, self.n), PIXELS), np.float32, order="F")  # a batch's inputs
+        self.x = np.empty((min(s.batch, self.n), PIXELS), np.float32)  # a batch's inputs
         self.batches_per_epoch = math.ceil(self.n / s.batch)
         self.epoch = 0  # epochs finished
         self.batch = 0  # batches done in the epoch under way
