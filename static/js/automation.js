@@ -31,6 +31,12 @@
 //                  (the output explained), unit {layer, index, z, a} (the unit in detail); null otherwise
 //   insideDrawTimes  main-thread ms the Inside view spent drawing each reading
 //   selectUnit(layer, index)  show that unit in detail (layer 1, 2, ... or "out")
+//   training       the "Train your own" card (static/js/train.js): {state (as <html data-training>),
+//                  settings (the run's, as Python normalised them: {hidden, lr, batch, epochs, augment,
+//                  seed, limit}), losses (every batch's loss so far, in order), accuracy (the test
+//                  accuracy after each finished epoch), lastAccuracy, lastLoss, imagesPerSecond (over the
+//                  last few seconds), kept (the network kept on the device: {layers, accuracy (after its
+//                  last finished epoch), epoch, batches, settings, saved (ms since the epoch)} or null)}
 //   offline        Promise resolved with true once every file the app needs is cached (sw.js)
 //   whenIdle()     Promise resolved once the shown result is for the current drawing
 //                  (or the app is in error)

@@ -8,6 +8,7 @@ import { View } from "./ui.js";
 import { Automation } from "./automation.js";
 import { installTeaching } from "./teach.js";
 import { installInside } from "./inside.js";
+import { installTraining } from "./train.js";
 import { NumberBoxes } from "./number.js";
 import { PEN } from "../pkg/pen.mjs";
 
@@ -282,6 +283,10 @@ predictor.beforeReady = () => teaching.open(); // "ready" means the model the pe
 // ---- inside the network (static/js/inside.js): every layer, live; one unit whole; break it ----
 
 installInside({ predictor, hooks: automation.hooks, sizes: () => sizes, character: () => numbers.selected });
+
+// ---- train your own (static/js/train.js): a network trained here, watched, then drawn on ----
+
+installTraining({ predictor, teaching, hooks: automation.hooks });
 
 let modelPath = DEFAULT_MODEL;
 const requested = new URLSearchParams(location.search).get("model");

@@ -1,5 +1,6 @@
-// Your drawings and your personal model: where they are kept, and the worker calls that read, learn
-// from and write them. No DOM here: teach.js shows what this does; every call that changes something
+// Your drawings, your personal model and the network you trained here ("Train your own"): where they
+// are kept, which of the networks reads the pad (the choice survives a reload: CHOICE_KEY), and the
+// worker calls that read, learn from and write them. No DOM here: teach.js shows what this does; every call that changes something
 // answers with what to tell the person, {text, warning} (warning: something is or may be lost, or
 // failed).
 //
@@ -12,6 +13,24 @@ import { formatBytes } from "./model.js";
 import { MemoryStore, Store } from "./store.js";
 
 const PERSONAL_NAME = "your personal model";
+const TRAINED_NAME = "trained here";
+const CHOICE_KEY = "digit-app.model"; // localStorage: "shipped" | "personal" | "trained", the person's choice
+
+/** The network the person chose last, or null (never chose: the personal one if any, as before). */
+function chosen() {
+  try {
+    return localStorage.getItem(CHOICE_KEY);
+  } catch {
+    return null;
+  }
+}
+function remember(which) {
+  try {
+    localStorage.setItem(CHOICE_KEY, which);
+  } catch {
+    /* not remembered: the next visit picks as if never chosen */
+  }
+}
 const KEEP_BATCH = 250; // imported drawings kept per IndexedDB transaction (a task each)
 const IN_TAB = "kept in this tab for now (marked \u201cnot saved\u201d; Learn and Export use it)";
 
@@ -44,7 +63,8 @@ export class Personal {
     this.shippedModelUrl = shippedModelUrl;
     this.device = null; // Store (IndexedDB), or null when the browser gives none
     this.memory = new MemoryStore(); // drawings the device could not keep: this tab only
-    this.personalBytes = null; // the personal model in use (its file's bytes), for export
+    this.personalBytes = null; // the personal model (its file's bytes), to use and export
+    this.trained = null; // the network trained here: {bytes, about} (store.js), to use and export
     this.personalSaved = false; // the device holds a personal model (loaded on the next visit)
     this.undoBytes = null; // the personal model a reset put aside, for its undo
     this.deleted = null; // the drawings "Delete all" removed, for its undo
@@ -61,8 +81,9 @@ export class Personal {
     return label === this.shape.not_digit ? "not a digit" : String(label);
   }
 
-  /** Open the device's storage, and use the personal model it keeps. -> {storage: "device"|"memory",
-   * personal: boolean (the personal model reads), said: [{text, warning}]}. */
+  /** Open the device's storage, and use the network chosen last (never chosen: the personal model if
+   * there is one). -> {storage: "device"|"memory", model: "shipped"|"personal"|"trained" (the one that
+   * reads), said: [{text, warning}]}. */
   async open() {
     const said = [];
     try {
@@ -82,18 +103,64 @@ export class Personal {
     } catch (err) {
       said.push(warn(`${err.message}; using the original model.`));
     }
-    let personal = false;
-    if (bytes) {
-      this.personalSaved = true;
+    try {
+      this.trained = this.device && (await this.device.trainedModel());
+    } catch (err) {
+      said.push(warn(`${err.message}; it is not offered.`));
+    }
+    const choice = chosen();
+    let model = "shipped";
+    if (this.trained && choice === "trained") {
       try {
-        await this.predictor.loadModelBytes(bytes, PERSONAL_NAME);
-        this.personalBytes = bytes;
-        personal = true;
+        await this.predictor.loadModelBytes(this.trained.bytes, TRAINED_NAME);
+        model = "trained";
       } catch (err) {
-        said.push(await this.#forgetBroken(err));
+        this.trained = null;
+        said.push(warn(`The network you trained could not be read (${err.message}); train it again.`));
       }
     }
-    return { storage: this.device ? "device" : "memory", personal, said };
+    if (bytes) {
+      this.personalSaved = true;
+      this.personalBytes = bytes;
+      if (model === "shipped" && choice !== "shipped") {
+        try {
+          await this.predictor.loadModelBytes(bytes, PERSONAL_NAME);
+          model = "personal";
+        } catch (err) {
+          this.personalBytes = null;
+          said.push(await this.#forgetBroken(err));
+        }
+      }
+    }
+    return { storage: this.device ? "device" : "memory", model, said };
+  }
+
+  /** Which networks there are to choose from, besides the shipped one. */
+  get available() {
+    return { shipped: true, personal: Boolean(this.personalBytes), trained: Boolean(this.trained) };
+  }
+
+  /** Read the pad with that network ("shipped", "personal", "trained") from now on, and next visit. */
+  async use(which) {
+    if (which === "personal") await this.predictor.loadModelBytes(this.personalBytes, PERSONAL_NAME);
+    else if (which === "trained") await this.predictor.loadModelBytes(this.trained.bytes, TRAINED_NAME);
+    else await this.predictor.loadModel(this.shippedModelUrl);
+    remember(which);
+  }
+
+  /** Keep the network trained here ({bytes, about}), in this tab and on the device; -> what to say when
+   * the device cannot keep it (it is still offered until the tab closes), else null. */
+  async keepTrained(bytes, about) {
+    this.trained = { bytes, about };
+    if (!this.device) return warn(`${tabOnly("The network you trained is kept", 1)} Export it (.npz) to keep it.`);
+    try {
+      await this.device.saveTrainedModel(bytes, about);
+      return null;
+    } catch (err) {
+      return warn(
+        `The network you trained could not be kept on this device (${err.why}): export it (.npz) to keep it.`,
+      );
+    }
   }
 
   /** The saved personal model cannot be read: remove it, so it is said once. If even that fails,
@@ -298,6 +365,7 @@ export class Personal {
       const result = await this.predictor.tune(images, labels);
       if (!result) return { drawings: drawings.length, result: null, said: null };
       this.personalBytes = result.bytes; // the worker uses the new model from now on, saved or not
+      remember("personal");
       return { drawings: drawings.length, result, said: await this.#savePersonal(result.bytes) };
     } finally {
       this.predictor.removeEventListener("tune-progress", progress);
@@ -328,7 +396,7 @@ export class Personal {
 
   /** The shipped model reads from now on; the personal one stays in this tab (restorePersonal). */
   async useShipped() {
-    await this.predictor.loadModel(this.shippedModelUrl);
+    await this.use("shipped");
     this.undoBytes = this.personalBytes;
     this.personalBytes = null;
   }
@@ -341,8 +409,8 @@ export class Personal {
   /** Undo useShipped and forgetPersonal: the personal model reads, and is saved, again. */
   async restorePersonal() {
     const bytes = this.undoBytes;
-    await this.predictor.loadModelBytes(bytes, PERSONAL_NAME);
     this.personalBytes = bytes;
+    await this.use("personal");
     this.undoBytes = null;
     return (await this.#savePersonal(bytes)) || ok("Your personal model is back.");
   }
@@ -351,6 +419,7 @@ export class Personal {
   async forgetPersonal() {
     if (this.device) await this.device.forgetPersonalModel();
     this.personalSaved = false;
+    if (this.personalBytes) [this.undoBytes, this.personalBytes] = [this.personalBytes, null]; // not in use
     return ok("Back to the original model.");
   }
 }

@@ -1,5 +1,5 @@
-// What the page keeps on the device (IndexedDB): the drawings a person taught, and their personal
-// model. Nothing leaves the browser. Every call rejects with a StoreError whose message says what
+// What the page keeps on the device (IndexedDB): the drawings a person taught, their personal
+// model, and the network they trained in the page. Nothing leaves the browser. Every call rejects with a StoreError whose message says what
 // failed in plain words, and whose kind says which way: "unavailable" (no IndexedDB, or the browser
 // refuses it: a private window), "full" (the quota: nothing of that call was written) or "failed".
 // MemoryStore has the same calls and keeps the drawings in this tab only: teach.js uses it for
@@ -176,6 +176,21 @@ export class Store {
   forgetPersonalModel() {
     return this.#run(["models"], "readwrite", "Your model could not be removed", (tx) =>
       promised(tx.objectStore("models").delete("personal")),
+    );
+  }
+
+  /** The network trained in the page ("Train your own"): {bytes: Uint8Array (its .npz), about: {layers,
+   * accuracy, epoch, epochs, settings, saved}}, or null. */
+  trainedModel() {
+    return this.#run(["models"], "readonly", "The network you trained could not be read", (tx) =>
+      promised(tx.objectStore("models").get("trained")).then((v) => (v?.bytes ? v : null)),
+    );
+  }
+
+  /** Keep the trained network, in one transaction (a failed write leaves the one kept before). */
+  saveTrainedModel(bytes, about) {
+    return this.#run(["models"], "readwrite", "The network you trained could not be kept", (tx) =>
+      promised(tx.objectStore("models").put({ bytes, about }, "trained")),
     );
   }
 }

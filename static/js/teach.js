@@ -2,9 +2,10 @@
 // your handwriting, go back, export and import, see why it answered. What is kept where, and the
 // worker calls, are personal.js's; this file shows them and wires the buttons.
 //
-// <html data-model="shipped|personal" data-tuning="running|done|error" data-storage="device|memory">;
+// <html data-model="shipped|personal|trained" data-tuning="running|done|error" data-storage="device|memory">;
 // data-testid teach-0..9, teach-none, my-count (data-count), fine-tune, reset-model, why. A failed
-// fine-tuning leaves the model in use as it was (data-tuning="error").
+// fine-tuning leaves the model in use as it was (data-tuning="error"). The model switch under the bars
+// (use-shipped, use-personal, use-trained) says which network reads, and changes it.
 //
 // One change at a time: teaching, deleting, importing, learning and resetting each disable the
 // buttons that start another in the same task as the click (exclusive), until they end.
@@ -68,6 +69,8 @@ export function installTeaching({ pad, predictor, view, sizes, shippedModelUrl }
   const undoDelete = $('[data-testid="undo-delete"]');
   const undoReset = $('[data-testid="undo-reset"]');
   const advice = $('[data-testid="learn-advice"]');
+  const switcher = $('[data-testid="model-switch"]');
+  const badge = $('[data-testid="model-badge"]');
 
   let opened = false; // the device's storage tried (after the model is ready)
   let lastImage = null; // the image (Float32Array) the network saw for the shown result
@@ -87,7 +90,8 @@ export function installTeaching({ pad, predictor, view, sizes, shippedModelUrl }
     for (const b of [...teachButtons, none]) b.disabled = !canTeach();
     fineTune.disabled = Boolean(busy) || !opened || Number(count.dataset.count) === 0 || predictor.state !== "ready";
     reset.disabled = Boolean(busy) || (html.dataset.model !== "personal" && !mine.personalSaved);
-    exportModel.disabled = Boolean(busy) || html.dataset.model !== "personal";
+    exportModel.disabled = Boolean(busy) || !mine.personalBytes;
+    for (const radio of switcher.elements) radio.disabled = Boolean(busy) || !opened;
     const drawings = Number(count.dataset.count);
     exportCsv.disabled = drawings === 0;
     deleteAll.disabled = Boolean(busy) || drawings === 0;
@@ -207,7 +211,7 @@ export function installTeaching({ pad, predictor, view, sizes, shippedModelUrl }
     try {
       const { result, said } = await mine.learn(showProgress);
       if (result) {
-        html.dataset.model = "personal";
+        setModel("personal");
         undoReset.hidden = true;
         const { drawings, before, after } = result.report;
         Object.assign(tuneText.dataset, { drawings, before, after });
@@ -238,7 +242,8 @@ export function installTeaching({ pad, predictor, view, sizes, shippedModelUrl }
     exclusive(async () => {
       if (html.dataset.model === "personal") {
         await mine.useShipped();
-        html.dataset.model = "shipped";
+        clearLearned(); // the line about the last learning goes with its model
+        setModel("shipped");
         predictor.request();
       }
       say(await mine.forgetPersonal());
@@ -251,7 +256,7 @@ export function installTeaching({ pad, predictor, view, sizes, shippedModelUrl }
     if (busy) return;
     exclusive(async () => {
       say(await mine.restorePersonal());
-      html.dataset.model = "personal";
+      setModel("personal");
       undoReset.hidden = true;
       predictor.request();
       reset.focus();
@@ -353,12 +358,61 @@ export function installTeaching({ pad, predictor, view, sizes, shippedModelUrl }
   /** Once Python is ready, before the page says so: the saved drawings and the personal model, so
    * the first reading is made by the model the person chose (main.js: Predictor.beforeReady). */
   async function open() {
-    const { storage, personal, said } = await mine.open();
+    const { storage, model, said } = await mine.open();
     html.dataset.storage = storage;
     opened = true;
     for (const s of said) say(s);
-    html.dataset.model = personal ? "personal" : "shipped";
+    setModel(model);
     await refreshGallery();
   }
-  return { open };
+
+  // ---- which network reads: the switch under the bars, <html data-model> and the badge ----
+
+  const BADGE = { personal: "your handwriting", trained: "trained here" };
+  /** Show that `which` reads (the worker already uses it) and which others there are. */
+  function setModel(which) {
+    html.dataset.model = which;
+    badge.textContent = BADGE[which] || "";
+    const there = mine.available;
+    for (const radio of switcher.elements) {
+      radio.checked = radio.value === which;
+      radio.closest("label").hidden = !there[radio.value];
+    }
+    switcher.hidden = !there.personal && !there.trained;
+    refreshButtons();
+  }
+
+  /** Read with that network from now on (and next visit); rejects when it cannot be loaded (the one in
+   * use stays). */
+  async function use(which) {
+    await mine.use(which);
+    setModel(which);
+    predictor.request(); // the drawing on the pad, read by it
+  }
+  switcher.addEventListener("change", (e) => {
+    const which = e.target.value;
+    exclusive(async () => {
+      try {
+        await use(which);
+      } finally {
+        setModel(html.dataset.model); // a failed switch: the radio goes back to the one in use
+      }
+    });
+  });
+
+  /** The network trained here ({bytes, about}, train.js): kept and offered by the switch; reload: read
+   * with it at once if it is the one in use. -> what to say when the device could not keep it, or null. */
+  async function keepTrained(bytes, about, reload = false) {
+    const said = await mine.keepTrained(bytes, about);
+    if (reload && html.dataset.model === "trained") await useNow("trained");
+    else setModel(html.dataset.model);
+    return said;
+  }
+  /** use(), as one change (exclusive); rejects when it could not be loaded. */
+  async function useNow(which) {
+    let error = null;
+    await exclusive(() => use(which).catch((err) => (error = err)));
+    if (error) throw error;
+  }
+  return { open, use: useNow, keepTrained, trained: () => mine.trained };
 }
