@@ -118,7 +118,7 @@ async function fetchMnist(baseUrl) {
   try {
     response = await fetch(url);
   } catch (err) {
-    throw refuse(reason(err));
+    throw new StageError("data", `The MNIST digits could not be loaded: ${plain(err)}`); // it names the file
   }
   if (!response.ok) throw refuse(`HTTP ${response.status} ${response.statusText}`.trim());
   const bytes = new Uint8Array(size);
