@@ -13,7 +13,7 @@ import pytest
 from digitnet.learn import init_params
 from digitnet.modelfile import load_model
 from digitnet.network import forward, predict_proba
-from digitnet.scratch import HIDDEN_CHOICES, MOMENTUM, Run, Settings, shifted
+from digitnet.scratch import EVAL_ROWS, HIDDEN_CHOICES, MOMENTUM, Run, Settings, shifted
 from digitnet.train_session import TrainSession, read_data
 from tools.paths import DATA_DIR
 from training.evaluate import main as evaluate_main
@@ -307,7 +307,12 @@ def test_session_steps_report_progress_once(data_bytes):
         assert out["python_ms"] >= 0 and out["epochs"] == 2 and out["diverged"] is None
         if out["done"]:
             break
-    assert reports == 16 and len(losses) == 16 and len(accuracy) == 2 and out["seen"] == 8000
+    # a call learns from one batch, or reads one chunk of an epoch's test reading (1000 images: 2 chunks,
+    # the first read with the epoch's last batch), never the whole test set at once
+    chunks = -(-1000 // EVAL_ROWS)
+    assert (
+        reports == 16 + 2 * (chunks - 1) and len(losses) == 16 and len(accuracy) == 2 and out["seen"] == 8000
+    )
     assert json.loads(session.step(10))["losses"] == []
     assert session.pictures(64).shape == (16 * 784,)
     mistakes = json.loads(session.mistakes(5))

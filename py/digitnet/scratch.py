@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -41,7 +42,7 @@ DIVERGED = 1e3  # a batch's mean loss above this (in nats) is divergence, not le
 LR_MAX, BATCH_MAX, EPOCHS_MAX = 10.0, 1024, 50
 SHIFT = 2  # augmentation: each image moved by up to this many pixels, each way
 AUGMENT_STREAM = 0xA6  # the augmentation's random numbers: default_rng([seed, AUGMENT_STREAM])
-EVAL_ROWS = 1000  # test images read at once
+EVAL_ROWS = 500  # test images read at once (about 30 ms in the page)
 
 
 @dataclass(frozen=True)
@@ -169,17 +170,32 @@ class Run:
         self.accuracy: list[float] = []  # test accuracy after each finished epoch
         self.diverged: str | None = None
         self.good = [p.copy() for p in self.params]  # the network that last finished an epoch
+        self.testing: int | None = None  # at an epoch's end: the next test image to read
+        self.tested = np.empty(len(self.test_labels), np.intp)  # what the network read of them so far
         self._reads: tuple[int, np.ndarray] | None = None  # (seen, the test set read at that point)
 
     @property
     def done(self) -> bool:
         return self.epoch == self.settings.epochs or self.diverged is not None
 
-    def step(self, max_batches: int) -> int:
+    def step(self, max_batches: int, until: float | None = None) -> int:
         """Learn from up to ``max_batches`` batches; stops early at an epoch's end (after reading the
-        whole test set) and when the run is done or diverges. -> the batches run."""
-        ran = 0
-        while ran < max_batches and not self.done:
+        whole test set) and when the run is done or diverges. -> the batches run. ``until``: a
+        ``time.perf_counter()`` past which the epoch's test reading stops after the chunk under way
+        (EVAL_ROWS images) and goes on at the next call, so no call holds the worker for the whole
+        test set (None: read it all at once)."""
+        ran, tested = 0, False
+        while not self.done:
+            if self.testing is not None:  # the epoch's end: its test reading, a chunk at a time
+                if tested and until is not None and time.perf_counter() >= until:
+                    break
+                self.test_some()
+                tested = True
+                if self.testing is None:
+                    break  # the epoch is finished
+                continue
+            if ran >= max_batches:
+                break
             if self.batch == 0:
                 self.order = self.rng.permutation(self.n)
             b = self.settings.batch
@@ -191,9 +207,19 @@ class Run:
             self.batch += 1
             self.seen += len(batch)
             if self.batch == self.batches_per_epoch:
-                self.finish_epoch()
-                break
+                self.testing = 0
         return ran
+
+    def test_some(self) -> None:
+        """Read the next EVAL_ROWS test images at an epoch's end; the last chunk finishes the epoch."""
+        i = self.testing
+        x = self.inputs_of(self.test_images[i : i + EVAL_ROWS])
+        self.tested[i : i + EVAL_ROWS] = forward(self.weights, self.biases, x)[-1].argmax(axis=1)
+        self.testing = i + EVAL_ROWS
+        if self.testing >= len(self.test_labels):
+            self.testing = None
+            self._reads = (self.seen, self.tested.copy())
+            self.finish_epoch()
 
     def learn(self, batch: np.ndarray) -> float:
         """One step of gradient descent on the images ``batch`` (indices) -> the batch's loss."""

@@ -110,17 +110,18 @@ class TrainSession:
         )
 
     def step(self, ms: float) -> str:
-        """Learn for about ``ms`` milliseconds (at least one batch; an epoch's end, with its test
-        reading, ends the slice) -> JSON {"epoch", "epochs", "batch", "batches_per_epoch", "seen",
-        "losses": the batches' losses since the last call (null where not finite), "accuracy": test
-        accuracy after each finished epoch, "done", "diverged": null or a plain message,
-        "python_ms"}."""
+        """Learn for about ``ms`` milliseconds (at least one batch, or one chunk of an epoch's test
+        reading; the epoch's end ends the slice) -> JSON {"epoch", "epochs", "batch",
+        "batches_per_epoch", "seen", "losses": the batches' losses since the last call (null where
+        not finite), "accuracy": test accuracy after each finished epoch, "done", "diverged": null
+        or a plain message, "python_ms"}."""
         run = self._run()
         start = time.perf_counter()
         epoch = run.epoch
+        until = start + ms / 1000
         while not run.done:
-            run.step(1)
-            if run.epoch != epoch or (time.perf_counter() - start) * 1000 >= ms:
+            run.step(1, until)
+            if run.epoch != epoch or time.perf_counter() >= until:
                 break
         losses = [x if math.isfinite(x) else None for x in run.losses[self.sent :]]
         self.sent = len(run.losses)
