@@ -10,8 +10,6 @@
 // [data-testid=train-accuracy] data-value (0..1, the last test accuracy), [data-testid=train-loss]
 // data-last (the last batch's loss); digitApp.training (automation.js lists it).
 
-import { LossChart, paintDigit, paintWeights } from "./train-draw.js";
-
 const $ = (selector, root = document) => root.querySelector(selector);
 const html = document.documentElement;
 const OPEN_KEY = "digit-app.train";
@@ -54,7 +52,8 @@ export function installTraining({ predictor, teaching, hooks }) {
   const mistakesList = $('[data-testid="train-mistakes"]');
   const use = $('[data-testid="train-use"]');
   const exportButton = $('[data-testid="export-trained"]');
-  const chart = new LossChart($('[data-testid="train-chart"]'));
+  let draw = null; // train-draw.js, loaded with the trainer (not with the page)
+  let chart = null; // its LossChart
 
   let trainer = null; // trainer.js's Trainer, once the card was first opened
   let opening = null; // the promise of its open()
@@ -116,7 +115,7 @@ export function installTraining({ predictor, teaching, hooks }) {
     }
     if (open && predictor.state === "ready") ensureTrainer();
     if (open) {
-      chart.draw();
+      chart?.draw();
       showKept();
     }
   }
@@ -156,7 +155,10 @@ export function installTraining({ predictor, teaching, hooks }) {
   }
 
   async function boot() {
-    const { Trainer } = await import("./trainer.js"); // loaded with the card, not with the page
+    // Loaded on first use, not with the page: the client, its worker, and the drawing.
+    const [{ Trainer }, drawing] = await Promise.all([import("./trainer.js"), import("./train-draw.js")]);
+    draw = drawing;
+    chart = new draw.LossChart($('[data-testid="train-chart"]'));
     trainer = new Trainer();
     for (const type of ["status", "data-progress", "started", "progress", "paused", "done", "cancelled", "error"]) {
       trainer.addEventListener(type, (e) => on[type](e.detail || {}));
@@ -370,7 +372,9 @@ export function installTraining({ predictor, teaching, hooks }) {
     const left = batchesPerMs ? (run.batches - run.losses.length) / batchesPerMs : NaN;
     $(".train-time", live).textContent = clock(d.elapsedMs);
     $(".train-left", live).textContent = Number.isFinite(left) ? `${clock(left)} left` : "";
-    progressText.textContent = `Epoch ${Math.min(d.accuracy.length + 1, d.epochs)} of ${d.epochs}, batch ${d.batch} of ${d.batches_per_epoch}: ${d.seen.toLocaleString("en")} images seen`;
+    progressText.textContent =
+      `Epoch ${Math.min(d.accuracy.length + 1, d.epochs)} of ${d.epochs}: ${d.batch} of ` +
+      `${d.batches_per_epoch} batches, ${d.seen.toLocaleString("en")} images seen in all`;
   }
 
   /** The first layer's weights and the test digits it gets wrong, now. */
@@ -379,16 +383,17 @@ export function installTraining({ predictor, teaching, hooks }) {
       const pictures = await trainer.pictures(PICTURES);
       const values = pictures?.data ?? pictures;
       const n = pictures?.n ?? values.length / 784;
-      paintWeights(weights, values, n);
+      draw.paintWeights(weights, values, n);
       weights.setAttribute(
         "aria-label",
         `The first layer's weights after ${run?.accuracy.length ?? 0} epochs: ${n} pictures of 28 by 28 pixels`,
       );
       const { list, images } = await trainer.mistakes(MISTAKES);
+      const pixels = list.length ? images.length / list.length : 0;
       mistakesList.replaceChildren(
         ...list.map((m, i) => {
           const canvas = document.createElement("canvas");
-          paintDigit(canvas, images.subarray(i * 784, (i + 1) * 784));
+          draw.paintDigit(canvas, images.subarray(i * pixels, (i + 1) * pixels));
           canvas.setAttribute("aria-hidden", "true");
           const li = document.createElement("li");
           const read = document.createElement("span");
@@ -447,6 +452,6 @@ export function installTraining({ predictor, teaching, hooks }) {
     }
   }
 
-  matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => chart.draw());
+  matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => chart?.draw());
   return { open: setOpen };
 }
