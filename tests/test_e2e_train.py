@@ -110,6 +110,9 @@ def test_train_pause_draw_resume_cancel_export_reload(chromium_browser, server, 
         page.get_by_test_id("train-cancel").click()
         wait_training(app, "idle")
         assert html(app, "model") == "trained"
+        # learning your handwriting starts from the original network or yours, never from this one
+        assert page.get_by_test_id("fine-tune").is_disabled()
+        assert "switch to the original" in page.get_by_test_id("learn-advice").text_content()
 
         # A learning rate far too high: the run stops with Python's message, the kept network stays.
         kept = page.evaluate("() => digitApp.training.kept")

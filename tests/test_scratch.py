@@ -294,7 +294,9 @@ def test_the_same_weights_as_pytorch(mnist):
 
 def test_session_steps_report_progress_once(data_bytes):
     session = TrainSession()
-    assert json.loads(session.load_data(data_bytes)) == {"train": 4000, "test": 1000}
+    loaded = json.loads(session.load_data(data_bytes))
+    assert loaded == {"train": 4000, "test": 1000, "defaults": Settings().as_dict()}
+    assert Settings.from_json(json.dumps(loaded["defaults"])) == Settings()
     started = json.loads(session.start('{"hidden": [16], "epochs": 2, "batch": 500}'))
     assert started["settings"]["hidden"] == [16] and started["settings"]["lr"] == Settings().lr
     assert started["batches_per_epoch"] == 8 and started["batches"] == 16

@@ -86,10 +86,17 @@ class TrainSession:
         self.sent = 0  # losses already returned by step()
 
     def load_data(self, data: Any) -> str:
-        """Read the page's MNIST file's bytes -> JSON {"train": N, "test": M}. Bad bytes raise
+        """Read the page's MNIST file's bytes -> JSON {"train": N, "test": M, "defaults": the default
+        Settings as a dict (the card shows them; they are named once, here)}. Bad bytes raise
         ValueError naming the array and the reason; the digits loaded before stay."""
         self.data = read_data(_bytes(data))
-        return json.dumps({"train": len(self.data["train_labels"]), "test": len(self.data["test_labels"])})
+        return json.dumps(
+            {
+                "train": len(self.data["train_labels"]),
+                "test": len(self.data["test_labels"]),
+                "defaults": Settings().as_dict(),
+            }
+        )
 
     def start(self, settings_json: str) -> str:
         """Begin a run (any run before is dropped) -> JSON {"settings": {...all, normalised},

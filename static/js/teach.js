@@ -88,14 +88,18 @@ export function installTeaching({ pad, predictor, view, sizes, shippedModelUrl }
   const canTeach = () => lastImage !== null && !busy && opened;
   function refreshButtons() {
     for (const b of [...teachButtons, none]) b.disabled = !canTeach();
-    fineTune.disabled = Boolean(busy) || !opened || Number(count.dataset.count) === 0 || predictor.state !== "ready";
+    const trained = html.dataset.model === "trained"; // learning your handwriting starts from the original or yours
+    fineTune.disabled =
+      Boolean(busy) || !opened || trained || Number(count.dataset.count) === 0 || predictor.state !== "ready";
     reset.disabled = Boolean(busy) || (html.dataset.model !== "personal" && !mine.personalSaved);
     exportModel.disabled = Boolean(busy) || !mine.personalBytes;
     for (const radio of switcher.elements) radio.disabled = Boolean(busy) || !opened;
     const drawings = Number(count.dataset.count);
     exportCsv.disabled = drawings === 0;
     deleteAll.disabled = Boolean(busy) || drawings === 0;
-    advice.textContent = adviceFor(drawings);
+    advice.textContent = trained
+      ? "The network trained here is reading: switch to the original or your personal one to learn your handwriting."
+      : adviceFor(drawings);
     importCsv.disabled = Boolean(busy);
   }
 

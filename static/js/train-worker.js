@@ -18,7 +18,8 @@
 //   {type: "status", stage, message}         stage: "runtime" | "code" | "data"
 //   {type: "boot-progress", file, loaded, total, pending}   the boot's downloads (downloads.js)
 //   {type: "data-progress", loaded, total}   bytes of mnist.npz so far (at most every PROGRESS_MS)
-//   {type: "data-ready", train, test, ms, bootMs, python_ms}   ms: fetching and checking the data;
+//   {type: "data-ready", train, test, defaults, ms, bootMs, python_ms}   defaults: digitnet.scratch.Settings()
+//                                            as a dict; ms: fetching and checking the data;
 //                                            bootMs: init's time; python_ms: load_data's
 //   {type: "started", settings, batches_per_epoch, batches, python_ms}
 //   {type: "progress", epoch, epochs, batch, batches_per_epoch, seen, losses, accuracy, done, diverged,
