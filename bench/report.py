@@ -32,6 +32,7 @@ from bench.report_sections import (
     page_section,
     robustness_section,
     serve_section,
+    train_page_section,
     train_section,
     tune_section,
 )
@@ -101,6 +102,12 @@ def sources(results: Path, eval_json: Path) -> list[Source]:
             robustness_section,
         ),
         Source("Whole numbers", "python -m bench.number_bench", results / "number.json", number_section),
+        Source(
+            "Training in the page",
+            "python -m bench.train_page_bench",
+            results / "train_page.json",
+            train_page_section,
+        ),
         Source(
             "Training: ours against PyTorch",
             "python -m bench.train_bench",

@@ -10,6 +10,7 @@ and one line there.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -272,6 +273,45 @@ def number_section(d: dict) -> tuple[list[str], list[Plot]]:
             f"(nine views), {num(five.get('live_p95'), '.1f', ' ms')} live (one view, no cut search); "
             f"Pyodide runs this code about {ratio[0]}-{ratio[-1]}x slower than CPython.",
         ]
+    return lines, []
+
+
+def train_page_section(d: dict) -> tuple[list[str], list[Plot]]:
+    def show(v: float | None, unit: str) -> str:
+        if v is None:
+            return "—"
+        return {"ms": f"{v / 1000:.1f} s" if v >= 1000 else f"{v:.1f} ms", "bytes": f"{v / 1e6:.0f} MB"}.get(
+            unit, f"{v:g}"
+        )
+
+    rows, page = d.get("rows") or {}, d.get("page") or {}
+    cpython = {e.get("epoch"): e for e in (d.get("cpython") or {}).get("epochs") or []}
+    body = [
+        [
+            e.get("epoch"),
+            pct(e.get("accuracy")),
+            num((e.get("sinceStartMs") or 0) / 1000, ".1f", " s"),
+            pct(cpython.get(e.get("epoch"), {}).get("accuracy")),
+            num((cpython.get(e.get("epoch"), {}).get("python_ms") or 0) / 1000, ".1f", " s"),
+        ]
+        for e in page.get("epochs") or []
+    ]
+    lines = [
+        f"Settings `{json.dumps(page.get('settings'))}` trained from scratch in headless Chromium "
+        f"(the card's Start, the training worker's own Pyodide), the same `digitnet` code in CPython on "
+        "one BLAS thread beside it.",
+        "",
+        table(
+            ["epoch", "test accuracy (page)", "since Start", "test accuracy (CPython)", "CPython time"], body
+        ),
+        "",
+        f"Images per second: {num(rows.get('images_per_s_python'), ',.0f')} in the page (its Python), "
+        f"{num(rows.get('cpython_images_per_s'), ',.0f')} in CPython; the pad while training: round trip "
+        f"p50 {num(rows.get('round_trip_p50_ms'), '.1f', ' ms')}, "
+        f"p95 {num(rows.get('round_trip_p95_ms'), '.1f', ' ms')}.",
+        "",
+        goals_table(d.get("goals") or [], show),
+    ]
     return lines, []
 
 

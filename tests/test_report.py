@@ -96,6 +96,79 @@ SERVE = {
     },
 }
 
+NUMBER = {
+    "run_at": "2026-12-07T12:10:00+00:00",
+    "machine": MACHINE,
+    "height": 140,
+    "width": 140,
+    "quick": False,
+    "sizes": {"n": 300, "digits": 2000, "negatives": 200},
+    "rows": [
+        {
+            "spacing": "apart",
+            "gap": [0.25, 0.5],
+            "exact": 0.937,
+            "digits_alone": 0.943,
+            "exact_by_length": {"2": 0.973, "5": 0.867},
+            "ms_p50": 8.1,
+            "ms_p95": 23.5,
+            "reads_mean": 7.3,
+        }
+    ],
+    "goals": [
+        {
+            "goal": "apart: numbers read exactly",
+            "value": 0.937,
+            "op": ">=",
+            "limit": 0.97,
+            "unit": "share",
+            "met": False,
+        }
+    ],
+    "single_digits": {"n": 2000, "error_read_number": 0.016, "error_predict_drawing": 0.0155, "differ": 2},
+    "not_a_digit": {
+        "kinds": {"letters": {"n": 200, "accepted_predict_drawing": 0.045, "accepted_read_number": 0.085}},
+        "accepted_predict_drawing": 0.024,
+        "accepted_read_number": 0.063,
+    },
+    "five_digits_apart_ms": {"settled_p95": 25.3, "live_p95": 7.7},
+    "pyodide_ratio": [3, 4],
+}
+
+TRAIN_PAGE = {
+    "run_at": "2026-12-07T13:00:48+00:00",
+    "machine": MACHINE,
+    "rows": {
+        "images_per_s_python": 7404.5,
+        "cpython_images_per_s": 79189.4,
+        "round_trip_p50_ms": 12.4,
+        "round_trip_p95_ms": 22.15,
+    },
+    "goals": [
+        {
+            "goal": "test accuracy >= 95% within 20 s of Start",
+            "value": 9129.1,
+            "limit": 20000.0,
+            "unit": "ms",
+            "op": "<=",
+            "met": True,
+        },
+        {
+            "goal": "the worker's WebAssembly heap",
+            "value": 146276352,
+            "limit": 4e8,
+            "unit": "bytes",
+            "op": "<=",
+            "met": True,
+        },
+    ],
+    "page": {
+        "settings": {"hidden": [128]},
+        "epochs": [{"epoch": 1, "accuracy": 0.9651, "sinceStartMs": 9129.1}],
+    },
+    "cpython": {"epochs": [{"epoch": 1, "accuracy": 0.9651, "python_ms": 990.0}]},
+}
+
 
 @pytest.fixture
 def files(tmp_path: Path) -> dict[str, Path]:
@@ -103,6 +176,8 @@ def files(tmp_path: Path) -> dict[str, Path]:
     results.mkdir()
     (results / "robustness.json").write_text(json.dumps(ROBUSTNESS))
     (results / "serve_bench.json").write_text(json.dumps(SERVE))
+    (results / "number.json").write_text(json.dumps(NUMBER))
+    (results / "train_page.json").write_text(json.dumps(TRAIN_PAGE))
     (results / "page.json").write_text("{ cut short")
     eval_json = tmp_path / "eval.json"
     eval_json.write_text(json.dumps(EVAL))
@@ -135,6 +210,17 @@ def test_renders_figures_from_the_json_files(files):
     assert "| page loads | 500 | 4000 / 4000 | 0 | 20 ms | 128 ms | 65 |" in serve
     assert "300 of 300 stalled clients dropped" in serve
 
+    numbers = section(text, "Whole numbers")
+    assert "| apart | 0.25–0.5 | 93.7% | 94.3% | 97.3% | 86.7% | 8.1 ms | 23.5 ms | 7.3 |" in numbers
+    assert "| apart: numbers read exactly | 93.7% | >= 97.0% | **not met** |" in numbers
+    assert "| letters | 200 | 4.5% | 8.5% |" in numbers and "2 verdicts differ" in numbers
+
+    trained = section(text, "Training in the page")
+    assert "| 1 | 96.51% | 9.1 s | 96.51% | 1.0 s |" in trained
+    assert "| test accuracy >= 95% within 20 s of Start | 9.1 s | <= 20.0 s | met |" in trained
+    assert "| the worker's WebAssembly heap | 146 MB | <= 400 MB | met |" in trained
+    assert "7,404 in the page" in trained and "p95 22.1 ms" in trained
+
     assert (files["out"].parent / "results-robustness.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert not (files["out"].parent / "results-training.png").exists()  # no training run, no plot
     assert not_run == ["Training: ours against PyTorch", "Teaching in the page"]
@@ -159,7 +245,7 @@ def test_nothing_run_still_makes_a_page(tmp_path):
         )
         == 0
     )
-    assert out.read_text().count("**Not run**") == 6
+    assert out.read_text().count("**Not run**") == 8
     assert list(tmp_path.iterdir()) == [out]
 
 
