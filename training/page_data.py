@@ -34,7 +34,7 @@ from digitnet.sizes import PIXELS
 from tools.paths import DATA_DIR, STATIC
 from tools.wheels import sha256_file
 from training.data import DataError
-from training.fetch import SHA256, TEST, TRAIN, load_mnist
+from training.fetch import SHA256, TEST, TRAIN, load_mnist, shown
 
 OUT_DIR = STATIC / "data"
 NPZ, MJS, STAMP = "mnist.npz", "mnist.mjs", ".stamp"
@@ -109,7 +109,7 @@ def build(
         and mjs_path.is_file()
         and mjs_path.read_text() == mjs_text(stamp["npz"], npz_path.stat().st_size)
     ):
-        return False, f"{_show(npz_path)} is up to date ({npz_path.stat().st_size:,} bytes); nothing written"
+        return False, f"{shown(npz_path)} is up to date ({npz_path.stat().st_size:,} bytes); nothing written"
     arrays = {}
     for part, name in (("train", TRAIN), ("test", TEST)):
         data = load_mnist(data_dir / name)
@@ -125,14 +125,7 @@ def build(
     record = {"version": VERSION, "inputs": inputs, "npz": digest}
     write_if_changed(stamp_path, (json.dumps(record, sort_keys=True) + "\n").encode())
     counts = ", ".join(f"{len(arrays[f'{p}_labels'])} {p}" for p in ("train", "test"))
-    return True, f"Wrote {_show(npz_path)} ({len(npz):,} bytes: {counts} digits) and {_show(mjs_path)}"
-
-
-def _show(path: Path) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
+    return True, f"Wrote {shown(npz_path)} ({len(npz):,} bytes: {counts} digits) and {shown(mjs_path)}"
 
 
 def main(argv: list[str] | None = None) -> int:
