@@ -36,3 +36,19 @@ def drawings(n: int, seed: int = 0) -> list[list[list[list[float]]]]:
         scale, dx, dy = rng.uniform(0.6, 1.0), rng.uniform(-0.1, 0.1), rng.uniform(-0.1, 0.1)
         out.append([[[float(x), float(y)] for x, y in s] for s in transform(DIGITS[i % 10], scale, dx, dy)])
     return out
+
+
+def open_ready(context, url: str, errors: list[str]):
+    """A new page of ``context`` at ``url`` (with INIT_JS among the context's init scripts), once it
+    says it is ready or failed; its page errors and console errors gathered into ``errors``.
+    RuntimeError when it did not get ready."""
+    page = context.new_page()
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    with page.expect_console_message(
+        lambda m: m.text in ("__bench:ready", "__bench:error"), timeout=BOOT_TIMEOUT_MS
+    ):
+        page.goto(url, timeout=BOOT_TIMEOUT_MS)
+    if page.evaluate("() => document.documentElement.dataset.state") != "ready":
+        raise RuntimeError(f"the page did not get ready: {errors}")
+    return page

@@ -50,7 +50,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.browser import BOOT_TIMEOUT_MS, GOAL_LONG_TASK_MS, INIT_JS, VIEWPORT, drawings
+from bench.browser import BOOT_TIMEOUT_MS, GOAL_LONG_TASK_MS, INIT_JS, VIEWPORT, drawings, open_ready
 from bench.common import fmt, format_table, machine_info, ratio, write_json
 from tools.cli import whole_number
 from tools.harness import CHROMIUM, CHROMIUM_ARGS, Server
@@ -248,15 +248,7 @@ def run_page(browser, url: str, settings: dict, idle_drawings: int, gap_ms: int,
     try:
         offsite: list[str] = []
         context.on("request", lambda r: r.url.startswith((url, "data:", "blob:")) or offsite.append(r.url))
-        page = context.new_page()
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("console", lambda m: m.type == "error" and errors.append(m.text))
-        with page.expect_console_message(
-            lambda m: m.text in ("__bench:ready", "__bench:error"), timeout=BOOT_TIMEOUT_MS
-        ):
-            page.goto(url, timeout=BOOT_TIMEOUT_MS)
-        if page.evaluate("() => document.documentElement.dataset.state") != "ready":
-            raise RuntimeError(f"the page did not get ready: {errors}")
+        page = open_ready(context, url, errors)
         draw = script("draw.js")
         idle = page.evaluate(
             draw, {"drawings": drawings(idle_drawings, 1), "gapMs": gap_ms, "stopAtDone": False}

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.browser import BOOT_TIMEOUT_MS, INIT_JS, VIEWPORT, drawings, probe
+from bench.browser import INIT_JS, VIEWPORT, drawings, open_ready, probe
 from training.strokes import transform
 
 TUNE_TIMEOUT_MS = 180_000
@@ -84,15 +84,7 @@ def run_page(browser, url: str, folder: Path) -> dict:
     context.add_init_script(TUNE_INIT_JS)
     errors: list[str] = []
     try:
-        page = context.new_page()
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("console", lambda m: m.type == "error" and errors.append(m.text))
-        with page.expect_console_message(
-            lambda m: m.text in ("__bench:ready", "__bench:error"), timeout=BOOT_TIMEOUT_MS
-        ):
-            page.goto(url, timeout=BOOT_TIMEOUT_MS)
-        if page.evaluate("() => document.documentElement.dataset.state") != "ready":
-            raise RuntimeError(f"the page did not get ready: {errors}")
+        page = open_ready(context, url, errors)
         new_triangles, new_digits = triangles(N_NEW, SEED_NEW), drawings(N_NEW, SEED_NEW)
         before = {
             "triangles": page.evaluate(READ_JS, new_triangles),
