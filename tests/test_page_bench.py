@@ -360,6 +360,8 @@ def test_goals_follow_from_the_measurements(bench):
         "inside_round_trip_p95_live": opened["round_trip"]["p95_ms"],
         "inside_long_tasks_live": opened["long_tasks"],
         "inside_draw_p95": inside["open"]["draw"]["p95_ms"],
+        "number_python_p95": data["number"]["python"]["p95_ms"],
+        "number_long_tasks": data["number"]["long_tasks"],
     }
     limits = {
         "ready_cold": 0.6,
@@ -374,6 +376,8 @@ def test_goals_follow_from_the_measurements(bench):
         "inside_round_trip_p95_live": 8,
         "inside_long_tasks_live": 0,
         "inside_draw_p95": 4,
+        "number_python_p95": 15,
+        "number_long_tasks": 0,
     }
     for k, g in goals.items():
         assert g["limit"] == limits[k], k
