@@ -1,7 +1,7 @@
 """bench.page_bench's number phase: five-digit numbers read by the page, the worker's Python time.
 
 On the warm page of each unthrottled run of ours, after its predictions: ``--numbers`` numbers of
-NUMBER_DIGITS MNIST test digits drawn apart (``bench.number_bench.write_numbers``, the spacing whose
+NUMBER_DIGITS MNIST test digits drawn apart (``bench.number_drawing.write_numbers``, the spacing whose
 reading is cheapest to get right, the same drawings every run), each set with
 ``digitApp.setStrokes`` with the pen it was drawn with (the brush slider moved to it first) and
 awaited: the settled reading, nine views a character and the cut search
@@ -32,7 +32,7 @@ NUMBER_JS = probe("number.js")
 @cache
 def five_digit_numbers(n: int, seed: int = NUMBER_SEED) -> tuple[dict, ...]:
     """n numbers of NUMBER_DIGITS test digits drawn apart: {strokes (pad sides), pen (pad sides), label}."""
-    from bench.number_bench import write_numbers
+    from bench.number_drawing import write_numbers
     from tools.paths import DATA_DIR
     from training.fetch import load_mnist
 
