@@ -11,7 +11,7 @@ that cannot be read is reported as such. The page and its plots are written whol
 
 Where it lives: this file holds the page's assembly (which benchmarks, in which order, when and where
 each ran, "not run" and unreadable files), the writing and the command line;
-``bench.report_sections`` how each benchmark's figures read.
+``bench.report_sections`` and ``bench.report_features`` how each benchmark's figures read.
 """
 
 from __future__ import annotations
@@ -25,14 +25,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.report_features import number_section, train_page_section
 from bench.report_sections import (
     Plot,
     evaluate_section,
-    number_section,
     page_section,
     robustness_section,
     serve_section,
-    train_page_section,
     train_section,
     tune_section,
 )
