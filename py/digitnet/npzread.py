@@ -17,7 +17,7 @@ import warnings
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 from numpy.lib.format import read_array_header_1_0, read_array_header_2_0, read_magic
@@ -66,10 +66,7 @@ def read_array(
     if len(raw) != info.file_size:
         raise ModelFileError(f"{name}: {where} holds {len(raw)} bytes, its directory says {info.file_size}")
     npy = io.BytesIO(raw)
-    with refusing(name, f"{key} has a damaged array header"), warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # NumPy 2 deprecates dtype aliases such as 'a'
-        read = read_array_header_1_0 if read_magic(npy) == (1, 0) else read_array_header_2_0
-        found, _, dtype = read(npy, MAX_HEADER)  # (3.0 is 2.0 in UTF-8; np.load refuses later ones)
+    found, dtype = read_header(npy, name, f"{key} has a damaged array header")
     need, held = math.prod(found) * dtype.itemsize, len(raw) - npy.tell()
     if dtype.hasobject:
         raise ModelFileError(f"{name}: {key} holds Python objects (pickled data), never loaded here")
@@ -85,6 +82,16 @@ def read_array(
         raise ModelFileError(f"{name}: {key} has shape {short(found)}, expected {shape}")
     with refusing(name, f"{key} cannot be read"):
         return np.load(io.BytesIO(raw), allow_pickle=False)
+
+
+def read_header(npy: IO[bytes], name: str, what: str) -> tuple[tuple[int, ...], np.dtype]:
+    """An .npy file's header (shape, dtype), read by NumPy's own reader, at most MAX_HEADER long;
+    anything wrong with it: ModelFileError "<name>: <what>: <why>"."""
+    with refusing(name, what), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # NumPy 2 deprecates dtype aliases such as 'a'
+        read = read_array_header_1_0 if read_magic(npy) == (1, 0) else read_array_header_2_0
+        shape, _, dtype = read(npy, MAX_HEADER)  # (3.0 is 2.0 in UTF-8; np.load refuses later ones)
+    return shape, dtype
 
 
 def short(value: Any, show: Any = repr, limit: int = 80) -> str:

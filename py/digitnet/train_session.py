@@ -12,15 +12,13 @@ import io
 import json
 import math
 import time
-import warnings
 import zipfile
 from typing import Any
 
 import numpy as np
-from numpy.lib.format import read_array_header_1_0, read_array_header_2_0, read_magic
 
 from digitnet.modelfile import save_model
-from digitnet.npzread import MAX_HEADER, ModelFileError, read_array, refusing, short
+from digitnet.npzread import ModelFileError, read_array, read_header, refusing, short
 from digitnet.scratch import Run, Settings
 from digitnet.sizes import CLASSES, PIXELS
 
@@ -69,12 +67,10 @@ def read_data(data: bytes, name: str = NAME) -> dict[str, np.ndarray]:
 
 
 def _header(archive: zipfile.ZipFile, info: zipfile.ZipInfo, key: str, name: str) -> tuple[tuple, np.dtype]:
-    """An entry's .npy header (shape, dtype), read by NumPy's own reader, at most MAX_HEADER long."""
-    with refusing(name, f"{key}: damaged array header"), archive.open(info) as f, warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        read = read_array_header_1_0 if read_magic(f) == (1, 0) else read_array_header_2_0
-        shape, _, dtype = read(f, MAX_HEADER)
-    return shape, dtype
+    """An entry's .npy header (shape, dtype), read before the entry itself: its shape says N."""
+    what = f"{key}: damaged array header"
+    with refusing(name, what), archive.open(info) as f:
+        return read_header(f, name, what)
 
 
 class TrainSession:
