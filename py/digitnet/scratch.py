@@ -213,8 +213,7 @@ class Run:
     def test_some(self) -> None:
         """Read the next EVAL_ROWS test images at an epoch's end; the last chunk finishes the epoch."""
         i = self.testing
-        x = self.inputs_of(self.test_images[i : i + EVAL_ROWS])
-        self.tested[i : i + EVAL_ROWS] = forward(self.weights, self.biases, x)[-1].argmax(axis=1)
+        self.tested[i : i + EVAL_ROWS] = self.read_rows(i)
         self.testing = i + EVAL_ROWS
         if self.testing >= len(self.test_labels):
             self.testing = None
@@ -274,10 +273,14 @@ class Run:
         if self._reads is None or self._reads[0] != self.seen:
             out = np.empty(len(self.test_labels), np.intp)
             for i in range(0, len(out), EVAL_ROWS):
-                x = self.inputs_of(self.test_images[i : i + EVAL_ROWS])
-                out[i : i + EVAL_ROWS] = forward(self.weights, self.biases, x)[-1].argmax(axis=1)
+                out[i : i + EVAL_ROWS] = self.read_rows(i)
             self._reads = (self.seen, out)
         return self._reads[1]
+
+    def read_rows(self, i: int) -> np.ndarray:
+        """What the network as it is reads test images i to i + EVAL_ROWS: their digits."""
+        x = self.inputs_of(self.test_images[i : i + EVAL_ROWS])
+        return forward(self.weights, self.biases, x)[-1].argmax(axis=1)
 
     def progress(self) -> dict[str, Any]:
         return {
