@@ -57,6 +57,7 @@ from digitnet.modelfile import load_model
 from digitnet.network import Model
 from digitnet.predict import LIVE, VIEWS, predict_drawing
 from digitnet.sizes import CANVAS
+from digitnet.strokes import Strokes
 from tools.cli import output_file, whole_number
 from tools.paths import BENCH_RESULTS, DATA_DIR, SHIPPED_MODEL
 from training.fetch import load_mnist
@@ -102,7 +103,15 @@ class Counter:
             number.read_proba = self._real
 
 
-def read_all(model: Model, written: list[Written]) -> list[dict]:
+def strokes_of(w: Written, pixels_only: bool = False) -> Strokes | None:
+    """The number's pen strokes in pad pixels, as the page sends them (None: read from pixels only)."""
+    if pixels_only:
+        return None
+    side = max(w.pad.shape)
+    return Strokes([s * side for s in w.strokes], w.pen, w.pad.shape)
+
+
+def read_all(model: Model, written: list[Written], pixels_only: bool = False) -> list[dict]:
     """Each number read: its value (None: nothing read), ms, images the network read, and whether
     each digit drawn alone reads right (``predict_drawing``: what perfect cuts would give)."""
     out = []
@@ -111,17 +120,17 @@ def read_all(model: Model, written: list[Written]) -> list[dict]:
         oracle = all(p is not None and str(p.digit) == d for p, d in zip(alone, w.label))
         with Counter() as c:
             start = time.perf_counter()
-            reading = number.read_number(model, w.pad, w.pen, VIEWS)
+            reading = number.read_number(model, w.pad, w.pen, VIEWS, strokes_of(w, pixels_only))
             ms = 1000 * (time.perf_counter() - start)
         value = None if reading is None else reading.value
         out.append({"value": value, "ms": ms, "reads": c.images, "alone": oracle})
     return out
 
 
-def timed(model: Model, w: Written, views) -> float:
+def timed(model: Model, w: Written, views, pixels_only: bool = False) -> float:
     """Milliseconds ``read_number`` takes on one number, read with ``views``."""
     start = time.perf_counter()
-    number.read_number(model, w.pad, w.pen, views)
+    number.read_number(model, w.pad, w.pen, views, strokes_of(w, pixels_only))
     return 1000 * (time.perf_counter() - start)
 
 
@@ -162,14 +171,20 @@ def spacing_row(spacing: str, written: list[Written], readings: list[dict]) -> d
 
 
 def single_digits(
-    model: Model, images: np.ndarray, labels: np.ndarray, n: int, seed: int, width: int
+    model: Model,
+    images: np.ndarray,
+    labels: np.ndarray,
+    n: int,
+    seed: int,
+    width: int,
+    pixels_only: bool = False,
 ) -> dict:
     """``n`` test digits drawn one at a time, read by read_number and by predict_drawing."""
     written = write_numbers(images, labels, [1] * n, "apart", seed, width, len(SPACINGS))
     n = len(written)
     same = err_number = err_digit = 0
     for w in written:
-        reading = number.read_number(model, w.pad, w.pen, VIEWS)
+        reading = number.read_number(model, w.pad, w.pen, VIEWS, strokes_of(w, pixels_only))
         p1 = predict_drawing(model, w.pad, w.pen, VIEWS)
         value = None if reading is None else reading.value
         old = None if p1 is None else (str(p1.digit) if p1.digit is not None else number.NOT_A_DIGIT)
@@ -244,6 +259,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=whole_number(0), default=0, help="seed of the numbers and digits drawn")
     p.add_argument("--quick", action="store_true", help=f"a smoke run: {QUICK}")
+    p.add_argument(
+        "--pixels-only", action="store_true", help="read the pad's pixels alone, without the pen's strokes"
+    )
     p.add_argument(
         "--json",
         type=output_file(".json", make_parent=True),
@@ -400,18 +418,20 @@ def main(argv: list[str] | None = None) -> int:
         for stream, spacing in enumerate(SPACINGS):
             lengths = [LENGTHS[i % len(LENGTHS)] for i in range(sizes["n"])]
             written = write_numbers(test.images, test.labels, lengths, spacing, args.seed, args.width, stream)
-            readings = read_all(model, written)
+            readings = read_all(model, written, args.pixels_only)
             rows.append(spacing_row(spacing, written, readings))
             print(f"  {spacing}: {pct(rows[-1]['exact'])} read exactly", flush=True)
             if spacing == "apart":
                 five = [w for w in written if len(w.label) == 5]
                 live = {
                     "settled_p95": rows[-1]["five_ms_p95"],
-                    "live_p95": p([timed(model, w, LIVE) for w in five], 95),
+                    "live_p95": p([timed(model, w, LIVE, args.pixels_only) for w in five], 95),
                 }
         single = None
         if sizes["digits"]:
-            single = single_digits(model, test.images, test.labels, sizes["digits"], args.seed, args.width)
+            single = single_digits(
+                model, test.images, test.labels, sizes["digits"], args.seed, args.width, args.pixels_only
+            )
         rejection = None
         if sizes["negatives"]:
             rejection = negatives(model, test.images, sizes["negatives"], NEGATIVES_SEED)
@@ -425,6 +445,7 @@ def main(argv: list[str] | None = None) -> int:
             "width": args.width,
             "height": CANVAS,
             "quick": args.quick,
+            "pixels_only": args.pixels_only,
             "sizes": sizes,
             "rows": rows,
             "single_digits": single,

@@ -17,6 +17,7 @@ from digitnet.number import MAX_CHARACTERS, NumberReading, read_number
 from digitnet.pieces import pieces
 from digitnet.predict import LIVE, VIEWS, predict_drawing
 from digitnet.sizes import CANVAS, PEN_MAX, PEN_MIN
+from digitnet.strokes import Strokes
 from tools.paths import SHIPPED_MODEL
 from training.strokes import DIGITS, render, render_many, transform
 
@@ -41,6 +42,12 @@ def write(text: str, gap: float, pen: float = PEN, width: int = CANVAS, height: 
     """A CANVAS x ``width`` pad with ``text`` written left to right in the middle, each character
     ``height`` px tall, the ink boxes of neighbours ``gap`` x height apart (negative: overlapping)
     -> (pad uint8, each character's ink columns (left, right) in px)."""
+    pad, columns, _ = write_strokes(text, gap, pen, width, height)
+    return pad, columns
+
+
+def write_strokes(text: str, gap: float, pen: float = PEN, width: int = CANVAS, height: float = HEIGHT):
+    """``write``, and the strokes drawn as the page sends them -> (pad, columns, Strokes)."""
     placed, columns, x = [], [], 0.0
     for k, char in enumerate(text):
         paths = strokes_of(char)
@@ -56,7 +63,8 @@ def write(text: str, gap: float, pen: float = PEN, width: int = CANVAS, height: 
     side = max(width, CANVAS)
     drawing = [(p + offset) / side for paths in placed for p in paths]
     pad = render_many([drawing], [pen], side)[0][:CANVAS, :width]
-    return pad, [(a + offset[0], b + offset[0]) for a, b in columns]
+    strokes = Strokes([p * side for p in drawing], pen, pad.shape)
+    return pad, [(a + offset[0], b + offset[0]) for a, b in columns], strokes
 
 
 def value(pad: np.ndarray, pen: float = PEN, views=VIEWS) -> str | None:
@@ -153,6 +161,31 @@ def test_most_touching_pairs_of_sample_digits_are_read():
                 right += value(pad) == f"{a}{b}"
     assert joined >= 60
     assert right >= 0.6 * joined
+
+
+def test_touching_digits_are_told_apart_by_their_strokes():
+    """Every pair of sample digits whose ink joins when their boxes overlap by TOUCHING, read with
+    the strokes the page sends: more read exactly than from the pixels alone, and nearly all."""
+    joined = by_pixels = by_strokes = 0
+    for a in range(10):
+        for b in range(10):
+            pad, _, strokes = write_strokes(f"{a}{b}", TOUCHING)
+            if len(pieces(pad)) == 1:
+                joined += 1
+                by_pixels += value(pad) == f"{a}{b}"
+                reading = read_number(MODEL, pad, PEN, VIEWS, strokes)
+                by_strokes += reading is not None and reading.value == f"{a}{b}"
+    assert by_strokes > by_pixels
+    assert by_strokes >= 0.8 * joined
+
+
+def test_a_digit_in_two_strokes_stays_one_character_with_its_strokes():
+    pad, _, strokes = write_strokes("47", TOUCHING)
+    reading = read_number(MODEL, pad, PEN, VIEWS, strokes)
+    assert reading is not None and reading.value == "47"
+    pad, _, strokes = write_strokes("4", 0.0, height=70)
+    reading = read_number(MODEL, pad, PEN, VIEWS, strokes)
+    assert reading is not None and reading.value == "4"
 
 
 def test_boxes_overlapping_without_touching():

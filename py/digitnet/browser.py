@@ -38,6 +38,7 @@ from digitnet.predict import (
     said_classes,
 )
 from digitnet.sizes import CANVAS, CLASSES, NOT_DIGIT, PIXELS, SIDE
+from digitnet.strokes import Strokes
 from digitnet.tune import FineTune, TuneConfig
 
 #: Where each part of a prediction sits in the float32 result: name -> [start, stop).
@@ -80,6 +81,14 @@ def _bytes(data: Any) -> bytes:
     """Bytes of ``data``: bytes-like in CPython, a JavaScript typed array (JsProxy) in Pyodide."""
     to_bytes = getattr(data, "to_bytes", None)
     return to_bytes() if to_bytes else bytes(data)
+
+
+def _strokes(xy: Any, ends: Any, pen: float, shape: tuple[int, int]) -> Strokes | None:
+    """The page's strokes (``Session.predict``'s xy and ends) -> Strokes, or None when not sent."""
+    if xy is None or ends is None:
+        return None
+    points = np.frombuffer(_bytes(xy), dtype=np.float32)
+    return Strokes.from_flat(points, np.frombuffer(_bytes(ends), dtype=np.int32), pen, shape)
 
 
 def describe() -> str:
@@ -191,17 +200,26 @@ class Session:
             predict_drawing(self.model, pads[i % len(pads)], views=LIVE if i % 2 else VIEWS)
 
     def predict(
-        self, pixels: Any, height: int, width: int, pen: float = 0.0, live: bool = False
+        self,
+        pixels: Any,
+        height: int,
+        width: int,
+        pen: float = 0.0,
+        live: bool = False,
+        xy: Any = None,
+        ends: Any = None,
     ) -> np.ndarray | None:
         """Pad pixels (``height * width`` bytes of ink 0-255, row-major; drawn with a pen of
         ``pen`` pixels if known) -> float32 laid out as ``LAYOUT`` and ``CHARACTER`` (the reading,
         then each character it read: ``digitnet.number.read_number``), or None for an empty pad
         or a lone dot. live: the pen is still down, read with one view (``digitnet.predict.LIVE``)
-        instead of all nine."""
+        instead of all nine. xy, ends: the drawing's strokes if known (float32 points x, y in
+        pad pixels, and int32 where each stroke ends: ``strokes.Strokes.from_flat``)."""
         if self.model is None:
             raise RuntimeError("no model is loaded")
         pad = np.frombuffer(_bytes(pixels), dtype=np.uint8).reshape(height, width)
-        reading = read_number(self.model, pad, pen, LIVE if live else VIEWS)
+        strokes = _strokes(xy, ends, pen, pad.shape)
+        reading = read_number(self.model, pad, pen, LIVE if live else VIEWS, strokes)
         self.seen = None if reading is None else [c.prediction.image for c in reading.characters]
         if reading is None:
             return None
@@ -217,16 +235,24 @@ class Session:
         return out
 
     def why(
-        self, pixels: Any, height: int, width: int, pen: float = 0.0, character: int = 0
+        self,
+        pixels: Any,
+        height: int,
+        width: int,
+        pen: float = 0.0,
+        character: int = 0,
+        xy: Any = None,
+        ends: Any = None,
     ) -> np.ndarray | None:
         """Which pixels pushed the answer up or down: (PIXELS,) float32, the gradient of the most
         probable output's logit with respect to the 28x28 image, times the image (positive: this
         ink made the answer more likely), for ``character`` of the reading (0: the first, or the
-        only one). None when there is nothing to read."""
+        only one; xy, ends: the strokes, as ``predict`` takes them). None when there is nothing to
+        read."""
         if self.model is None:
             raise RuntimeError("no model is loaded")
         pad = np.frombuffer(_bytes(pixels), dtype=np.uint8).reshape(height, width)
-        reading = read_number(self.model, pad, pen)
+        reading = read_number(self.model, pad, pen, VIEWS, _strokes(xy, ends, pen, pad.shape))
         if reading is None or not 0 <= character < len(reading.characters):
             return None
         p = reading.characters[character].prediction

@@ -6,11 +6,17 @@
    tallest (a 5's bar drawn apart) nearer than NEAR x height to a digit goes with the nearer one;
    two such near pieces are joined when they read more surely as one digit than as two (a digit
    whose strokes do not meet).
-3. **Touching digits are cut by the network** (``Reader.split``): a character is kept whole when
-   it is narrower than SEARCH x its height, or read as a digit at least SURE and narrower than
-   WIDE. Otherwise its candidate cuts (``candidate_cuts``: gaps no stroke crosses, valleys of the
-   column profile, every COARSE x height) are read with one view (``glance``: the page's
-   preprocessing less its speck pass), the best way to cut it is found over them (``best_cuts``:
+3. **Touching digits are told apart by their strokes** (``strokes.strokes_apart``), when the page
+   sent them: a character is kept whole when it is narrower than SEARCH x its height, or read as
+   a digit at least SURE and narrower than WIDE. Otherwise its strokes, in the order drawn, are
+   split into runs (a digit is finished before the next is begun), each run's ink read with one
+   view (``scoring.glance``), the best runs found as the most probable path. Kept when each run
+   reads as a digit at least STROKES_SURE and together more surely than the whole (as strictly
+   as a cut through a stroke when the whole reads as a digit: a lone digit's fragments read as
+   digits too).
+4. **Else they are cut by the network** (``Reader.split``): its candidate cuts
+   (``candidate_cuts``: gaps no stroke crosses, valleys of the column profile, every COARSE x
+   height) are read with one view, the best way to cut it is found over them (``best_cuts``:
    the most probable path, cuts and slivers costing a little; two parts at most below PAIR x
    height), each cut moved up to REFINE x height where its parts read better, then the parts are
    read as the caller reads. The cut is kept when every part reads as a digit at least PART_SURE
@@ -18,20 +24,21 @@
    when the cut crosses a stroke and the whole reads "not a digit" or is the pad's only piece:
    the network reads a letter's or a lone digit's pieces as confident digits too (halves of a 0,
    a sliver as a 1), and "one digit behaves exactly as today" comes first.
-4. **Each character is read as a single digit is**: ``predict.predict_drawing`` on its ink, the
+5. **Each character is read as a single digit is**: ``predict.predict_drawing`` on its ink, the
    same preprocessing, views and verdict; a character less high than SHORT of the tallest reads
    "not a digit" (reason "too-small": a mark beside the digits, not one of them).
-5. **One character reads exactly as before**: ``predict_drawing`` on the whole pad, marks and all.
+6. **One character reads exactly as before**: ``predict_drawing`` on the whole pad, marks and all.
 
 Read with one view (``views=LIVE``: the pen is down) no cuts are searched: the characters are the
 pieces as they lie, and the search runs once the pen lifts.
 
 What it gets right and where it stops (``python -m bench.number_bench``, docs/results.md): digits
-apart or close read about as well as each digit drawn alone; touching digits much less. This
-network reads a touching pair as "not a digit" (it was taught that two digits side by side are
-not one) and reads pieces of letters and scribbles as confident digits as readily as the halves
-of a pair, so every cut that would let more touching numbers through lets non-digits through as
-digits too: PART_SURE_ND is that trade.
+apart or close read about as well as each digit drawn alone; touching digits, with their strokes,
+about four numbers in five. From the pixels alone (no strokes sent) touching digits read much
+less: this network reads a touching pair as "not a digit" (it was taught that two digits side by
+side are not one) and reads pieces of letters and scribbles as confident digits as readily as the
+halves of a pair, so every cut that would let more touching numbers through lets non-digits
+through as digits too: PART_SURE_ND is that trade.
 
 NumPy only (the page's worker runs it).
 """
@@ -45,18 +52,10 @@ import numpy as np
 
 from digitnet.network import Model
 from digitnet.pieces import FAINT, Piece, joined, pieces
-from digitnet.predict import LIVE, VIEWS, Prediction, predict_drawing, read_proba
-from digitnet.preprocess import (
-    INK,
-    MIN_ASPECT,
-    bounding_box,
-    normalize_stroke,
-    place,
-    resize_area,
-    stroke_width,
-    to_working_size,
-)
-from digitnet.sizes import BOX, CLASSES
+from digitnet.predict import LIVE, VIEWS, Prediction, predict_drawing
+from digitnet.preprocess import INK, bounding_box
+from digitnet.scoring import CUT_COST, LOW, PENALTY, digit_scores, most_probable
+from digitnet.strokes import Strokes, strokes_apart
 
 MAX_CHARACTERS = 8  # a number has at most this many characters (cuts stop there)
 NOT_A_DIGIT = "?"  # how a character that is not a digit shows in the number
@@ -71,6 +70,7 @@ GRID = 0.1  # cuts tried every GRID x height, and at the valleys of the column p
 PAIR = 1.6  # a character less wide than this many times its height is cut in two at most
 COARSE = 0.2  # ...first every COARSE x height, then each cut chosen moved by up to REFINE
 REFINE = 0.1
+STROKES_SURE = 0.5  # each run of strokes read as a character reads as a digit at least this surely
 PART_SURE = 0.8  # each part of a character cut reads as a digit at least this surely
 PART_SURE_ND = 0.98  # ...and all of them this surely on average (their probabilities' geometric
 # mean), fewer than half as 1s, when the whole reads "not a digit" or is the pad's only piece and a
@@ -78,11 +78,8 @@ PART_SURE_ND = 0.98  # ...and all of them this surely on average (their probabil
 ONE_WIDE = 0.4  # ...and a part read as a 1 is narrower than this share of the height (less the pen)
 CLEAN = 0.1  # a cut moves this share of the height at most to cross no stroke
 SHORT = 0.6  # a character less high than this share of the tallest: not a digit (a mark)
-LOW = 0.6  # a part whose ink is less high than this share of the height: a piece of a digit
 NARROW = 0.3  # a cut leaving a part narrower than this share of the height...
 THIN_COST = 0.3  # ...costs this much log-score (a sliver reads as a confident 1 too easily)
-CUT_COST = 0.2  # log-score any cut costs
-PENALTY = -8.0  # log-score of a part read as nothing
 
 
 @dataclass(frozen=True)
@@ -121,47 +118,6 @@ def sureness(p: Prediction | None) -> float:
     return max(float(np.log(max(float(p.probs.max()), 1e-12))), PENALTY)
 
 
-def glance(ink: np.ndarray, width: float) -> np.ndarray | None:
-    """A candidate part's ink (h, w) float32 in [0, 1], cropped to its ink over INK, its strokes
-    ``width`` px wide (``preprocess.stroke_width``) -> the 28x28 image ``preprocess.read`` makes
-    of it, less the speck pass (about half its time; a candidate's fragments then cost it a
-    little), or None when it is too small to read."""
-    crop = to_working_size(ink)
-    if crop.shape != ink.shape:
-        width *= max(crop.shape) / max(ink.shape)
-    if max(crop.shape) < MIN_ASPECT * width:
-        return None
-    crop = normalize_stroke(crop, width)
-    box = bounding_box(crop)
-    if box is None:
-        return None
-    crop = crop[box[0] : box[1], box[2] : box[3]]
-    h, w = crop.shape
-    scale = BOX / max(h, w)
-    return place(np.clip(resize_area(crop, (max(1, round(h * scale)), max(1, round(w * scale)))), 0, 1))
-
-
-def digit_scores(model: Model, parts: list[Piece], height: int) -> np.ndarray:
-    """Log-scores of parts read as one digit each with one view (``LIVE``), each ``glance``d at:
-    the log of the most probable digit's probability; PENALTY for a part that reads as nothing
-    or whose ink is less high than LOW x ``height``."""
-    out = np.full(len(parts), PENALTY)
-    images, where = [], []
-    for i, part in enumerate(parts):
-        box = bounding_box(part.image, INK * 255)
-        if box is None or box[1] - box[0] < LOW * height:
-            continue
-        ink = part.image[box[0] : box[1], box[2] : box[3]].astype(np.float32) / np.float32(255)
-        image = glance(ink, stroke_width(ink))
-        if image is not None:
-            images.append(image)
-            where.append(i)
-    if images:
-        probs = read_proba(model, np.stack(images), LIVE)[:, :CLASSES]
-        out[where] = np.maximum(np.log(np.maximum(probs.max(axis=1), 1e-12)), PENALTY)
-    return out
-
-
 def candidate_cuts(piece: Piece, height: int, grid: float = GRID) -> list[int]:
     """Columns of ``piece`` to try cutting at, each part at least MIN_PART x ``height`` wide: the
     middle of each run of columns no stroke crosses (no ink over INK: strokes only nearly
@@ -188,8 +144,8 @@ def candidate_cuts(piece: Piece, height: int, grid: float = GRID) -> list[int]:
 class Reader:
     """Reads pieces of one pad as the caller reads (``views``), each piece once."""
 
-    def __init__(self, model: Model, pen: float, views) -> None:
-        self.model, self.pen, self.views = model, pen, views
+    def __init__(self, model: Model, pen: float, views, strokes: Strokes | None = None) -> None:
+        self.model, self.pen, self.views, self.strokes = model, pen, views, strokes
         self.search = tuple(views) != tuple(LIVE)  # cuts are searched once the pen lifts
         self.seen: dict[tuple[int, int, int], Prediction | None] = {}
         self.alone = False  # the pad's ink is one piece: a single digit unless that is surely wrong
@@ -221,28 +177,44 @@ class Reader:
         if whole is not None and whole.verdict == "digit" and w < WIDE * h:
             if whole.probs.max() >= SURE or (others is not None and w < SIBLINGS * others):
                 return [piece]
+        if self.strokes is not None:
+            parts = strokes_apart(self.model, self.strokes, piece, height, room)
+            if len(parts) > 1 and self.accepted(parts, whole, height, clean=True, by_strokes=True):
+                return parts
         cuts = self.best_cuts(piece, height, room)
         if not cuts:
             return [piece]
         w = piece.image.shape[1]
         cuts, clean = self.clean(piece, cuts, height)
         parts = [Piece(piece.left + a, piece.image[:, a:b]) for a, b in zip([0, *cuts], [*cuts, w])]
+        return parts if self.accepted(parts, whole, height, clean) else [piece]
+
+    def accepted(
+        self, parts: list[Piece], whole: Prediction | None, height: int, clean: bool, by_strokes: bool = False
+    ) -> bool:
+        """Whether a character is read as ``parts`` rather than ``whole``: each part reads as a
+        digit at least PART_SURE (a 1 narrower than ONE_WIDE x height), no part is less high than
+        LOW x height, and together they read more surely than the whole, each cut costing CUT_COST
+        and a sliver THIN_COST. ``clean``: no cut crosses a stroke; when one does and the whole
+        reads "not a digit" or is the pad's only piece, PART_SURE_ND and fewer than half 1s."""
         # a letter's parts read as digits too; so do a lone digit's the network doubts
         doubted = not clean and (self.alone or whole is None or whole.verdict != "digit")
-        total, ones, sure = -CUT_COST * len(cuts), 0, 0.0
+        doubted |= by_strokes and whole is not None and whole.verdict == "digit"  # a digit in fragments
+        total, ones, sure = -CUT_COST * (len(parts) - 1), 0, 0.0
         for part in parts:
             p, (top, bottom, left, right) = self(part), part.box()
-            if p is None or p.verdict != "digit" or p.probs.max() < PART_SURE or bottom - top < LOW * height:
-                return [piece]
+            least = STROKES_SURE if by_strokes else PART_SURE
+            if p is None or p.verdict != "digit" or p.probs.max() < least or bottom - top < LOW * height:
+                return False
             if p.digit == 1:
-                if right - left - self.pen > ONE_WIDE * height:
-                    return [piece]
+                if not by_strokes and right - left - self.pen > ONE_WIDE * height:
+                    return False
                 ones += 1
             sure += sureness(p)
             total += sureness(p) - (THIN_COST if right - left < NARROW * height else 0.0)
         if doubted and (sure < len(parts) * np.log(PART_SURE_ND) or 2 * ones >= len(parts)):
-            return [piece]
-        return parts if total > sureness(whole) else [piece]
+            return False
+        return total > sureness(whole)
 
     def best_cuts(self, piece: Piece, height: int, room: int) -> list[int]:
         """The columns to cut ``piece`` at into two or more digits (at most ``room``) that read
@@ -287,26 +259,9 @@ class Reader:
         ]
         if not spans:
             return []
-        score = dict(zip(spans, self.live([(nodes[i], nodes[j]) for i, j in spans], piece, height)))
-        best = np.full(n, -np.inf)
-        count = np.zeros(n, int)
-        back = np.full(n, -1)
-        best[0] = 0.0
-        for i, j in spans:  # ordered by i: best[i] is final when it is used
-            if best[i] == -np.inf or count[i] >= room:
-                continue
-            v = best[i] + score[(i, j)] - (CUT_COST if j < n - 1 else 0.0)
-            if nodes[j] - nodes[i] < NARROW * height:
-                v -= THIN_COST
-            if v > best[j]:
-                best[j], back[j], count[j] = v, i, count[i] + 1
-        if best[n - 1] == -np.inf:
-            return []
-        cuts, j = [], int(back[n - 1])
-        while j > 0:
-            cuts.append(nodes[j])
-            j = int(back[j])
-        return cuts[::-1]
+        scores = self.live([(nodes[i], nodes[j]) for i, j in spans], piece, height)
+        thin = [THIN_COST if nodes[j] - nodes[i] < NARROW * height else 0.0 for i, j in spans]
+        return [nodes[j] for j in most_probable(n, dict(zip(spans, scores - np.array(thin))), room)]
 
     @staticmethod
     def clean(piece: Piece, cuts: list[int], height: int) -> tuple[list[int], bool]:
@@ -373,17 +328,20 @@ class Reader:
         return Piece(body.left, body.image, (min(t0, t1), max(b0, b1), min(l0, l1), max(r0, r1)))
 
 
-def read_number(model: Model, pad: np.ndarray, pen: float = 0.0, views=VIEWS) -> NumberReading | None:
+def read_number(
+    model: Model, pad: np.ndarray, pen: float = 0.0, views=VIEWS, strokes: Strokes | None = None
+) -> NumberReading | None:
     """Pad pixels (H, W) ink 0-255 uint8 -> the characters it reads as, or None when it reads
     nothing (an empty pad, a lone dot). A drawing of one character reads exactly as
-    ``predict_drawing`` reads it."""
+    ``predict_drawing`` reads it. ``strokes``: the drawing's pen strokes, when known (touching
+    digits are then first tried apart stroke by stroke)."""
     pad = np.asarray(pad)
     if pad.dtype != np.uint8:
         pad = np.round(np.clip(pad.astype(np.float32), 0, 1) * 255).astype(np.uint8)
     found = pieces(pad)
     if not found:
         return None
-    reader = Reader(model, pen, views)
+    reader = Reader(model, pen, views, strokes)
     height = max(p.box()[1] - p.box()[0] for p in found)
     reader.alone = len(found) == 1
     whole = None

@@ -69,15 +69,11 @@ def column_runs(ink: np.ndarray) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
 
 
-def grouped(labels: np.ndarray, ids: np.ndarray) -> list[np.ndarray]:
-    """Component labels (h, w) and the labels in use -> groups of labels that are one character:
-    components whose columns overlap by SHARED of the narrower one's width are joined (a 4 or a 5
-    in two strokes)."""
-    n = len(ids)
-    spans = []
-    for k in ids:
-        cols = np.flatnonzero((labels == k).any(axis=0))
-        spans.append((int(cols[0]), int(cols[-1]) + 1))
+def grouped_spans(spans: list[tuple[float, float]]) -> list[list[int]]:
+    """Column spans [(start, stop), ...] -> groups of their indices that are one character: spans
+    sharing SHARED of the narrower one's width are joined, and so on transitively (a 4 or a 5 in
+    two strokes), each group in index order, the groups in order of their first index."""
+    n = len(spans)
     parent = list(range(n))
 
     def find(a: int) -> int:
@@ -93,8 +89,18 @@ def grouped(labels: np.ndarray, ids: np.ndarray) -> list[np.ndarray]:
                 parent[find(j)] = find(i)
     groups: dict[int, list[int]] = {}
     for k in range(n):
-        groups.setdefault(find(k), []).append(int(ids[k]))
-    return [np.array(g) for g in groups.values()]
+        groups.setdefault(find(k), []).append(k)
+    return list(groups.values())
+
+
+def grouped(labels: np.ndarray, ids: np.ndarray) -> list[np.ndarray]:
+    """Component labels (h, w) and the labels in use -> groups of labels that are one character
+    (``grouped_spans`` of the columns each component covers)."""
+    spans = []
+    for k in ids:
+        cols = np.flatnonzero((labels == k).any(axis=0))
+        spans.append((int(cols[0]), int(cols[-1]) + 1))
+    return [np.array([int(ids[k]) for k in g]) for g in grouped_spans(spans)]
 
 
 def pieces(pad: np.ndarray) -> list[Piece]:

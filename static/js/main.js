@@ -26,6 +26,7 @@ let nextSample = 0;
 const sampleButton = document.querySelector('[data-testid="sample"]'); // enabled once they come
 const predictor = new Predictor(() => ({
   pixels: pad.pixels(sizes.canvas),
+  strokes: pad.strokeArrays(sizes.canvas), // whose ink is whose, where digits touch
   width: sizes.canvas,
   height: sizes.canvas,
   pen: pad.pen * sizes.canvas, // the drawing's pen (its widest stroke's), not the slider's next one

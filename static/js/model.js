@@ -121,10 +121,12 @@ export class Predictor extends EventTarget {
     return this.#ask("modify", { change }, [], ["modified"]).then((d) => d.state);
   }
 
-  /** Which pixels pushed the answer: Float32Array(784) (gradient x input) or null; character: which
-   * of a number's (0 for a single digit). */
-  why(pixels, width, height, pen, character = 0) {
-    return this.#ask("why", { pixels, width, height, pen, character }, [pixels.buffer], ["why"]).then((d) => d.why);
+  /** Which pixels pushed the answer: Float32Array(784) (gradient x input) or null; strokes: the
+   * drawing's (Pad.strokeArrays); character: which of a number's (0 for a single digit). */
+  why(pixels, strokes, width, height, pen, character = 0) {
+    const transfer = [pixels.buffer, strokes.xy.buffer, strokes.ends.buffer];
+    const body = { pixels, strokes, width, height, pen, character };
+    return this.#ask("why", body, transfer, ["why"]).then((d) => d.why);
   }
 
   /** Read a drawings CSV's bytes in the worker (digitnet.csvfile, as the CLIs read it): resolves
@@ -201,13 +203,12 @@ export class Predictor extends EventTarget {
   #pump() {
     if (this.state !== "ready" || this.inFlight || !this.wanted) return;
     this.wanted = false;
-    const { pixels, width, height, pen, version, live } = this.source();
+    const { pixels, strokes, width, height, pen, version, live } = this.source();
     const id = this.nextId++;
     this.inFlight = { id, version, sent: performance.now() };
     const inside = this.inside?.({ live: Boolean(live) }) ?? null;
-    this.worker.postMessage({ type: "predict", id, pixels, width, height, pen, live: Boolean(live), inside }, [
-      pixels.buffer,
-    ]);
+    const message = { type: "predict", id, pixels, strokes, width, height, pen, live: Boolean(live), inside };
+    this.worker.postMessage(message, [pixels.buffer, strokes.xy.buffer, strokes.ends.buffer]);
   }
 
   #emit(type, detail) {

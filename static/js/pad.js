@@ -143,6 +143,26 @@ export class Pad extends EventTarget {
   get strokes() {
     return this.lines.map((s) => s.points);
   }
+  /** The drawing's strokes as the reader takes them (digitnet.strokes.Strokes.from_flat): every
+   * point, x then y in pixels of a size x size pad, stroke after stroke in the order drawn, and
+   * where each stroke ends (in points). */
+  strokeArrays(size) {
+    const ends = new Int32Array(this.lines.length);
+    let n = 0;
+    this.lines.forEach((s, i) => {
+      n += s.points.length;
+      ends[i] = n;
+    });
+    const xy = new Float32Array(2 * n);
+    let at = 0;
+    for (const { points } of this.lines) {
+      for (const [x, y] of points) {
+        xy[at++] = x * size;
+        xy[at++] = y * size;
+      }
+    }
+    return { xy, ends };
+  }
   /** The pen the drawing was drawn with, as a fraction of the pad side: its widest stroke's (a
    * single-pen drawing: that pen); the current pen while the pad is empty. */
   get pen() {

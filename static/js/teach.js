@@ -339,7 +339,8 @@ export function installTeaching({ pad, predictor, view, sizes, shippedModelUrl }
     const size = sizes().canvas;
     let values;
     try {
-      values = await predictor.why(pad.pixels(size), size, size, pad.pen * size, shownCharacter?.index ?? 0);
+      const strokes = pad.strokeArrays(size);
+      values = await predictor.why(pad.pixels(size), strokes, size, size, pad.pen * size, shownCharacter?.index ?? 0);
     } catch (err) {
       sayError(err);
       return;

@@ -4,8 +4,10 @@
 //   {type: "init", baseUrl, modelUrl}      load runtime, NumPy and digitnet, then the model
 //   {type: "load-model", id, url}          (re)load a model file (same origin only; at most
 //                                          MODEL_MAX_BYTES, refused from its Content-Length)
-//   {type: "predict", id, pixels, width, height, pen, live, inside}
+//   {type: "predict", id, pixels, strokes, width, height, pen, live, inside}
 //                                          pixels: Uint8Array(width*height), ink 0-255; pen: its diameter (px);
+//                                          strokes: {xy: Float32Array, ends: Int32Array} (Pad.strokeArrays),
+//                                          or absent (the reading then has the pixels alone);
 //                                          live: the pen is down, one quick reading (else all nine views);
 //                                          inside: {layer, index, character} with the Inside view open (that
 //                                          unit in detail, -1: the top of the path; of that character), else null
@@ -42,7 +44,7 @@
 //
 // Teaching (digitnet.tune through digitnet.browser.Session):
 //   in:  {type: "load-model-bytes", id, bytes, name}   a personal model kept by the page
-//        {type: "why", id, pixels, width, height, pen, character} -> {type: "why", id, why: Float32Array(784) | null}
+//        {type: "why", id, pixels, strokes, width, height, pen, character} -> {type: "why", id, why: Float32Array(784) | null}
 //                                                  (character: which of a number's, 0 for a single digit)
 //        {type: "tune", id, images: Uint8Array(N*784), labels: Uint8Array(N), steps}
 //                                                  (refused while another is under way)
@@ -210,9 +212,10 @@ function loadModelBytes({ id, bytes, name }) {
 }
 
 /** Which pixels pushed the answer (gradient x input), for the preview's overlay. */
-function why({ id, pixels, width, height, pen, character }) {
+function why({ id, pixels, strokes, width, height, pen, character }) {
   if (!hasModel) throw new StageError("why", "no model is loaded");
-  const values = copyF32(session.why(pixels, height, width, pen || 0, character || 0));
+  const { xy = null, ends = null } = strokes ?? {};
+  const values = copyF32(session.why(pixels, height, width, pen || 0, character || 0, xy, ends));
   post({ type: "why", id, why: values }, values ? [values.buffer] : []);
 }
 
@@ -364,12 +367,13 @@ function warmUp(rounds) {
   }, 0);
 }
 
-function predict({ id, pixels, width, height, pen, live, inside }) {
+function predict({ id, pixels, strokes, width, height, pen, live, inside }) {
   if (!hasModel) throw new StageError("predict", "no model is loaded");
   const t = performance.now();
   let out;
   try {
-    out = session.predict(pixels, height, width, pen || 0, Boolean(live));
+    const { xy = null, ends = null } = strokes ?? {};
+    out = session.predict(pixels, height, width, pen || 0, Boolean(live), xy, ends);
   } catch (err) {
     throw new StageError("predict", `The prediction failed: ${reason(err)}`);
   }
