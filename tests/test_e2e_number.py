@@ -1,7 +1,8 @@
 """Whole numbers (issue #23; Chromium, e2e, drawn with the mouse): "2026", "10", "47" (a 4 in two
-strokes), "7A", a "47" whose digits touch and a "345" whose digits cross read as written, a lone 7 reads as a digit; one box per
-character, left to right, selected by click and by keyboard (the bars, the words and the image follow
-it); "Reads 2026." is announced; a box taught keeps the pad; axe clean; the flow stays in view."""
+strokes), "7A", a "47" whose digits touch and a "345" whose digits cross read as written, a lone 7
+reads as a digit; one box per character, left to right, selected by click and by keyboard (the
+bars, the words and the image follow it); "Reads 2026." is announced; a box taught keeps the pad;
+axe clean; the flow stays in view."""
 
 from __future__ import annotations
 
@@ -33,7 +34,9 @@ def number(chars: str, scale: float, centres: list[float]) -> list:
 YEAR = number("2026", 0.28, [0.17, 0.39, 0.61, 0.83])  # four pieces of ink, close
 FORTY_SEVEN = number("47", 0.5, [0.28, 0.72])
 TOUCHING = number("47", 0.6, [0.38, 0.62])  # the ink of the 4's bar runs into the 7's top
-CROSSING = number("345", 0.4, [0.34, 0.5, 0.66])  # boxes overlapping: no column cuts them (the pixels read "?")
+CROSSING = number(
+    "345", 0.4, [0.34, 0.5, 0.66]
+)  # boxes overlapping: no column cuts them (the pixels read "?")
 CASES = {
     "2026": (YEAR, "2026"),
     "10": (number("10", 0.5, [0.3, 0.7]), "10"),

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from digitnet.modelfile import load_model
-from digitnet.number import MAX_CHARACTERS, NumberReading, read_number
+from digitnet.number import MAX_CHARACTERS, Character, NumberReading, on_the_line, read_number
 from digitnet.pieces import pieces
 from digitnet.predict import LIVE, VIEWS, predict_drawing
 from digitnet.sizes import CANVAS, PEN_MAX, PEN_MIN
@@ -299,3 +299,17 @@ def test_floats_read_as_their_bytes():
     pad, _ = write("47", APART)
     a, b = read_number(MODEL, pad, PEN), read_number(MODEL, pad.astype(np.float32) / 255, PEN)
     assert isinstance(a, NumberReading) and a.value == b.value
+
+
+def test_a_digit_off_the_numbers_line_is_a_mark_not_a_digit():
+    """``on_the_line``: characters share the rows of the number's line; one that shares less than
+    ON_LINE of its height with them (a stray stroke below the digits) reads "not a digit"."""
+    p = predict_drawing(MODEL, write("7", 0.0, height=70)[0], PEN)
+    assert p is not None and p.verdict == "digit"
+    line = [Character(0, 20, 10, 50, p), Character(25, 45, 12, 52, p), Character(50, 70, 8, 49, p)]
+    assert [c.text for c in on_the_line(line)] == ["7", "7", "7"]
+    low = Character(75, 95, 40, 80, p)  # shares 12 of its 40 rows with the line (rows 10-50)
+    read = on_the_line([*line, low])
+    assert [c.text for c in read] == ["7", "7", "7", "?"]
+    assert read[-1].prediction.reason == "not-a-digit" and np.array_equal(read[-1].prediction.probs, p.probs)
+    assert on_the_line([low]) == [low]  # one character is read as it is

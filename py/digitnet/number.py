@@ -26,7 +26,9 @@
    a sliver as a 1), and "one digit behaves exactly as today" comes first.
 5. **Each character is read as a single digit is**: ``predict.predict_drawing`` on its ink, the
    same preprocessing, views and verdict; a character less high than SHORT of the tallest reads
-   "not a digit" (reason "too-small": a mark beside the digits, not one of them).
+   "not a digit" (reason "too-small": a mark beside the digits, not one of them), and so does a
+   digit sharing less than ON_LINE of its height with the rows the others share (``on_the_line``:
+   a stray stroke above or below the line).
 6. **One character reads exactly as before**: ``predict_drawing`` on the whole pad, marks and all.
 
 Read with one view (``views=LIVE``: the pen is down) no cuts are searched: the characters are the
@@ -77,6 +79,7 @@ PART_SURE_ND = 0.98  # ...and all of them this surely on average (their probabil
 # cut crosses a stroke (letters and scribbles cut up read as digits too, slivers as 1s)
 ONE_WIDE = 0.4  # ...and a part read as a 1 is narrower than this share of the height (less the pen)
 CLEAN = 0.1  # a cut moves this share of the height at most to cross no stroke
+ON_LINE = 0.7  # a digit sharing less than this share of its height with the number's line: a mark
 SHORT = 0.6  # a character less high than this share of the tallest: not a digit (a mark)
 NARROW = 0.3  # a cut leaving a part narrower than this share of the height...
 THIN_COST = 0.3  # ...costs this much log-score (a sliver reads as a confident 1 too easily)
@@ -373,4 +376,23 @@ def read_number(
         if bottom - top < SHORT * height and p.verdict == "digit":  # a mark beside the digits
             p = Prediction("not-digit", "too-small", p.image, p.probs, p.not_digit)
         characters.append(Character(left, right, top, bottom, p))
-    return NumberReading(characters) if characters else None
+    return NumberReading(on_the_line(characters)) if characters else None
+
+
+def on_the_line(characters: list[Character]) -> list[Character]:
+    """A number's characters sit on one line: a digit whose ink shares less than ON_LINE of its
+    height with the rows the number's characters share (their median top to median bottom) is a
+    mark above or below the line (a stray stroke, a letter's dot), "not a digit"."""
+    if len(characters) < 2:
+        return characters
+    top = float(np.median([c.top for c in characters]))
+    bottom = float(np.median([c.bottom for c in characters]))
+    out = []
+    for c in characters:
+        shared = min(bottom, c.bottom) - max(top, c.top)
+        p = c.prediction
+        if p.verdict == "digit" and shared < ON_LINE * (c.bottom - c.top):
+            p = Prediction("not-digit", "not-a-digit", p.image, p.probs, p.not_digit)
+            c = Character(c.left, c.right, c.top, c.bottom, p)
+        out.append(c)
+    return out
