@@ -40,7 +40,13 @@ def number_section(d: dict) -> tuple[list[str], list[Plot]]:
     lines = [
         f"{sizes.get('n', '—')} numbers of 2 to 5 MNIST test digits for each spacing, drawn with the page's "
         f"pen on a {d.get('height', '—')}x{d.get('width', '—')} pad (gaps between the digits' ink, in "
-        "digit heights), read by `digitnet.number.read_number` with nine views. *Digits alone*: each "
+        "digit heights), read by `digitnet.number.read_number` with nine views and "
+        + (
+            "the pixels alone (`--pixels-only`)"
+            if d.get("pixels_only")
+            else "the strokes, as the page sends them"
+        )
+        + ". *Digits alone*: each "
         "digit drawn by itself where it is reads right, what perfect cuts would give; *reads*: images "
         "the network read per number." + (" A quick run." if d.get("quick") else ""),
         "",
