@@ -40,6 +40,7 @@ class Written:
     columns: list[tuple[float, float]]  # each digit's ink from column to column (px), left to right
     alone: np.ndarray  # (digits, CANVAS, width) uint8: each digit drawn by itself, where it is
     strokes: list[np.ndarray]  # the number's strokes, points (x, y) in pad sides (as the page's setStrokes)
+    per_digit: tuple[int, ...] = ()  # how many of the strokes each digit has, left to right
 
 
 def resample(paths: list[np.ndarray], step: float) -> np.ndarray:
@@ -141,7 +142,7 @@ def write_numbers(
     rng = np.random.default_rng([seed, stream])
     picks = [rng.integers(len(images), size=k) for k in lengths]
     paths = digit_strokes(images[np.concatenate(picks)])
-    drawings, pens, meta, at = [], [], [], 0
+    drawings, pens, meta, counts, at = [], [], [], [], 0
     side = max(width, CANVAS)
     single, single_pens = [], []
     for pick in picks:
@@ -157,10 +158,11 @@ def write_numbers(
         single += [[s / side for s in d] for d in strokes]
         single_pens += [pen] * len(strokes)
         meta.append(("".join(str(int(labels[i])) for i in pick), overlap, columns))
+        counts.append(tuple(len(d) for d in strokes))
     pads = render_many(drawings, pens, side)[:, :CANVAS, :width]
     alone = render_many(single, single_pens, side)[:, :CANVAS, :width]
     starts = np.cumsum([0] + [len(m[0]) for m in meta])
     return [
-        Written(p, w, *m, alone[a:b], d)
-        for p, w, m, a, b, d in zip(pads, pens, meta, starts, starts[1:], drawings)
+        Written(p, w, *m, alone[a:b], d, c)
+        for p, w, m, a, b, d, c in zip(pads, pens, meta, starts, starts[1:], drawings, counts)
     ]

@@ -130,7 +130,14 @@ from typing import Any
 from bench.browser import VIEWPORT, drawings
 from bench.common import machine_info, write_json
 from bench.page_inside import INSIDE_VIEWPORT, QUICK_INSIDE_DRAWINGS, inside_phase, progress
-from bench.page_number import NUMBER_DIGITS, QUICK_NUMBERS, five_digit_numbers, number_phase, number_progress
+from bench.page_number import (
+    NUMBER_DIGITS,
+    NUMBER_SEED,
+    QUICK_NUMBERS,
+    five_digit_numbers,
+    number_phase,
+    number_progress,
+)
 from bench.page_report import GOAL_LINK, PAGES, summarise
 from bench.page_tables import format_report, print_notes
 from bench.page_visit import LIVE_DRAWINGS, SETTLE_MS, THROTTLE_FLOOR, bare_web_root, run_page, run_throttled
@@ -267,7 +274,9 @@ def measure(
             open_first = i % 2 == 1
             phases["inside"] = lambda page, o=open_first: inside_phase(page, shapes, live_shapes, o)
         if n_numbers:
-            phases["number"] = lambda page: number_phase(page, five_digit_numbers(n_numbers))
+            phases["number"] = lambda page: number_phase(
+                page, five_digit_numbers(n_numbers), five_digit_numbers(n_numbers, NUMBER_SEED + 1)
+            )
         for page in order:
             ours = page == "ours"
             r = run[page] = run_page(

@@ -7,7 +7,10 @@ reading is cheapest to get right, the same drawings every run), each set with
 awaited: the settled reading, nine views a character and the cut search
 (``digitnet.number.read_number``). Recorded: the round trips, the worker's Python ms (the ``ms`` of
 its result messages), the main thread's long tasks, and what each number read as
-(``digitApp.lastNumber``).
+(``digitApp.lastNumber``). Then each number written as a person writes it, digit by digit (its
+first digit's strokes set and read, then the first two digits', and so on): the Python ms of the
+last reading, the whole number's once its fifth digit is there (the worker has read the other four
+before: ``digitnet.number.Kept``).
 
 ``summarise_number`` pools the runs; ``bench.page_report`` judges the goals on it.
 """
@@ -43,17 +46,21 @@ def five_digit_numbers(n: int, seed: int = NUMBER_SEED) -> tuple[dict, ...]:
             "strokes": [[[float(x), float(y)] for x, y in s] for s in w.strokes],
             "pen": w.pen / CANVAS,
             "label": w.label,
+            "per_digit": list(w.per_digit),
         }
         for w in written
     )
 
 
-def number_phase(page, numbers: Sequence[dict]) -> dict:
-    """The numbers set one by one on the warm page and awaited; then the pad cleared and the pen as it was."""
-    got = page.evaluate(NUMBER_JS, list(numbers))
+def number_phase(page, numbers: Sequence[dict], written: Sequence[dict]) -> dict:
+    """The numbers set one by one on the warm page and awaited; then ``written`` (other numbers:
+    none of their characters read before) written digit by digit; then the pad cleared and the pen
+    as it was."""
+    got = page.evaluate(NUMBER_JS, {"numbers": list(numbers), "written": list(written)})
     out = reading_times(got)
     out["values"] = got["values"]
     out["labels"] = [n["label"] for n in numbers]
+    out["written_python_ms"] = got["writtenPython"]
     return out
 
 
@@ -82,4 +89,5 @@ def summarise_number(phases: Sequence[dict]) -> dict | None:
         "long_tasks": len(tasks),
         "long_task_max_ms": max(tasks, default=0.0),
         "read_exactly": sum(v == label for v, label in pairs) / len(pairs) if pairs else None,
+        "written_python": stats([x for p in phases for x in p.get("written_python_ms", [])]),
     }

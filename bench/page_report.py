@@ -254,6 +254,17 @@ def number_goals(number: dict | None, phases: Sequence[dict]) -> list[dict]:
             note=f"round trip p95 {show(number['round_trip']['p95_ms'], 'ms')}; {read}" if number else "",
         ),
         goal(
+            "number_written_python_p95",
+            f"{NUMBER_DIGITS}-digit number written digit by digit, the last reading: Python p95",
+            number["written_python"]["p95_ms"] if number and number.get("written_python") else None,
+            GOAL_NUMBER_PYTHON_P95_MS,
+            "ms",
+            [(r.get("written_python") or {}).get("p95_ms") for r in runs],
+            note="the other characters were read as they were written (digitnet.number.Kept)"
+            if number
+            else "",
+        ),
+        goal(
             "number_long_tasks",
             f"long tasks over 50 ms while reading {NUMBER_DIGITS}-digit numbers",
             number["long_tasks"] if number else None,

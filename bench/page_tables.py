@@ -13,12 +13,14 @@ def format_number(number: dict | None) -> str:
     if not number:
         return "Numbers: not measured (--numbers 0)."
     py, rt, right = number["python"], number["round_trip"], number["read_exactly"]
+    written = number.get("written_python") or {}
     return (
         f"{number['digits']}-digit numbers drawn apart, settled ({number['numbers']} a run, "
         f"{number['runs']} run(s)): Python in the worker p50 {fmt(py['p50_ms'], '.1f', ' ms')}, p95 "
         f"{fmt(py['p95_ms'], '.1f', ' ms')}; round trip p95 {fmt(rt['p95_ms'], '.1f', ' ms')}; "
         f"{number['long_tasks']} long task(s); "
-        f"{fmt(None if right is None else 100 * right, '.0f', '%')} read exactly"
+        f"{fmt(None if right is None else 100 * right, '.0f', '%')} read exactly; written digit by "
+        f"digit, the last reading's Python p95 {fmt(written.get('p95_ms'), '.1f', ' ms')}"
     )
 
 

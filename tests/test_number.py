@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from digitnet.modelfile import load_model
-from digitnet.number import MAX_CHARACTERS, Character, NumberReading, on_the_line, read_number
+from digitnet.network import Model
+from digitnet.number import MAX_CHARACTERS, Character, Kept, NumberReading, on_the_line, read_number
 from digitnet.pieces import pieces
 from digitnet.predict import LIVE, VIEWS, predict_drawing
 from digitnet.sizes import CANVAS, PEN_MAX, PEN_MIN
@@ -313,3 +314,33 @@ def test_a_digit_off_the_numbers_line_is_a_mark_not_a_digit():
     assert [c.text for c in read] == ["7", "7", "7", "?"]
     assert read[-1].prediction.reason == "not-a-digit" and np.array_equal(read[-1].prediction.probs, p.probs)
     assert on_the_line([low]) == [low]  # one character is read as it is
+
+
+def test_kept_readings_answer_the_same_and_read_only_the_new_character(monkeypatch):
+    """``Kept``: a number written digit by digit reads each character once; the answers are the
+    ones a fresh reading gives; another model starts afresh."""
+    import digitnet.number as number
+
+    calls = []
+    real = number.predict_drawing
+    monkeypatch.setattr(number, "predict_drawing", lambda *a: calls.append(a[1].shape) or real(*a))
+    kept = Kept()
+    four, columns = write("2026", APART, width=2 * CANVAS)
+    three = four.copy()
+    three[:, int(columns[3][0]) - 1 :] = 0  # the same pad before the 6 was written
+    first = read_number(MODEL, three, PEN, VIEWS, kept=kept)
+    assert first is not None and first.value == "202" and len(calls) == 3
+    calls.clear()
+    again = read_number(MODEL, three, PEN, VIEWS, kept=kept)
+    assert calls == [] and [c.prediction for c in again.characters] == [
+        c.prediction for c in first.characters
+    ]
+    fresh = read_number(MODEL, four, PEN, VIEWS)
+    calls.clear()
+    more = read_number(MODEL, four, PEN, VIEWS, kept=kept)
+    assert more.value == fresh.value == "2026" and len(calls) == 1  # only the 6 was read
+    assert all(same_prediction(a.prediction, b.prediction) for a, b in zip(more.characters, fresh.characters))
+    other = Model(MODEL.weights, MODEL.biases, MODEL.mean, MODEL.std, MODEL.meta)
+    calls.clear()
+    read_number(other, four, PEN, VIEWS, kept=kept)
+    assert len(calls) == 4  # another model: every character read again

@@ -53,6 +53,7 @@ GOAL_IDS = [
     "inside_long_tasks_live",
     "inside_draw_p95",
     "number_python_p95",
+    "number_written_python_p95",
     "number_long_tasks",
 ]
 VISIT_KEYS = {
@@ -361,6 +362,7 @@ def test_goals_follow_from_the_measurements(bench):
         "inside_long_tasks_live": opened["long_tasks"],
         "inside_draw_p95": inside["open"]["draw"]["p95_ms"],
         "number_python_p95": data["number"]["python"]["p95_ms"],
+        "number_written_python_p95": data["number"]["written_python"]["p95_ms"],
         "number_long_tasks": data["number"]["long_tasks"],
     }
     limits = {
@@ -377,6 +379,7 @@ def test_goals_follow_from_the_measurements(bench):
         "inside_long_tasks_live": 0,
         "inside_draw_p95": 4,
         "number_python_p95": 15,
+        "number_written_python_p95": 15,
         "number_long_tasks": 0,
     }
     for k, g in goals.items():
@@ -478,7 +481,7 @@ def test_inside_goals_pool_the_runs_and_judge_the_live_readings():
     closed = [[2.0, 3.0, 4.0, 5.0], [3.0, 3.5, 4.5, 6.0]]
     opened = [[3.0, 4.0, 5.0, 6.0], [3.0, 4.0, 6.0, 7.0]]
     goals = judged([phase(c, o, draws=[1.0, 2.0, 3.0]) for c, o in zip(closed, opened)])
-    assert list(goals) == GOAL_IDS[-6:-2]
+    assert list(goals) == GOAL_IDS[-7:-3]
     pooled_open, pooled_closed = p95(opened[0] + opened[1]), p95(closed[0] + closed[1])
     ratio = goals["inside_round_trip_ratio_live"]
     assert ratio["value"] == pytest.approx(pooled_open / pooled_closed) and ratio["unit"] == "x"
@@ -519,7 +522,7 @@ def test_long_tasks_closed_or_pen_up_do_not_count_for_the_open_view():
 
 def test_inside_goals_without_the_phase_are_not_measured():
     goals = inside_goals(None, [])
-    assert [g["id"] for g in goals] == GOAL_IDS[-6:-2]
+    assert [g["id"] for g in goals] == GOAL_IDS[-7:-3]
     assert all(g["value"] is None and not g["met"] and g["per_run"] == [] for g in goals)
     assert format_inside(None) == ["Inside the network view: not measured (--inside-drawings 0)."]
 
@@ -569,12 +572,16 @@ def test_number_phase_reads_five_digit_numbers_settled(bench):
     assert all(len(label) == 5 for label in phase["labels"])
     assert len(phase["values"]) == NUMBERS and all(isinstance(v, str) for v in phase["values"])
     assert data["number"]["python"]["n"] == NUMBERS
+    # then other numbers written digit by digit: the last reading of each, the whole number's
+    assert len(phase["written_python_ms"]) == NUMBERS and all(ms > 0 for ms in phase["written_python_ms"])
+    assert data["number"]["written_python"]["n"] == NUMBERS
 
 
-def number_run(python: list[float], values: list[str], labels: list[str], tasks=()) -> dict:
+def number_run(python: list[float], values: list[str], labels: list[str], tasks=(), written=None) -> dict:
     return {
         "round_trip_ms": [p + 1 for p in python],
         "python_ms": python,
+        "written_python_ms": python if written is None else written,
         "long_tasks": [{"start_ms": 0.0, "duration_ms": d} for d in tasks],
         "values": values,
         "labels": labels,
@@ -584,7 +591,7 @@ def number_run(python: list[float], values: list[str], labels: list[str], tasks=
 def test_number_goals_pool_the_runs():
     phases = [
         number_run([10.0, 12.0], ["12345", "67890"], ["12345", "67899"]),
-        number_run([11.0, 14.0], ["11111", "22222"], ["11111", "22222"], tasks=[60.0]),
+        number_run([11.0, 14.0], ["11111", "22222"], ["11111", "22222"], tasks=[60.0], written=[2.0, 30.0]),
     ]
     pooled = summarise_number(phases)
     assert pooled["python"]["n"] == 4 and pooled["read_exactly"] == 0.75
@@ -592,9 +599,13 @@ def test_number_goals_pool_the_runs():
     assert goals["number_python_p95"]["value"] == pytest.approx(pooled["python"]["p95_ms"])
     assert goals["number_python_p95"]["met"]  # under 15 ms
     assert goals["number_long_tasks"]["value"] == 1 and not goals["number_long_tasks"]["met"]
+    written = goals["number_written_python_p95"]  # pooled 10, 12, 2, 30: p95 over 15 ms
+    assert (
+        written["value"] == pytest.approx(np.percentile([10.0, 12.0, 2.0, 30.0], 95)) and not written["met"]
+    )
     slow = [number_run([40.0, 50.0], ["12345"] * 2, ["12345"] * 2)]
     assert not number_goals(summarise_number(slow), slow)[0]["met"]
-    assert [g["value"] for g in number_goals(None, [])] == [None, None]
+    assert [g["value"] for g in number_goals(None, [])] == [None, None, None]
 
 
 def test_five_digit_numbers_are_drawn_on_the_pad_with_its_pens():

@@ -26,7 +26,7 @@ from digitnet import csvfile, inside, inside_wire, modelfile, preprocess, sample
 from digitnet.learn import input_gradient
 from digitnet.modelfile import ModelFileError, load_model, save_model
 from digitnet.network import Model, normalize
-from digitnet.number import read_number
+from digitnet.number import Kept, read_number
 from digitnet.predict import (
     LIVE,
     REASONS,
@@ -164,6 +164,7 @@ class Session:
         self.changes = inside.Changes()
         self.noise: list[np.ndarray] | None = None  # the noise pattern of base (made when first asked)
         self.seen: list[np.ndarray] | None = None  # the last reading's images, one a character
+        self.kept = Kept()  # characters read before: a number written digit by digit reads each once
         self.tuning: FineTune | None = None
         self.reading: csvfile.CsvReader | None = None
         self.tuned: dict | None = None
@@ -219,7 +220,7 @@ class Session:
             raise RuntimeError("no model is loaded")
         pad = np.frombuffer(_bytes(pixels), dtype=np.uint8).reshape(height, width)
         strokes = _strokes(xy, ends, pen, pad.shape)
-        reading = read_number(self.model, pad, pen, LIVE if live else VIEWS, strokes)
+        reading = read_number(self.model, pad, pen, LIVE if live else VIEWS, strokes, self.kept)
         self.seen = None if reading is None else [c.prediction.image for c in reading.characters]
         if reading is None:
             return None
@@ -252,7 +253,7 @@ class Session:
         if self.model is None:
             raise RuntimeError("no model is loaded")
         pad = np.frombuffer(_bytes(pixels), dtype=np.uint8).reshape(height, width)
-        reading = read_number(self.model, pad, pen, VIEWS, _strokes(xy, ends, pen, pad.shape))
+        reading = read_number(self.model, pad, pen, VIEWS, _strokes(xy, ends, pen, pad.shape), self.kept)
         if reading is None or not 0 <= character < len(reading.characters):
             return None
         p = reading.characters[character].prediction

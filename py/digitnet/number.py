@@ -144,20 +144,46 @@ def candidate_cuts(piece: Piece, height: int, grid: float = GRID) -> list[int]:
     return sorted({int(c) for c in sure} | set(even))
 
 
-class Reader:
-    """Reads pieces of one pad as the caller reads (``views``), each piece once."""
+class Kept:
+    """Readings of characters kept from one call of ``read_number`` to the next (the page's
+    worker holds one): a character's reading depends only on its ink, the pen and the views, so
+    while a number is written the characters already there are not read again. At most SIZE
+    readings, all of one model (another model empties it)."""
 
-    def __init__(self, model: Model, pen: float, views, strokes: Strokes | None = None) -> None:
+    SIZE = 256
+
+    def __init__(self) -> None:
+        self.model: Model | None = None
+        self.readings: dict[tuple, Prediction | None] = {}
+
+    def of(self, model: Model) -> dict[tuple, Prediction | None]:
+        """The readings made with ``model`` (emptied when it is another, or full)."""
+        if self.model is not model or len(self.readings) >= self.SIZE:
+            self.model, self.readings = model, {}
+        return self.readings
+
+
+class Reader:
+    """Reads pieces of one pad as the caller reads (``views``), each piece once; ``kept``: the
+    readings of earlier calls with the same model (``Kept.of``), if any."""
+
+    def __init__(
+        self, model: Model, pen: float, views, strokes: Strokes | None = None, kept: dict | None = None
+    ) -> None:
         self.model, self.pen, self.views, self.strokes = model, pen, views, strokes
         self.search = tuple(views) != tuple(LIVE)  # cuts are searched once the pen lifts
         self.seen: dict[tuple[int, int, int], Prediction | None] = {}
+        self.kept = {} if kept is None else kept
         self.alone = False  # the pad's ink is one piece: a single digit unless that is surely wrong
         self.glanced: dict[tuple[int, int, int], float] = {}  # (piece's left, a, b) -> log-score
 
     def __call__(self, piece: Piece) -> Prediction | None:
         key = (piece.left, piece.right, hash(piece.image.tobytes()))
         if key not in self.seen:
-            self.seen[key] = predict_drawing(self.model, piece.image, self.pen, self.views)
+            ink = (self.pen, tuple(self.views), piece.image.shape, piece.image.tobytes())
+            if ink not in self.kept:
+                self.kept[ink] = predict_drawing(self.model, piece.image, self.pen, self.views)
+            self.seen[key] = self.kept[ink]
         return self.seen[key]
 
     def split(self, piece: Piece, height: int, room: int, others: float | None = None) -> list[Piece]:
@@ -332,24 +358,33 @@ class Reader:
 
 
 def read_number(
-    model: Model, pad: np.ndarray, pen: float = 0.0, views=VIEWS, strokes: Strokes | None = None
+    model: Model,
+    pad: np.ndarray,
+    pen: float = 0.0,
+    views=VIEWS,
+    strokes: Strokes | None = None,
+    kept: Kept | None = None,
 ) -> NumberReading | None:
     """Pad pixels (H, W) ink 0-255 uint8 -> the characters it reads as, or None when it reads
     nothing (an empty pad, a lone dot). A drawing of one character reads exactly as
     ``predict_drawing`` reads it. ``strokes``: the drawing's pen strokes, when known (touching
-    digits are then first tried apart stroke by stroke)."""
+    digits are then first tried apart stroke by stroke); ``kept``: readings of characters from
+    earlier calls (the same answers, sooner)."""
     pad = np.asarray(pad)
     if pad.dtype != np.uint8:
         pad = np.round(np.clip(pad.astype(np.float32), 0, 1) * 255).astype(np.uint8)
     found = pieces(pad)
     if not found:
         return None
-    reader = Reader(model, pen, views, strokes)
+    reader = Reader(model, pen, views, strokes, None if kept is None else kept.of(model))
     height = max(p.box()[1] - p.box()[0] for p in found)
     reader.alone = len(found) == 1
     whole = None
     if reader.alone:  # the whole pad, as a single digit always was read, marks and all
-        whole = predict_drawing(model, pad, pen, views)
+        key = ("pad", pen, tuple(views), pad.shape, pad.tobytes())
+        if key not in reader.kept:
+            reader.kept[key] = predict_drawing(model, pad, pen, views)
+        whole = reader.kept[key]
         reader.seen[(found[0].left, found[0].right, hash(found[0].image.tobytes()))] = whole
     else:
         found = reader.join_close(found, height)
