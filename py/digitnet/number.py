@@ -14,16 +14,14 @@
    reads as a digit at least STROKES_SURE and together more surely than the whole (as strictly
    as a cut through a stroke when the whole reads as a digit: a lone digit's fragments read as
    digits too).
-4. **Else they are cut by the network** (``Reader.split``): its candidate cuts
-   (``candidate_cuts``: gaps no stroke crosses, valleys of the column profile, every COARSE x
-   height) are read with one view, the best way to cut it is found over them (``best_cuts``:
-   the most probable path, cuts and slivers costing a little; two parts at most below PAIR x
-   height), each cut moved up to REFINE x height where its parts read better, then the parts are
-   read as the caller reads. The cut is kept when every part reads as a digit at least PART_SURE
-   and together more surely than the whole. Stricter (PART_SURE_ND, and no part read as a 1)
-   when the cut crosses a stroke and the whole reads "not a digit" or is the pad's only piece:
-   the network reads a letter's or a lone digit's pieces as confident digits too (halves of a 0,
-   a sliver as a 1), and "one digit behaves exactly as today" comes first.
+4. **Else they are cut by the network** (``digitnet.cuts``): its candidate cuts (gaps no stroke
+   crosses, valleys of the column profile, a grid) are read with one view, the most probable way
+   to cut it is found over them and each cut moved a few columns where its parts read better;
+   the parts are then read as the caller reads. The cut is kept when every part reads as a digit
+   at least PART_SURE and together more surely than the whole. Stricter (PART_SURE_ND, and no
+   part read as a 1) when the cut crosses a stroke and the whole reads "not a digit" or is the
+   pad's only piece: the network reads a letter's or a lone digit's pieces as confident digits
+   too (halves of a 0, a sliver as a 1), and "one digit behaves exactly as today" comes first.
 5. **Each character is read as a single digit is**: ``predict.predict_drawing`` on its ink, the
    same preprocessing, views and verdict; a character less high than SHORT of the tallest reads
    "not a digit" (reason "too-small": a mark beside the digits, not one of them), and so does a
@@ -32,7 +30,8 @@
 6. **One character reads exactly as before**: ``predict_drawing`` on the whole pad, marks and all.
 
 Read with one view (``views=LIVE``: the pen is down) no cuts are searched: the characters are the
-pieces as they lie, and the search runs once the pen lifts.
+pieces as they lie, and the search runs once the pen lifts. The page's worker keeps what it read
+and searched (``Kept``): a number written digit by digit reads each character once.
 
 What it gets right and where it stops (``python -m bench.number_bench``, docs/results.md): digits
 apart or close read about as well as each digit drawn alone; touching digits, with their strokes,
@@ -52,11 +51,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from digitnet.cuts import MAX_PART, NARROW, THIN_COST, Cuts, clean
 from digitnet.network import Model
 from digitnet.pieces import FAINT, Piece, joined, pieces
 from digitnet.predict import LIVE, VIEWS, Prediction, predict_drawing
-from digitnet.preprocess import INK, bounding_box
-from digitnet.scoring import CUT_COST, LOW, PENALTY, digit_scores, most_probable
+from digitnet.preprocess import bounding_box
+from digitnet.scoring import CUT_COST, LOW, PENALTY
 from digitnet.strokes import Strokes, strokes_apart
 
 MAX_CHARACTERS = 8  # a number has at most this many characters (cuts stop there)
@@ -66,23 +66,14 @@ SURE = 0.9  # a character read this surely as one digit...
 WIDE = 1.3  # ...and less wide than this many times its height is not tried at cuts
 SEARCH = 0.6  # nor is one narrower than this
 SIBLINGS = 1.5  # ...nor, beside other characters, one read as a digit less wide than this x theirs
-MIN_PART = 0.1  # a part is at least this share of the height wide
-MAX_PART = 1.3  # ...and at most this much
-GRID = 0.1  # cuts tried every GRID x height, and at the valleys of the column profile
-PAIR = 1.6  # a character less wide than this many times its height is cut in two at most
-COARSE = 0.2  # ...first every COARSE x height, then each cut chosen moved by up to REFINE
-REFINE = 0.1
 STROKES_SURE = 0.5  # each run of strokes read as a character reads as a digit at least this surely
 PART_SURE = 0.8  # each part of a character cut reads as a digit at least this surely
 PART_SURE_ND = 0.98  # ...and all of them this surely on average (their probabilities' geometric
 # mean), fewer than half as 1s, when the whole reads "not a digit" or is the pad's only piece and a
 # cut crosses a stroke (letters and scribbles cut up read as digits too, slivers as 1s)
 ONE_WIDE = 0.4  # ...and a part read as a 1 is narrower than this share of the height (less the pen)
-CLEAN = 0.1  # a cut moves this share of the height at most to cross no stroke
 ON_LINE = 0.7  # a digit sharing less than this share of its height with the number's line: a mark
 SHORT = 0.6  # a character less high than this share of the tallest: not a digit (a mark)
-NARROW = 0.3  # a cut leaving a part narrower than this share of the height...
-THIN_COST = 0.3  # ...costs this much log-score (a sliver reads as a confident 1 too easily)
 
 
 @dataclass(frozen=True)
@@ -121,42 +112,20 @@ def sureness(p: Prediction | None) -> float:
     return max(float(np.log(max(float(p.probs.max()), 1e-12))), PENALTY)
 
 
-def candidate_cuts(piece: Piece, height: int, grid: float = GRID) -> list[int]:
-    """Columns of ``piece`` to try cutting at, each part at least MIN_PART x ``height`` wide: the
-    middle of each run of columns no stroke crosses (no ink over INK: strokes only nearly
-    touching), the valleys of its column profile (how much ink each column holds) and every
-    ``grid`` x ``height``."""
-    w = piece.image.shape[1]
-    lo = max(1, int(round(MIN_PART * height)))
-    if w - lo <= lo:
-        return []
-    inner = np.arange(lo, w - lo + 1)
-    clear = np.concatenate([[False], piece.image.max(axis=0)[inner] < INK * 255, [False]])
-    edges = np.flatnonzero(clear[1:] != clear[:-1])
-    gaps = inner[(edges[::2] + edges[1::2] - 1) // 2]
-    profile = piece.image.sum(axis=0, dtype=np.float32)
-    smooth = np.convolve(np.pad(profile, 1, mode="edge"), [0.25, 0.5, 0.25], mode="valid")
-    left, right = smooth[inner - 1], smooth[np.minimum(inner + 1, w - 1)]
-    valleys = inner[(smooth[inner] <= left) & (smooth[inner] < right)]
-    sure = np.union1d(gaps, valleys)
-    step = max(2, int(round(grid * height)))
-    even = [int(g) for g in np.arange(lo, w - lo + 1, step) if np.abs(sure - g).min(initial=99) > 1]
-    return sorted({int(c) for c in sure} | set(even))
-
-
 class Kept:
-    """Readings of characters kept from one call of ``read_number`` to the next (the page's
-    worker holds one): a character's reading depends only on its ink, the pen and the views, so
-    while a number is written the characters already there are not read again. At most SIZE
-    readings, all of one model (another model empties it)."""
+    """Readings of characters, and how each was split, kept from one call of ``read_number`` to
+    the next (the page's worker holds one): a character's reading depends only on its ink, the pen
+    and the views, and its split on those, its place, its strokes and the number's height, so while
+    a number is written the characters already there are not read or searched again. At most SIZE
+    entries, all of one model (another model empties it)."""
 
     SIZE = 256
 
     def __init__(self) -> None:
         self.model: Model | None = None
-        self.readings: dict[tuple, Prediction | None] = {}
+        self.readings: dict[tuple, Prediction | list[Piece] | None] = {}
 
-    def of(self, model: Model) -> dict[tuple, Prediction | None]:
+    def of(self, model: Model) -> dict[tuple, Prediction | list[Piece] | None]:
         """The readings made with ``model`` (emptied when it is another, or full)."""
         if self.model is not model or len(self.readings) >= self.SIZE:
             self.model, self.readings = model, {}
@@ -175,7 +144,7 @@ class Reader:
         self.seen: dict[tuple[int, int, int], Prediction | None] = {}
         self.kept = {} if kept is None else kept
         self.alone = False  # the pad's ink is one piece: a single digit unless that is surely wrong
-        self.glanced: dict[tuple[int, int, int], float] = {}  # (piece's left, a, b) -> log-score
+        self.cuts = Cuts(model)
 
     def __call__(self, piece: Piece) -> Prediction | None:
         key = (piece.left, piece.right, hash(piece.image.tobytes()))
@@ -187,11 +156,9 @@ class Reader:
         return self.seen[key]
 
     def split(self, piece: Piece, height: int, room: int, others: float | None = None) -> list[Piece]:
-        """A character -> the parts it reads best as: itself, or cut into digits (at most
-        ``room``). Its candidate cuts are read with one view, the best way to cut it found over
-        them (``best_cuts``), each cut moved a few columns where that reads better, and the
-        parts then read as the caller reads: the cut is kept when each part reads as a digit at
-        least PART_SURE and together more surely than the whole. ``others``: the median width
+        """A character -> the parts it reads best as: itself, or apart into digits (at most
+        ``room``): by its strokes (``strokes.strokes_apart``), else at the cuts the network
+        finds (``cuts.Cuts.best``), kept as ``accepted`` says. ``others``: the median width
         of the number's other characters (None: it has none). Not tried when it is narrower than
         SEARCH x its height, nor when it reads as a digit, is less wide than WIDE x its height
         and either reads so at least SURE or is less wide than SIBLINGS x the others (a digit the
@@ -206,17 +173,30 @@ class Reader:
         if whole is not None and whole.verdict == "digit" and w < WIDE * h:
             if whole.probs.max() >= SURE or (others is not None and w < SIBLINGS * others):
                 return [piece]
+        near = (
+            ()
+            if self.strokes is None
+            else tuple(self.strokes.lines[k].tobytes() for k in self.strokes.over(piece))
+        )
+        key = ("split", self.pen, tuple(self.views), piece.left, piece.image.shape, piece.image.tobytes())
+        key += (height, room, self.alone, near)
+        if key not in self.kept:  # the search is the costly part: a number written on keeps it
+            self.kept[key] = self.searched(piece, whole, height, room)
+        return self.kept[key]
+
+    def searched(self, piece: Piece, whole: Prediction | None, height: int, room: int) -> list[Piece]:
+        """``split``'s search: the character apart by its strokes, else cut, else whole."""
         if self.strokes is not None:
             parts = strokes_apart(self.model, self.strokes, piece, height, room)
             if len(parts) > 1 and self.accepted(parts, whole, height, clean=True, by_strokes=True):
                 return parts
-        cuts = self.best_cuts(piece, height, room)
+        cuts = self.cuts.best(piece, height, room)
         if not cuts:
             return [piece]
         w = piece.image.shape[1]
-        cuts, clean = self.clean(piece, cuts, height)
+        cuts, off_strokes = clean(piece, cuts, height)
         parts = [Piece(piece.left + a, piece.image[:, a:b]) for a, b in zip([0, *cuts], [*cuts, w])]
-        return parts if self.accepted(parts, whole, height, clean) else [piece]
+        return parts if self.accepted(parts, whole, height, off_strokes) else [piece]
 
     def accepted(
         self, parts: list[Piece], whole: Prediction | None, height: int, clean: bool, by_strokes: bool = False
@@ -244,77 +224,6 @@ class Reader:
         if doubted and (sure < len(parts) * np.log(PART_SURE_ND) or 2 * ones >= len(parts)):
             return False
         return total > sureness(whole)
-
-    def best_cuts(self, piece: Piece, height: int, room: int) -> list[int]:
-        """The columns to cut ``piece`` at into two or more digits (at most ``room``) that read
-        best with one view: the best path over its candidate cuts (``path``), each cut then moved
-        up to REFINE x height either way where its two parts read better, and the best path
-        found again with those columns as candidates too. [] when no way reads at all."""
-        w = piece.image.shape[1]
-        nodes = [0, *candidate_cuts(piece, height, COARSE), w]
-        cuts: list[int] = []
-        for _ in range(2):
-            found = self.path(piece, nodes, height, room)
-            if not found or found == cuts:
-                return found
-            cuts = found
-            edges = [0, *cuts, w]
-            step = max(1, int(round(REFINE * height / 3)))
-            for k in range(1, len(edges) - 1):
-                a, c, b = edges[k - 1], edges[k], edges[k + 1]
-                tries = [c + d * step for d in (-3, -2, -1, 0, 1, 2, 3)]
-                tries = [t for t in tries if a + MIN_PART * height <= t <= b - MIN_PART * height]
-                if len(tries) > 1:
-                    s = self.live([(a, t) for t in tries] + [(t, b) for t in tries], piece, height)
-                    edges[k] = tries[int(np.argmax(s.reshape(2, -1).sum(axis=0)))]
-            nodes = sorted(set(nodes) | set(edges))
-            cuts = edges[1:-1]
-        return cuts
-
-    def path(self, piece: Piece, nodes: list[int], height: int, room: int) -> list[int]:
-        """The best way to cut ``piece`` at some of ``nodes`` (its columns, first 0, last its
-        width) into 2 to ``room`` parts read with one view: the most probable path, each part
-        its log-score, a cut costing CUT_COST and a sliver THIN_COST -> the cuts ([]: none)."""
-        n = len(nodes)
-        box = piece.box()
-        pair = box[3] - box[2] < PAIR * (box[1] - box[0])  # two digits at most: each cut, two parts
-        spans = [
-            (i, j)
-            for i in range(n)
-            for j in range(i + 1, n)
-            if (i, j) != (0, n - 1)
-            and (not pair or i == 0 or j == n - 1)
-            and MIN_PART * height <= nodes[j] - nodes[i] <= MAX_PART * height
-        ]
-        if not spans:
-            return []
-        scores = self.live([(nodes[i], nodes[j]) for i, j in spans], piece, height)
-        thin = [THIN_COST if nodes[j] - nodes[i] < NARROW * height else 0.0 for i, j in spans]
-        return [nodes[j] for j in most_probable(n, dict(zip(spans, scores - np.array(thin))), room)]
-
-    @staticmethod
-    def clean(piece: Piece, cuts: list[int], height: int) -> tuple[list[int], bool]:
-        """Each cut moved to a column within CLEAN x height where no ink is over INK (strokes that
-        nearly touch, joined only by anti-aliasing's edges), if there is one -> (the cuts,
-        whether all are so)."""
-        reach = max(1, int(round(CLEAN * height)))
-        dark = (piece.image >= INK * 255).any(axis=0)
-        out, all_clean = [], True
-        for c in cuts:
-            near = [c + d for d in sorted(range(-reach, reach + 1), key=abs) if 0 < c + d < len(dark)]
-            free = [x for x in near if not dark[x]]
-            out.append(free[0] if free else c)
-            all_clean &= bool(free)
-        return out, all_clean
-
-    def live(self, spans: list[tuple[int, int]], piece: Piece, height: int) -> np.ndarray:
-        """Log-scores (``digit_scores``, one view) of ``piece``'s columns a..b for each (a, b),
-        each read once."""
-        todo = [(a, b) for a, b in dict.fromkeys(spans) if (piece.left, a, b) not in self.glanced]
-        parts = [Piece(piece.left + a, piece.image[:, a:b]) for a, b in todo]
-        for (a, b), v in zip(todo, digit_scores(self.model, parts, height)):
-            self.glanced[(piece.left, a, b)] = float(v)
-        return np.array([self.glanced[(piece.left, a, b)] for a, b in spans])
 
     def join_close(self, found: list[Piece], height: int) -> list[Piece]:
         """Pieces left to right -> characters: a piece less high than SHORT x ``height`` (a 5's

@@ -73,6 +73,13 @@ class Strokes:
         x = self.lines[k][:, 0]
         return float(x.min()) - self.pen / 2, float(x.max()) + self.pen / 2
 
+    def over(self, piece: Piece) -> list[int]:
+        """The strokes whose reach may overlap ``piece``'s columns (``columns``, widened by
+        anti-aliasing's AA and a pixel of rounding), in the order drawn."""
+        spans = [self.columns(k) for k in range(len(self.lines))]
+        edge = AA + 1
+        return [k for k, (a, b) in enumerate(spans) if a - edge < piece.right and b + edge > piece.left]
+
     def _reach(self, line: np.ndarray) -> tuple[int, int, np.ndarray] | None:
         r = int(np.ceil(self.pen / 2 + AA))
         rc = np.round(centre_line(line)[:, ::-1]).astype(int)
