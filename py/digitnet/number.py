@@ -157,8 +157,9 @@ class Reader:
 
     def split(self, piece: Piece, height: int, room: int, others: float | None = None) -> list[Piece]:
         """A character -> the parts it reads best as: itself, or apart into digits (at most
-        ``room``): by its strokes (``strokes.strokes_apart``), else at the cuts the network
-        finds (``cuts.Cuts.best``), kept as ``accepted`` says. ``others``: the median width
+        MAX_CHARACTERS, and whole when that is more than ``room``): by its strokes
+        (``strokes.strokes_apart``), else at the cuts the network finds (``cuts.Cuts.best``),
+        kept as ``accepted`` says. ``others``: the median width
         of the number's other characters (None: it has none). Not tried when it is narrower than
         SEARCH x its height, nor when it reads as a digit, is less wide than WIDE x its height
         and either reads so at least SURE or is less wide than SIBLINGS x the others (a digit the
@@ -179,10 +180,11 @@ class Reader:
             else tuple(self.strokes.lines[k].tobytes() for k in self.strokes.over(piece))
         )
         key = ("split", self.pen, tuple(self.views), piece.left, piece.image.shape, piece.image.tobytes())
-        key += (height, room, self.alone, near)
+        key += (height, self.alone, near)
         if key not in self.kept:  # the search is the costly part: a number written on keeps it
-            self.kept[key] = self.searched(piece, whole, height, room)
-        return self.kept[key]
+            self.kept[key] = self.searched(piece, whole, height, MAX_CHARACTERS)
+        parts = self.kept[key]
+        return parts if len(parts) <= room else [piece]  # no room left for them: the rest reads "?"
 
     def searched(self, piece: Piece, whole: Prediction | None, height: int, room: int) -> list[Piece]:
         """``split``'s search: the character apart by its strokes, else cut, else whole."""
