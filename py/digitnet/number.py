@@ -147,9 +147,10 @@ class Reader:
         self.cuts = Cuts(model)
 
     def __call__(self, piece: Piece) -> Prediction | None:
-        key = (piece.left, piece.right, hash(piece.image.tobytes()))
+        raw = piece.image.tobytes()
+        key = (piece.left, piece.right, hash(raw))
         if key not in self.seen:
-            ink = (self.pen, tuple(self.views), piece.image.shape, piece.image.tobytes())
+            ink = (self.pen, tuple(self.views), piece.image.shape, raw)
             if ink not in self.kept:
                 self.kept[ink] = predict_drawing(self.model, piece.image, self.pen, self.views)
             self.seen[key] = self.kept[ink]
@@ -159,8 +160,8 @@ class Reader:
         """A character -> the parts it reads best as: itself, or apart into digits (at most
         MAX_CHARACTERS, and whole when that is more than ``room``): by its strokes
         (``strokes.strokes_apart``), else at the cuts the network finds (``cuts.Cuts.best``),
-        kept as ``accepted`` says. ``others``: the median width
-        of the number's other characters (None: it has none). Not tried when it is narrower than
+        kept as ``accepted`` says. ``others``: the median width of the number's other
+        characters (None: it has none). Not tried when it is narrower than
         SEARCH x its height, nor when it reads as a digit, is less wide than WIDE x its height
         and either reads so at least SURE or is less wide than SIBLINGS x the others (a digit the
         network doubts among digits as wide is still one digit)."""
@@ -207,14 +208,17 @@ class Reader:
         digit at least PART_SURE (a 1 narrower than ONE_WIDE x height), no part is less high than
         LOW x height, and together they read more surely than the whole, each cut costing CUT_COST
         and a sliver THIN_COST. ``clean``: no cut crosses a stroke; when one does and the whole
-        reads "not a digit" or is the pad's only piece, PART_SURE_ND and fewer than half 1s."""
+        reads "not a digit" or is the pad's only piece, PART_SURE_ND and fewer than half 1s.
+        ``by_strokes``: the parts are runs of strokes (no stroke cut): each reads as a digit at
+        least STROKES_SURE, a 1 of any width, and PART_SURE_ND when the whole reads as a digit
+        (a lone digit's strokes read as digits too)."""
         # a letter's parts read as digits too; so do a lone digit's the network doubts
         doubted = not clean and (self.alone or whole is None or whole.verdict != "digit")
         doubted |= by_strokes and whole is not None and whole.verdict == "digit"  # a digit in fragments
         total, ones, sure = -CUT_COST * (len(parts) - 1), 0, 0.0
+        least = STROKES_SURE if by_strokes else PART_SURE
         for part in parts:
             p, (top, bottom, left, right) = self(part), part.box()
-            least = STROKES_SURE if by_strokes else PART_SURE
             if p is None or p.verdict != "digit" or p.probs.max() < least or bottom - top < LOW * height:
                 return False
             if p.digit == 1:

@@ -1,5 +1,5 @@
 """How surely candidate parts of a drawing read as digits, quickly: the scores the number reader
-searches over (``digitnet.number`` for cuts of the ink, ``digitnet.strokes`` for runs of strokes).
+searches over (``digitnet.cuts`` for cuts of the ink, ``digitnet.strokes`` for runs of strokes).
 
 A candidate is read with one view (``glance``: the page's preprocessing less its speck pass) and
 scored by the log of its most probable digit's probability (``digit_scores``); the best way to

@@ -11,7 +11,8 @@ NumPy only (the page's worker runs it).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -46,7 +47,6 @@ class Strokes:
     lines: list[np.ndarray]
     pen: float
     shape: tuple[int, int]
-    _masks: list[tuple[int, int, np.ndarray] | None] = field(default_factory=list, repr=False)
 
     @classmethod
     def from_flat(cls, xy: np.ndarray, ends: np.ndarray, pen: float, shape: tuple[int, int]) -> Strokes:
@@ -61,12 +61,11 @@ class Strokes:
         starts = [0, *[int(e) for e in ends[:-1]]]
         return cls([points[a:b] for a, b in zip(starts, ends) if b > a], pen, shape)
 
-    def mask(self, k: int) -> tuple[int, int, np.ndarray] | None:
-        """Stroke k's reach: (top, left, bool (h, w)), the pixels within the pen's radius (plus AA)
-        of its centre line, both ways (a square's half side); None when it lies off the pad."""
-        if not self._masks:
-            self._masks = [self._reach(line) for line in self.lines]
-        return self._masks[k]
+    @cached_property
+    def masks(self) -> list[tuple[int, int, np.ndarray] | None]:
+        """Each stroke's reach: (top, left, bool (h, w)), the pixels within the pen's radius (plus
+        AA) of its centre line, both ways (a square's half side); None when it lies off the pad."""
+        return [self._reach(line) for line in self.lines]
 
     def columns(self, k: int) -> tuple[float, float]:
         """The columns stroke k's ink spans (its points' x, the pen's radius either side)."""
@@ -97,8 +96,7 @@ class Strokes:
         its reach there: bool, the shape of ``piece.image``)."""
         out = []
         ink = piece.image > 0
-        for k in range(len(self.lines)):
-            found = self.mask(k)
+        for k, found in enumerate(self.masks):
             if found is None:
                 continue
             top, left, m = found
@@ -113,16 +111,18 @@ class Strokes:
 
 
 def strokes_apart(model: Model, strokes: Strokes, piece: Piece, height: int, room: int) -> list[Piece]:
-    """A character drawn with ``strokes`` -> its ink split between runs of them in the order drawn (a digit is
-    finished before the next is begun): the runs that read best with one view (a run holding
-    a stroke that lies right of all the run's strokes before it costs APART), found as
-    ``path`` finds cuts; a run whose ink is less high than LOW x ``height`` (a digit's
-    fragment) goes with the run before it. [piece] when that is all its strokes together."""
+    """A character drawn with ``strokes`` -> its ink split between runs of them in the order drawn
+    (a digit is finished before the next is begun): the runs that read best with one view (a run
+    holding a stroke that lies right of all the run's strokes before it costs APART), found as
+    ``cuts.Cuts.path`` finds cuts (``scoring.most_probable``); a run whose ink is less high than
+    LOW x ``height`` (a digit's fragment) goes with the run before it. [piece] when that is all
+    its strokes together."""
     reach = strokes.reach(piece)
     n = len(reach)
     if n < 2:
         return [piece]
     spans = [strokes.columns(k) for k, _ in reach]
+    ink = piece.image > 0
     runs: dict[tuple[int, int], Piece] = {}
     apart: dict[tuple[int, int], float] = {}
     for i in range(n):
@@ -135,7 +135,7 @@ def strokes_apart(model: Model, strokes: Strokes, piece: Piece, height: int, roo
             right = max(right, b)
             if (i, j) == (0, n):
                 continue
-            cols = np.flatnonzero((together & (piece.image > 0)).any(axis=0))
+            cols = np.flatnonzero((together & ink).any(axis=0))
             if len(cols) and cols[-1] + 1 - cols[0] <= RUN_WIDE * height:
                 own = np.where(together[:, cols[0] : cols[-1] + 1], piece.image[:, cols[0] : cols[-1] + 1], 0)
                 runs[(i, j)] = Piece(piece.left + int(cols[0]), own.astype(np.uint8))
