@@ -54,7 +54,7 @@ import numpy as np
 from digitnet.cuts import MAX_PART, NARROW, THIN_COST, Cuts, clean
 from digitnet.network import Model
 from digitnet.pieces import FAINT, Piece, joined, pieces
-from digitnet.predict import LIVE, VIEWS, Prediction, predict_drawing
+from digitnet.predict import LIVE, VIEWS, Prediction, empty_response, predict_drawing
 from digitnet.preprocess import bounding_box
 from digitnet.scoring import CUT_COST, LOW, PENALTY
 from digitnet.strokes import Strokes, strokes_apart
@@ -117,29 +117,40 @@ class Kept:
     the next (the page's worker holds one): a character's reading depends only on its ink, the pen
     and the views, and its split on those, its place, its strokes and the number's height, so while
     a number is written the characters already there are not read or searched again. At most SIZE
-    entries, all of one model (another model empties it)."""
+    entries, all of one model (another model empties it). It keeps that model's answer to an
+    empty image too (``predict.empty_response``, which every reading with views starts from)."""
 
     SIZE = 256
 
     def __init__(self) -> None:
         self.model: Model | None = None
+        self.empty: np.ndarray | None = None
         self.readings: dict[tuple, Prediction | list[Piece] | None] = {}
 
     def of(self, model: Model) -> dict[tuple, Prediction | list[Piece] | None]:
         """The readings made with ``model`` (emptied when it is another, or full)."""
-        if self.model is not model or len(self.readings) >= self.SIZE:
-            self.model, self.readings = model, {}
+        if self.model is not model:
+            self.model, self.empty, self.readings = model, empty_response(model), {}
+        elif len(self.readings) >= self.SIZE:
+            self.readings = {}
         return self.readings
 
 
 class Reader:
     """Reads pieces of one pad as the caller reads (``views``), each piece once; ``kept``: the
-    readings of earlier calls with the same model (``Kept.of``), if any."""
+    readings of earlier calls with the same model (``Kept.of``), if any; ``empty``: that model's
+    ``predict.empty_response`` (``Kept.empty``), if kept."""
 
     def __init__(
-        self, model: Model, pen: float, views, strokes: Strokes | None = None, kept: dict | None = None
+        self,
+        model: Model,
+        pen: float,
+        views,
+        strokes: Strokes | None = None,
+        kept: dict | None = None,
+        empty: np.ndarray | None = None,
     ) -> None:
-        self.model, self.pen, self.views, self.strokes = model, pen, views, strokes
+        self.model, self.pen, self.views, self.strokes, self.empty = model, pen, views, strokes, empty
         self.search = tuple(views) != tuple(LIVE)  # cuts are searched once the pen lifts
         self.seen: dict[tuple[int, int, int], Prediction | None] = {}
         self.kept = {} if kept is None else kept
@@ -152,7 +163,7 @@ class Reader:
         if key not in self.seen:
             ink = (self.pen, tuple(self.views), piece.image.shape, raw)
             if ink not in self.kept:
-                self.kept[ink] = predict_drawing(self.model, piece.image, self.pen, self.views)
+                self.kept[ink] = predict_drawing(self.model, piece.image, self.pen, self.views, self.empty)
             self.seen[key] = self.kept[ink]
         return self.seen[key]
 
@@ -291,14 +302,16 @@ def read_number(
     found = pieces(pad)
     if not found:
         return None
-    reader = Reader(model, pen, views, strokes, None if kept is None else kept.of(model))
+    readings = None if kept is None else kept.of(model)
+    empty = None if kept is None else kept.empty
+    reader = Reader(model, pen, views, strokes, readings, empty)
     height = max(p.box()[1] - p.box()[0] for p in found)
     reader.alone = len(found) == 1
     whole = None
     if reader.alone:  # the whole pad, as a single digit always was read, marks and all
         key = ("pad", pen, tuple(views), pad.shape, pad.tobytes())
         if key not in reader.kept:
-            reader.kept[key] = predict_drawing(model, pad, pen, views)
+            reader.kept[key] = predict_drawing(model, pad, pen, views, empty)
         whole = reader.kept[key]
         reader.seen[(found[0].left, found[0].right, hash(found[0].image.tobytes()))] = whole
     else:
@@ -312,7 +325,7 @@ def read_number(
         others = float(np.median(widths[:i] + widths[i + 1 :])) if len(found) > 1 else None
         parts += reader.split(piece, height, MAX_CHARACTERS - len(parts) - (len(found) - i - 1), others)
     if len(parts) == 1:
-        p = whole if whole is not None else predict_drawing(model, pad, pen, views)
+        p = whole if whole is not None else predict_drawing(model, pad, pen, views, empty)
         if p is None:
             return None
         top, bottom, left, right = bounding_box(pad, FAINT)

@@ -27,9 +27,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from digitnet.network import Model, forward, predict_proba, relu, softmax
+from digitnet.network import Model, dot, forward, predict_proba, relu, softmax
 from digitnet.preprocess import frame, read, side_by_side
-from digitnet.sizes import CLASSES, NOT_DIGIT, SIDE
+from digitnet.sizes import CLASSES, NOT_DIGIT, PIXELS, SIDE
 
 VERDICTS = ("empty", "digit", "not-digit", "number")  # "number": two or more characters (digitnet.number)
 NOT_DIGIT_AT = 0.5  # "not a digit" when that is more probable than all ten digits together
@@ -79,8 +79,9 @@ def first_layer_views(
     of ``views``, from its ink alone: moving the image by s is reading each ink pixel p with the
     weights of pixel p + s, so z_v = (sum over the ink of x[p] W[p + s_v]) / std + z_empty, where
     z_empty is the layer's answer to an empty image (``empty_response``, computed here unless
-    given). A drawing has 100-250 ink pixels of 784: nine views cost about two dense readings of
-    this layer, not nine."""
+    given). A drawing has 100-250 ink pixels of 784, and the views moved by a pixel land on
+    nearly the same ones: each weight row any view reads is taken once, and nine views cost
+    about two dense readings of this layer, not nine."""
     w = model.weights[0]
     flat = image.reshape(-1)
     ink = np.flatnonzero(flat)
@@ -88,21 +89,27 @@ def first_layer_views(
     dy, dx = (np.array(views).T)[:, :, None]  # (V, 1) each
     r, c = rows + dy, cols + dx  # (V, k): where each ink pixel goes
     inside = (r >= 0) & (r < SIDE) & (c >= 0) & (c < SIDE)
-    values = np.where(inside, flat[ink], np.float32(0))  # ink moved out of the image: gone
-    moved = np.einsum("vk,vkj->vj", values, w[np.where(inside, r * SIDE + c, 0)])  # the ink's weighted rows
-    return moved / np.float32(model.std) + (empty_response(model) if empty is None else empty)
+    goes = np.where(inside, r * SIDE + c, PIXELS)  # PIXELS: moved out of the image, gone
+    used, at = np.unique(goes, return_inverse=True)  # the weight rows read, each once
+    x = np.zeros((len(views), len(used)), np.float32)  # each view's ink on those rows
+    x[np.arange(len(views))[:, None], at.reshape(goes.shape)] = flat[ink]
+    if used[-1] == PIXELS:
+        used, x = used[:-1], x[:, :-1]
+    return dot(x, w[used]) / np.float32(model.std) + (empty_response(model) if empty is None else empty)
 
 
-def read_proba(model: Model, images: np.ndarray, views=VIEWS) -> np.ndarray:
+def read_proba(model: Model, images: np.ndarray, views=VIEWS, empty: np.ndarray | None = None) -> np.ndarray:
     """Images (N, SIDE, SIDE) in [0, 1] -> (N, K) float32, the network's probabilities averaged
     over the image moved by each of ``views`` (see the module's docstring): the same as averaging
     ``predict_proba`` of each moved image, computed from the ink (``first_layer_views``).
-    ``views=VIEWS[:1]``: one plain reading, ``network.predict_proba`` over the whole batch."""
+    ``views=VIEWS[:1]``: one plain reading, ``network.predict_proba`` over the whole batch.
+    ``empty``: the model's ``empty_response``, when the caller keeps it (it is a sum over the
+    whole first layer)."""
     images = np.asarray(images, np.float32).reshape(-1, SIDE, SIDE)
     if tuple(views) == ((0, 0),):
         return predict_proba(model, images)
     out = np.empty((len(images), model.sizes[-1]), np.float32)
-    empty = empty_response(model)
+    empty = empty_response(model) if empty is None else empty
     for i, image in enumerate(images):
         z = first_layer_views(model, image, views, empty)
         if len(model.weights) > 1:
@@ -140,11 +147,13 @@ def verdict(out: np.ndarray, apart: bool) -> tuple[str, str]:
     return "digit", ""
 
 
-def predict_drawing(model: Model, pad: np.ndarray, pen: float = 0.0, views=VIEWS) -> Prediction | None:
+def predict_drawing(
+    model: Model, pad: np.ndarray, pen: float = 0.0, views=VIEWS, empty: np.ndarray | None = None
+) -> Prediction | None:
     """Pad pixels (H, W) ink 0-255 uint8 -> Prediction, or None for an empty pad or a lone dot.
     pen: the pen's diameter in pad pixels, if known (see ``preprocess.read``). views: how the
     network reads the image (``read_proba``); the page reads with one view while the pen is
-    down (``LIVE``) and with all nine once it lifts."""
+    down (``LIVE``) and with all nine once it lifts. empty: as ``read_proba`` takes it."""
     reading = read(pad, pen)
     if reading.image is None:
         if reading.why == "small":
@@ -152,7 +161,7 @@ def predict_drawing(model: Model, pad: np.ndarray, pen: float = 0.0, views=VIEWS
                 "not-digit", "too-small", np.zeros((SIDE, SIDE), np.float32), np.zeros(CLASSES, np.float32)
             )
         return None
-    out = read_proba(model, reading.image[None], views)[0]
+    out = read_proba(model, reading.image[None], views, empty)[0]
     said, reason = verdict(out, len(out) > CLASSES and side_by_side(reading.image))
     not_digit = float(out[NOT_DIGIT]) if len(out) > CLASSES else 0.0
     return Prediction(said, reason, reading.image, out[:CLASSES], not_digit)
