@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from tools import assets, precompile, pyodide_build, pyodide_stock
+from tools import assets, numpy_split, precompile, pyodide_build, pyodide_stock
 from tools.precompile import PrecompileError
 from tools.pyodide_stock import AssetError, verify_packages
 
@@ -252,6 +252,7 @@ def test_layout_and_runtime_module(built):
             "python_stdlib.zip",
             "pyodide-lock.json",
             "numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl",
+            "numpy_later-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl",
             "micropip-0.9.0-cp312-none-any.whl",
             "packaging-24.2-cp312-none-any.whl",
         ]
@@ -267,7 +268,7 @@ def test_layout_and_runtime_module(built):
             "-e",
             f"const m = await import({json.dumps((dest / pyodide_build.RUNTIME_MJS).as_uri())});"
             "console.log(JSON.stringify({f: typeof m.loadPyodide, i: m.INDEX_URL, t: m.TAG, "
-            "n: m.LOCK.packages.numpy.file_name, p: m.PRELOAD}));",
+            "n: m.LOCK.packages.numpy.file_name, p: m.PRELOAD, l: m.LATER}));",
         ],
         capture_output=True,
         text=True,
@@ -276,6 +277,7 @@ def test_layout_and_runtime_module(built):
     got = json.loads(out)
     assert got["f"] == "function" and got["t"] == tag and got["i"] == (dest / tag).as_uri() + "/"
     assert got["n"] in [Path(u).name for u in got["p"]]
+    assert got["l"] == [numpy_split.LATER]  # not preloaded: the page installs it once ready
     assert json.loads((dest / pyodide_build.BUILD_JSON).read_text())["tag"] == tag
 
 
@@ -285,7 +287,13 @@ def test_page_lock_sha256_are_the_files(built, real_stock):
     lock = json.loads((dest / tag / "pyodide-lock.json").read_text())
     stock_lock = json.loads((real_stock / "pyodide-lock.json").read_text())
     assert lock["info"] == stock_lock["info"]
-    assert sorted(lock["packages"]) == sorted(pyodide_stock.PACKAGES)
+    assert sorted(lock["packages"]) == sorted([*pyodide_stock.PACKAGES, numpy_split.LATER])
+    later = lock["packages"].pop(numpy_split.LATER)
+    assert sha((dest / tag / later["file_name"]).read_bytes()) == later["sha256"]
+    assert later == numpy_split.lock_entry(
+        lock["packages"]["numpy"], Path(later["file_name"]), later["sha256"]
+    )
+    assert later["depends"] == ["numpy"] and later["version"] == lock["packages"]["numpy"]["version"]
     for name, entry in lock["packages"].items():
         assert sha((dest / tag / entry["file_name"]).read_bytes()) == entry["sha256"]
         assert entry["sha256"] != stock_lock["packages"][name]["sha256"]  # really rewritten
@@ -325,6 +333,39 @@ def test_archives_hold_pyc_not_py_and_a_true_record(built):
     pyc = _entries(dest / tag / "numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl")["numpy/__init__.pyc"]
     assert int.from_bytes(pyc[4:8], "little") == 1
     assert b"/lib/python3.12/site-packages/numpy/__init__.py" in pyc
+
+
+@real
+def test_numpy_is_split_into_what_import_numpy_loads_and_the_rest(built):
+    dest, tag = built
+    lock = json.loads((dest / tag / "pyodide-lock.json").read_text())
+    files = {name: _entries(dest / tag / entry["file_name"]) for name, entry in lock["packages"].items()}
+    so = {
+        name: sorted(n.split("/")[-1].split(".")[0] for n in f if n.endswith(".so"))
+        for name, f in files.items()
+    }
+    assert so["numpy"] == ["_multiarray_tests", "_multiarray_umath", "_umath_linalg"]
+    later = [n for n in files[numpy_split.LATER] if not n.startswith("numpy_later-2.0.2.dist-info/")]
+    assert later and all(n.endswith(".so") and n.startswith(numpy_split.MOVED) for n in later)
+    assert {"_generator", "mtrand", "_pocketfft_umath", "lapack_lite", "_simd"} <= set(so[numpy_split.LATER])
+    assert not [n for f in files.values() for n in f if n.startswith(numpy_split.DROPPED)]
+    assert "numpy/random/__init__.pyc" in files["numpy"]  # the Python stays: the import fails until installed
+    # In Pyodide: import numpy works without the second wheel, np.random only with it.
+    code = (
+        "import numpy, pyodide_js\n"
+        "try:\n import numpy.random\n before = 'imported'\n"
+        "except ImportError as e:\n before = type(e).__name__\n"
+        f"await pyodide_js.loadPackage({numpy_split.LATER!r})\n"
+        "import numpy.random\n"
+        "before + ' ' + str(numpy.random.default_rng(1).integers(0, 10, 3).tolist())"
+    )
+    out = subprocess.run(
+        ["node", str(Path(precompile.__file__).with_name("nodeboot.mjs")), str(dest / tag), code],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["check"] == "ModuleNotFoundError [4, 5, 7]"
 
 
 @real

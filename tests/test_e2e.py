@@ -313,6 +313,13 @@ def test_works_offline_after_one_visit(chromium_browser):
         assert any(
             u.endswith(f"static/pyodide/{runtime_tag()}/pyodide.asm.wasm") for u in app.requests
         )  # asked for
+        # NumPy's second wheel (np.random: fine-tuning, training), which the boot leaves out, is kept too.
+        later = app.page.evaluate(
+            "async () => { const m = await import('./static/pyodide/runtime.mjs');"
+            " const url = new URL(m.LOCK.packages[m.LATER[0]].file_name, m.INDEX_URL);"
+            " return (await fetch(url)).ok; }"
+        )
+        assert later is True
     finally:
         context.close()
         own.stop()

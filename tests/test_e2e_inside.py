@@ -323,3 +323,17 @@ def test_a_broken_network_is_never_kept(desk):
     assert html(app, "modified") == "false" and html(app, "model") == "shipped"
     assert app.prediction() == "7"
     assert last_probs(app) == before
+
+
+def test_noise_on_the_weights_uses_numpy_s_second_wheel(desk):
+    """The noise's pattern comes from np.random, whose extension modules the boot leaves out
+    (tools.numpy_split): the worker installs them once ready, and the noise waits for them."""
+    app, page = desk, desk.page
+    set_open(app, True)
+    draw_seven(app)
+    before = last_probs(app)
+    changed(app, lambda: page.get_by_test_id("noise").fill("0.5"), "true")
+    assert last_probs(app) != before
+    assert any("/numpy_later-" in u for u in app.requests)
+    changed(app, lambda: page.get_by_test_id("restore").click(), "false")
+    assert last_probs(app) == before

@@ -263,14 +263,15 @@ def precompile_archives(
                 entries.append(
                     (
                         zip_entry(f"{dist_info}/RECORD", compression=compression),
-                        _record(entries, f"{dist_info}/RECORD"),
+                        record(entries, f"{dist_info}/RECORD"),
                     )
                 )
             write_zip(arc.dest, entries)
         return result
 
 
-def _record(entries: Sequence[tuple[zipfile.ZipInfo, bytes]], record_name: str) -> bytes:
+def record(entries: Sequence[tuple[zipfile.ZipInfo, bytes]], record_name: str) -> bytes:
+    """A wheel's RECORD for ``entries`` (each file's path, sha256 and size), RECORD itself last."""
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
     for info, data in entries:

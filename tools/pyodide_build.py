@@ -3,11 +3,13 @@
 ``tag`` is ``0.27.7-<10 hex>``. In the folder: ``python_stdlib.zip`` and the three wheels with
 every ``.py`` precompiled to a sourceless ``.pyc`` by Pyodide's own Python (``tools.precompile``:
 no compiling at each boot), their entries *stored* (not deflated: the ``.br`` beside them is then
-much smaller, and nothing is inflated at boot); a ``pyodide-lock.json`` with only these packages
-and the new files' names and sha256 (Pyodide checks them); the runtime's JS/wasm as they are;
-and ``<file>.br`` (brotli, max quality) and ``<file>.gz`` (gzip -9) next to every file the page
-downloads, for a server to send with ``Content-Encoding``. The tag is a hash of the folder's
-content (the ``.br``/``.gz`` aside), so the folder can be cached as immutable.
+much smaller, and nothing is inflated at boot), NumPy's split in two (``tools.numpy_split``: the
+boot installs only the extension modules ``import numpy`` loads, the page the rest once ready); a
+``pyodide-lock.json`` with only these packages and the new files' names and sha256 (Pyodide checks
+them); the runtime's JS/wasm as they are; and ``<file>.br`` (brotli, max quality) and
+``<file>.gz`` (gzip -9) next to every file the page downloads, for a server to send with
+``Content-Encoding``. The tag is a hash of the folder's content (the ``.br``/``.gz`` aside), so the
+folder can be cached as immutable.
 ``static/pyodide/runtime.mjs`` points at it::
 
     import { loadPyodide, INDEX_URL } from "../pyodide/runtime.mjs";
@@ -31,7 +33,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from digitnet.atomic import write_if_changed
-from tools import precompile
+from tools import numpy_split, precompile
 from tools.precompile import Archive, PrecompileError
 from tools.pyodide_stock import (
     CACHE,
@@ -94,7 +96,7 @@ def _recipe(stock: Path, lock: dict, kinds: tuple[str, ...]) -> str:
     inputs = (
         list(COPIED) + ["python_stdlib.zip", "pyodide-lock.json"] + [fn for fn, _ in package_entries(lock)]
     )
-    code = [Path(__file__), Path(precompile.__file__), precompile.SCRIPT]
+    code = [Path(__file__), Path(precompile.__file__), Path(numpy_split.__file__), precompile.SCRIPT]
     recipe = {
         "recipe": RECIPE_VERSION,
         "pyodide": PYODIDE_VERSION,
@@ -146,6 +148,9 @@ def runtime_module(
         '/** What loadPyodide() and then loadPackage("numpy") download, as URLs: '
         "to fetch early if you like. */",
         f"export const PRELOAD = {json.dumps(list(preload))}.map((name) => new URL(name, INDEX_URL).href);",
+        "/** Packages the boot leaves out, to load once ready (tools.numpy_split): NumPy's extension "
+        "modules that import numpy does not load (np.random among them). */",
+        f"export const LATER = {json.dumps([numpy_split.LATER])};",
         "/** Bytes of each file (decoded: what a progress bar counts when the server sends a .br copy). */",
         f"export const SIZES = {json.dumps(dict(sorted((sizes or {}).items())))};",
         "/** Bytes on the wire of each file's precompressed copy, by Content-Encoding: what crosses the "
@@ -307,7 +312,13 @@ def _build(stock: Path, dest: Path, lock: dict, kinds: tuple[str, ...], cache: P
             precompile.precompile_archives(archives, stock, compression=ZIP_COMPRESSION)
         except PrecompileError as e:
             raise AssetError(str(e)) from None
-        (work / "pyodide-lock.json").write_bytes(_json_bytes(page_lock(lock, wheels)))
+        later = numpy_split.split(wheels["numpy"], ZIP_COMPRESSION)
+        page = page_lock(lock, wheels)
+        page["packages"][numpy_split.LATER] = numpy_split.lock_entry(
+            page["packages"]["numpy"], later, sha256_file(later)
+        )
+        wheels[numpy_split.LATER] = later
+        (work / "pyodide-lock.json").write_bytes(_json_bytes(page))
         try:
             _compress(work, [*COMPRESSED, *(w.name for w in wheels.values())], kinds, cache)
         except PrecompileError as e:

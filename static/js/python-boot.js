@@ -6,7 +6,13 @@
 
 import * as runtime from "../pyodide/runtime.mjs";
 import { WHEEL_SIZE, WHEEL_URL } from "../pkg/digitnet.mjs";
-import { StageError, downloadReason, downloads, expect } from "./downloads.js";
+import { StageError, downloadReason, downloads, expect, reason } from "./downloads.js";
+
+/** The packages the boot leaves out (runtime.LATER, tools.numpy_split: NumPy's extension modules that
+ * `import numpy` does not load, np.random among them), as URLs: for the offline cache. */
+export const LATER_URLS = (runtime.LATER || []).map(
+  (name) => new URL(runtime.LOCK.packages[name].file_name, runtime.INDEX_URL).href,
+);
 
 /** Run boot() with downloads.js watching: the boot's files counted from the start (known sizes: what
  * Pyodide downloads, pyodide.asm.js by import(), the rest by fetch, and our wheel), and a failed
@@ -32,13 +38,15 @@ export async function booting(boot) {
 }
 
 /** Pyodide with NumPy and digitnet installed (the packages download while the runtime boots), or a
- * StageError saying which of the three could not be loaded, and why. */
-export async function loadPython() {
+ * StageError saying which of the three could not be loaded, and why. later: install the packages
+ * the boot leaves out too (runtime.LATER), for a worker that needs them at once. */
+export async function loadPython({ later = false } = {}) {
+  if (later) for (const url of LATER_URLS) expect(url, runtime.SIZES?.[url.slice(url.lastIndexOf("/") + 1)] || 0);
   let pyodide;
   try {
     pyodide = await runtime.loadPyodide({
       indexURL: runtime.INDEX_URL,
-      packages: ["numpy", WHEEL_URL],
+      packages: ["numpy", ...(later ? runtime.LATER || [] : []), WHEEL_URL],
       stdout: (line) => console.log(`[python] ${line}`),
       stderr: (line) => console.warn(`[python] ${line}`),
     });
@@ -59,6 +67,28 @@ export async function loadPython() {
     );
   }
   return pyodide;
+}
+
+let installing = null;
+
+/** Install the packages the boot left out (runtime.LATER), once: what needs np.random awaits this
+ * first. A StageError of `stage` naming the file when they could not be loaded (a later call tries
+ * again). */
+export async function loadLater(pyodide, stage) {
+  installing ??= (async () => {
+    const failed = downloads.failed.length;
+    await pyodide.loadPackage(runtime.LATER || [], { messageCallback: () => {}, errorCallback: () => {} });
+    const missing = (runtime.LATER || []).filter((name) => !(name in pyodide.loadedPackages));
+    if (missing.length) {
+      throw new Error(downloads.failed.slice(failed).join("; ") || `${missing.join(", ")} did not install`);
+    }
+  })();
+  try {
+    await installing;
+  } catch (err) {
+    installing = null;
+    throw new StageError(stage, `NumPy's random numbers could not be loaded: ${reason(err)}`);
+  }
 }
 
 /** A NumPy array Python returned -> a typed-array copy of its data (format: "f32", "u8", ...); the

@@ -81,7 +81,7 @@ async function init({ baseUrl }) {
   setOrigin(baseUrl);
   await booting(async () => {
     post({ type: "status", stage: "runtime", message: "Getting Python ready for training…" });
-    pyodide = await loadPython();
+    pyodide = await loadPython({ later: true }); // training shuffles with np.random from its first step
     post({ type: "status", stage: "code", message: "Loading the training code…" });
     try {
       const module = pyodide.pyimport("digitnet.train_session");

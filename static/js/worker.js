@@ -12,6 +12,10 @@
 //                                          inside: {layer, index, character} with the Inside view open (that
 //                                          unit in detail, -1: the top of the path; of that character), else null
 //   {type: "modify", id, change}           break the network or restore it (digitnet.browser.Session.modify)
+//
+// Once ready (after the warm-up), the worker installs the packages the boot left out (python-boot.js
+// loadLater: NumPy's extension modules that import numpy does not load); fine-tuning and the noise of
+// "modify" wait for them (np.random).
 // Messages out:
 //   {type: "status", stage, message}       stage: "runtime" | "numpy" | "code" | "model"
 //   {type: "progress", file, loaded, total, pending}
@@ -78,7 +82,7 @@
 // downloads.js counts and checks every file it fetches.
 import { REPLAY_SHA256 } from "../pkg/digitnet.mjs";
 import { StageError, displayName, fetchBytes, reason, sameOrigin, setOrigin } from "./downloads.js";
-import { booting, copyArray, loadPython } from "./python-boot.js";
+import { LATER_URLS, booting, copyArray, loadLater, loadPython } from "./python-boot.js";
 
 let pyodide = null;
 let session = null; // digitnet.browser.Session
@@ -146,6 +150,8 @@ async function boot({ baseUrl, modelUrl }) {
   const files = resources.map((e) => e.name);
   timings.transferSize = resources.reduce((sum, e) => sum + e.transferSize, 0); // bytes on the wire
   blocked.stop();
+  // The packages the boot left out are in the list too: the offline cache fetches them if need be.
+  files.push(...LATER_URLS);
   post({ type: "ready", versions: info.versions, model, timings, files, blocked: blocked.spans });
   warmUp(WARM_UP_ROUNDS);
 }
@@ -238,8 +244,9 @@ function insideValues(unit) {
 }
 
 /** Break the network or restore it (Session.modify): answers {type: "modified", id, state}. */
-function modify({ id, change }) {
+async function modify({ id, change }) {
   if (!hasModel) throw new StageError("modify", "no model is loaded");
+  if (change?.noise) await loadLater(pyodide, "modify"); // the noise's pattern: np.random
   let state;
   try {
     state = JSON.parse(session.modify(JSON.stringify(change)));
@@ -269,6 +276,7 @@ async function replayBytes() {
 
 async function tune({ id, images, labels, steps }) {
   if (!hasModel) throw new StageError("tune", "no model is loaded");
+  await loadLater(pyodide, "tune"); // the drawings' order: np.random (installed once ready, as a rule)
   const t0 = performance.now();
   let pythonMs = 0;
   const python = (call) => {
@@ -362,7 +370,8 @@ function warmUp(rounds) {
         console.warn("warm-up failed", err);
         return;
       }
-      warmUp(rounds - 1);
+      if (rounds > 1) warmUp(rounds - 1);
+      else loadLater(pyodide, "later").catch((err) => console.warn(err.message)); // np.random, before it is needed
     });
   }, 0);
 }
@@ -444,7 +453,7 @@ self.onmessage = (event) => {
       else if (msg.type === "load-model-bytes") loadModelBytes(msg);
       else if (msg.type === "predict") predict(msg);
       else if (msg.type === "why") why(msg);
-      else if (msg.type === "modify") modify(msg);
+      else if (msg.type === "modify") await modify(msg);
       else if (msg.type === "tune") await tune(msg);
       else if (msg.type === "import-csv") await importCsv(msg);
       else if (msg.type === "export-csv")
