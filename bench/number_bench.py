@@ -87,9 +87,9 @@ class Counter:
     def __enter__(self) -> Counter:
         real = self._real
 
-        def counting(model, images, views=VIEWS):
+        def counting(model, images, views=VIEWS, empty=None):
             self.images += len(np.asarray(images).reshape(-1, 28, 28))
-            return real(model, images, views)
+            return real(model, images, views, empty)
 
         predict.read_proba = counting
         for name in ("read_proba",):
