@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.report_features import number_section, train_page_section
+from bench.report_features import number_section, reading_section, train_page_section
 from bench.report_sections import (
     Plot,
     evaluate_section,
@@ -115,6 +115,12 @@ def sources(results: Path, eval_json: Path) -> list[Source]:
         ),
         Source(
             "The page: boot and prediction", "python -m bench.page_bench", results / "page.json", page_section
+        ),
+        Source(
+            "A reading, stage by stage",
+            "python -m bench.reading_bench",
+            results / "reading.json",
+            reading_section,
         ),
         Source("Teaching in the page", "python -m bench.tune_bench", results / "tune.json", tune_section),
         Source(

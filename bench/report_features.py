@@ -152,3 +152,31 @@ def train_page_section(d: dict) -> tuple[list[str], list[Plot]]:
         goals_table(d.get("goals") or [], show),
     ]
     return lines, []
+
+
+def reading_section(d: dict) -> tuple[list[str], list[Plot]]:
+    """``bench.reading_bench``: each stage of a reading in CPython and in Node's Pyodide."""
+    cpython, pyodide = d.get("cpython", {}).get("stages", {}), d.get("pyodide", {}).get("stages", {})
+    body = []
+    for name in d.get("stages") or list(pyodide):
+        c, p = cpython.get(name, {}), pyodide.get(name, {})
+        times = c.get("p50") and p.get("p50") and p["p50"] / c["p50"]
+        body.append(
+            [
+                name,
+                num(c.get("p50"), ".3f", " ms"),
+                num(p.get("p50"), ".3f", " ms"),
+                num(p.get("p95"), ".3f", " ms"),
+                num(times, ".1f", "x"),
+            ]
+        )
+    config = d.get("config", {})
+    lines = [
+        f"{config.get('drawings', '?')} drawings of the page bench, drawn with the page's default pen, "
+        f"each stage timed {config.get('rounds', '?')} times; Pyodide is Node's, with the page's runtime "
+        "(NumPy without BLAS). The last two rows are a whole `Session.predict`, as the page's worker "
+        "calls it.",
+        "",
+        table(["stage", "CPython p50", "Pyodide p50", "Pyodide p95", "Pyodide / CPython"], body),
+    ]
+    return lines, []
