@@ -135,6 +135,19 @@ NUMBER = {
     "pyodide_ratio": [3, 4],
 }
 
+#: What bench.reading_bench writes (two of its stages).
+READING = {
+    "run_at": "2026-12-07T19:44:00+00:00",
+    "config": {"drawings": 5, "rounds": 2},
+    "stages": ["pieces", "Session.predict, pen up"],
+    "cpython": {
+        "stages": {"pieces": {"p50": 0.1, "p95": 0.12}, "Session.predict, pen up": {"p50": 1.0, "p95": 1.2}}
+    },
+    "pyodide": {
+        "stages": {"pieces": {"p50": 0.25, "p95": 0.3}, "Session.predict, pen up": {"p50": 3.0, "p95": 3.5}}
+    },
+}
+
 TRAIN_PAGE = {
     "run_at": "2026-12-07T13:00:48+00:00",
     "machine": MACHINE,
@@ -178,6 +191,7 @@ def files(tmp_path: Path) -> dict[str, Path]:
     (results / "serve_bench.json").write_text(json.dumps(SERVE))
     (results / "number.json").write_text(json.dumps(NUMBER))
     (results / "train_page.json").write_text(json.dumps(TRAIN_PAGE))
+    (results / "reading.json").write_text(json.dumps(READING))
     (results / "page.json").write_text("{ cut short")
     eval_json = tmp_path / "eval.json"
     eval_json.write_text(json.dumps(EVAL))
@@ -221,6 +235,11 @@ def test_renders_figures_from_the_json_files(files):
     assert "| the worker's WebAssembly heap | 146 MB | <= 400 MB | met |" in trained
     assert "7,404 in the page" in trained and "p95 22.1 ms" in trained
 
+    reading = section(text, "A reading, stage by stage")
+    assert "5 drawings of the page bench" in reading and "each stage timed 2 times" in reading
+    assert "| pieces | 0.100 ms | 0.250 ms | 0.300 ms | 2.5x |" in reading
+    assert "| Session.predict, pen up | 1.000 ms | 3.000 ms | 3.500 ms | 3.0x |" in reading
+
     assert (files["out"].parent / "results-robustness.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert not (files["out"].parent / "results-training.png").exists()  # no training run, no plot
     assert not_run == ["Training: ours against PyTorch", "Teaching in the page"]
@@ -245,7 +264,7 @@ def test_nothing_run_still_makes_a_page(tmp_path):
         )
         == 0
     )
-    assert out.read_text().count("**Not run**") == 8
+    assert out.read_text().count("**Not run**") == 9
     assert list(tmp_path.iterdir()) == [out]
 
 
