@@ -17,6 +17,7 @@ import zipfile
 from pathlib import Path
 
 from tools.precompile import record, write_zip, zip_entry
+from tools.pyodide_stock import AssetError
 
 LATER = "numpy-later"  # the second wheel's package name in pyodide-lock.json
 #: Extension modules (path prefixes in the wheel) moved to LATER's wheel.
@@ -37,15 +38,15 @@ def _is_record(name: str) -> bool:
 def split(wheel: Path, compression: int) -> Path:
     """Rewrite NumPy's ``wheel`` without the MOVED and DROPPED extension modules (its RECORD
     rewritten to match) and write the MOVED ones to LATER's wheel beside it (entries stored with
-    ``compression``, dates fixed: the same bytes every build); -> that wheel's path."""
+    ``compression``, dates fixed: the same bytes every build); -> that wheel's path. AssetError
+    naming the wheel when it has none of them (not the NumPy this split was made for)."""
     with zipfile.ZipFile(wheel) as z:
         entries = [(info, z.read(info)) for info in z.infolist()]
-    stem = wheel.name.split("-")  # numpy, version, python, abi, platform.whl
-    version = stem[1]
+    _, version, *tags = wheel.name.split("-")  # numpy, version, python, abi, platform.whl
     so = [(i, d) for i, d in entries if i.filename.endswith(".so")]
     moved = [(i, d) for i, d in so if i.filename.startswith(MOVED)]
     if not moved or not any(i.filename.startswith(DROPPED) for i, _ in so):
-        raise ValueError(f"{wheel.name}: no {MOVED} or {DROPPED} extension modules to split off")
+        raise AssetError(f"{wheel.name}: no {MOVED} or {DROPPED} extension modules to split off")
     gone = {i.filename for i, _ in so if i.filename.startswith(MOVED + DROPPED)}
     kept = [(i, d) for i, d in entries if i.filename not in gone and not _is_record(i.filename)]
     record_name = next(i.filename for i, _ in entries if _is_record(i.filename))
@@ -54,7 +55,7 @@ def split(wheel: Path, compression: int) -> Path:
 
     name = LATER.replace("-", "_")
     info = f"{name}-{version}.dist-info"
-    tag = "-".join(stem[2:])[: -len(".whl")]
+    tag = "-".join(tags)[: -len(".whl")]
     meta = {
         f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {LATER}\nVersion: {version}\n"
         "Summary: NumPy's extension modules that import numpy does not load (tools.numpy_split)\n",
@@ -67,7 +68,7 @@ def split(wheel: Path, compression: int) -> Path:
     ]
     later += [(zip_entry(n, compression=compression), text.encode()) for n, text in meta.items()]
     later.append((zip_entry(f"{info}/RECORD", compression=compression), record(later, f"{info}/RECORD")))
-    dest = wheel.with_name(f"{name}-{version}-{'-'.join(stem[2:])}")
+    dest = wheel.with_name("-".join([name, version, *tags]))
     write_zip(dest, later)
     return dest
 

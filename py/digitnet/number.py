@@ -138,22 +138,17 @@ class Kept:
 
 class Reader:
     """Reads pieces of one pad as the caller reads (``views``), each piece once; ``kept``: the
-    readings of earlier calls with the same model (``Kept.of``), if any; ``empty``: that model's
-    ``predict.empty_response`` (``Kept.empty``), if kept."""
+    readings of earlier calls, if any (those made with ``model``, ``Kept.of``, and its empty
+    response, ``Kept.empty``)."""
 
     def __init__(
-        self,
-        model: Model,
-        pen: float,
-        views,
-        strokes: Strokes | None = None,
-        kept: dict | None = None,
-        empty: np.ndarray | None = None,
+        self, model: Model, pen: float, views, strokes: Strokes | None = None, kept: Kept | None = None
     ) -> None:
-        self.model, self.pen, self.views, self.strokes, self.empty = model, pen, views, strokes, empty
+        self.model, self.pen, self.views, self.strokes = model, pen, views, strokes
         self.search = tuple(views) != tuple(LIVE)  # cuts are searched once the pen lifts
         self.seen: dict[tuple[int, int, int], Prediction | None] = {}
-        self.kept = {} if kept is None else kept
+        self.kept = {} if kept is None else kept.of(model)
+        self.empty = None if kept is None else kept.empty
         self.alone = False  # the pad's ink is one piece: a single digit unless that is surely wrong
         self.cuts = Cuts(model)
 
@@ -302,16 +297,14 @@ def read_number(
     found = pieces(pad)
     if not found:
         return None
-    readings = None if kept is None else kept.of(model)
-    empty = None if kept is None else kept.empty
-    reader = Reader(model, pen, views, strokes, readings, empty)
+    reader = Reader(model, pen, views, strokes, kept)
     height = max(p.box()[1] - p.box()[0] for p in found)
     reader.alone = len(found) == 1
     whole = None
     if reader.alone:  # the whole pad, as a single digit always was read, marks and all
         key = ("pad", pen, tuple(views), pad.shape, pad.tobytes())
         if key not in reader.kept:
-            reader.kept[key] = predict_drawing(model, pad, pen, views, empty)
+            reader.kept[key] = predict_drawing(model, pad, pen, views, reader.empty)
         whole = reader.kept[key]
         reader.seen[(found[0].left, found[0].right, hash(found[0].image.tobytes()))] = whole
     else:
@@ -325,7 +318,7 @@ def read_number(
         others = float(np.median(widths[:i] + widths[i + 1 :])) if len(found) > 1 else None
         parts += reader.split(piece, height, MAX_CHARACTERS - len(parts) - (len(found) - i - 1), others)
     if len(parts) == 1:
-        p = whole if whole is not None else predict_drawing(model, pad, pen, views, empty)
+        p = whole if whole is not None else predict_drawing(model, pad, pen, views, reader.empty)
         if p is None:
             return None
         top, bottom, left, right = bounding_box(pad, FAINT)

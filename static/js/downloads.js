@@ -61,10 +61,17 @@ export const downloads = {
 };
 const realFetch = self.fetch.bind(self);
 
+const fileName = (url) => url.slice(url.lastIndexOf("/") + 1);
+
 /** The build's size of a file's copy in `encoding` (runtime.mjs WIRE, digitnet.mjs WHEEL_WIRE), or 0. */
 function copySize(url, encoding) {
   if (url === WHEEL_URL) return pkg.WHEEL_WIRE?.[encoding] || 0;
-  return runtime.WIRE?.[encoding]?.[url.slice(url.lastIndexOf("/") + 1)] || 0;
+  return runtime.WIRE?.[encoding]?.[fileName(url)] || 0;
+}
+
+/** The build's size of one of the runtime's files (runtime.mjs SIZES: decoded bytes), or 0. */
+export function runtimeSize(url) {
+  return runtime.SIZES?.[fileName(url)] || 0;
 }
 
 /** Bytes of a file on the wire: known once it has come, else the expected copy's (or its own) size. */
@@ -133,7 +140,7 @@ self.fetch = async (input, init) => {
   if (!response.ok) throw failed(`${name}: HTTP ${response.status} ${response.statusText}`.trim());
   // The body's size: from runtime.mjs's SIZES for the runtime's files (with Content-Encoding,
   // Content-Length counts the smaller bytes on the wire), else Content-Length if not encoded.
-  const known = url === WHEEL_URL ? WHEEL_SIZE : runtime.SIZES?.[url.slice(url.lastIndexOf("/") + 1)];
+  const known = url === WHEEL_URL ? WHEEL_SIZE : runtimeSize(url);
   const encoding = (response.headers.get("Content-Encoding") || "identity").trim().toLowerCase();
   const length = Number(response.headers.get("Content-Length")) || 0;
   const plain = encoding === "identity" && length;

@@ -6,13 +6,13 @@
 
 import * as runtime from "../pyodide/runtime.mjs";
 import { WHEEL_SIZE, WHEEL_URL } from "../pkg/digitnet.mjs";
-import { StageError, downloadReason, downloads, expect, reason } from "./downloads.js";
+import { StageError, downloadReason, downloads, expect, reason, runtimeSize } from "./downloads.js";
 
-/** The packages the boot leaves out (runtime.LATER, tools.numpy_split: NumPy's extension modules that
- * `import numpy` does not load, np.random among them), as URLs: for the offline cache. */
-export const LATER_URLS = (runtime.LATER || []).map(
-  (name) => new URL(runtime.LOCK.packages[name].file_name, runtime.INDEX_URL).href,
-);
+/** The packages the boot leaves out (tools.numpy_split: NumPy's extension modules that `import numpy`
+ * does not load, np.random among them). */
+const LATER = runtime.LATER || [];
+/** Their files' URLs: for the offline cache. */
+export const LATER_URLS = LATER.map((name) => new URL(runtime.LOCK.packages[name].file_name, runtime.INDEX_URL).href);
 
 /** Run boot() with downloads.js watching: the boot's files counted from the start (known sizes: what
  * Pyodide downloads, pyodide.asm.js by import(), the rest by fetch, and our wheel), and a failed
@@ -21,10 +21,8 @@ export const LATER_URLS = (runtime.LATER || []).map(
  * pyodide#6296); any other failure is thrown. */
 export async function booting(boot) {
   downloads.booting = true;
-  const sizes = runtime.SIZES || {};
   for (const url of runtime.PRELOAD || []) {
-    const file = url.slice(url.lastIndexOf("/") + 1);
-    if (sizes[file]) expect(url, sizes[file], file === "pyodide.asm.js");
+    if (runtimeSize(url)) expect(url, runtimeSize(url), url.endsWith("/pyodide.asm.js"));
   }
   expect(WHEEL_URL, WHEEL_SIZE);
   try {
@@ -39,14 +37,14 @@ export async function booting(boot) {
 
 /** Pyodide with NumPy and digitnet installed (the packages download while the runtime boots), or a
  * StageError saying which of the three could not be loaded, and why. later: install the packages
- * the boot leaves out too (runtime.LATER), for a worker that needs them at once. */
+ * the boot leaves out too (LATER), for a worker that needs them at once. */
 export async function loadPython({ later = false } = {}) {
-  if (later) for (const url of LATER_URLS) expect(url, runtime.SIZES?.[url.slice(url.lastIndexOf("/") + 1)] || 0);
+  if (later) for (const url of LATER_URLS) expect(url, runtimeSize(url));
   let pyodide;
   try {
     pyodide = await runtime.loadPyodide({
       indexURL: runtime.INDEX_URL,
-      packages: ["numpy", ...(later ? runtime.LATER || [] : []), WHEEL_URL],
+      packages: ["numpy", ...(later ? LATER : []), WHEEL_URL],
       stdout: (line) => console.log(`[python] ${line}`),
       stderr: (line) => console.warn(`[python] ${line}`),
     });
@@ -71,14 +69,14 @@ export async function loadPython({ later = false } = {}) {
 
 let installing = null;
 
-/** Install the packages the boot left out (runtime.LATER), once: what needs np.random awaits this
+/** Install the packages the boot left out (LATER), once: what needs np.random awaits this
  * first. A StageError of `stage` naming the file when they could not be loaded (a later call tries
  * again). */
 export async function loadLater(pyodide, stage) {
   installing ??= (async () => {
     const failed = downloads.failed.length;
-    await pyodide.loadPackage(runtime.LATER || [], { messageCallback: () => {}, errorCallback: () => {} });
-    const missing = (runtime.LATER || []).filter((name) => !(name in pyodide.loadedPackages));
+    await pyodide.loadPackage(LATER, { messageCallback: () => {}, errorCallback: () => {} });
+    const missing = LATER.filter((name) => !(name in pyodide.loadedPackages));
     if (missing.length) {
       throw new Error(downloads.failed.slice(failed).join("; ") || `${missing.join(", ")} did not install`);
     }
