@@ -270,7 +270,7 @@ def draw_with_mouse(page, shapes: list) -> None:
     """Each shape drawn on a cleared pad with the mouse, a move to each point ``LIVE_MOVE_MS`` apart
     (the page reads it live while the pen is down), then waited for until its reading is shown."""
     box = page.locator('[data-testid="pad"]').bounding_box()
-    at = lambda x, y: (box["x"] + x * box["width"], box["y"] + y * box["height"])  # noqa: E731
+    at = lambda x, y: (box["x"] + x * box["height"], box["y"] + y * box["height"])  # noqa: E731  (pad heights)
     for drawing in shapes:
         page.evaluate("() => digitApp.clear()")
         for stroke in drawing:

@@ -11,6 +11,7 @@ import os
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tools import package
@@ -64,7 +65,8 @@ class App:
         return self.page.get_by_test_id("pad").bounding_box()
 
     def draw(self, strokes, spacing: float = 10.0) -> None:
-        """Draw strokes (lists of (x, y) in pad-normalised [0, 1]) with the mouse, then wait for the result.
+        """Draw strokes (lists of (x, y) in pad heights, as the page keeps them: y in [0, 1], x from 0
+        to the pad's width over its height) with the mouse, then wait for the result.
 
         Between given points the mouse moves in steps of about ``spacing`` CSS pixels.
         """
@@ -75,7 +77,7 @@ class App:
         mouse = self.page.mouse
 
         def at(p):
-            return box["x"] + p[0] * box["width"], box["y"] + p[1] * box["height"]
+            return box["x"] + p[0] * box["height"], box["y"] + p[1] * box["height"]
 
         for stroke in strokes:
             last = at(stroke[0])
@@ -90,14 +92,14 @@ class App:
         self.idle()
 
     def touch(self, points, steps: int = 15) -> None:
-        """Draw one stroke through points (pad-normalised) by finger: CDP touch events (Playwright's
+        """Draw one stroke through points (in pad heights) by finger: CDP touch events (Playwright's
         touchscreen only taps), steps touch moves per segment. Does not wait for the result."""
         box = self.pad_box()
         dense = []
         for (x0, y0), (x1, y1) in zip(points, points[1:]):
             dense += [(x0 + (x1 - x0) * t / steps, y0 + (y1 - y0) * t / steps) for t in range(steps)]
         dense.append(points[-1])
-        xy = [{"x": box["x"] + x * box["width"], "y": box["y"] + y * box["height"]} for x, y in dense]
+        xy = [{"x": box["x"] + x * box["height"], "y": box["y"] + y * box["height"]} for x, y in dense]
         cdp = self.context.new_cdp_session(self.page)
         cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [xy[0]]})
         for p in xy[1:]:
@@ -121,6 +123,19 @@ class App:
 
     def predictions(self) -> int:
         return int(self.page.evaluate("() => document.documentElement.dataset.predictions"))
+
+    def pad_pixels(self) -> np.ndarray:
+        """The ink the model gets for the drawing: (height, width) uint8 (digitApp.padPixels)."""
+        got = self.page.evaluate(
+            "() => ({ink: Array.from(digitApp.padPixels()), shape: digitApp.padShape()})"
+        )
+        return np.array(got["ink"], np.uint8).reshape(got["shape"])
+
+    @property
+    def span(self) -> float:
+        """The pad's width over its height: how far x goes in pad heights."""
+        box = self.pad_box()
+        return box["width"] / box["height"]
 
     def ink(self) -> int:
         """Sum of the pad pixels the model gets."""

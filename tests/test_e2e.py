@@ -160,11 +160,11 @@ def test_predicts_live_while_drawing(fresh_app: App):
     page, box = fresh_app.page, fresh_app.pad_box()
     before = fresh_app.predictions()
     path = ellipse(0.5, 0.5, 0.22, 0.3, n=60)
-    page.mouse.move(box["x"] + path[0][0] * box["width"], box["y"] + path[0][1] * box["height"])
+    page.mouse.move(box["x"] + path[0][0] * box["height"], box["y"] + path[0][1] * box["height"])
     page.mouse.down()
     seen_mid_stroke, live = set(), set()
     for x, y in path[1:]:
-        page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=2)
+        page.mouse.move(box["x"] + x * box["height"], box["y"] + y * box["height"], steps=2)
         page.wait_for_timeout(8)
         seen_mid_stroke.add(fresh_app.predictions())
         live.add(page.evaluate("() => digitApp.lastVerdict && digitApp.lastVerdict.live"))
@@ -244,13 +244,14 @@ def test_browser_matches_cpython(fresh_app: App):
     app.draw([[(0.3, 0.3), (0.45, 0.2), (0.65, 0.25), (0.62, 0.45), (0.35, 0.78), (0.72, 0.76)]])  # a 2
     got = app.page.evaluate("""() => ({
         pixels: Array.from(digitApp.padPixels()),
+        shape: digitApp.padShape(),
         probs: Array.from(digitApp.lastProbs),
         image: Array.from(digitApp.lastImage),
         preview: Array.from(document.querySelector('[data-testid="preview"]').getContext('2d')
                             .getImageData(0, 0, 28, 28).data.filter((_, i) => i % 4 === 0)),
     })""")
-    side = math.isqrt(len(got["pixels"]))
-    assert side == app.page.evaluate("() => digitApp.sizes.canvas")
+    height, width = got["shape"]
+    assert height == app.page.evaluate("() => digitApp.sizes.canvas") and len(got["pixels"]) == height * width
     pixels = bytes(got["pixels"])
     assert any(pixels)
     session = Session()
@@ -258,7 +259,7 @@ def test_browser_matches_cpython(fresh_app: App):
         session.load_model((ROOT / "static" / "model" / "model.npz").read_bytes(), "model.npz")
     )
     assert loaded["ok"], loaded
-    out = session.predict(pixels, side, side)
+    out = session.predict(pixels, height, width)
     assert out is not None and out.dtype == np.float32
     probs, image = out[slice(*LAYOUT["probs"])], out[slice(*LAYOUT["image"])].reshape(SIDE, SIDE)
     np.testing.assert_allclose(np.array(got["probs"], np.float32), probs, atol=1e-5)

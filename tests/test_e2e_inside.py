@@ -153,9 +153,9 @@ def test_mouse_grids_numbers_knock_out_and_restore(desk):
     before_bits = last_probs(app)
     before_bars = app.data_probs()
     seven_before = float(before_bars[7])
-    pixels = page.evaluate("() => Array.from(digitApp.padPixels())")
+    pixels = app.pad_pixels()
     session = cpython()
-    close(session.predict(bytes(pixels), CANVAS, CANVAS, PEN)[:10], np.frombuffer(before_bits, np.float32))
+    close(session.predict(pixels.tobytes(), *pixels.shape, PEN)[:10], np.frombuffer(before_bits, np.float32))
     page.get_by_test_id("knock-count").fill("10")
     page.get_by_test_id("knock-layer").select_option("1")
     changed(app, lambda: page.get_by_test_id("knock-path").click(), "true")
@@ -170,7 +170,7 @@ def test_mouse_grids_numbers_knock_out_and_restore(desk):
     assert not hidden1[knocked].any()  # the knocked-out units are silent
     state = json.loads(session.modify(json.dumps({"knock_path": [1, 10]})))
     assert sorted(i for _, i in state["knocked"]) == sorted(knocked)
-    close(session.predict(bytes(pixels), CANVAS, CANVAS, PEN)[:10], after)
+    close(session.predict(pixels.tobytes(), *pixels.shape, PEN)[:10], after)
 
     # Restore: the very same probabilities, bit for bit.
     changed(app, lambda: page.get_by_test_id("restore").click(), "false")

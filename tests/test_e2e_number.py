@@ -82,9 +82,7 @@ def last_number(app: App) -> dict | None:
 
 def ink_parts(app: App) -> int:
     """How many separate pieces of ink the page's pixels hold."""
-    side = app.page.evaluate("() => digitApp.sizes.canvas")
-    pixels = np.array(app.page.evaluate("() => Array.from(digitApp.padPixels())"), np.uint8)
-    labels = ink_components(pixels.reshape(side, side) > 0)
+    labels = ink_components(app.pad_pixels() > 0)
     return len(np.unique(labels[labels > 0]))
 
 
@@ -108,7 +106,7 @@ def test_a_number_reads_as_written(pad: App, name):
     read = last_number(pad)
     assert read["value"] == value and "".join(b["digit"] for b in read["boxes"]) == value
     for b in read["boxes"]:
-        assert 0 <= b["x0"] < b["x1"] <= 1 and 0 <= b["y0"] < b["y1"] <= 1, b
+        assert 0 <= b["x0"] < b["x1"] <= pad.span + 0.01 and 0 <= b["y0"] < b["y1"] <= 1, b  # in pad heights
         assert len(b["probs"]) == 10 and (b["digit"] == "?" or int(np.argmax(b["probs"])) == int(b["digit"]))
     assert all(a["x0"] < b["x0"] and a["x1"] <= b["x1"] for a, b in zip(read["boxes"], read["boxes"][1:]))
     said = pad.page.get_by_test_id("announce").text_content()
@@ -132,10 +130,9 @@ def cpython_images(app: App) -> list[np.ndarray]:
 
     session = Session()
     session.load_model((ROOT / "static" / "model" / "model.npz").read_bytes(), "model.npz")
-    side = app.page.evaluate("() => digitApp.sizes.canvas")
-    pixels = bytes(app.page.evaluate("() => Array.from(digitApp.padPixels())"))
-    pen = float(app.page.get_by_test_id("brush").input_value()) * side
-    out = session.predict(pixels, side, side, pen)
+    pixels = app.pad_pixels()
+    pen = float(app.page.get_by_test_id("brush").input_value()) * pixels.shape[0]
+    out = session.predict(pixels.tobytes(), *pixels.shape, pen)
     n = int(out[LAYOUT["count"][0]])
     blocks = [out[RESULT_LENGTH + i * CHARACTER_LENGTH :][:CHARACTER_LENGTH] for i in range(n)]
     return [b[slice(*CHARACTER["image"])] for b in blocks]
@@ -241,5 +238,73 @@ def test_the_flow_stays_in_view_with_a_number(chromium_browser, server, size):
         assert app.page.get_by_test_id("digit-box").count() == 4 and app.page.evaluate(BOXES_IN_VIEW)
         wanted = FLOW if size == (390, 844) else ["pad", "prediction", "undo", "redo", "clear"]
         assert in_view(app, wanted), wanted
+    finally:
+        app.context.close()
+
+
+WIDE = {"1280x800": (1280, 800), "844x390": (844, 390)}
+ACROSS = "33965"
+
+
+@pytest.mark.parametrize("size", WIDE.values(), ids=WIDE.keys())
+def test_a_five_digit_number_across_a_wide_pad(chromium_browser, server, size):
+    """Where there is room (desktop, a phone on its side) the pad is wider than tall, as high as a
+    square one would be: five digits written across it, each as large as a lone digit on a phone,
+    read right, each box over its digit, the flow in view. Narrowed (the window, a phone turned
+    upright), the pad shows the whole drawing smaller and reads the same number."""
+    app = new_app(chromium_browser, server, size, "light")
+    try:
+        app.open()
+        span = app.span
+        assert span >= 1.4, span
+        centres = [span * (i + 0.5) / len(ACROSS) for i in range(len(ACROSS))]
+        app.draw(number(ACROSS, 0.85 * span / len(ACROSS), centres))
+        assert prediction(app).get_attribute("data-value") == ACROSS
+        wide = app.pad_pixels()
+        assert wide.shape[1] == round(wide.shape[0] * span)  # the model reads the whole width
+        boxes = last_number(app)["boxes"]
+        assert [(b["x0"] + b["x1"]) / 2 for b in boxes] == pytest.approx(centres, abs=0.1)  # over its digit
+        assert app.page.evaluate("() => [scrollX, scrollY]") == [0, 0] and app.page.evaluate(BOXES_IN_VIEW)
+        assert in_view(app, ["pad", "prediction", "undo", "redo", "clear"])
+
+        app.page.set_viewport_size({"width": 390, "height": 844})
+        app.page.wait_for_function(
+            "() => { const r = document.querySelector('[data-testid=pad]').getBoundingClientRect();"
+            " return Math.abs(r.width - r.height) < 1; }"
+        )
+        narrow = app.pad_pixels()  # the same ink, as wide as the pad it was drawn on
+        assert narrow.shape == wide.shape
+        assert np.abs(narrow.astype(int) - wide).max() <= 32  # (the canvas's anti-aliasing moves a little)
+        app.idle()  # read again by itself, as it is now
+        assert prediction(app).get_attribute("data-value") == ACROSS
+        pad = app.pad_box()
+        height, width = app.page.evaluate("() => digitApp.padShape()")
+        scale = pad["width"] * height / width  # CSS px to a pad height: the drawing shown smaller
+        for box, outline in zip(last_number(app)["boxes"], app.page.locator(".digit-outline").all()):
+            r = outline.bounding_box()  # the boxes followed the drawing
+            assert r["x"] + r["width"] / 2 == pytest.approx(
+                pad["x"] + (box["x0"] + box["x1"]) / 2 * scale, abs=4
+            )
+        shown = app.pad_box()
+        ink = app.page.evaluate(
+            """() => { const c = document.querySelector('[data-testid=pad]');
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            let right = -1;
+            for (let i = 3; i < d.length; i += 4) if (d[i]) right = Math.max(right, (i >> 2) % c.width);
+            return right / c.width; }"""
+        )
+        assert 0.9 < ink <= 1  # the whole number on the narrowed pad, its last digit at its right edge
+        assert shown["width"] == pytest.approx(shown["height"], abs=1)
+    finally:
+        app.context.close()
+
+
+@pytest.mark.parametrize("size", [(390, 844), (360, 640)], ids=["390x844", "360x640"])
+def test_a_phone_held_upright_keeps_a_square_pad(chromium_browser, server, size):
+    app = new_app(chromium_browser, server, size, "light")
+    try:
+        app.open()
+        assert app.span == pytest.approx(1, abs=0.01)
+        assert app.page.evaluate("() => digitApp.padShape()") == [140, 140]
     finally:
         app.context.close()

@@ -1,9 +1,10 @@
 """Digits as pen strokes: the page's "Draw a sample digit" button and the offline tests' drawings.
 
-A stroke is a list of (x, y) points in pad coordinates [0, 1] (x right, y down), as the page's
-pad keeps them. ``DIGITS`` holds one drawing of each digit (``training.strokes`` renders, moves and
-varies them for training and tests); ``for_page`` is what the worker sends the page in its info
-message (``digitnet.browser.describe``), so the page's samples are these very strokes.
+A stroke is a list of (x, y) points in pad heights (x right, y down, both in [0, 1]: a square
+pad's), as the page's pad keeps them; the page puts a sample in the middle of a wider pad.
+``DIGITS`` holds one drawing of each digit (``training.strokes`` renders, moves and varies them
+for training and tests); ``for_page`` is what the worker sends the page in its info message
+(``digitnet.browser.describe``), so the page's samples are these very strokes.
 """
 
 from __future__ import annotations

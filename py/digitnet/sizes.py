@@ -2,9 +2,9 @@
 
 MNIST images are SIDE x SIDE pixels (PIXELS inputs) of CLASSES digits (a model may
 have one more output, NOT_DIGIT, for drawings that are not a digit); each
-digit was scaled to fit a BOX x BOX box. The page draws strokes on a CANVAS x
-CANVAS canvas (7 x BOX: a digit drawn a fifth of the pad high keeps its detail,
-and Python's work per pen move stays small).
+digit was scaled to fit a BOX x BOX box. The page draws strokes on a canvas
+CANVAS pixels high (7 x BOX: a digit drawn a fifth of the pad high keeps its detail,
+and Python's work per pen move stays small) and as wide as the pad or the drawing.
 """
 
 SIDE = 28  # MNIST image side (px)
@@ -14,7 +14,7 @@ NOT_DIGIT = CLASSES  # index of the optional 11th output: "not a digit"
 BOX = 20  # side of the box a digit is scaled into (px)
 CANVAS = 7 * BOX  # side of the page's model canvas (px): 140
 
-# The page's pen: its diameter as a fraction of the pad's side (2.1-14 px at CANVAS = 140). The
+# The page's pen: its diameter as a fraction of the pad's height (2.1-14 px at CANVAS = 140). The
 # offline drawn digits and non-digits use the same range, so training sees every pen the page has.
 PEN_MIN = 0.015  # thinnest
 PEN_MAX = 0.1  # thickest

@@ -1,7 +1,9 @@
 // Hooks for tests and automation, kept out of the app's wiring: window.digitApp.
 //
-//   padPixels()    Uint8Array(canvas*canvas): the ink (alpha) the model gets for the current drawing
+//   padPixels()    Uint8Array(height*width): the ink (alpha) the model gets for the current drawing, row-major
 //                  (null until the worker has loaded the Python code and said the canvas size)
+//   padShape()     [height, width] of padPixels(): canvas high, as wide as the drawing's span (Pad.span):
+//                  canvas on a square pad, more on a wide one
 //   lastProbs      Float32Array of the last shown result, null when it showed nothing
 //   lastImage      Float32Array: the image the network saw for that result, null when nothing
 //   lastVerdict    {verdict: "empty"|"digit"|"not-digit"|"number", reason, notDigit, live} of that result (live:
@@ -24,7 +26,7 @@
 //                  steps = SGD steps done; calls = [{step, ms}] each Python call, in order (step 0:
 //                  start_tuning; the last: finish_tuning). Only outcome and total when not "tuned".
 //   lastNumber     for a number (two or more characters, digitnet.number): {value: "20?6", boxes: [{x0, y0,
-//                  x1, y1 (fractions of the pad), digit ("?": not a digit), probs}]} left to right; else null
+//                  x1, y1 (in pad heights, as strokes are), digit ("?": not a digit), probs}]} left to right; else null
 //                  (lastProbs, lastImage: then the selected character's)
 //   inside         with the Inside view open, the shown reading's numbers (static/js/inside.js):
 //                  {input, hidden: [a1, a2], logits, probs, contributions: [c1, c2]} Float32Arrays, target
@@ -62,6 +64,7 @@ export class Automation {
       offline: null,
       tuneTimings: null,
       padPixels: () => (hooks.sizes ? pad.pixels(hooks.sizes.canvas) : null),
+      padShape: () => (hooks.sizes ? pad.shape(hooks.sizes.canvas) : null),
       whenIdle: () => this.whenIdle(),
       setStrokes: (strokes) => pad.setStrokes(strokes),
       clear: () => pad.reset(),

@@ -3,6 +3,7 @@
 // <html data-state="loading|ready|error" data-offline="ready|unavailable">.
 
 import { Pad } from "./pad.js";
+import { centred } from "./ink.js";
 import { Predictor } from "./model.js";
 import { View } from "./ui.js";
 import { Automation } from "./automation.js";
@@ -25,11 +26,7 @@ let samples = []; // digitnet.samples.for_page(): [{digit, strokes}], from the s
 let nextSample = 0;
 const sampleButton = document.querySelector('[data-testid="sample"]'); // enabled once they come
 const predictor = new Predictor(() => ({
-  pixels: pad.pixels(sizes.canvas),
-  strokes: pad.strokeArrays(sizes.canvas), // whose ink is whose, where digits touch
-  width: sizes.canvas,
-  height: sizes.canvas,
-  pen: pad.pen * sizes.canvas, // the drawing's pen (its widest stroke's), not the slider's next one
+  ...pad.reading(sizes.canvas), // pixels, and strokes: whose ink is whose, where digits touch
   version: pad.version,
   live: pad.drawing, // while the pen is down: one quick reading per frame; the full one when it lifts
 }));
@@ -70,7 +67,7 @@ predictor.addEventListener("error", (e) => {
 // A number (digitnet.number): boxes over the pad, one a character; a selected box is read again.
 const numbers = new NumberBoxes(
   document.querySelector(".pad-frame"),
-  () => sizes.canvas,
+  () => ({ size: sizes.canvas, ...pad.view }),
   () => predictor.request(),
 );
 predictor.addEventListener("result", (e) => {
@@ -140,6 +137,7 @@ pad.addEventListener("change", () => {
   predictor.request();
 });
 pad.addEventListener("history", showEditState);
+pad.addEventListener("view", () => predictor.request()); // the boxes over a number follow the pad's new shape
 view.onAnnounced = () => automation.settle();
 
 // ---- the drawing, kept across a reload of this tab ----
@@ -171,10 +169,10 @@ sampleButton.addEventListener("click", () => {
   if (!samples.length) return;
   const { strokes } = samples[nextSample % samples.length];
   nextSample++;
-  pad.replace(strokes);
+  pad.replace(centred(strokes, pad.aspect));
 });
 
-// ---- pen size: a fraction of the pad width, kept across visits ----
+// ---- pen size: a fraction of the pad's height, kept across visits ----
 
 const brush = document.querySelector('[data-testid="brush"]');
 const BRUSH_KEY = "digit-app.brush";

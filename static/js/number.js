@@ -12,14 +12,16 @@ const NOT_A_DIGIT = "?";
 export class NumberBoxes {
   /**
    * @param {HTMLElement} frame  the pad's frame: the boxes are laid over it
-   * @param {() => number} canvasSize  the side of the pixels the worker read (digitnet.sizes.CANVAS)
+   * @param {() => {size: number, width: number, height: number}} frameUnits  the pixels to a pad
+   *        height in what the worker read (digitnet.sizes.CANVAS), and the frame's box in pad
+   *        heights (Pad.view)
    * @param {(index: number) => void} onSelect  a box was selected (the page reads again for it)
    */
-  constructor(frame, canvasSize, onSelect) {
+  constructor(frame, frameUnits, onSelect) {
     this.layer = document.createElement("div");
     this.layer.className = "digit-boxes";
     frame.append(this.layer);
-    this.canvasSize = canvasSize;
+    this.frameUnits = frameUnits;
     this.onSelect = onSelect;
     this.selected = 0;
     this.boxes = [];
@@ -59,9 +61,9 @@ export class NumberBoxes {
     this.selected = 0;
   }
 
-  /** For automation: {value, boxes: [{x0, y0, x1, y1 (fractions of the pad), digit, probs}]}. */
+  /** For automation: {value, boxes: [{x0, y0, x1, y1 (in pad heights, as strokes are), digit, probs}]}. */
   describe(result) {
-    const side = this.canvasSize();
+    const side = this.frameUnits().size;
     return {
       value: result.value,
       boxes: result.characters.map((c) => ({
@@ -76,8 +78,8 @@ export class NumberBoxes {
   }
 
   #draw(characters) {
-    const side = this.canvasSize();
-    const pct = (v) => `${((100 * v) / side).toFixed(2)}%`;
+    const { size, width, height } = this.frameUnits();
+    const pct = (v, across) => `${((100 * v) / size / across).toFixed(2)}%`;
     const focused = this.boxes.findIndex((b) => b.tab === document.activeElement);
     this.layer.textContent = "";
     this.boxes = characters.map((c, i) => {
@@ -85,10 +87,10 @@ export class NumberBoxes {
       const outline = document.createElement("div");
       outline.className = "digit-outline";
       Object.assign(outline.style, {
-        left: pct(left),
-        top: pct(top),
-        width: pct(right - left),
-        height: pct(bottom - top),
+        left: pct(left, width),
+        top: pct(top, height),
+        width: pct(right - left, width),
+        height: pct(bottom - top, height),
       });
       const tab = document.createElement("button");
       tab.type = "button";
@@ -98,8 +100,8 @@ export class NumberBoxes {
       const text = NumberBoxes.text(c);
       tab.dataset.digit = text;
       tab.textContent = text;
-      tab.style.left = pct(left);
-      tab.style.top = pct(top);
+      tab.style.left = pct(left, width);
+      tab.style.top = pct(top, height);
       const what = text === NOT_A_DIGIT ? "not a digit" : text;
       tab.setAttribute("aria-label", `Character ${i + 1} of ${characters.length}: ${what}`);
       tab.setAttribute("aria-pressed", String(i === this.selected));

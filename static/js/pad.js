@@ -1,92 +1,15 @@
 // The drawing pad: pointer input (mouse, touch, pen) -> strokes, drawn sharp and smooth.
 //
-// A drawing is a list of strokes; a stroke is a list of [x, y] points in
-// pad-normalised coordinates, [0, 1] on both axes (0,0 = top left), drawn with the pen
-// it was drawn with: its width, a fraction of the pad side (a later change of the pen
-// applies to new strokes only). The same
-// strokes are drawn on the visible canvas (any size, x devicePixelRatio) and
-// on an offscreen size x size canvas whose alpha channel is what the model
-// gets, so a drawing gives the same model input on every screen. That size
+// A drawing is a list of strokes; a stroke is a list of [x, y] points measured in pad heights:
+// y from 0 (top) to 1 (bottom), x from 0 (left) to the pad's width over its height (1 on a square
+// pad, more on a wide one, where a number has room). Each stroke keeps the pen it was drawn with:
+// its width, a fraction of the pad's height (a later change of the pen applies to new strokes only),
+// so a pen keeps its size however wide the pad is. The same strokes are drawn on the visible canvas
+// (any size, x devicePixelRatio) and on an offscreen canvas `size` pixels high whose alpha channel
+// is what the model gets, so a drawing gives the same model input on every screen. That size
 // (digitnet.sizes.CANVAS) comes from the Python worker once it is ready.
 
-import { PEN } from "../pkg/pen.mjs";
-
-/** Default pen diameter as a fraction of the pad side (digitnet.sizes.PEN_DEFAULT). */
-export const BRUSH = PEN.default;
-
-/** Trace one stroke on ctx (already styled), scaled to `size` pixels: quadratic smoothing through midpoints. */
-function traceStroke(ctx, points, size) {
-  const n = points.length;
-  if (n === 0) return;
-  const [x0, y0] = points[0];
-  ctx.beginPath();
-  if (n === 1) {
-    ctx.arc(x0 * size, y0 * size, ctx.lineWidth / 2, 0, 2 * Math.PI);
-    ctx.fill();
-    return;
-  }
-  ctx.moveTo(x0 * size, y0 * size);
-  for (let i = 1; i < n - 1; i++) {
-    const [x, y] = points[i];
-    const [nx, ny] = points[i + 1];
-    ctx.quadraticCurveTo(x * size, y * size, ((x + nx) / 2) * size, ((y + ny) / 2) * size);
-  }
-  const [xl, yl] = points[n - 1];
-  ctx.lineTo(xl * size, yl * size);
-  ctx.stroke();
-}
-
-/**
- * A stroke with its pen: {points, width}. Given as a plain list of points (or without a valid
- * width) it gets `brush`; points are clamped to the pad.
- */
-export function penStroke(stroke, brush = BRUSH) {
-  const points = Array.isArray(stroke) ? stroke : stroke.points;
-  const width = Array.isArray(stroke) ? brush : stroke.width;
-  return {
-    points: points.map(([x, y]) => [clamp01(x), clamp01(y)]),
-    width: Number.isFinite(width) && width > 0 ? width : brush,
-  };
-}
-
-/** Clear ctx's size x size area and draw every stroke ({points, width}) with a round pen of
- * size * its width. */
-export function renderStrokes(ctx, strokes, size, color) {
-  ctx.save();
-  ctx.setTransform(1, 0, 0, 1, 0, 0);
-  ctx.clearRect(0, 0, size, size);
-  ctx.lineCap = "round";
-  ctx.lineJoin = "round";
-  ctx.strokeStyle = color;
-  ctx.fillStyle = color;
-  for (const { points, width } of strokes) {
-    ctx.lineWidth = size * width;
-    traceStroke(ctx, points, size);
-  }
-  ctx.restore();
-}
-
-function makeCanvas(size) {
-  if (typeof OffscreenCanvas === "function") return new OffscreenCanvas(size, size);
-  const c = document.createElement("canvas");
-  c.width = c.height = size;
-  return c;
-}
-
-let modelCtx = null;
-
-/** Strokes ({points, width}) -> Uint8Array(size * size) of ink (alpha, 0-255), row-major. */
-export function strokesToPixels(strokes, size) {
-  if (!modelCtx || modelCtx.canvas.width !== size) {
-    // willReadFrequently keeps it a CPU canvas: same pixels on every machine, cheap reads.
-    modelCtx = makeCanvas(size).getContext("2d", { willReadFrequently: true });
-  }
-  renderStrokes(modelCtx, strokes, size, "#000");
-  const rgba = modelCtx.getImageData(0, 0, size, size).data;
-  const out = new Uint8Array(size * size);
-  for (let i = 0, j = 3; i < out.length; i++, j += 4) out[i] = rgba[j];
-  return out;
-}
+import { BRUSH, clamp01, penStroke, renderStrokes, strokesToPixels } from "./ink.js";
 
 /**
  * The visible pad. Events (all plain Events on the Pad):
@@ -94,6 +17,8 @@ export function strokesToPixels(strokes, size) {
  *   "stroke" a stroke ended
  *   "change" the drawing changed other than by drawing (clear, undo, redo, set)
  *   "history" only what can be undone or redone changed
+ *   "view"    the pad's shape changed (a window resized, a phone turned): the drawing's place on it
+ *             and the model's canvas (shape()) may have changed with it
  * Undo and redo step through whole drawings: each stroke, each clear and each drawing put in
  * by replace() is one step.
  */
@@ -112,7 +37,13 @@ export class Pad extends EventTarget {
     this.rect = null;
     this.frame = 0;
     this.ink = "#000";
-    /** The pen new strokes are drawn with (a fraction of the pad side). */
+    /** The visible pad's width over its height (CSS decides it: square on a phone held upright,
+     * wider where there is room). */
+    this.aspect = 1;
+    /** The widest the pad has been (in pad heights) while the drawing on it was there, or the
+     * drawing's rightmost point if it was put there wider: how much of its ink the pad shows. */
+    this.room = 1;
+    /** The pen new strokes are drawn with (a fraction of the pad's height). */
     this.brush = BRUSH;
     /** Drawings before the current one (undo) and after it (redo), as lists of strokes. */
     this.past = [];
@@ -143,9 +74,36 @@ export class Pad extends EventTarget {
   get strokes() {
     return this.lines.map((s) => s.points);
   }
+  /** How wide the drawing is, in pad heights: the pad's width, or, when the pad has become narrower
+   * than what was drawn on it (a phone turned, a window narrowed), the room it was drawn in: then
+   * the pad shows all of that smaller, as it was, and the model reads all of it. */
+  get span() {
+    let right = 0; // the ink's right edge: a point and half its pen
+    for (const { points, width } of this.lines) for (const [x] of points) right = Math.max(right, x + width / 2);
+    return right > this.aspect ? Math.max(this.aspect, this.room) : this.aspect;
+  }
+  /** The drawing as the worker reads it (Session.predict): its ink `size` pixels high and as wide
+   * as its span, its strokes in those pixels, and its pen in pixels. */
+  reading(size) {
+    const [, width] = this.shape(size);
+    return {
+      pixels: strokesToPixels(this.lines, size, width),
+      strokes: this.strokeArrays(size),
+      width,
+      height: size,
+      pen: this.pen * size, // the drawing's pen (its widest stroke's), not the slider's next one
+    };
+  }
+  /** Where the pad's visible box is in drawing units: {width, height} of the box in pad heights
+   * (1 high unless the drawing is wider than the pad: Pad.span). */
+  get view() {
+    const { width, height } = this.canvas.getBoundingClientRect();
+    const scale = this.#scale(width, height);
+    return { width: width / scale, height: height / scale };
+  }
   /** The drawing's strokes as the reader takes them (digitnet.strokes.Strokes.from_flat): every
-   * point, x then y in pixels of a size x size pad, stroke after stroke in the order drawn, and
-   * where each stroke ends (in points). */
+   * point, x then y in pixels of a pad `size` pixels high, stroke after stroke in the order drawn,
+   * and where each stroke ends (in points). */
   strokeArrays(size) {
     const ends = new Int32Array(this.lines.length);
     let n = 0;
@@ -163,7 +121,7 @@ export class Pad extends EventTarget {
     }
     return { xy, ends };
   }
-  /** The pen the drawing was drawn with, as a fraction of the pad side: its widest stroke's (a
+  /** The pen the drawing was drawn with, as a fraction of the pad's height: its widest stroke's (a
    * single-pen drawing: that pen); the current pen while the pad is empty. */
   get pen() {
     return this.lines.reduce((w, s) => Math.max(w, s.width), 0) || this.brush;
@@ -175,12 +133,17 @@ export class Pad extends EventTarget {
     return this.future.length > 0;
   }
 
-  /** Ink (alpha 0-255) of the current drawing on a size x size canvas. */
+  /** Ink (alpha 0-255) of the current drawing, as reading(size) gives it. */
   pixels(size) {
-    return strokesToPixels(this.lines, size);
+    return strokesToPixels(this.lines, size, this.shape(size)[1]);
   }
 
-  /** Pen diameter as a fraction of the pad side, for the strokes drawn from now on (the drawing
+  /** [height, width] of the model's canvas for the drawing: `size` high, as wide as its span. */
+  shape(size) {
+    return [size, Math.max(1, Math.round(size * this.span))];
+  }
+
+  /** Pen diameter as a fraction of the pad's height, for the strokes drawn from now on (the drawing
    * already on the pad keeps its pens). */
   setBrush(fraction) {
     this.brush = fraction;
@@ -192,6 +155,7 @@ export class Pad extends EventTarget {
     this.#endStroke();
     this.#remember();
     this.lines = [];
+    this.room = this.aspect;
     this.#changed("change");
     return true;
   }
@@ -202,6 +166,7 @@ export class Pad extends EventTarget {
     this.#endStroke();
     this.#remember();
     this.lines = strokes.map((s) => penStroke(s, this.brush));
+    this.#fit(false);
     this.#changed("change");
   }
 
@@ -211,6 +176,7 @@ export class Pad extends EventTarget {
     this.#endStroke();
     this.future.push(this.lines.slice());
     this.lines = this.past.pop();
+    this.#fit(true);
     this.#changed("change");
     return true;
   }
@@ -221,6 +187,7 @@ export class Pad extends EventTarget {
     this.#endStroke();
     this.past.push(this.lines.slice());
     this.lines = this.future.pop();
+    this.#fit(true);
     this.#changed("change");
     return true;
   }
@@ -235,8 +202,24 @@ export class Pad extends EventTarget {
       return false;
     }
     this.lines = [];
+    this.room = this.aspect;
     this.#changed("change");
     return true;
+  }
+
+  /** The pad's room for a drawing put on it: the pad, or all of the drawing's ink when its points
+   * go past the pad's right edge (kept: the room it had so far, too). */
+  #fit(kept) {
+    let right = 0;
+    let ink = 0;
+    for (const { points, width } of this.lines) {
+      for (const [x] of points) {
+        right = Math.max(right, x);
+        ink = Math.max(ink, x + width / 2);
+      }
+    }
+    const room = right > this.aspect ? ink : this.aspect;
+    this.room = kept ? Math.max(this.room, room) : room;
   }
 
   #remember() {
@@ -246,12 +229,13 @@ export class Pad extends EventTarget {
   }
 
   /** Replace the drawing, history forgotten (automation, a kept drawing): strokes of [x, y] points
-   * in [0, 1], each a list of points (drawn with the current pen) or {points, width}. */
+   * in pad heights, each a list of points (drawn with the current pen) or {points, width}. */
   setStrokes(strokes) {
     this.#endStroke();
     this.past = [];
     this.future = [];
     this.lines = strokes.map((s) => penStroke(s, this.brush));
+    this.#fit(false);
     this.#changed("change");
   }
 
@@ -265,12 +249,19 @@ export class Pad extends EventTarget {
     const rect = this.canvas.getBoundingClientRect();
     if (this.drawing) this.rect = rect; // resized mid-stroke (a phone turned): points map to the new box
     const dpr = window.devicePixelRatio || 1;
-    const side = Math.max(1, Math.round(rect.width * dpr));
-    if (this.canvas.width !== side || this.canvas.height !== side) {
-      this.canvas.width = this.canvas.height = side;
+    const width = Math.max(1, Math.round(rect.width * dpr));
+    const height = Math.max(1, Math.round(rect.height * dpr));
+    if (this.canvas.width !== width || this.canvas.height !== height) {
+      this.canvas.width = width;
+      this.canvas.height = height;
     }
+    const aspect = rect.width > 0 && rect.height > 0 ? rect.width / rect.height : this.aspect;
+    const reshaped = Math.abs(aspect - this.aspect) > 1e-3;
+    this.aspect = aspect;
+    this.room = this.isEmpty ? this.aspect : Math.max(this.room, this.aspect);
     this.ink = getComputedStyle(this.canvas).getPropertyValue("--ink").trim() || "#000";
     this.#render();
+    if (reshaped && !this.isEmpty) this.dispatchEvent(new Event("view"));
   }
 
   #schedule() {
@@ -281,21 +272,30 @@ export class Pad extends EventTarget {
       });
   }
 
+  /** Pixels (of a box width x height showing the pad) to a pad height: the box's height, or less
+   * when the drawing is wider than the box. */
+  #scale(width, height) {
+    return Math.min(height, width / this.span) || 1;
+  }
+
   #render() {
-    renderStrokes(this.ctx, this.lines, this.canvas.width, this.ink);
+    const { width, height } = this.canvas;
+    renderStrokes(this.ctx, this.lines, this.#scale(width, height), this.ink, width, height);
     this.canvas.parentElement?.setAttribute("data-empty", String(this.isEmpty));
   }
 
-  #point(e) {
+  #point(e, scale) {
     const r = this.rect;
-    return [clamp01((e.clientX - r.left) / r.width), clamp01((e.clientY - r.top) / r.height)];
+    const x = (e.clientX - r.left) / scale;
+    return [x < 0 ? 0 : Math.min(x, r.width / scale), clamp01((e.clientY - r.top) / scale)];
   }
 
   #add(e) {
-    const [x, y] = this.#point(e);
+    const scale = this.#scale(this.rect.width, this.rect.height);
+    const [x, y] = this.#point(e, scale);
     const last = this.current[this.current.length - 1];
     // Skip points closer than half a CSS pixel to the previous one.
-    const min = 0.5 / this.rect.width;
+    const min = 0.5 / scale;
     if (last && Math.abs(x - last[0]) < min && Math.abs(y - last[1]) < min) return false;
     this.current.push([x, y]);
     return true;
@@ -337,8 +337,4 @@ export class Pad extends EventTarget {
     this.pointerId = null;
     this.current = null;
   }
-}
-
-function clamp01(v) {
-  return v < 0 ? 0 : Math.min(v, 1);
 }

@@ -339,8 +339,8 @@ export function installTeaching({ pad, predictor, view, sizes, shippedModelUrl }
     const size = sizes().canvas;
     let values;
     try {
-      const strokes = pad.strokeArrays(size);
-      values = await predictor.why(pad.pixels(size), strokes, size, size, pad.pen * size, shownCharacter?.index ?? 0);
+      const { pixels, strokes, width, height, pen } = pad.reading(size);
+      values = await predictor.why(pixels, strokes, width, height, pen, shownCharacter?.index ?? 0);
     } catch (err) {
       sayError(err);
       return;

@@ -24,10 +24,10 @@ export class View {
     this.undo = $('[data-testid="undo"]');
     this.redo = $('[data-testid="redo"]');
     this.clear = $('[data-testid="clear"]');
-    // The pen preview: a dot as wide as the pen draws on the pad, so it follows the pad's size.
+    // The pen preview: a dot as wide as the pen draws on the pad, so it follows the pad's height.
     this.penPreview = $(".pen-preview");
     new ResizeObserver(([entry]) => {
-      this.penPreview.style.setProperty("--pad-side", `${entry.contentRect.width}px`);
+      this.penPreview.style.setProperty("--pad-side", `${entry.contentRect.height}px`);
     }).observe($('[data-testid="pad"]'));
     this.lastAnnounced = "";
     this.announceTimer = 0;
@@ -148,7 +148,7 @@ export class View {
     this.preview.canvas.closest(".preview").dataset.empty = "true"; // "Your drawing appears here"
   }
 
-  /** The pen preview beside the slider: a dot of `pen` (a fraction of the pad's side) in a box as
+  /** The pen preview beside the slider: a dot of `pen` (a fraction of the pad's height) in a box as
    * wide as the thickest pen, `max` (the box never changes size: nothing moves). */
   showPen(pen, max) {
     this.penPreview.style.setProperty("--pen", String(pen));
