@@ -81,7 +81,7 @@ def measure(pads: np.ndarray, model_bytes: bytes, pen: float, rounds: int) -> di
         return preprocess.place(np.clip(preprocess.resize_area(crop, shape), 0, 1))
 
     def session_predict(i, live):
-        session.kept.readings = {}
+        session.kept.forget()
         return session.predict(pads[i].tobytes(), h, w, pen, live)
 
     calls = {

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from digitnet.modelfile import load_model
 from digitnet.network import Model
-from digitnet.number import MAX_CHARACTERS, Character, Kept, NumberReading, on_the_line, read_number
+from digitnet.number import MAX_CHARACTERS, Character, Kept, NumberReading, Recent, on_the_line, read_number
 from digitnet.pieces import pieces
 from digitnet.predict import LIVE, VIEWS, predict_drawing
 from digitnet.sizes import CANVAS, PEN_MAX, PEN_MIN
@@ -344,3 +344,52 @@ def test_kept_readings_answer_the_same_and_read_only_the_new_character(monkeypat
     calls.clear()
     read_number(other, four, PEN, VIEWS, kept=kept)
     assert len(calls) == 4  # another model: every character read again
+
+
+def test_kept_pieces_are_the_pieces_and_each_run_is_taken_apart_once(monkeypatch):
+    """``pieces`` with a dict: the same pieces as without; a run of columns already seen (a digit
+    written before) is not taken apart again, a new one is."""
+    import digitnet.pieces as module
+
+    four, columns = write("2047", APART, width=2 * CANVAS)
+    three = four.copy()
+    three[:, int(columns[3][0]) - 1 :] = 0
+    kept: dict = {}
+    for pad in (three, four):
+        plain, again = pieces(pad), pieces(pad, kept)
+        assert [(p.left, p.image.tobytes()) for p in plain] == [(p.left, p.image.tobytes()) for p in again]
+    runs = []
+    real = module.run_pieces
+    monkeypatch.setattr(module, "run_pieces", lambda ink, a, b: runs.append(a) or real(ink, a, b))
+    kept = {}
+    pieces(three, kept)
+    seen = len(runs)
+    pieces(four, kept)
+    assert seen >= 1 and len(runs) == seen + 1  # only the 7's run
+
+
+def test_recent_forgets_the_least_recently_used():
+    recent = Recent(3)
+    for k in "abc":
+        recent[k] = k
+    assert recent["a"] == "a"  # read: now the most recent
+    recent["d"] = "d"
+    assert list(recent) == ["c", "a", "d"] and "b" not in recent
+
+
+@pytest.mark.parametrize("gap", [APART, TOUCHING], ids=["apart", "touching"])
+def test_the_empty_pad_around_the_ink_changes_nothing(gap):
+    """A number reads the same on a pad with more room around it (a wider pad, the ink moved):
+    the same characters, their boxes moved with the ink; strokes and all."""
+    pad, _, strokes = write_strokes("4725", gap)
+    wide = np.zeros((CANVAS + 30, 2 * CANVAS), np.uint8)
+    wide[20 : 20 + CANVAS, 70 : 70 + CANVAS] = pad
+    moved = strokes.moved(70, 20, wide.shape)
+    for views in (VIEWS, LIVE):
+        here = read_number(MODEL, pad, PEN, views, strokes)
+        there = read_number(MODEL, wide, PEN, views, moved)
+        assert there.value == here.value and len(here.characters) > 1
+        for a, b in zip(here.characters, there.characters):
+            moved_box = (a.left + 70, a.right + 70, a.top + 20, a.bottom + 20)
+            assert (b.left, b.right, b.top, b.bottom) == moved_box
+            assert same_prediction(a.prediction, b.prediction)

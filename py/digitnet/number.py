@@ -46,7 +46,10 @@ NumPy only (the page's worker runs it).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import statistics
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -103,6 +106,16 @@ class NumberReading:
     def value(self) -> str:
         return "".join(c.text for c in self.characters)
 
+    def moved(self, dx: int, dy: int) -> NumberReading:
+        """The same reading with every box moved by (dx, dy) pixels."""
+        move = dataclasses.replace
+        return NumberReading(
+            [
+                move(c, left=c.left + dx, right=c.right + dx, top=c.top + dy, bottom=c.bottom + dy)
+                for c in self.characters
+            ]
+        )
+
 
 def sureness(p: Prediction | None) -> float:
     """How surely a reading is one digit, as a log-score: the log of its most probable digit's
@@ -112,27 +125,51 @@ def sureness(p: Prediction | None) -> float:
     return max(float(np.log(max(float(p.probs.max()), 1e-12))), PENALTY)
 
 
+class Recent(OrderedDict):
+    """A dict of at most ``size`` entries that forgets the one least recently set or read."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def __getitem__(self, key):
+        value = super().__getitem__(key)
+        self.move_to_end(key)
+        return value
+
+    def __setitem__(self, key, value) -> None:
+        super().__setitem__(key, value)
+        self.move_to_end(key)
+        if len(self) > self.size:
+            self.popitem(last=False)
+
+
 class Kept:
     """Readings of characters, and how each was split, kept from one call of ``read_number`` to
     the next (the page's worker holds one): a character's reading depends only on its ink, the pen
     and the views, and its split on those, its place, its strokes and the number's height, so while
-    a number is written the characters already there are not read or searched again. At most SIZE
-    entries, all of one model (another model empties it). It keeps that model's answer to an
-    empty image too (``predict.empty_response``, which every reading with views starts from)."""
+    a number is written the characters already there are not read or searched again (nor taken
+    apart: ``pieces.pieces`` keeps each run of columns' pieces here too). At most SIZE entries,
+    the least recently used forgotten first (each pen move leaves readings of the character being
+    drawn that are not needed again), all of one model (another model empties it). It keeps that
+    model's answer to an empty image too (``predict.empty_response``, which every reading with
+    views starts from)."""
 
     SIZE = 256
 
     def __init__(self) -> None:
         self.model: Model | None = None
         self.empty: np.ndarray | None = None
-        self.readings: dict[tuple, Prediction | list[Piece] | None] = {}
+        self.readings: Recent = Recent(self.SIZE)
 
-    def of(self, model: Model) -> dict[tuple, Prediction | list[Piece] | None]:
-        """The readings made with ``model`` (emptied when it is another, or full)."""
+    def forget(self) -> None:
+        """Empty it: the next readings are made afresh (a benchmark's new drawing)."""
+        self.readings = Recent(self.SIZE)
+
+    def of(self, model: Model) -> Recent:
+        """The readings made with ``model`` (emptied when it is another)."""
         if self.model is not model:
-            self.model, self.empty, self.readings = model, empty_response(model), {}
-        elif len(self.readings) >= self.SIZE:
-            self.readings = {}
+            self.model, self.empty, self.readings = model, empty_response(model), Recent(self.SIZE)
         return self.readings
 
 
@@ -288,16 +325,26 @@ def read_number(
 ) -> NumberReading | None:
     """Pad pixels (H, W) ink 0-255 uint8 -> the characters it reads as, or None when it reads
     nothing (an empty pad, a lone dot). A drawing of one character reads exactly as
-    ``predict_drawing`` reads it. ``strokes``: the drawing's pen strokes, when known (touching
-    digits are then first tried apart stroke by stroke); ``kept``: readings of characters from
-    earlier calls (the same answers, sooner)."""
+    ``predict_drawing`` reads it. Only the columns with ink are read (the same answers, the
+    boxes on the pad, however wide the empty pad either side). ``strokes``: the drawing's pen
+    strokes, when known (touching digits are then first tried apart stroke by stroke);
+    ``kept``: readings of characters from earlier calls (the same answers, sooner)."""
     pad = np.asarray(pad)
     if pad.dtype != np.uint8:
         pad = np.round(np.clip(pad.astype(np.float32), 0, 1) * 255).astype(np.uint8)
-    found = pieces(pad)
+    inked = np.flatnonzero(pad.any(axis=0))
+    if not inked.size:
+        return None
+    left, right = int(inked[0]), int(inked[-1]) + 1
+    if (left, right) != (0, pad.shape[1]):  # the columns with ink: the pad either side is only work
+        ink = pad[:, left:right]  # (all its rows: a taller digit added changes no other's image)
+        moved = None if strokes is None else strokes.moved(-left, 0, ink.shape)
+        reading = read_number(model, ink, pen, views, moved, kept)
+        return None if reading is None else reading.moved(left, 0)
+    reader = Reader(model, pen, views, strokes, kept)
+    found = pieces(pad, None if kept is None else reader.kept)
     if not found:
         return None
-    reader = Reader(model, pen, views, strokes, kept)
     height = max(p.box()[1] - p.box()[0] for p in found)
     reader.alone = len(found) == 1
     whole = None
@@ -315,7 +362,7 @@ def read_number(
     widths = [p.box()[3] - p.box()[2] for p in found]
     parts: list[Piece] = []
     for i, piece in enumerate(found):
-        others = float(np.median(widths[:i] + widths[i + 1 :])) if len(found) > 1 else None
+        others = float(statistics.median(widths[:i] + widths[i + 1 :])) if len(found) > 1 else None
         parts += reader.split(piece, height, MAX_CHARACTERS - len(parts) - (len(found) - i - 1), others)
     if len(parts) == 1:
         p = whole if whole is not None else predict_drawing(model, pad, pen, views, reader.empty)

@@ -103,11 +103,32 @@ def grouped(labels: np.ndarray, ids: np.ndarray) -> list[np.ndarray]:
     return [np.array([int(ids[k]) for k in g]) for g in grouped_spans(spans)]
 
 
-def pieces(pad: np.ndarray) -> list[Piece]:
+def run_pieces(ink: np.ndarray, a: int, b: int) -> list[tuple[int, np.ndarray]]:
+    """A run of columns' ink (H, w) uint8, its strokes crossing its columns a..b -> its pieces as
+    (first column, image): the run whole, or, when wider than COMPONENTS_AT x its height, its
+    strokes' groups (``grouped``, each with the faint edge around it)."""
+    core = ink >= INK * 255
+    top, bottom, _, _ = bounding_box(core[:, a:b])
+    if b - a > COMPONENTS_AT * (bottom - top):
+        labels = ink_components(core)
+        ids = np.unique(labels[labels > 0])
+        if len(ids) > 1:
+            out = []
+            for group in grouped(labels, ids):
+                near = grey_filter(np.isin(labels, group).astype(np.float32), 3, np.maximum) > 0
+                cols = np.flatnonzero(near.any(axis=0))
+                c0, c1 = int(cols[0]), int(cols[-1]) + 1
+                out.append((c0, np.where(near[:, c0:c1], ink[:, c0:c1], np.uint8(0))))
+            return out
+    return [(0, ink)]
+
+
+def pieces(pad: np.ndarray, kept: dict | None = None) -> list[Piece]:
     """Pad (H, W) uint8 -> the ink of its characters as they lie, left to right, marks left out:
     the runs of columns its strokes cross (ink over INK; anti-aliasing's faint edges between two
-    runs are shared out at the middle of the gap), a wide run split into its strokes' groups
-    (``grouped``, each with the faint edge around it)."""
+    runs are shared out at the middle of the gap), each as ``run_pieces`` splits it. ``kept``: a
+    dict keeping each run's pieces from call to call (they depend only on the run's ink: while a
+    number is written, the digits already there are not taken apart again)."""
     core = pad >= INK * 255
     runs = column_runs(core)
     found: list[Piece] = []
@@ -116,19 +137,14 @@ def pieces(pad: np.ndarray) -> list[Piece]:
         hi = (b + runs[i + 1][0] + 1) // 2 if i + 1 < len(runs) else pad.shape[1]
         inked = np.flatnonzero(pad[:, lo:hi].any(axis=0))
         lo, hi = lo + int(inked[0]), lo + int(inked[-1]) + 1
-        top, bottom, _, _ = bounding_box(core[:, a:b])
-        if b - a > COMPONENTS_AT * (bottom - top):
-            labels = ink_components(core[:, lo:hi])
-            ids = np.unique(labels[labels > 0])
-            if len(ids) > 1:
-                for group in grouped(labels, ids):
-                    near = grey_filter(np.isin(labels, group).astype(np.float32), 3, np.maximum) > 0
-                    cols = np.flatnonzero(near.any(axis=0))
-                    c0, c1 = int(cols[0]), int(cols[-1]) + 1
-                    own = np.where(near[:, c0:c1], pad[:, lo + c0 : lo + c1], np.uint8(0))
-                    found.append(Piece(lo + c0, own))
-                continue
-        found.append(Piece(lo, pad[:, lo:hi]))
+        if kept is None or len(runs) == 1:  # (one run: a digit being drawn, new at every move)
+            parts = run_pieces(pad[:, lo:hi], a - lo, b - lo)
+        else:
+            key = ("run", a - lo, b - lo, pad.shape[0], pad[:, lo:hi].tobytes())
+            if key not in kept:  # (copies: the pad they came from is not kept with them)
+                kept[key] = [(at, image.copy()) for at, image in run_pieces(pad[:, lo:hi], a - lo, b - lo)]
+            parts = kept[key]
+        found += [Piece(lo + at, image) for at, image in parts]
     found.sort(key=lambda p: p.left)
     boxes = [p.box() for p in found]
     tallest = max((b[1] - b[0] for b in boxes if b), default=0)

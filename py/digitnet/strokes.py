@@ -48,6 +48,10 @@ class Strokes:
     pen: float
     shape: tuple[int, int]
 
+    def moved(self, dx: float, dy: float, shape: tuple[int, int]) -> Strokes:
+        """The same strokes on another pad of ``shape``, every point moved by (dx, dy) pixels."""
+        return Strokes([line + (dx, dy) for line in self.lines], self.pen, shape)
+
     @classmethod
     def from_flat(cls, xy: np.ndarray, ends: np.ndarray, pen: float, shape: tuple[int, int]) -> Strokes:
         """Points as one flat array x0, y0, x1, y1, ... and each stroke's end (exclusive, in
