@@ -40,6 +40,7 @@ from tools.paths import ARTIFACTS, BENCH_RESULTS, ROOT
 
 DEFAULT_OUT = ROOT / "docs" / "results.md"
 DEFAULT_EVAL = ARTIFACTS / "eval.json"
+WIDE_PAD = 200  # px: the page's desktop pad, CANVAS high and about 1.43 times as wide
 
 
 # ----------------------------------------------------------------------------- plots
@@ -101,6 +102,12 @@ def sources(results: Path, eval_json: Path) -> list[Source]:
             robustness_section,
         ),
         Source("Whole numbers", "python -m bench.number_bench", results / "number.json", number_section),
+        Source(
+            "Whole numbers on a wide pad",
+            f"python -m bench.number_bench --width {WIDE_PAD} --json {rel(results / 'number_wide.json')}",
+            results / "number_wide.json",
+            number_section,
+        ),
         Source(
             "Training in the page",
             "python -m bench.train_page_bench",

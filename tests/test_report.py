@@ -190,6 +190,7 @@ def files(tmp_path: Path) -> dict[str, Path]:
     (results / "robustness.json").write_text(json.dumps(ROBUSTNESS))
     (results / "serve_bench.json").write_text(json.dumps(SERVE))
     (results / "number.json").write_text(json.dumps(NUMBER))
+    (results / "number_wide.json").write_text(json.dumps(NUMBER | {"width": 200}))
     (results / "train_page.json").write_text(json.dumps(TRAIN_PAGE))
     (results / "reading.json").write_text(json.dumps(READING))
     (results / "page.json").write_text("{ cut short")
@@ -228,6 +229,8 @@ def test_renders_figures_from_the_json_files(files):
     assert "| apart | 0.25–0.5 | 93.7% | 94.3% | 97.3% | 86.7% | 8.1 ms | 23.5 ms | 7.3 |" in numbers
     assert "| apart: numbers read exactly | 93.7% | >= 97.0% | **not met** |" in numbers
     assert "| letters | 200 | 4.5% | 8.5% |" in numbers and "2 verdicts differ" in numbers
+    wide = section(text, "Whole numbers on a wide pad")
+    assert "bench.number_bench --width 200 --json" in wide and "x200 pad" in wide
 
     trained = section(text, "Training in the page")
     assert "| 1 | 96.51% | 9.1 s | 96.51% | 1.0 s |" in trained
@@ -264,7 +267,7 @@ def test_nothing_run_still_makes_a_page(tmp_path):
         )
         == 0
     )
-    assert out.read_text().count("**Not run**") == 9
+    assert out.read_text().count("**Not run**") == 10
     assert list(tmp_path.iterdir()) == [out]
 
 
