@@ -160,7 +160,7 @@ class Kept:
     def __init__(self) -> None:
         self.model: Model | None = None
         self.empty: np.ndarray | None = None
-        self.readings: Recent = Recent(self.SIZE)
+        self.forget()
 
     def forget(self) -> None:
         """Empty it: the next readings are made afresh (a benchmark's new drawing)."""
@@ -169,7 +169,8 @@ class Kept:
     def of(self, model: Model) -> Recent:
         """The readings made with ``model`` (emptied when it is another)."""
         if self.model is not model:
-            self.model, self.empty, self.readings = model, empty_response(model), Recent(self.SIZE)
+            self.model, self.empty = model, empty_response(model)
+            self.forget()
         return self.readings
 
 

@@ -78,9 +78,7 @@ export class Pad extends EventTarget {
    * than what was drawn on it (a phone turned, a window narrowed), the room it was drawn in: then
    * the pad shows all of that smaller, as it was, and the model reads all of it. */
   get span() {
-    let right = 0; // the ink's right edge: a point and half its pen
-    for (const { points, width } of this.lines) for (const [x] of points) right = Math.max(right, x + width / 2);
-    return right > this.aspect ? Math.max(this.aspect, this.room) : this.aspect;
+    return rightEdges(this.lines).ink > this.aspect ? Math.max(this.aspect, this.room) : this.aspect;
   }
   /** The drawing as the worker reads it (Session.predict): its ink `size` pixels high and as wide
    * as its span, its strokes in those pixels, and its pen in pixels. */
@@ -155,7 +153,7 @@ export class Pad extends EventTarget {
     this.#endStroke();
     this.#remember();
     this.lines = [];
-    this.room = this.aspect;
+    this.#fit(false);
     this.#changed("change");
     return true;
   }
@@ -202,7 +200,7 @@ export class Pad extends EventTarget {
       return false;
     }
     this.lines = [];
-    this.room = this.aspect;
+    this.#fit(false);
     this.#changed("change");
     return true;
   }
@@ -210,15 +208,8 @@ export class Pad extends EventTarget {
   /** The pad's room for a drawing put on it: the pad, or all of the drawing's ink when its points
    * go past the pad's right edge (kept: the room it had so far, too). */
   #fit(kept) {
-    let right = 0;
-    let ink = 0;
-    for (const { points, width } of this.lines) {
-      for (const [x] of points) {
-        right = Math.max(right, x);
-        ink = Math.max(ink, x + width / 2);
-      }
-    }
-    const room = right > this.aspect ? ink : this.aspect;
+    const { point, ink } = rightEdges(this.lines);
+    const room = point > this.aspect ? ink : this.aspect;
     this.room = kept ? Math.max(this.room, room) : room;
   }
 
@@ -337,4 +328,18 @@ export class Pad extends EventTarget {
     this.pointerId = null;
     this.current = null;
   }
+}
+
+/** How far right a drawing goes, in pad heights: its rightmost point, and its ink's right edge
+ * (a point and half its pen). */
+function rightEdges(lines) {
+  let point = 0;
+  let ink = 0;
+  for (const { points, width } of lines) {
+    for (const [x] of points) {
+      point = Math.max(point, x);
+      ink = Math.max(ink, x + width / 2);
+    }
+  }
+  return { point, ink };
 }
