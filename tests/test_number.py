@@ -276,15 +276,20 @@ def test_a_lone_dot_reads_nothing():
     assert read_number(MODEL, dot, PEN) is None
 
 
+def marked(pad: np.ndarray, marks: list[list[tuple[float, float]]], pen: float = PEN) -> np.ndarray:
+    """The pad with ``marks`` (strokes in pad pixels) drawn on it too."""
+    side = max(pad.shape)
+    strokes = [[(x / side, y / side) for x, y in s] for s in marks]
+    return np.maximum(pad, render(strokes, side, pen)[: pad.shape[0], : pad.shape[1]])
+
+
 def test_a_dot_or_a_tiny_mark_beside_a_number_is_left_out():
     pad, columns = write("47", APART)
     right = int(columns[-1][1])
     for mark in ([[(right + 12, 60)]], [[(right + 10, 58), (right + 13, 60)]]):  # a dot, a tick
-        marked = np.maximum(
-            pad, render([[(x / CANVAS, y / CANVAS) for x, y in s] for s in mark], CANVAS, PEN)
-        )
-        assert marked.sum() > pad.sum()
-        reading = read_number(MODEL, marked, PEN)
+        drawn = marked(pad, mark)
+        assert drawn.sum() > pad.sum()
+        reading = read_number(MODEL, drawn, PEN)
         assert reading is not None and reading.value == "47"
 
 
@@ -294,6 +299,29 @@ def test_a_dot_beside_one_digit_reads_as_predict_drawing_reads_the_pad():
     reading = read_number(MODEL, dotted, PEN)
     assert reading is not None and len(reading.characters) == 1
     assert same_prediction(reading.characters[0].prediction, predict_drawing(MODEL, dotted, PEN))
+
+
+@pytest.mark.parametrize(
+    "marks",
+    [
+        [[(0, 48), (6, 48)], [(2, 84), (0, 92)]],  # a dash and a comma one above the other
+        [[(2, 62), (2, 90)]],  # a short bar beside the digit
+    ],
+    ids=["dash-and-comma", "bar"],
+)
+@pytest.mark.parametrize("views", [VIEWS, LIVE], ids=["settled", "live"])
+def test_a_digit_with_marks_beside_it_reads_as_predict_drawing_reads_the_pad(marks, views):
+    """Ink beside one digit that is less high than SHORT of it, or than MARK of it in each connected
+    stretch, is a mark, not a second character: the pad reads as one character, as
+    ``predict_drawing`` reads it, marks and all (a dash above a comma is one tall piece of specks)."""
+    pad, columns = write("9", 0.0, height=80)
+    right = columns[0][1] + 20
+    drawn = marked(pad, [[(x + right, y) for x, y in s] for s in marks])
+    found = pieces(drawn)
+    assert len(found) == 2 and found[1].tallest < 0.6 * (found[0].box()[1] - found[0].box()[0])
+    reading = read_number(MODEL, drawn, PEN, views)
+    assert reading is not None and len(reading.characters) == 1
+    assert same_prediction(reading.characters[0].prediction, predict_drawing(MODEL, drawn, PEN, views))
 
 
 def test_floats_read_as_their_bytes():

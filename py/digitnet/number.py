@@ -28,6 +28,9 @@
    digit sharing less than ON_LINE of its height with the rows the others share (``on_the_line``:
    a stray stroke above or below the line).
 6. **One character reads exactly as before**: ``predict_drawing`` on the whole pad, marks and all.
+   So does one digit with only marks beside it (``is_mark``: less high than SHORT of the tallest,
+   or specks each less high than MARK of it, like a dash above a comma): a stray mark is not a
+   second character.
 
 Read with one view (``views=LIVE``: the pen is down) no cuts are searched: the characters are the
 pieces as they lie, and the search runs once the pen lifts. The page's worker keeps what it read
@@ -56,7 +59,7 @@ import numpy as np
 
 from digitnet.cuts import MAX_PART, NARROW, THIN_COST, Cuts, clean
 from digitnet.network import Model
-from digitnet.pieces import FAINT, Piece, joined, pieces
+from digitnet.pieces import FAINT, MARK, Piece, joined, pieces
 from digitnet.predict import LIVE, VIEWS, Prediction, empty_response, predict_drawing
 from digitnet.preprocess import bounding_box
 from digitnet.scoring import CUT_COST, LOW, PENALTY
@@ -199,6 +202,13 @@ class Reader:
                 self.kept[ink] = predict_drawing(self.model, piece.image, self.pen, self.views, self.empty)
             self.seen[key] = self.kept[ink]
         return self.seen[key]
+
+    def whole(self, pad: np.ndarray) -> Prediction | None:
+        """The whole pad read as a single digit always was: ``predict_drawing``, marks and all."""
+        key = ("pad", self.pen, tuple(self.views), pad.shape, pad.tobytes())
+        if key not in self.kept:
+            self.kept[key] = predict_drawing(self.model, pad, self.pen, self.views, self.empty)
+        return self.kept[key]
 
     def split(self, piece: Piece, height: int, room: int, others: float | None = None) -> list[Piece]:
         """A character -> the parts it reads best as: itself, or apart into digits (at most
@@ -348,13 +358,8 @@ def read_number(
         return None
     height = max(p.box()[1] - p.box()[0] for p in found)
     reader.alone = len(found) == 1
-    whole = None
-    if reader.alone:  # the whole pad, as a single digit always was read, marks and all
-        key = ("pad", pen, tuple(views), pad.shape, pad.tobytes())
-        if key not in reader.kept:
-            reader.kept[key] = predict_drawing(model, pad, pen, views, reader.empty)
-        whole = reader.kept[key]
-        reader.seen[(found[0].left, found[0].right, hash(found[0].image.tobytes()))] = whole
+    if reader.alone:  # its reading is the whole pad's
+        reader.seen[(found[0].left, found[0].right, hash(found[0].image.tobytes()))] = reader.whole(pad)
     else:
         found = reader.join_close(found, height)
     if len(found) > MAX_CHARACTERS:  # the rest read as one last character (it reads "?")
@@ -365,8 +370,9 @@ def read_number(
     for i, piece in enumerate(found):
         others = float(statistics.median(widths[:i] + widths[i + 1 :])) if len(found) > 1 else None
         parts += reader.split(piece, height, MAX_CHARACTERS - len(parts) - (len(found) - i - 1), others)
-    if len(parts) == 1:
-        p = whole if whole is not None else predict_drawing(model, pad, pen, views, reader.empty)
+    bodies = sum(not is_mark(piece, height) for piece in found)
+    if len(parts) == 1 or (bodies == 1 and len(parts) == len(found)):  # one digit, marks and all
+        p = reader.whole(pad)
         if p is None:
             return None
         top, bottom, left, right = bounding_box(pad, FAINT)
@@ -381,6 +387,14 @@ def read_number(
             p = Prediction("not-digit", "too-small", p.image, p.probs, p.not_digit)
         characters.append(Character(left, right, top, bottom, p))
     return NumberReading(on_the_line(characters)) if characters else None
+
+
+def is_mark(piece: Piece, height: int) -> bool:
+    """Ink less high than SHORT x ``height`` (a dash, a comma), or less than MARK x ``height`` in
+    each of its connected stretches (a dash above a comma: tall together, specks each): beside a
+    digit, a mark and not a second character (a digit drawn in pieces mostly has a stretch taller)."""
+    top, bottom, _, _ = piece.box()
+    return bottom - top < SHORT * height or piece.tallest < MARK * height
 
 
 def on_the_line(characters: list[Character]) -> list[Character]:

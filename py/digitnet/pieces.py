@@ -51,6 +51,21 @@ class Piece:
             return None
         return box[0], box[1], self.left + box[2], self.left + box[3]
 
+    @cached_property
+    def tallest(self) -> int:
+        """The height (rows) of its tallest stretch of connected ink (over FAINT): a dash and a
+        comma one above the other are tall together, short each."""
+        ink = self.image > FAINT
+        rows, cols = np.nonzero(ink)
+        if not rows.size:
+            return 0
+        labels = ink_components(ink)[rows, cols]
+        top = np.full(labels.max() + 1, self.image.shape[0])
+        bottom = np.zeros(labels.max() + 1, np.intp)
+        np.minimum.at(top, labels, rows)
+        np.maximum.at(bottom, labels, rows + 1)
+        return int((bottom - top).max())
+
 
 def joined(a: Piece, b: Piece) -> Piece:
     """Two pieces -> one holding the ink of both."""
