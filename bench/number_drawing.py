@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from digitnet.sizes import CANVAS
+from digitnet.sizes import CANVAS, PEN_THICKEST
 from training.drawn import digit_strokes
 from training.strokes import jitter, pen_range, render_many
 
@@ -25,7 +25,7 @@ HEIGHTS = (0.85, 1.0)  # each digit's height, of the number's H
 BASELINE = 0.06  # each digit's centre moves up or down by up to this much of H
 FILL = (0.6, 0.95)  # the number's width, of the pad's
 TALL = (0.3, 0.8)  # ...and its height at most this much of the pad's
-THICKEST = 0.2  # the pen at most this much of H (training.strokes.pen_range)
+THICKEST = PEN_THICKEST  # the pen at most this much of H (training.strokes.pen_range)
 STEP = 0.01  # strokes resampled every STEP x H to find where two digits' ink meets
 
 

@@ -13,8 +13,9 @@ from digitnet.browser import LAYOUT, RESULT_LENGTH, Session
 from digitnet.learn import init_params
 from digitnet.modelfile import load_model, save_model
 from digitnet.network import Model
+from digitnet.number import read_number
 from digitnet.predict import LIVE, VIEWS, predict_drawing
-from digitnet.sizes import CANVAS, CLASSES, NOT_DIGIT, PIXELS, SIDE
+from digitnet.sizes import CANVAS, CLASSES, NOT_DIGIT, PEN_DEFAULT, PIXELS, SIDE
 from tools.paths import SHIPPED_MODEL
 from training.strokes import DIGITS, render, transform
 
@@ -44,7 +45,7 @@ def test_describe_gives_the_page_its_sizes_and_the_result_layout():
         info["layout"]["probs"] == [0, CLASSES]
         and info["layout"]["image"][1] - info["layout"]["image"][0] == PIXELS
     )
-    assert set(info["layout"]) == {"probs", "not_digit", "verdict", "reason", "image", "count"}
+    assert set(info["layout"]) == {"probs", "not_digit", "verdict", "reason", "image", "count", "pen"}
     assert set(info["character"]) == {"box", "probs", "not_digit", "verdict", "reason", "image"}
     assert info["result_length"] == RESULT_LENGTH and info["character_length"] == browser.CHARACTER_LENGTH
     assert info["verdicts"] == ["empty", "digit", "not-digit", "number"] and "side-by-side" in info["reasons"]
@@ -163,6 +164,19 @@ def test_an_old_ten_class_model_loads_and_only_ever_reads_digits():
     assert read == [1, 2]
     (left, _, right, _), (left2, *_) = (b[slice(*browser.CHARACTER["box"])] for b in characters(shipped))
     assert left < right <= left2  # left to right, boxes apart
+
+
+def test_a_reading_offers_a_thinner_pen_as_a_fraction_of_the_pad():
+    """LAYOUT "pen": ``NumberReading.fitting_pen`` over the pad's height; 0 when the pen suits."""
+    digits = [transform(DIGITS[d], 0.19, x - 0.5) for d, x in zip((3, 3, 9, 6, 5), (0.1, 0.3, 0.5, 0.7, 0.9))]
+    strokes = [s for d in digits for s in d]
+    pen = PEN_DEFAULT * CANVAS
+    pad = render(strokes, size=CANVAS, width=pen)
+    out = session().predict(pad.tobytes(), CANVAS, CANVAS, pen)
+    expected = read_number(session().model, pad, pen).fitting_pen(pen, CANVAS)
+    assert expected > 0 and out[LAYOUT["pen"][0]] == np.float32(expected / CANVAS)
+    plain = render(transform(DIGITS[3]), size=CANVAS, width=pen)
+    assert session().predict(plain.tobytes(), CANVAS, CANVAS, pen)[LAYOUT["pen"][0]] == 0
 
 
 def test_an_import_is_read_in_slices_as_the_cli_reads_it():

@@ -15,6 +15,7 @@ from test_e2e_teach import count
 from test_e2e_verdict import LETTER_A
 
 from digitnet.preprocess import ink_components
+from digitnet.sizes import PEN_DEFAULT, PEN_MIN, PEN_STEP
 from tools.paths import ROOT
 from training.strokes import DIGITS, transform
 
@@ -306,5 +307,36 @@ def test_a_phone_held_upright_keeps_a_square_pad(chromium_browser, server, size)
         app.open()
         assert app.span == pytest.approx(1, abs=0.01)
         assert app.page.evaluate("() => digitApp.padShape()") == [140, 140]
+    finally:
+        app.context.close()
+
+
+@pytest.mark.parametrize("size", [(390, 844), (360, 640)], ids=["390x844", "360x640"])
+def test_a_number_too_small_for_the_pen_is_offered_a_thinner_one(chromium_browser, server, size):
+    """On a phone held upright five digits are a fifth of the pad wide: with the first visit's pen
+    (a lone digit's) their holes close and they misread, and the page offers a thinner pen. One tap
+    redraws them with it and they read; the slider has it for what is drawn next; Undo brings the
+    old pens back, and the offer with them. A number the pen suits is offered nothing."""
+    app = new_app(chromium_browser, server, size, "light")
+    try:
+        app.open()
+        offer = app.page.get_by_test_id("thinner-pen")
+        brush = app.page.get_by_test_id("brush")
+        assert float(brush.input_value()) == PEN_DEFAULT
+        app.draw(YEAR)
+        assert prediction(app).get_attribute("data-value") == "2026" and offer.is_hidden()
+        app.clear()
+        app.draw(number(ACROSS, 0.19, [0.1, 0.3, 0.5, 0.7, 0.9]))
+        assert prediction(app).get_attribute("data-value") != ACROSS
+        assert offer.is_visible() and in_view(app, ["pad", "prediction", "thinner-pen"])
+        fit = float(offer.get_attribute("data-pen"))
+        assert PEN_MIN <= fit < PEN_DEFAULT
+        offer.click()
+        app.idle()
+        assert prediction(app).get_attribute("data-value") == ACROSS
+        assert offer.is_hidden() and float(brush.input_value()) == pytest.approx(fit, abs=PEN_STEP)
+        app.page.get_by_test_id("undo").click()
+        app.idle()
+        assert prediction(app).get_attribute("data-value") != ACROSS and offer.is_visible()
     finally:
         app.context.close()

@@ -14,10 +14,19 @@ from hypothesis import strategies as st
 
 from digitnet.modelfile import load_model
 from digitnet.network import Model
-from digitnet.number import MAX_CHARACTERS, Character, Kept, NumberReading, Recent, on_the_line, read_number
+from digitnet.number import (
+    MAX_CHARACTERS,
+    THINNER,
+    Character,
+    Kept,
+    NumberReading,
+    Recent,
+    on_the_line,
+    read_number,
+)
 from digitnet.pieces import pieces
 from digitnet.predict import LIVE, VIEWS, predict_drawing
-from digitnet.sizes import CANVAS, PEN_MAX, PEN_MIN
+from digitnet.sizes import CANVAS, PEN_DEFAULT, PEN_MAX, PEN_MIN
 from digitnet.strokes import Strokes
 from tools.paths import SHIPPED_MODEL
 from training.strokes import DIGITS, render, render_many, transform
@@ -322,6 +331,33 @@ def test_a_digit_with_marks_beside_it_reads_as_predict_drawing_reads_the_pad(mar
     reading = read_number(MODEL, drawn, PEN, views)
     assert reading is not None and len(reading.characters) == 1
     assert same_prediction(reading.characters[0].prediction, predict_drawing(MODEL, drawn, PEN, views))
+
+
+# ----------------------------------------------------------------------------- a pen too thick
+
+
+def test_a_pen_too_thick_for_the_characters_is_offered_a_thinner_one():
+    """``fitting_pen``: five digits a fifth of the pad wide, drawn with the page's first pen (a lone
+    digit's), close their holes and misread; the thinner pen offered, PEN_FIT of their height,
+    reads them, and is offered nothing more."""
+    pen, height = PEN_DEFAULT * CANVAS, 27.0
+    pad, _ = write("33965", APART, pen=pen, height=height)
+    reading = read_number(MODEL, pad, pen)
+    assert reading is not None and reading.value != "33965"
+    fit = reading.fitting_pen(pen, CANVAS)
+    assert PEN_MIN * CANVAS <= fit <= THINNER * pen
+    thinner, _ = write("33965", APART, pen=fit, height=height - pen + fit)  # the same strokes
+    again = read_number(MODEL, thinner, fit)
+    assert again is not None and again.value == "33965" and again.fitting_pen(fit, CANVAS) == 0
+
+
+@pytest.mark.parametrize("text, pen, height", [("2026", PEN, HEIGHT), ("7", PEN_MAX * CANVAS, 40.0)])
+def test_digits_read_surely_are_offered_no_other_pen(text, pen, height):
+    """Characters that read surely as digits keep their pen, even a thick one."""
+    pad, _ = write(text, APART, pen=pen, height=height)
+    reading = read_number(MODEL, pad, pen)
+    assert reading is not None and reading.value == text
+    assert reading.fitting_pen(pen, CANVAS) == 0
 
 
 def test_floats_read_as_their_bytes():

@@ -19,7 +19,7 @@ import numpy as np
 
 from digitnet.samples import DIGITS as DIGITS  # one drawing of each digit, kept once: the page's samples
 from digitnet.samples import Stroke
-from digitnet.sizes import CANVAS, PEN_MAX, PEN_MIN
+from digitnet.sizes import CANVAS, PEN_MAX, PEN_MIN, PEN_THICKEST
 
 
 def transform(strokes: list[Stroke], scale: float = 1.0, dx: float = 0.0, dy: float = 0.0) -> list[Stroke]:
@@ -83,7 +83,7 @@ def jitter(strokes, affine=(0.0, 0.0, 0.0), wobble=None) -> list[np.ndarray]:
     return [p.astype(np.float32) for p in out]
 
 
-def pen_range(extent_px: float, thickest: float = 0.2, canvas: int = CANVAS) -> tuple[float, float]:
+def pen_range(extent_px: float, thickest: float = PEN_THICKEST, canvas: int = CANVAS) -> tuple[float, float]:
     """(thinnest, thickest) pen diameter in pixels for a drawing ``extent_px`` pixels across: the
     page's range (PEN_MIN-PEN_MAX of the pad), but at most ``thickest`` x the drawing's size so
     that it stays legible (both ends the page's minimum if that is more)."""
@@ -96,7 +96,7 @@ def place(
     size: float,
     pen: float,
     position,
-    thickest: float = 0.2,
+    thickest: float = PEN_THICKEST,
     canvas: int = CANVAS,
     by_area: bool = False,
     width: float | None = None,

@@ -46,6 +46,8 @@ from digitnet.tune import FineTune, TuneConfig
 #: reading as a whole comes first; "count" says how many characters it read (``digitnet.number``),
 #: and that many blocks laid out as CHARACTER follow, left to right. One character: its block
 #: repeats the reading; a number: the reading's verdict is "number", the rest is its first character.
+#: "pen": a thinner pen that suits characters this size, as a fraction of the pad's height, or 0
+#: (``NumberReading.fitting_pen``).
 LAYOUT = {
     "probs": (0, CLASSES),
     "not_digit": (CLASSES, CLASSES + 1),
@@ -53,8 +55,9 @@ LAYOUT = {
     "reason": (CLASSES + 2, CLASSES + 3),
     "image": (CLASSES + 3, CLASSES + 3 + PIXELS),
     "count": (CLASSES + 3 + PIXELS, CLASSES + 4 + PIXELS),
+    "pen": (CLASSES + 4 + PIXELS, CLASSES + 5 + PIXELS),
 }
-RESULT_LENGTH = CLASSES + 4 + PIXELS
+RESULT_LENGTH = CLASSES + 5 + PIXELS
 #: One character's block: its ink's box on the pad (left, top, right, bottom: pad pixels, the ends
 #: exclusive), then as LAYOUT's first five.
 CHARACTER = {
@@ -229,6 +232,7 @@ class Session:
         first = chars[0].prediction
         _put(out, LAYOUT, first, "number" if len(chars) > 1 else first.verdict)
         out[LAYOUT["count"][0]] = len(chars)
+        out[LAYOUT["pen"][0]] = reading.fitting_pen(pen, height) / height
         for i, c in enumerate(chars):
             block = out[RESULT_LENGTH + i * CHARACTER_LENGTH : RESULT_LENGTH + (i + 1) * CHARACTER_LENGTH]
             _put(block, CHARACTER, c.prediction, c.prediction.verdict)

@@ -63,6 +63,7 @@ from digitnet.pieces import FAINT, MARK, Piece, joined, pieces
 from digitnet.predict import LIVE, VIEWS, Prediction, empty_response, predict_drawing
 from digitnet.preprocess import bounding_box
 from digitnet.scoring import CUT_COST, LOW, PENALTY
+from digitnet.sizes import PEN_FIT, PEN_MIN, PEN_THICKEST
 from digitnet.strokes import Strokes, strokes_apart
 
 MAX_CHARACTERS = 8  # a number has at most this many characters (cuts stop there)
@@ -80,6 +81,7 @@ PART_SURE_ND = 0.98  # ...and all of them this surely on average (their probabil
 ONE_WIDE = 0.4  # ...and a part read as a 1 is narrower than this share of the height (less the pen)
 ON_LINE = 0.7  # a digit sharing less than this share of its height with the number's line: a mark
 SHORT = 0.6  # a character less high than this share of the tallest: not a digit (a mark)
+THINNER = 0.8  # a thinner pen is offered when it is at most this share of the pen (fitting_pen)
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,22 @@ class NumberReading:
     @property
     def value(self) -> str:
         return "".join(c.text for c in self.characters)
+
+    def fitting_pen(self, pen: float, pad_height: int) -> float:
+        """A thinner pen (px) for characters this size, or 0 when the pen suits them. Offered when
+        a character does not read surely as a digit (at least SURE) and ``pen`` is thicker than
+        PEN_THICKEST of the characters' median height (their strokes' centre lines: the ink less
+        the pen), which no training drawing is: PEN_FIT of that height, at least the page's
+        thinnest pen (PEN_MIN of ``pad_height``), and only if that is at most THINNER x ``pen``.
+        Five digits on a phone held upright, with the pen a lone digit suits, close their holes."""
+        p = [c.prediction for c in self.characters]
+        if pen <= 0 or all(q.verdict == "digit" and q.probs.max() >= SURE for q in p):
+            return 0.0
+        height = statistics.median(max(c.bottom - c.top - pen, 1.0) for c in self.characters)
+        if pen <= PEN_THICKEST * height:
+            return 0.0
+        fit = max(PEN_FIT * height, PEN_MIN * pad_height)
+        return float(fit) if fit <= THINNER * pen else 0.0
 
     def moved(self, dx: int, dy: int) -> NumberReading:
         """The same reading with every box moved by (dx, dy) pixels."""

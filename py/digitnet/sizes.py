@@ -20,3 +20,8 @@ PEN_MIN = 0.015  # thinnest
 PEN_MAX = 0.1  # thickest
 PEN_STEP = 0.005  # the slider's step
 PEN_DEFAULT = 0.07  # a first visit's pen
+# A pen thicker than PEN_THICKEST of a drawing's size (its strokes' centre lines) is drawn by no
+# training example, so reading degrades past it (digitnet.number.fitting_pen); PEN_FIT of the size is
+# the pen suggested then: MNIST's strokes, 2.5 px of a 20 px digit.
+PEN_THICKEST = 0.2
+PEN_FIT = 0.12

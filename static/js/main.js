@@ -84,6 +84,7 @@ predictor.addEventListener("result", (e) => {
       numbers.clear();
       view.showNothing();
     }
+    if (!e.detail.live) view.offerPen(probs ? e.detail.fitPen : 0); // settled readings only: no flicker
     automation.shown(e.detail);
     automation.hooks.lastNumber = probs && e.detail.value ? numbers.describe(e.detail) : null;
     if (!pad.drawing && version === pad.version && !shownLive) {
@@ -194,6 +195,16 @@ brush.addEventListener("input", () => {
   } catch {
     /* not kept, still used */
   }
+});
+// A pen too thick for characters this small (digitnet.number fitting_pen): one step redraws the
+// drawing with the thinner pen the reading offers, and draws on with it (Undo brings the pens back).
+const thinnerPen = document.querySelector('[data-testid="thinner-pen"]');
+thinnerPen.addEventListener("click", () => {
+  brush.value = thinnerPen.dataset.pen; // the slider keeps it within its range and step
+  brush.dispatchEvent(new Event("input"));
+  pad.restroke(Number(brush.value));
+  view.offerPen(0);
+  brush.focus();
 });
 document.querySelector('[data-testid="retry"]').addEventListener("click", () => {
   view.clearError();

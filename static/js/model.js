@@ -16,7 +16,7 @@
 //                                        samples from digitnet.samples ([{digit, strokes}])
 //   "ready"  {versions, model, timings, files, ms}  once Python is ready and beforeReady() has run (the
 //                                        model the person chose is in use): readings start then
-//   "result" {probs|null, image|null, verdict, reason, notDigit, characters, live, inside, version, roundTrip,
+//   "result" {probs|null, image|null, verdict, reason, notDigit, characters, fitPen, live, inside, version, roundTrip,
 //             pythonMs}                  characters: what digitnet.number read, left to right (worker.js)
 //                                        live: read while the pen was down (one view; else all nine);
 //                                        inside: the Inside view's numbers ({name: Float32Array}) or null
@@ -274,6 +274,7 @@ export class Predictor extends EventTarget {
           reason: msg.empty ? "" : msg.reason,
           notDigit: msg.empty ? 0 : msg.notDigit,
           characters: msg.empty ? [] : msg.characters,
+          fitPen: msg.empty ? 0 : msg.fitPen,
           live: Boolean(msg.live),
           inside: msg.empty ? null : msg.inside || null,
           version: sent ? sent.version : -1,

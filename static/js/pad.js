@@ -168,6 +168,13 @@ export class Pad extends EventTarget {
     this.#changed("change");
   }
 
+  /** The drawing redrawn with a pen `width` pad heights wide, every stroke (one step: Undo brings
+   * the pens back). */
+  restroke(width) {
+    if (this.isEmpty) return;
+    this.replace(this.lines.map(({ points }) => ({ points, width })));
+  }
+
   /** Back to the drawing before the last stroke or clear. */
   undo() {
     if (!this.canUndo) return false;

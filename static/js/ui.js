@@ -14,6 +14,7 @@ export class View {
     this.digit = $('[data-testid="prediction"]');
     this.prompt = $('[data-testid="prompt"]');
     this.confidence = $(".confidence");
+    this.thinnerPen = $('[data-testid="thinner-pen"]');
     this.announce = $('[data-testid="announce"]');
     const bar = (row) => ({ row, fill: $(".bar-fill", row), value: $(".bar-value", row) });
     this.bars = [...document.querySelectorAll('[data-testid^="prob-"]')]
@@ -148,6 +149,14 @@ export class View {
     this.preview.canvas.closest(".preview").dataset.empty = "true"; // "Your drawing appears here"
   }
 
+  /** Offer a thinner pen (`pen`, a fraction of the pad's height) that suits the characters drawn,
+   * or nothing (0). */
+  offerPen(pen) {
+    this.thinnerPen.hidden = !(pen > 0);
+    if (pen > 0) this.thinnerPen.dataset.pen = String(pen);
+    else delete this.thinnerPen.dataset.pen;
+  }
+
   /** The pen preview beside the slider: a dot of `pen` (a fraction of the pad's height) in a box as
    * wide as the thickest pen, `max` (the box never changes size: nothing moves). */
   showPen(pen, max) {
@@ -160,7 +169,7 @@ export class View {
    *        probs (classes,) of each digit; image (side * side,) the network's input in [0, 1];
    *        verdict "digit" | "not-digit"; reason why not (REASON_TEXT); notDigit its probability
    */
-  showPrediction({ probs, image, verdict, reason, notDigit, value, character }) {
+  showPrediction({ probs, image, verdict, reason, notDigit, value, character, fitPen }) {
     const top = argmax(probs);
     // A number (value "2026"): the bars and the preview are its selected character's.
     const isDigit = character ? character.verdict === "digit" : verdict === "digit";
@@ -173,8 +182,9 @@ export class View {
     this.digit.textContent = value || (isDigit ? String(top) : hint ? "✎" : "✗");
     this.prompt.hidden = true;
     this.confidence.hidden = false;
+    const thick = fitPen > 0 && reason === "too-small"; // the pen offered beside it fits
     const why =
-      `${REASON_TEXT[reason] || REASON_TEXT["not-a-digit"]}` +
+      `${thick ? "Too small for this pen" : REASON_TEXT[reason] || REASON_TEXT["not-a-digit"]}` +
       (reason === "not-a-digit" && notDigit > 0 ? ` (${percent(notDigit)} sure)` : ""); // the network's own say
     this.confidence.textContent = character
       ? `Character ${character.index + 1} of ${character.count}: ` +

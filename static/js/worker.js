@@ -37,11 +37,13 @@
 //                                          digitnet.inside_wire.describe (the Inside view's layout, grids),
 //                                          state = Session.modification() (a new model: nothing broken)
 //   {type: "modified", id, state}          answer to "modify": Session.modification()
-//   {type: "result", id, probs: Float32Array, image: Float32Array, notDigit, verdict, reason, characters, live,
-//    inside, ms}                           verdict "digit" | "not-digit" | "number"; reason (digitnet.predict.REASONS);
+//   {type: "result", id, probs: Float32Array, image: Float32Array, notDigit, verdict, reason, characters, fitPen,
+//    live, inside, ms}                     verdict "digit" | "not-digit" | "number"; reason (digitnet.predict.REASONS);
 //                                          characters: [{box: [left, top, right, bottom] (pad px), probs, image,
 //                                          notDigit, verdict, reason}] left to right (digitnet.number; one for
 //                                          a single digit); for a number the rest is its first character;
+//                                          fitPen: a thinner pen (pad heights) that suits characters this
+//                                          size when the pen is too thick for them, else 0 (fitting_pen);
 //                                          inside: {name: Float32Array} (digitnet.inside_wire) if asked, else null
 //   {type: "result", id, empty: true, live, ms}  empty pad or a lone dot (Python returned None)
 //   {type: "error", stage, message, id?}   plain words, with the reason
@@ -415,6 +417,7 @@ function predict({ id, pixels, strokes, width, height, pen, live, inside }) {
       id,
       ...read(data, layout),
       characters,
+      fitPen: data[layout.pen[0]], // a thinner pen for characters this size (pad heights), or 0
       live: Boolean(live),
       inside: opened,
       ms: performance.now() - t,

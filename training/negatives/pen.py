@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from digitnet.sizes import CANVAS
+from digitnet.sizes import CANVAS, PEN_THICKEST
 from training.strokes import jitter, place, render_many
 
 Strokes = list[np.ndarray]
@@ -57,7 +57,7 @@ def draw(
     rng: np.random.Generator,
     drawings: list[Strokes],
     size=(0.3, 0.95),
-    thickest=0.2,
+    thickest=PEN_THICKEST,
     rotate=12.0,
     shear=0.25,
     stretch=0.3,
