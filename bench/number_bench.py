@@ -52,6 +52,8 @@ from threadpoolctl import threadpool_limits
 
 from bench import common
 from bench.number_drawing import SPACINGS, Written, write_numbers
+from bench.number_pen import thick_pen
+from bench.number_report import GOALS, LENGTHS, PAGE_MS, PYODIDE_RATIO, REJECT_GOAL, goals, pct, print_report
 from digitnet import number, predict
 from digitnet.modelfile import load_model
 from digitnet.network import Model
@@ -64,14 +66,9 @@ from training.fetch import load_mnist
 
 #: spacing -> (low, high) of the gap between neighbours' ink boxes in digit heights; touching: how
 #: far past the first contact of their ink (a negative gap).
-GOALS = {"apart": 0.97, "close": 0.93, "touching": 0.75}  # share read exactly (issue #23)
-LENGTHS = (2, 3, 4, 5)  # digits per number, a quarter each
 NEGATIVES_SEED = 12345  # training.evaluate's: a seed training never uses
-REJECT_GOAL = 0.001  # not-a-digit acceptance within 0.1 point of predict_drawing's
-PAGE_MS = 15.0  # the page's goal for a five-digit number, Python in the worker (Pyodide)
-PYODIDE_RATIO = (3, 4)  # Pyodide / CPython for this code, roughly
-QUICK = {"n": 40, "digits": 200, "negatives": 20}
-DEFAULTS = {"n": 300, "digits": 2000, "negatives": 200}
+QUICK = {"n": 40, "digits": 200, "negatives": 20, "thick": 20}
+DEFAULTS = {"n": 300, "digits": 2000, "negatives": 200, "thick": 200}
 
 
 # ----------------------------------------------------------------------------- reading them
@@ -182,7 +179,7 @@ def single_digits(
     """``n`` test digits drawn one at a time, read by read_number and by predict_drawing."""
     written = write_numbers(images, labels, [1] * n, "apart", seed, width, len(SPACINGS))
     n = len(written)
-    same = err_number = err_digit = 0
+    same = err_number = err_digit = offered = 0
     for w in written:
         reading = number.read_number(model, w.pad, w.pen, VIEWS, strokes_of(w, pixels_only))
         p1 = predict_drawing(model, w.pad, w.pen, VIEWS)
@@ -191,11 +188,13 @@ def single_digits(
         same += value == old
         err_number += value != w.label
         err_digit += old != w.label
+        offered += reading is not None and reading.fitting_pen(w.pen, w.pad.shape[0]) > 0
     return {
         "n": n,
         "error_read_number": err_number / n,
         "error_predict_drawing": err_digit / n,
         "differ": n - same,
+        "offered_thinner_pen": offered,
         "met": n == same,
     }
 
@@ -235,10 +234,6 @@ def negatives(model: Model, test_images: np.ndarray, per_kind: int, seed: int) -
 # ----------------------------------------------------------------------------- the command
 
 
-def pct(x: float | None) -> str:
-    return common.fmt(x, ".1f", "%", 0.01)
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bench.number_bench", description=__doc__.split("\n\n")[0])
     p.add_argument("--model", type=Path, default=SHIPPED_MODEL, help="model file")
@@ -250,6 +245,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--negatives",
         type=whole_number(at_least=0),
         help=f"drawn non-digits of each kind ({DEFAULTS['negatives']}; 0: none)",
+    )
+    p.add_argument(
+        "--thick",
+        type=whole_number(at_least=0),
+        help=f"five-digit numbers drawn with the page's first pen, too thick ({DEFAULTS['thick']}; 0: none)",
     )
     p.add_argument(
         "--width",
@@ -269,137 +269,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="where to write the results",
     )
     return p
-
-
-def goals(rows: list[dict], single: dict | None, rejection: dict | None, five: float | None) -> list[dict]:
-    """Every goal of issue #23 this bench measures, as bench.report_sections.goals_table reads
-    them: the figure, the limit, whether it is met."""
-    out = [
-        {
-            "goal": f"{r['spacing']}: numbers read exactly",
-            "value": r["exact"],
-            "op": ">=",
-            "limit": r["goal"],
-            "unit": "share",
-            "met": r["met"],
-        }
-        for r in rows
-    ]
-    if single:
-        out.append(
-            {
-                "goal": "single digits: verdicts unlike predict_drawing's",
-                "value": single["differ"],
-                "op": "<=",
-                "limit": 0,
-                "unit": "count",
-                "met": single["met"],
-            }
-        )
-    if rejection:
-        out.append(
-            {
-                "goal": "not a digit: more accepted as digits than by predict_drawing",
-                "value": 100 * (rejection["accepted_read_number"] - rejection["accepted_predict_drawing"]),
-                "op": "<=",
-                "limit": 100 * REJECT_GOAL,
-                "unit": "points",
-                "met": rejection["met"],
-            }
-        )
-    if five is not None:
-        ratio = sum(PYODIDE_RATIO) / 2
-        estimate = five * ratio
-        out.append(
-            {
-                "goal": f"five-digit number apart, settled: CPython p95 x {ratio:g} (Pyodide)",
-                "value": estimate,
-                "op": "<=",
-                "limit": PAGE_MS,
-                "unit": "ms",
-                "met": estimate <= PAGE_MS,
-            }
-        )
-    return out
-
-
-def print_report(rows: list[dict], single: dict | None, rejection: dict | None, live: dict) -> None:
-    head = [
-        "spacing",
-        "gap (H)",
-        "read exactly",
-        "goal",
-        "",
-        "digits alone",
-        *(f"{k} digits" for k in LENGTHS),
-        "ms p50",
-        "ms p95",
-        "5 digits: ms p95",
-        "reads",
-    ]
-    body = [
-        [
-            r["spacing"],
-            (
-                f"-({r['gap'][0]:g}-{r['gap'][1]:g})"
-                if r["spacing"] == "touching"
-                else f"{r['gap'][0]:g}-{r['gap'][1]:g}"
-            ),
-            pct(r["exact"]),
-            f">= {100 * r['goal']:.0f}%",
-            "met" if r["met"] else "NOT MET",
-            pct(r["digits_alone"]),
-            *(pct(r["exact_by_length"].get(str(k))) for k in LENGTHS),
-            common.fmt(r["ms_p50"], ".1f"),
-            common.fmt(r["ms_p95"], ".1f"),
-            common.fmt(r["five_ms_p95"], ".1f"),
-            common.fmt(r["reads_mean"], ".1f"),
-        ]
-        for r in rows
-    ]
-    print(common.format_table(head, body))
-    print(
-        "(digits alone: each digit drawn by itself where it is, read by predict_drawing: all right; what "
-        "perfect cuts would give. reads: images the network read per number)"
-    )
-    if single:
-        print(
-            f"\nsingle digits ({single['n']} drawn the same way): error "
-            f"{pct(single['error_read_number'])} by read_number, "
-            f"{pct(single['error_predict_drawing'])} by predict_drawing; {single['differ']} verdicts "
-            f"differ ({'met' if single['met'] else 'NOT MET'})"
-        )
-    if rejection:
-        print(
-            f"\nnot a digit ({rejection['per_kind']} drawings of each kind, pen unknown): "
-            "accepted as digits by"
-        )
-        table = [
-            [
-                kind + (" (a number now: left out)" if kind == "two_digits" else ""),
-                pct(r["accepted_predict_drawing"]),
-                pct(r["accepted_read_number"]),
-            ]
-            for kind, r in rejection["kinds"].items()
-        ]
-        table.append(
-            [
-                "all but two_digits",
-                pct(rejection["accepted_predict_drawing"]),
-                pct(rejection["accepted_read_number"]),
-            ]
-        )
-        print(common.format_table(["kind", "predict_drawing", "read_number"], table))
-        print(f"within {100 * REJECT_GOAL:.1f} point: {'met' if rejection['met'] else 'NOT MET'}")
-    five = live.get("settled_p95")
-    if five is not None:
-        low, high = (five * r for r in PYODIDE_RATIO)
-        print(
-            f"\nfive-digit number, apart: p95 {five:.1f} ms of CPython settled (nine views), "
-            f"{common.fmt(live.get('live_p95'), '.1f', ' ms')} live (one view, the pen down); Pyodide "
-            f"runs this ~{PYODIDE_RATIO[0]}-{PYODIDE_RATIO[1]}x slower: {low:.0f}-{high:.0f} ms settled "
-            f"against the page's goal of {PAGE_MS:g} ms"
-        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -435,8 +304,11 @@ def main(argv: list[str] | None = None) -> int:
         rejection = None
         if sizes["negatives"]:
             rejection = negatives(model, test.images, sizes["negatives"], NEGATIVES_SEED)
+        thick = (
+            thick_pen(model, test.images, test.labels, sizes["thick"], args.seed) if sizes["thick"] else None
+        )
     print()
-    print_report(rows, single, rejection, live)
+    print_report(rows, single, rejection, live, thick)
     common.write_json(
         args.json,
         {
@@ -450,6 +322,7 @@ def main(argv: list[str] | None = None) -> int:
             "rows": rows,
             "single_digits": single,
             "not_a_digit": rejection,
+            "thick_pen": thick,
             "five_digits_apart_ms": live,
             "page_goal_ms": PAGE_MS,
             "pyodide_ratio": list(PYODIDE_RATIO),

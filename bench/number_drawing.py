@@ -69,12 +69,16 @@ def contact(placed: np.ndarray, pts: np.ndarray, reach: float) -> float:
 
 
 def lay_out(
-    paths: list[list[np.ndarray]], spacing: str, rng: np.random.Generator, width: int
+    paths: list[list[np.ndarray]],
+    spacing: str,
+    rng: np.random.Generator,
+    width: int,
+    pen_px: float | None = None,
 ) -> tuple[list[list[np.ndarray]], float, float, list[tuple[float, float]]]:
     """One number's digits (each its strokes, any units) -> (each digit's strokes in pad pixels, the pen's
     diameter in pixels, the largest box overlap of neighbours in digit heights, each digit's ink
-    columns in pixels) on a CANVAS x
-    ``width`` pad; see the module docstring for the spacing."""
+    columns in pixels) on a CANVAS x ``width`` pad; see the module docstring for the spacing.
+    ``pen_px``: this pen (pixels) rather than one from the range the digit height allows."""
     k = len(paths)
     digits = []
     for p in paths:
@@ -113,18 +117,18 @@ def lay_out(
         group_w, group_h = hi - lo
         unit = min(fill * width / group_w, tall * CANVAS / group_h)  # px per H
         low, high = pen_range(unit, THICKEST, CANVAS)
-        pen_px = float(low * (high / low) ** pen_at)
-        pen = pen_px / unit
+        drawn_px = float(low * (high / low) ** pen_at) if pen_px is None else pen_px
+        pen = drawn_px / unit
     overlap = max(boxes[j][1] - boxes[j + 1][0] + pen for j in range(k - 1)) if k > 1 else -np.inf
     size = np.array([group_w, group_h]) * unit
-    margin = pen_px / 2 + 1
+    margin = drawn_px / 2 + 1
     room = np.maximum(0, np.array([width, CANVAS]) - 2 * margin - size)
     origin = margin + room * rng.uniform(0, 1, 2)
     strokes = [[(q - lo) * unit + origin for q in d] for d in digits]
     columns = [
         ((a - pen / 2 - lo[0]) * unit + origin[0], (b + pen / 2 - lo[0]) * unit + origin[0]) for a, b in boxes
     ]
-    return strokes, pen_px, float(overlap), columns
+    return strokes, drawn_px, float(overlap), columns
 
 
 def write_numbers(
@@ -135,10 +139,11 @@ def write_numbers(
     seed: int,
     width: int,
     stream: int,
+    pen_px: float | None = None,
 ) -> list[Written]:
     """len(lengths) numbers of that many test digits each (picked at random; a digit whose skeleton
     is empty is left out), drawn with ``spacing`` on a CANVAS x ``width`` pad; ``stream``: which
-    of the seed's random streams."""
+    of the seed's random streams; ``pen_px``: every number drawn with this pen (pixels)."""
     rng = np.random.default_rng([seed, stream])
     picks = [rng.integers(len(images), size=k) for k in lengths]
     paths = digit_strokes(images[np.concatenate(picks)])
@@ -152,7 +157,7 @@ def write_numbers(
         own, pick = [own[j] for j in keep], pick[keep]
         if not own:
             continue
-        strokes, pen, overlap, columns = lay_out(own, spacing, rng, width)
+        strokes, pen, overlap, columns = lay_out(own, spacing, rng, width, pen_px)
         drawings.append([s / side for d in strokes for s in d])
         pens.append(pen)
         single += [[s / side for s in d] for d in strokes]

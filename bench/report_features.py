@@ -73,7 +73,18 @@ def number_section(d: dict) -> tuple[list[str], list[Plot]]:
             f"Single digits drawn the same way ({single.get('n', '—')}): error "
             f"{pct(single.get('error_read_number'))} read as a number, "
             f"{pct(single.get('error_predict_drawing'))} by `predict_drawing`; "
-            f"{single.get('differ', '—')} verdicts differ.",
+            f"{single.get('differ', '—')} verdicts differ; "
+            f"{single.get('offered_thinner_pen', '—')} offered a thinner pen.",
+        ]
+    thick = d.get("thick_pen") or {}
+    if thick:
+        exact, offered, taken = (pct(thick.get(k), 1) for k in ("exact", "offered", "exact_with_offer"))
+        lines += [
+            "",
+            f"Five-digit numbers apart drawn with the page's first pen ({thick.get('n', '—')}, "
+            f"{thick.get('pen', '—')} of the pad's height, as on a phone held upright, where they are a "
+            f"fifth of the pad wide): {exact} read exactly; {offered} offered a thinner pen; {taken} read "
+            "exactly with the offer taken (one tap redraws them with it).",
         ]
     rejection = d.get("not_a_digit") or {}
     kinds = rejection.get("kinds") or {}

@@ -125,7 +125,14 @@ NUMBER = {
             "met": False,
         }
     ],
-    "single_digits": {"n": 2000, "error_read_number": 0.016, "error_predict_drawing": 0.0155, "differ": 2},
+    "single_digits": {
+        "n": 2000,
+        "error_read_number": 0.016,
+        "error_predict_drawing": 0.0155,
+        "differ": 2,
+        "offered_thinner_pen": 1,
+    },
+    "thick_pen": {"n": 200, "pen": 0.07, "exact": 0.1, "offered": 0.975, "exact_with_offer": 0.91},
     "not_a_digit": {
         "kinds": {"letters": {"n": 200, "accepted_predict_drawing": 0.045, "accepted_read_number": 0.085}},
         "accepted_predict_drawing": 0.024,
@@ -229,6 +236,8 @@ def test_renders_figures_from_the_json_files(files):
     assert "| apart | 0.25–0.5 | 93.7% | 94.3% | 97.3% | 86.7% | 8.1 ms | 23.5 ms | 7.3 |" in numbers
     assert "| apart: numbers read exactly | 93.7% | >= 97.0% | **not met** |" in numbers
     assert "| letters | 200 | 4.5% | 8.5% |" in numbers and "2 verdicts differ" in numbers
+    assert "1 offered a thinner pen" in numbers
+    assert "10.0% read exactly; 97.5% offered a thinner pen; 91.0% read exactly with the offer" in numbers
     wide = section(text, "Whole numbers on a wide pad")
     assert "bench.number_bench --width 200 --json" in wide and "x200 pad" in wide
 
