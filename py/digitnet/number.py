@@ -388,8 +388,7 @@ def read_number(
     for i, piece in enumerate(found):
         others = float(statistics.median(widths[:i] + widths[i + 1 :])) if len(found) > 1 else None
         parts += reader.split(piece, height, MAX_CHARACTERS - len(parts) - (len(found) - i - 1), others)
-    bodies = sum(not is_mark(piece, height) for piece in found)
-    if len(parts) == 1 or (bodies == 1 and len(parts) == len(found)):  # one digit, marks and all
+    if len(parts) == 1 or (len(parts) == len(found) and one_body(found, height)):  # marks and all
         p = reader.whole(pad)
         if p is None:
             return None
@@ -407,12 +406,22 @@ def read_number(
     return NumberReading(on_the_line(characters)) if characters else None
 
 
+def one_body(found: list[Piece], height: int) -> bool:
+    """Whether all of the pieces but one are marks (``is_mark``), looking no further than needed."""
+    bodies = 0
+    for piece in found:
+        bodies += not is_mark(piece, height)
+        if bodies > 1:
+            return False
+    return bodies == 1
+
+
 def is_mark(piece: Piece, height: int) -> bool:
     """Ink less high than SHORT x ``height`` (a dash, a comma), or less than MARK x ``height`` in
     each of its connected stretches (a dash above a comma: tall together, specks each): beside a
     digit, a mark and not a second character (a digit drawn in pieces mostly has a stretch taller)."""
     top, bottom, _, _ = piece.box()
-    return bottom - top < SHORT * height or piece.tallest < MARK * height
+    return bottom - top < SHORT * height or not piece.reaches(MARK * height)
 
 
 def on_the_line(characters: list[Character]) -> list[Character]:

@@ -51,20 +51,24 @@ class Piece:
             return None
         return box[0], box[1], self.left + box[2], self.left + box[3]
 
-    @cached_property
-    def tallest(self) -> int:
-        """The height (rows) of its tallest stretch of connected ink (over FAINT): a dash and a
-        comma one above the other are tall together, short each."""
+    def reaches(self, rows: float) -> bool:
+        """Whether a stretch of its connected ink (over FAINT) is at least ``rows`` high: a dash
+        and a comma one above the other are tall together, short each. A column of ink that long
+        says so at once; else its parts are found (``ink_components``) and measured."""
         ink = self.image > FAINT
-        rows, cols = np.nonzero(ink)
-        if not rows.size:
-            return 0
-        labels = ink_components(ink)[rows, cols]
+        count = np.cumsum(ink, axis=0, dtype=np.int32)
+        since_gap = count - np.maximum.accumulate(np.where(ink, 0, count), axis=0)
+        if since_gap.max(initial=0) >= rows:
+            return True
+        rows_at, cols_at = np.nonzero(ink)
+        if not rows_at.size:
+            return False
+        labels = ink_components(ink)[rows_at, cols_at]
         top = np.full(labels.max() + 1, self.image.shape[0])
         bottom = np.zeros(labels.max() + 1, np.intp)
-        np.minimum.at(top, labels, rows)
-        np.maximum.at(bottom, labels, rows + 1)
-        return int((bottom - top).max())
+        np.minimum.at(top, labels, rows_at)
+        np.maximum.at(bottom, labels, rows_at + 1)
+        return bool((bottom - top).max() >= rows)
 
 
 def joined(a: Piece, b: Piece) -> Piece:
