@@ -129,7 +129,7 @@ def test_no_pad_button_overflows(pad: App, width: int):
     pad.page.set_viewport_size({"width": width, "height": 900})
     pad.page.get_by_test_id("undo").scroll_into_view_if_needed()
     buttons = pad.page.evaluate(
-        """() => [...document.querySelectorAll('.pad-card button')].map((b) => {
+        """() => [...document.querySelectorAll('.pad-card button:not([hidden])')].map((b) => {
             const box = b.getBoundingClientRect();
             const range = document.createRange();
             range.selectNodeContents(b);
