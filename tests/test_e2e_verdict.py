@@ -135,6 +135,7 @@ def test_a_small_digit_with_the_thick_pen_says_draw_it_larger(chromium_browser, 
         assert verdict(app) == "not-digit" and app.prediction() not in "0123456789"
         assert app.page.locator(".confidence").text_content() == "Draw it larger"
         assert app.page.get_by_test_id("announce").text_content() == "Draw it larger."
+        assert app.page.get_by_test_id("thinner-pen").is_visible()  # ...or keep its size, thinner
         brush.fill("0.02")
         app.clear()
         app.draw(small)

@@ -169,7 +169,7 @@ export class View {
    *        probs (classes,) of each digit; image (side * side,) the network's input in [0, 1];
    *        verdict "digit" | "not-digit"; reason why not (REASON_TEXT); notDigit its probability
    */
-  showPrediction({ probs, image, verdict, reason, notDigit, value, character, fitPen }) {
+  showPrediction({ probs, image, verdict, reason, notDigit, value, character }) {
     const top = argmax(probs);
     // A number (value "2026"): the bars and the preview are its selected character's.
     const isDigit = character ? character.verdict === "digit" : verdict === "digit";
@@ -182,9 +182,8 @@ export class View {
     this.digit.textContent = value || (isDigit ? String(top) : hint ? "✎" : "✗");
     this.prompt.hidden = true;
     this.confidence.hidden = false;
-    const thick = fitPen > 0 && reason === "too-small"; // the pen offered beside it fits
     const why =
-      `${thick ? "Too small for this pen" : REASON_TEXT[reason] || REASON_TEXT["not-a-digit"]}` +
+      `${REASON_TEXT[reason] || REASON_TEXT["not-a-digit"]}` +
       (reason === "not-a-digit" && notDigit > 0 ? ` (${percent(notDigit)} sure)` : ""); // the network's own say
     this.confidence.textContent = character
       ? `Character ${character.index + 1} of ${character.count}: ` +
