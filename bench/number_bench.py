@@ -102,10 +102,7 @@ class Counter:
 
 def strokes_of(w: Written, pixels_only: bool = False) -> Strokes | None:
     """The number's pen strokes in pad pixels, as the page sends them (None: read from pixels only)."""
-    if pixels_only:
-        return None
-    side = max(w.pad.shape)
-    return Strokes([s * side for s in w.strokes], w.pen, w.pad.shape)
+    return None if pixels_only else w.pen_strokes()
 
 
 def read_all(model: Model, written: list[Written], pixels_only: bool = False) -> list[dict]:

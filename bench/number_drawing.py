@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from digitnet.sizes import CANVAS, PEN_THICKEST
+from digitnet.sizes import CANVAS
+from digitnet.strokes import Strokes
 from training.drawn import digit_strokes
 from training.strokes import jitter, pen_range, render_many
 
@@ -25,7 +26,6 @@ HEIGHTS = (0.85, 1.0)  # each digit's height, of the number's H
 BASELINE = 0.06  # each digit's centre moves up or down by up to this much of H
 FILL = (0.6, 0.95)  # the number's width, of the pad's
 TALL = (0.3, 0.8)  # ...and its height at most this much of the pad's
-THICKEST = PEN_THICKEST  # the pen at most this much of H (training.strokes.pen_range)
 STEP = 0.01  # strokes resampled every STEP x H to find where two digits' ink meets
 
 
@@ -41,6 +41,11 @@ class Written:
     alone: np.ndarray  # (digits, CANVAS, width) uint8: each digit drawn by itself, where it is
     strokes: list[np.ndarray]  # the number's strokes, points (x, y) in pad sides (as the page's setStrokes)
     per_digit: tuple[int, ...] = ()  # how many of the strokes each digit has, left to right
+
+    def pen_strokes(self, pen: float | None = None) -> Strokes:
+        """Its strokes in pad pixels, as the page sends them, drawn with ``pen`` px (None: its own)."""
+        side = max(self.pad.shape)
+        return Strokes([s * side for s in self.strokes], self.pen if pen is None else pen, self.pad.shape)
 
 
 def resample(paths: list[np.ndarray], step: float) -> np.ndarray:
@@ -116,7 +121,7 @@ def lay_out(
         lo, hi = every.min(0) - pen / 2, every.max(0) + pen / 2
         group_w, group_h = hi - lo
         unit = min(fill * width / group_w, tall * CANVAS / group_h)  # px per H
-        low, high = pen_range(unit, THICKEST, CANVAS)
+        low, high = pen_range(unit)  # at most PEN_THICKEST of H
         drawn_px = float(low * (high / low) ** pen_at) if pen_px is None else pen_px
         pen = drawn_px / unit
     overlap = max(boxes[j][1] - boxes[j + 1][0] + pen for j in range(k - 1)) if k > 1 else -np.inf

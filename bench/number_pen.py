@@ -13,7 +13,6 @@ from digitnet import number
 from digitnet.network import Model
 from digitnet.predict import VIEWS
 from digitnet.sizes import CANVAS, PEN_DEFAULT
-from digitnet.strokes import Strokes
 from training.strokes import render_many
 
 DIGITS = 5
@@ -27,15 +26,14 @@ def thick_pen(model: Model, images: np.ndarray, labels: np.ndarray, n: int, seed
     written = write_numbers(images, labels, [DIGITS] * n, "apart", seed, CANVAS, STREAM, pen_px=pen)
     exact = offered = with_offer = 0
     for w in written:
-        strokes = [s * CANVAS for s in w.strokes]
-        reading = number.read_number(model, w.pad, pen, VIEWS, Strokes(strokes, pen, w.pad.shape))
+        reading = number.read_number(model, w.pad, pen, VIEWS, w.pen_strokes())
         right = reading is not None and reading.value == w.label
         exact += right
         fit = 0.0 if reading is None else reading.fitting_pen(pen, CANVAS)
         if fit:
             offered += 1
             pad = render_many([w.strokes], [fit], CANVAS)[0]
-            again = number.read_number(model, pad, fit, VIEWS, Strokes(strokes, fit, pad.shape))
+            again = number.read_number(model, pad, fit, VIEWS, w.pen_strokes(fit))
             right = again is not None and again.value == w.label
         with_offer += right
     count = len(written)
